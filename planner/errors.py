@@ -1,0 +1,73 @@
+"""Errors for people: one base class, subclasses that mix in builtins, documented exit codes.
+
+The CLI maps each class to an exit code (see ``EXIT_CODES``); the library never prints and never
+asserts on user data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_INVALID_INPUT = 1
+EXIT_INFEASIBLE = 2
+EXIT_SOLVER_ERROR = 3
+
+
+class PlannerError(Exception):
+    """Base class of every error planner raises on purpose."""
+
+    exit_code = EXIT_SOLVER_ERROR
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario, with where it is (file › table › row › field)."""
+
+    place: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}" if self.place else self.message
+
+
+class ScenarioError(PlannerError, ValueError):
+    """The scenario is invalid. Carries every problem found, each with its place."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+    def __init__(self, problems: Iterable[Problem] | str, source: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        self.problems: list[Problem] = list(problems)
+        self.source = source
+        n = len(self.problems)
+        head = f"{source}: " if source else ""
+        lines = [f"{head}{n} problem{'s' if n != 1 else ''} found:"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class InfeasibleError(PlannerError):
+    """The model has no feasible plan (or is unbounded)."""
+
+    exit_code = EXIT_INFEASIBLE
+
+
+class SolverError(PlannerError, RuntimeError):
+    """The solver failed or returned no usable solution for a reason other than infeasibility."""
+
+    exit_code = EXIT_SOLVER_ERROR
+
+
+def near_miss(name: str, known: Iterable[str]) -> str:
+    """Return ``" — did you mean 'X'?"`` for the closest known name, or ``""``."""
+    known = list(known)
+    match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    if not match:
+        lowered = {k.lower(): k for k in known}
+        if str(name).strip().lower() in lowered:
+            match = [lowered[str(name).strip().lower()]]
+    return f" — did you mean '{match[0]}'?" if match else ""

@@ -1,0 +1,170 @@
+"""Cross-table checks: references, duplicates, units that cannot hold, demand no site can reach.
+
+Every check appends to one list of problems; nothing stops at the first one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import Problem, near_miss
+from ..geo import link_distance_km, region_site_latency
+
+WEIGHT_TOLERANCE_H = 1e-6 * 8760
+
+
+def check_tables(
+    tables: Mapping[str, list[Any]],
+    profiles: Mapping[str, Mapping[str, float]],
+    places: Any,
+    file_label: str,
+    top: Mapping[str, Any],
+    blocks: Mapping[str, Any],
+) -> list[Problem]:
+    """Return every cross-table problem of a scenario's tables."""
+    P: list[Problem] = []
+
+    def at(table: str, i: int, field: str | None = None) -> str:
+        base = places.of(table, i) if hasattr(places, "of") else places.get((table, i), f"{table} › row {i + 1}")
+        return f"{base} › {field}" if field else base
+
+    def ref(table: str, i: int, field: str, value: str, known: list[str], what: str) -> bool:
+        if value not in known:
+            P.append(Problem(at(table, i, field), f"unknown {what} '{value}'{near_miss(value, known)}"))
+            return False
+        return True
+
+    names: dict[str, list[str]] = {}
+    for t in ("time_slices", "regions", "sites", "hardware", "job_classes"):
+        names[t] = [r.name for r in tables.get(t, [])]
+        for name, n in Counter(names[t]).items():
+            if n > 1:
+                i = [k for k, r in enumerate(names[t]) if r == name][1]
+                P.append(Problem(at(t, i, "name"), f"duplicate name '{name}' ({n} rows)"))
+    slices, regions, sites, hws, classes = (names[t] for t in ("time_slices", "regions", "sites", "hardware", "job_classes"))
+    prof_names = list(profiles)
+    year = top.get("year", 2025)
+
+    ts = tables.get("time_slices", [])
+    if ts:
+        total = sum(t.weight for t in ts)
+        if abs(total - 8760) > WEIGHT_TOLERANCE_H:
+            P.append(Problem(f"{file_label} › time_slices", f"weights must sum to 8760 h per year (got {total:g})"))
+
+    for i, s in enumerate(tables.get("sites", [])):
+        ref("sites", i, "region", s.region, regions, "region")
+        for f in ("price_mwh", "grid_tco2_mwh"):
+            v = getattr(s, f)
+            if isinstance(v, str):
+                if ref("sites", i, f, v, prof_names, "profile"):
+                    bad = [x for x in profiles[v].values() if x < 0]
+                    if bad:
+                        P.append(Problem(at("sites", i, f), f"profile '{v}' has negative values"))
+
+    hw_by = {h.name: h for h in tables.get("hardware", [])}
+    site_by = {s.name: s for s in tables.get("sites", [])}
+    for i, h in enumerate(tables.get("hardware", [])):
+        if h.available_from is not None and h.available_to is not None and h.available_from > h.available_to:
+            P.append(Problem(at("hardware", i, "available_to"), f"is before available_from ({h.available_to} < {h.available_from})"))
+    seen_em: Counter[tuple[str, str]] = Counter()
+    kw_at: Counter[str] = Counter()
+    mods_at: Counter[str] = Counter()
+    for i, e in enumerate(tables.get("existing_modules", [])):
+        ok = ref("existing_modules", i, "site", e.site, sites, "site")
+        ok &= ref("existing_modules", i, "hardware", e.hardware, hws, "hardware type")
+        seen_em[e.site, e.hardware] += 1
+        if seen_em[e.site, e.hardware] == 2:
+            P.append(Problem(at("existing_modules", i), f"duplicate row for site '{e.site}' and hardware '{e.hardware}'"))
+        if ok:
+            kw_at[e.site] += e.modules * hw_by[e.hardware].kw
+            mods_at[e.site] += e.modules
+    for s, kw in kw_at.items():
+        if kw > 1000 * site_by[s].max_it_mw * (1 + 1e-9):
+            i = sites.index(s)
+            P.append(Problem(at("sites", i, "max_it_mw"), f"existing modules draw {kw / 1000:g} MW, above max_it_mw {site_by[s].max_it_mw:g}"))
+        mm = site_by[s].max_modules
+        if mm is not None and mods_at[s] > mm:
+            P.append(Problem(at("sites", sites.index(s), "max_modules"), f"is below the {mods_at[s]} existing modules"))
+
+    days_missing = any(t.day is None for t in ts)
+    for i, j in enumerate(tables.get("job_classes", [])):
+        for h in j.hardware or []:
+            ref("job_classes", i, "hardware", h, hws, "hardware type")
+        for h in j.efficiency:
+            ref("job_classes", i, "efficiency", h, hws, "hardware type")
+        if j.shiftable and days_missing:
+            P.append(Problem(at("job_classes", i, "shiftable"), "shiftable work needs a 'day' on every time slice"))
+        if j.shiftable and j.single_site:
+            pass  # allowed: one site, balanced per day
+
+    seen_d: Counter[tuple[str, str]] = Counter()
+    for i, d in enumerate(tables.get("demand", [])):
+        ref("demand", i, "class", d.job_class, classes, "job class")
+        ref("demand", i, "region", d.region, regions, "region")
+        if d.profile is not None and ref("demand", i, "profile", d.profile, prof_names, "profile"):
+            if any(v < 0 for v in profiles[d.profile].values()):
+                P.append(Problem(at("demand", i, "profile"), f"profile '{d.profile}' has negative values"))
+        seen_d[d.job_class, d.region] += 1
+        if seen_d[d.job_class, d.region] == 2:
+            P.append(Problem(at("demand", i), f"duplicate demand for class '{d.job_class}' in region '{d.region}'"))
+
+    net = blocks.get("network")
+    coords = {r.name: (r.lat, r.lon) for r in tables.get("regions", [])}
+    for i, lk in enumerate(tables.get("links", [])):
+        a = ref("links", i, "from", lk.from_region, regions, "region")
+        b = ref("links", i, "to", lk.to_region, regions, "region")
+        if lk.from_region == lk.to_region:
+            P.append(Problem(at("links", i, "to"), f"a link must join two different regions (both ends are '{lk.to_region}')"))
+        if a and b and net is not None and lk.latency_ms is None:
+            if link_distance_km(lk.distance_km, lk.from_region, lk.to_region, coords, net.route_factor) is None:
+                P.append(Problem(at("links", i, "distance_km"), "is needed: give distance_km or latency_ms, or lat/lon for both regions"))
+        if lk.max_units > lk.existing_units and lk.unit_cost is None and lk.unit_cost_per_km is None:
+            P.append(Problem(at("links", i, "unit_cost"), "new units can be built but have no price: give unit_cost or unit_cost_per_km"))
+        if lk.unit_cost is not None and lk.unit_cost_per_km is not None:
+            P.append(Problem(at("links", i, "unit_cost_per_km"), "give unit_cost or unit_cost_per_km, not both"))
+        if lk.unit_cost_per_km is not None and lk.distance_km is None and not (a and b and None not in (*coords[lk.from_region], *coords[lk.to_region])):
+            P.append(Problem(at("links", i, "distance_km"), "unit_cost_per_km needs distance_km or lat/lon for both regions"))
+    for t in ("serving_costs", "latency"):
+        seen: Counter[tuple[str, str]] = Counter()
+        for i, e in enumerate(tables.get(t, [])):
+            ref(t, i, "region", e.region, regions, "region")
+            ref(t, i, "site", e.site, sites, "site")
+            seen[e.region, e.site] += 1
+            if seen[e.region, e.site] == 2:
+                P.append(Problem(at(t, i), f"duplicate row for region '{e.region}' and site '{e.site}'"))
+
+    if not P and net is not None:
+        P.extend(_unreachable_demand(tables, blocks, year, at))
+    return P
+
+
+def _unreachable_demand(tables: Mapping[str, list[Any]], blocks: Mapping[str, Any], year: int, at: Any) -> list[Problem]:
+    """Demand that no site can ever serve: none within the latency limit with usable hardware."""
+    pol = blocks["policy"]
+    lat = region_site_latency(tables["regions"], tables["sites"], tables.get("links", []), tables.get("latency", []), blocks["network"], pol.intra_region_latency_ms)
+    cls = {j.name: j for j in tables["job_classes"]}
+    hw = tables["hardware"]
+    existing = {(e.site, e.hardware) for e in tables.get("existing_modules", []) if e.modules > 0}
+
+    def buyable(h: Any) -> bool:
+        return (h.available_from is None or h.available_from <= year) and (h.available_to is None or year <= h.available_to)
+
+    out = []
+    for i, d in enumerate(tables["demand"]):
+        if d.pflops <= 0:
+            continue
+        j = cls[d.job_class]
+        allowed = [h for h in hw if j.hardware is None or h.name in j.hardware]
+        near = [s for s in tables["sites"] if (d.region, s.name) in lat and (j.max_latency_ms is None or lat[d.region, s.name] <= j.max_latency_ms)]
+        usable = [s for s in near if any(buyable(h) or (s.name, h.name) in existing for h in allowed)]
+        if not usable:
+            if not near:
+                best = min((ms for (r, _), ms in lat.items() if r == d.region), default=None)
+                why = (f"no site is within {j.max_latency_ms:g} ms of '{d.region}'" + (f" (nearest: {best:g} ms)" if best is not None else " (no site is reachable)")
+                       if j.max_latency_ms is not None else f"no site is reachable from '{d.region}' over the links")
+            else:
+                why = f"no hardware allowed for class '{d.job_class}' can be bought in {year} or exists at a site within reach"
+            out.append(Problem(at("demand", i), f"demand of class '{d.job_class}' can never be served: {why}"))
+    return out

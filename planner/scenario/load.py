@@ -1,0 +1,308 @@
+"""Load a scenario: a YAML file whose tables are inline or CSV files beside it.
+
+A table is given inline (a list of mappings), as a relative path to a CSV file, or as
+``{file: path}``. Every row keeps its place (``file › table › row N``) so that each problem is
+reported where the analyst can find it. All problems — per-field and cross-table — are collected
+and raised together in one :class:`~planner.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, ScenarioError, near_miss
+from .checks import check_tables
+from .schema import BLOCKS, REQUIRED_TABLES, TABLES, Row, Scenario
+
+log = logging.getLogger(__name__)
+
+TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective")
+KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles"}
+
+
+class Places(dict[tuple[str, int], str]):
+    """Maps (table, row index) to the row's place, e.g. ``sites.csv › sites › row 7``."""
+
+    def of(self, table: str, index: int) -> str:
+        return self.get((table, index), f"{table} › row {index + 1}")
+
+
+def _fmt(v: Any) -> str:
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) -> list[Problem]:
+    """Translate a pydantic error into problems with places and plain words."""
+    fields = list(model.model_fields)
+    aliases = [f.alias for f in model.model_fields.values() if f.alias]
+    known = fields + aliases
+    out = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        field = ".".join(loc)
+        kind = e["type"]
+        got = e.get("input")
+        ctx = e.get("ctx") or {}
+        if kind == "extra_forbidden":
+            msg = f"unknown field '{loc[-1]}'{near_miss(loc[-1], known)}"
+            out.append(Problem(f"{place} › {loc[-1]}", msg))
+            continue
+        if kind == "missing":
+            msg = "is required but missing"
+        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            op = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
+            bound = next(iter(ctx.values()))
+            msg = f"must be {op} {bound} (got {_fmt(got)})"
+        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+            what = "a whole number" if kind.startswith("int") else "a number"
+            msg = f"must be {what} (got {_fmt(got)})"
+        elif kind in ("bool_parsing", "bool_type"):
+            msg = f"must be yes/no (true/false) (got {_fmt(got)})"
+        elif kind == "literal_error":
+            msg = f"must be one of {ctx.get('expected')} (got {_fmt(got)})"
+        elif kind == "value_error":
+            msg = str(ctx.get("error", e["msg"]))
+        else:
+            msg = f"{e['msg']} (got {_fmt(got)})"
+        out.append(Problem(f"{place} › {field}" if field else place, msg))
+    return out
+
+
+def _read_csv(path: Path, table: str, label: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Read a CSV table; returns rows (empty cells dropped) and each row's place."""
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.reader(io.StringIO(text))
+    rows: list[dict[str, Any]] = []
+    places: list[str] = []
+    header: list[str] | None = None
+    for lineno, cells in enumerate(reader, start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        if cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            continue
+        row = {h: c.strip() for h, c in zip(header, cells) if h and c.strip() != ""}
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            row["__extra_cells__"] = True
+        rows.append(row)
+        places.append(f"{label} › {table} › row {len(rows)} (line {lineno})")
+    return rows, places
+
+
+class _Reader:
+    """Reads the tables of one scenario file, remembering every file read (for the hash)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.base = path.parent
+        self.problems: list[Problem] = []
+        self.files: dict[str, bytes] = {path.name: path.read_bytes()}
+
+    def _file(self, ref: str, table: str) -> Path | None:
+        p = (self.base / ref).resolve()
+        if not p.is_file():
+            here = [f.name for f in self.base.glob("*")]
+            self.problems.append(Problem(f"{self.path.name} › {table}", f"file '{ref}' not found{near_miss(Path(ref).name, here)}"))
+            return None
+        self.files[str(Path(ref))] = p.read_bytes()
+        return p
+
+    def table(self, table: str, spec: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        """Raw rows and their places for a table given inline or by file."""
+        if isinstance(spec, Mapping) and set(spec) == {"file"}:
+            spec = spec["file"]
+        if isinstance(spec, str):
+            p = self._file(spec, table)
+            if p is None:
+                return [], []
+            if p.suffix.lower() != ".csv":
+                self.problems.append(Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv file"))
+                return [], []
+            return _read_csv(p, table, p.name)
+        if spec is None:
+            return [], []
+        if not isinstance(spec, list):
+            self.problems.append(Problem(f"{self.path.name} › {table}", "must be a list of rows or the path of a CSV file"))
+            return [], []
+        places = [f"{self.path.name} › {table} › row {i + 1}" for i in range(len(spec))]
+        return list(spec), places
+
+    def profiles(self, spec: Any, slices: list[str]) -> dict[str, dict[str, float]]:
+        """Profiles: inline ``{name: {slice: v}}`` / ``{name: [v, ...]}`` or a wide CSV (``slice`` column)."""
+        where = f"{self.path.name} › profiles"
+        out: dict[str, dict[str, float]] = {}
+        if spec is None:
+            return out
+        if isinstance(spec, Mapping) and set(spec) == {"file"}:
+            spec = spec["file"]
+        if isinstance(spec, str):
+            p = self._file(spec, "profiles")
+            if p is None:
+                return out
+            rows, places = _read_csv(p, "profiles", p.name)
+            where = f"{p.name} › profiles"
+            if rows and "slice" not in rows[0]:
+                self.problems.append(Problem(where, "needs a 'slice' column naming the time slice of each row"))
+                return out
+            raw: dict[str, dict[str, Any]] = {}
+            for row, place in zip(rows, places):
+                s = row.pop("slice", None)
+                for name, v in row.items():
+                    raw.setdefault(name, {})[s] = (v, f"{place} › {name}")
+        elif isinstance(spec, Mapping):
+            raw = {}
+            for name, vals in spec.items():
+                if isinstance(vals, list):
+                    if len(vals) != len(slices):
+                        self.problems.append(Problem(f"{where} › {name}", f"has {len(vals)} values but there are {len(slices)} time slices"))
+                        continue
+                    vals = dict(zip(slices, vals))
+                if not isinstance(vals, Mapping):
+                    self.problems.append(Problem(f"{where} › {name}", "must map each slice to a value, or list one value per slice"))
+                    continue
+                raw[str(name)] = {str(s): (v, f"{where} › {name} › {s}") for s, v in vals.items()}
+        else:
+            self.problems.append(Problem(where, "must be a mapping of profiles or the path of a CSV file"))
+            return out
+        for name, vals in raw.items():
+            prof: dict[str, float] = {}
+            for s, (v, place) in vals.items():
+                if s not in slices:
+                    self.problems.append(Problem(place, f"unknown time slice '{s}'{near_miss(s, slices)}"))
+                    continue
+                try:
+                    prof[s] = float(v)
+                except (TypeError, ValueError):
+                    self.problems.append(Problem(place, f"must be a number (got {_fmt(v)})"))
+            missing = [s for s in slices if s not in vals]
+            if missing:
+                self.problems.append(Problem(f"{where} › {name}", f"has no value for {len(missing)} time slice(s): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}"))
+            out[name] = prof
+        return out
+
+
+def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems: list[Problem]) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    kept: list[str] = []
+    for item, place in zip(raw, places):
+        if not isinstance(item, Mapping):
+            problems.append(Problem(place, "must be a mapping of field: value"))
+            continue
+        if item.get("__extra_cells__"):
+            problems.append(Problem(place, "has more cells than the header has columns"))
+            item = {k: v for k, v in item.items() if k != "__extra_cells__"}
+        try:
+            rows.append(model.model_validate(dict(item)))
+            kept.append(place)
+        except ValidationError as err:
+            problems.extend(pydantic_problems(err, place, model))
+    return rows, kept
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem.
+
+    Parameters
+    ----------
+    path
+        A YAML scenario file, or a folder holding ``scenario.yaml``.
+
+    Examples
+    --------
+    >>> from planner import load_scenario
+    >>> sc = load_scenario("scenarios/tiny")  # doctest: +SKIP
+    >>> sc.name  # doctest: +SKIP
+    'tiny'
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "scenario.yaml"
+    if not path.is_file():
+        raise ScenarioError([Problem(str(path), "scenario file not found")])
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path.name} › line {mark.line + 1}" if mark else path.name
+        raise ScenarioError([Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+    if not isinstance(doc, Mapping):
+        raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
+    reader = _Reader(path)
+    problems = reader.problems
+    for key in doc:
+        if key not in KNOWN_KEYS:
+            problems.append(Problem(f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"))
+    for t in REQUIRED_TABLES:
+        if doc.get(t) in (None, [], ""):
+            problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty"))
+
+    tables: dict[str, list[Row]] = {}
+    places = Places()
+    for t, model in TABLES.items():
+        raw, raw_places = reader.table(t, doc.get(t))
+        rows, kept = _validate_rows(model, raw, raw_places, problems)
+        tables[t] = rows
+        for i, pl in enumerate(kept):
+            places[(t, i)] = pl
+    blocks: dict[str, Row] = {}
+    for b, model in BLOCKS.items():
+        spec = doc.get(b) or {}
+        if not isinstance(spec, Mapping):
+            problems.append(Problem(f"{path.name} › {b}", "must be a mapping of options"))
+            spec = {}
+        try:
+            blocks[b] = model.model_validate(dict(spec))
+        except ValidationError as err:
+            problems.extend(pydantic_problems(err, f"{path.name} › {b}", model))
+            blocks[b] = model()
+    slices = [s.name for s in tables["time_slices"]]  # type: ignore[attr-defined]
+    profiles = reader.profiles(doc.get("profiles"), slices)
+
+    top = {k: doc[k] for k in TOP_LEVEL_FIELDS if k in doc}
+    top.setdefault("name", path.parent.name if path.name == "scenario.yaml" else path.stem)
+    problems.extend(check_tables(tables, profiles, places, path.name, top, blocks))
+    scenario = None
+    try:
+        scenario = Scenario.model_validate(
+            {**top, **blocks, **{t: tuple(r) for t, r in tables.items()}, "profiles": profiles,
+             "source_path": str(path), "input_hash": _hash(reader.files)}
+        )
+    except ValidationError as err:
+        for p in pydantic_problems(err, path.name, Scenario):
+            if not any(t in p.place for t in TABLES):  # row problems were reported above
+                problems.append(p)
+    if problems or scenario is None:
+        raise ScenarioError(_dedupe(problems), source=str(path))
+    scenario._places.update(places)
+    log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
+    return scenario
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def _hash(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode())
+        h.update(b"\0")
+        h.update(files[name])
+    return h.hexdigest()

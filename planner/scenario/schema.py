@@ -1,0 +1,300 @@
+"""The scenario schema: every entity and field of ``docs/model.md`` section 3, with its unit.
+
+Each table row is a pydantic model. Field metadata (``unit``, ``description``) is the single source
+of truth for documentation, the JSON schema (``planner schema``) and report headers.
+Rows accept an optional free-text ``source`` (where the numbers come from) and ``note``.
+Unknown fields are rejected so that a typo is reported, with the closest known field suggested.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+
+def F(default: Any = ..., *, unit: str = "", desc: str = "", **kw: Any) -> Any:
+    """A field with a unit and a description recorded in its JSON-schema extra."""
+    extra = {"unit": unit} if unit else {}
+    return Field(default, description=desc, json_schema_extra=extra or None, **kw)
+
+
+class Row(BaseModel):
+    """Base of every table row: frozen, no unknown fields, optional provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    source: str | None = F(None, desc="where the numbers of this row come from (free text)")
+    note: str | None = F(None, desc="free-text remark")
+
+
+def _split_list(v: Any) -> Any:
+    """Accept ``"a;b"`` or ``"a, b"`` (CSV cells) as a list of names."""
+    if isinstance(v, str):
+        parts = [p.strip() for p in v.replace(",", ";").split(";")]
+        return [p for p in parts if p]
+    return v
+
+
+def _split_mapping(v: Any) -> Any:
+    """Accept ``"h1=0.8; h2=1"`` (CSV cells) as a mapping name -> number."""
+    if isinstance(v, str):
+        out: dict[str, str] = {}
+        for part in v.replace(",", ";").split(";"):
+            if part.strip():
+                key, sep, val = part.partition("=")
+                if not sep:
+                    key, sep, val = part.partition(":")
+                out[key.strip()] = val.strip()
+        return out
+    return v
+
+
+class TimeSlice(Row):
+    name: str = F(desc="slice name, e.g. 'd1h00'")
+    weight: float = F(unit="h/yr", desc="hours per year this slice stands for; weights sum to 8760", gt=0)
+    day: str | None = F(None, desc="representative day label; shiftable work is balanced within a day")
+
+
+class Region(Row):
+    name: str = F(desc="region name (a demand origin and network node)")
+    lat: float | None = F(None, unit="deg", desc="latitude (WGS-84)", ge=-90, le=90)
+    lon: float | None = F(None, unit="deg", desc="longitude (WGS-84)", ge=-180, le=180)
+    label_zh: str | None = F(None, desc="Chinese label for reports")
+    tags: list[str] = F(default_factory=list, desc="free tags, e.g. east; hub:京津冀")
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> Any:
+        return _split_list(v) if v is not None else []
+
+
+class Site(Row):
+    name: str = F(desc="site name")
+    region: str = F(desc="region the site sits in (its network node)")
+    pue: float = F(unit="-", desc="power usage effectiveness, facility energy / IT energy", ge=1.0)
+    price_mwh: float | str = F(unit="CNY/MWh", desc="electricity price: a number, or the name of a profile of per-slice prices")
+    grid_tco2_mwh: float | str = F(unit="tCO2/MWh", desc="grid emission factor: a number, or the name of a per-slice profile")
+    green_share_max: float = F(0.0, unit="-", desc="largest share of the site's energy that can be bought as green power", ge=0, le=1)
+    green_premium_mwh: float = F(0.0, unit="CNY/MWh", desc="price of green power above price_mwh", ge=0)
+    open_cost: float = F(0.0, unit="CNY", desc="one-off cost of opening the site (land, shell, grid connection)", ge=0)
+    open_life_years: float = F(15.0, unit="yr", desc="life over which open_cost is annualised", gt=0)
+    max_it_mw: float = F(unit="MW", desc="IT power envelope", gt=0)
+    max_modules: int | None = F(None, unit="modules", desc="largest number of modules (all hardware types)", ge=0)
+    existing: bool | None = F(None, desc="already open (no open_cost); default: true when it has existing modules")
+    tags: list[str] = F(default_factory=list, desc="free tags, e.g. hub; west; cluster:庆阳")
+
+    @field_validator("price_mwh", "grid_tco2_mwh", mode="before")
+    @classmethod
+    def _number_or_profile(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return float(v)
+            except ValueError:
+                return v.strip()
+        return v
+
+    @field_validator("price_mwh", "grid_tco2_mwh")
+    @classmethod
+    def _non_negative(cls, v: float | str) -> float | str:
+        if isinstance(v, float) and v < 0:
+            raise ValueError(f"must be ≥ 0 (got {v:g})")
+        return v
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> Any:
+        return _split_list(v) if v is not None else []
+
+
+class Hardware(Row):
+    name: str = F(desc="hardware type (an installable module: pod, rack group, server block)")
+    pflops: float = F(unit="PFLOPS", desc="FP16 dense compute per module", gt=0)
+    kw: float = F(unit="kW", desc="IT power per module at full load", ge=0)
+    idle_frac: float = F(0.0, unit="-", desc="share of kw drawn when installed but idle", ge=0, le=1)
+    capex: float = F(unit="CNY", desc="capital cost per module", ge=0)
+    life_years: float = F(5.0, unit="yr", desc="life over which capex is annualised", gt=0)
+    fixed_om_frac: float = F(0.0, unit="1/yr", desc="fixed O&M per year as a share of capex", ge=0)
+    domestic: bool = F(False, desc="domestically produced chips")
+    available_from: int | None = F(None, unit="year", desc="first year it can be bought")
+    available_to: int | None = F(None, unit="year", desc="last year it can be bought")
+
+
+class ExistingModules(Row):
+    site: str = F(desc="site name")
+    hardware: str = F(desc="hardware type")
+    modules: int = F(unit="modules", desc="modules already installed (brownfield, already paid for)", ge=0)
+
+
+class JobClass(Row):
+    name: str = F(desc="job class, e.g. training, online_inference")
+    max_latency_ms: float | None = F(None, unit="ms", desc="largest one-way latency origin→site; empty = any site", ge=0)
+    gbps_per_pflops: float = F(0.0, unit="Gbps/PFLOPS", desc="bandwidth one PFLOPS of remote work needs between origin and site", ge=0)
+    hardware: list[str] | None = F(None, desc="hardware types it may run on; empty = all")
+    efficiency: dict[str, float] = F(default_factory=dict, desc="effective share of pflops per hardware, e.g. h1=0.8; default 1")
+    shiftable: bool = F(False, desc="demand met per representative day, not per slice (deferrable work)")
+    unserved_cost: float = F(unit="CNY/PFLOPS·h", desc="price of leaving one PFLOPS·h of this work undone", ge=0)
+    domestic_min_share: float | None = F(None, unit="-", desc="least share of this class's work on domestic hardware (policy issue)", ge=0, le=1)
+    single_site: bool = F(False, desc="a region's demand of this class runs whole at exactly one site")
+
+    @field_validator("hardware", mode="before")
+    @classmethod
+    def _hw(cls, v: Any) -> Any:
+        return _split_list(v) if v not in ("", None) else None
+
+    @field_validator("efficiency", mode="before")
+    @classmethod
+    def _eff(cls, v: Any) -> Any:
+        return _split_mapping(v) if v not in ("", None) else {}
+
+    @field_validator("efficiency")
+    @classmethod
+    def _eff_range(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, e in v.items():
+            if not (0 < e <= 1):
+                raise ValueError(f"efficiency of '{k}' must be in (0, 1] (got {e})")
+        return v
+
+
+class Demand(Row):
+    job_class: str = F(alias="class", desc="job class")
+    region: str = F(desc="region where the work originates")
+    pflops: float = F(unit="PFLOPS", desc="average compute demanded (times the profile per slice)", ge=0)
+    profile: str | None = F(None, desc="name of a profile of per-slice multipliers; empty = flat 1.0")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+
+class Link(Row):
+    from_region: str = F(alias="from", desc="one end (region)")
+    to_region: str = F(alias="to", desc="other end (region)")
+    distance_km: float | None = F(None, unit="km", desc="route length; default great-circle × route_factor", ge=0)
+    latency_ms: float | None = F(None, unit="ms", desc="one-way latency; default distance_km × latency_ms_per_km + latency_base_ms", ge=0)
+    unit_gbps: float = F(unit="Gbps", desc="capacity of one unit per direction", gt=0)
+    unit_cost: float | None = F(None, unit="CNY/yr", desc="annualised cost per new unit (or give unit_cost_per_km)", ge=0)
+    unit_cost_per_km: float | None = F(None, unit="CNY/(km·yr)", desc="annualised cost per new unit per km", ge=0)
+    fixed_cost: float = F(0.0, unit="CNY/yr", desc="cost per year if any new unit is built", ge=0)
+    max_units: int = F(unit="units", desc="most units in service", ge=0)
+    existing_units: int = F(0, unit="units", desc="units already in service (paid for)", ge=0)
+    usage_cost_tb: float = F(0.0, unit="CNY/TB", desc="cost per TB carried", ge=0)
+    kwh_per_tb: float = F(0.0, unit="kWh/TB", desc="network energy per TB carried", ge=0)
+    one_way: bool = F(False, desc="capacity only from → to (default full duplex)")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _units(self) -> Link:
+        if self.existing_units > self.max_units:
+            raise ValueError(f"existing_units ({self.existing_units}) exceeds max_units ({self.max_units})")
+        return self
+
+
+class ServingCost(Row):
+    region: str = F(desc="origin region")
+    site: str = F(desc="serving site")
+    cost: float = F(unit="CNY/PFLOPS·h", desc="cost of serving the region's work at the site", ge=0)
+
+
+class LatencyEntry(Row):
+    region: str = F(desc="origin region")
+    site: str = F(desc="serving site")
+    ms: float = F(unit="ms", desc="one-way latency; wins over the latency derived from links", ge=0)
+
+
+class NetworkOptions(Row):
+    route_factor: float = F(1.3, unit="-", desc="route length / great-circle distance", ge=1.0)
+    latency_ms_per_km: float = F(0.005, unit="ms/km", desc="latency per km of route", ge=0)
+    latency_base_ms: float = F(0.5, unit="ms", desc="latency added per link (equipment)", ge=0)
+    energy_price_mwh: float = F(0.0, unit="CNY/MWh", desc="price of network energy", ge=0)
+    grid_tco2_mwh: float = F(0.0, unit="tCO2/MWh", desc="emission factor of network energy", ge=0)
+
+
+class Policy(Row):
+    carbon_price: float = F(0.0, unit="CNY/tCO2", desc="price on emitted carbon", ge=0)
+    intra_region_latency_ms: float = F(1.0, unit="ms", desc="latency between a region and a site in the same region", ge=0)
+
+
+class SolverOptions(Row):
+    time_limit: float = F(600.0, unit="s", desc="HiGHS time limit", gt=0)
+    mip_gap: float = F(0.01, unit="-", desc="relative MIP gap at which to stop", ge=0)
+    threads: int = F(1, desc="HiGHS threads (HiGHS searches mostly on one)", ge=1)
+    relax: bool = F(False, desc="solve the LP relaxation (integrality dropped)")
+    presolve: Literal["on", "off", "choose"] = F("choose", desc="HiGHS presolve")
+    mip_start: bool = F(True, desc="hand HiGHS a feasible plan found from the LP relaxation")
+
+
+ObjectiveName = Literal["cost", "energy", "carbon"]
+
+
+class Scenario(BaseModel):
+    """A validated scenario (one period). Tables are tuples of frozen rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = F(desc="scenario name")
+    description: str = F("", desc="what this scenario is")
+    year: int = F(2025, unit="year", desc="the planning year (hardware availability is checked against it)")
+    currency: Literal["CNY"] = F("CNY", desc="currency of every money field")
+    discount_rate: float = F(0.0, unit="1/yr", desc="discount rate for annuities", ge=0, lt=1)
+    objective: ObjectiveName | dict[ObjectiveName, float] = F("cost", desc="cost | energy | carbon | weights, e.g. {cost: 1, carbon: 200}")
+    solver: SolverOptions = F(default_factory=SolverOptions, desc="solver settings")
+    network: NetworkOptions = F(default_factory=NetworkOptions, desc="network defaults")
+    policy: Policy = F(default_factory=Policy, desc="policy levers")
+    time_slices: tuple[TimeSlice, ...] = F(desc="representative hours")
+    regions: tuple[Region, ...] = F(desc="regions")
+    sites: tuple[Site, ...] = F(desc="candidate and existing sites")
+    hardware: tuple[Hardware, ...] = F(desc="hardware types")
+    existing_modules: tuple[ExistingModules, ...] = F((), desc="brownfield modules")
+    job_classes: tuple[JobClass, ...] = F(desc="job classes")
+    demand: tuple[Demand, ...] = F(desc="demand levels")
+    profiles: dict[str, dict[str, float]] = F(default_factory=dict, desc="named per-slice profiles: profile → slice → value")
+    links: tuple[Link, ...] = F((), desc="candidate and existing links")
+    serving_costs: tuple[ServingCost, ...] = F((), desc="serving cost per region and site")
+    latency: tuple[LatencyEntry, ...] = F((), desc="explicit latency per region and site")
+    source_path: str | None = F(None, desc="file the scenario was loaded from (set by the loader)")
+    input_hash: str | None = F(None, desc="SHA-256 of the scenario file and every table it reads (set by the loader)")
+    _places: dict[tuple[str, int], str] = PrivateAttr(default_factory=dict)
+
+    def place(self, table: str, index: int) -> str:
+        """Where row ``index`` of ``table`` came from, e.g. ``sites.csv › sites › row 7``."""
+        return self._places.get((table, index), f"{table} › row {index + 1}")
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            if not v:
+                raise ValueError("objective weights must not be empty")
+            if any(w < 0 for w in v.values()):
+                raise ValueError("objective weights must be ≥ 0")
+            if all(w == 0 for w in v.values()):
+                raise ValueError("at least one objective weight must be > 0")
+        return v
+
+    @property
+    def objective_weights(self) -> dict[str, float]:
+        """The objective as weights over ``cost``, ``energy`` and ``carbon``."""
+        if isinstance(self.objective, str):
+            return {self.objective: 1.0}
+        return {k: float(v) for k, v in self.objective.items() if v}
+
+
+#: Tables of a scenario and the row model of each (``profiles`` has its own shape).
+TABLES: dict[str, type[Row]] = {
+    "time_slices": TimeSlice,
+    "regions": Region,
+    "sites": Site,
+    "hardware": Hardware,
+    "existing_modules": ExistingModules,
+    "job_classes": JobClass,
+    "demand": Demand,
+    "links": Link,
+    "serving_costs": ServingCost,
+    "latency": LatencyEntry,
+}
+#: Option blocks of a scenario and their models.
+BLOCKS: dict[str, type[Row]] = {
+    "solver": SolverOptions,
+    "network": NetworkOptions,
+    "policy": Policy,
+}
+REQUIRED_TABLES = ("time_slices", "regions", "sites", "hardware", "job_classes", "demand")
