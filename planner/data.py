@@ -1,0 +1,337 @@
+"""PlanningData: everything the model needs, derived once from a validated scenario.
+
+Sparse index sets are computed here (never filtered inside constraints): the eligible placements
+``E = {(j, r, s, h)}`` (demand > 0, latency within the class limit, hardware allowed, a network
+path when the work is remote and needs bandwidth) and the placement index ``X = E × slices``
+restricted to slices where the work can run. Money is annualised here (``crf``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .geo import link_distance_km, link_latency_ms, region_site_latency
+from .scenario.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+#: TB carried per hour by one Gbps: 3600 s × 1 Gb/s / 8 bit/B / 1000 GB/TB.
+TB_PER_GBPS_HOUR = 0.45
+
+
+def crf(rate: float, years: float) -> float:
+    """Capital recovery factor ``i(1+i)^n / ((1+i)^n − 1)``, and ``1/n`` when ``i = 0``."""
+    if rate == 0:
+        return 1.0 / years
+    g = (1 + rate) ** years
+    return rate * g / (g - 1)
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One direction of a link: capacity ``unit_gbps × units[link]`` from ``tail`` to ``head``."""
+
+    name: str
+    link: str
+    tail: str
+    head: str
+
+
+@dataclass
+class LinkData:
+    name: str
+    a: str
+    b: str
+    distance_km: float | None
+    latency_ms: float | None
+    unit_gbps: float
+    unit_cost: float  # CNY/yr per new unit
+    fixed_cost: float
+    max_units: int
+    existing_units: int
+    usage_cost_tb: float
+    kwh_per_tb: float
+    one_way: bool
+
+
+@dataclass
+class PlanningData:
+    """Derived tables and sparse sets of one scenario (one period)."""
+
+    scenario: Scenario
+    SLICES: list[str]
+    weight: dict[str, float]
+    DAYS: dict[str, list[str]]
+    REGIONS: list[str]
+    SITES: list[str]
+    HW: list[str]
+    CLASSES: list[str]
+    site_region: dict[str, str]
+    pue: dict[str, float]
+    price: dict[tuple[str, str], float]
+    grid_ef: dict[tuple[str, str], float]
+    green_max: dict[str, float]
+    green_premium: dict[str, float]
+    open_annual: dict[str, float]
+    existing_open: dict[str, bool]
+    max_it_mw: dict[str, float]
+    max_modules_site: dict[str, int | None]
+    pflops: dict[str, float]
+    kw: dict[str, float]
+    idle_frac: dict[str, float]
+    capex_annual: dict[str, float]
+    fixed_om: dict[str, float]
+    domestic: dict[str, bool]
+    buyable: dict[str, bool]
+    existing: dict[tuple[str, str], int]
+    SITE_HW: list[tuple[str, str]]
+    module_bound: dict[tuple[str, str], int]
+    demand: dict[tuple[str, str, str], float]
+    DEMAND_JR: list[tuple[str, str]]
+    shiftable: dict[str, bool]
+    single_site: dict[str, bool]
+    unserved_cost: dict[str, float]
+    gbps_per_pflops: dict[str, float]
+    efficiency: dict[tuple[str, str], float]
+    latency: dict[tuple[str, str], float]
+    ELIG: list[tuple[str, str, str, str]]
+    X: list[tuple[str, str, str, str, str]]
+    UNSERVED: list[tuple[str, str, str]]
+    ASSIGN: list[tuple[str, str, str]]
+    serving_cost: dict[tuple[str, str], float]
+    links: dict[str, LinkData]
+    ARCS: list[Arc]
+    DEST: list[str]
+    FLOW: list[tuple[str, str, str]]
+    network_price: float
+    network_ef: float
+    carbon_price: float
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    # ---- groupings used by the model (built once, on first use) -------------------------
+    def x_by_site_hw_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str, str]]]:
+        """Placement indices grouped by ``(s, h, t)`` (compute capacity, energy)."""
+        g: dict[tuple[str, str, str], list] = defaultdict(list)
+        for k in self.X:
+            g[k[2], k[3], k[4]].append(k)
+        return g
+
+    def x_by_demand_slice(self) -> dict[tuple[str, str, str], list]:
+        """Placement indices grouped by ``(j, r, t)`` (demand balance)."""
+        g: dict[tuple[str, str, str], list] = defaultdict(list)
+        for k in self.X:
+            g[k[0], k[1], k[4]].append(k)
+        return g
+
+    @property
+    def size(self) -> dict[str, int]:
+        """Counts of the main index sets (a model-size record)."""
+        return {"regions": len(self.REGIONS), "sites": len(self.SITES), "hardware": len(self.HW),
+                "classes": len(self.CLASSES), "slices": len(self.SLICES), "eligible": len(self.ELIG),
+                "placements": len(self.X), "arcs": len(self.ARCS), "flows": len(self.FLOW)}
+
+
+def _per_slice(value: float | str, profiles: dict[str, dict[str, float]], slices: list[str]) -> dict[str, float]:
+    if isinstance(value, str):
+        return {t: profiles[value][t] for t in slices}
+    return dict.fromkeys(slices, float(value))
+
+
+def prepare(scenario: Scenario) -> PlanningData:
+    """Derive the planning data of a validated scenario (model.md §4).
+
+    Examples
+    --------
+    >>> from planner import load_scenario, prepare
+    >>> data = prepare(load_scenario("scenarios/tiny"))  # doctest: +SKIP
+    >>> data.size["eligible"]  # doctest: +SKIP
+    3
+    """
+    sc = scenario
+    i = sc.discount_rate
+    SLICES = [t.name for t in sc.time_slices]
+    weight = {t.name: t.weight for t in sc.time_slices}
+    DAYS: dict[str, list[str]] = defaultdict(list)
+    for t in sc.time_slices:
+        DAYS[t.day or "all"].append(t.name)
+    REGIONS = [r.name for r in sc.regions]
+    SITES = [s.name for s in sc.sites]
+    HW = [h.name for h in sc.hardware]
+    CLASSES = [j.name for j in sc.job_classes]
+    site_by = {s.name: s for s in sc.sites}
+    hw_by = {h.name: h for h in sc.hardware}
+    cls_by = {j.name: j for j in sc.job_classes}
+
+    price: dict[tuple[str, str], float] = {}
+    grid_ef: dict[tuple[str, str], float] = {}
+    for s in sc.sites:
+        for t, v in _per_slice(s.price_mwh, sc.profiles, SLICES).items():
+            price[s.name, t] = v
+        for t, v in _per_slice(s.grid_tco2_mwh, sc.profiles, SLICES).items():
+            grid_ef[s.name, t] = v
+
+    existing: dict[tuple[str, str], int] = defaultdict(int)
+    for e in sc.existing_modules:
+        existing[e.site, e.hardware] += e.modules
+    existing_open = {s.name: bool(s.existing) if s.existing is not None else any(existing[s.name, h] > 0 for h in HW) for s in sc.sites}
+    buyable = {h.name: (h.available_from is None or h.available_from <= sc.year) and (h.available_to is None or sc.year <= h.available_to) for h in sc.hardware}
+
+    # demand per (j, r, t)
+    demand: dict[tuple[str, str, str], float] = {}
+    for d in sc.demand:
+        prof = sc.profiles[d.profile] if d.profile else None
+        for t in SLICES:
+            v = d.pflops * (prof[t] if prof else 1.0)
+            if v > 0:
+                demand[d.job_class, d.region, t] = v
+    DEMAND_JR = sorted({(j, r) for (j, r, _) in demand}, key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1])))
+
+    latency = region_site_latency(sc.regions, sc.sites, sc.links, sc.latency, sc.network, sc.policy.intra_region_latency_ms)
+
+    # links and arcs
+    coords = {r.name: (r.lat, r.lon) for r in sc.regions}
+    links: dict[str, LinkData] = {}
+    ARCS: list[Arc] = []
+    for k, lk in enumerate(sc.links):
+        name = f"{lk.from_region}-{lk.to_region}"
+        if name in links:
+            name = f"{name}#{k + 1}"
+        dist = link_distance_km(lk.distance_km, lk.from_region, lk.to_region, coords, sc.network.route_factor)
+        ms = link_latency_ms(lk.latency_ms, dist, sc.network.latency_ms_per_km, sc.network.latency_base_ms)
+        unit_cost = lk.unit_cost if lk.unit_cost is not None else (lk.unit_cost_per_km or 0.0) * (dist or 0.0)
+        links[name] = LinkData(name, lk.from_region, lk.to_region, dist, ms, lk.unit_gbps, unit_cost, lk.fixed_cost,
+                               lk.max_units, lk.existing_units, lk.usage_cost_tb, lk.kwh_per_tb, lk.one_way)
+        ARCS.append(Arc(f"{name}>", name, lk.from_region, lk.to_region))
+        if not lk.one_way:
+            ARCS.append(Arc(f"{name}<", name, lk.to_region, lk.from_region))
+    reach = _reachable(REGIONS, ARCS)
+
+    # eligible placements
+    efficiency = {(j.name, h): j.efficiency.get(h, 1.0) for j in sc.job_classes for h in HW}
+    ELIG: list[tuple[str, str, str, str]] = []
+    dropped = defaultdict(int)
+    for j, r in DEMAND_JR:
+        jc = cls_by[j]
+        allowed = [h for h in HW if jc.hardware is None or h in jc.hardware]
+        for s in SITES:
+            ms = latency.get((r, s))
+            if ms is None or (jc.max_latency_ms is not None and ms > jc.max_latency_ms):
+                continue
+            node = site_by[s].region
+            if node != r and jc.gbps_per_pflops > 0 and node not in reach[r]:
+                dropped["no network path"] += 1
+                continue
+            for h in allowed:
+                if buyable[h] or existing[s, h] > 0:
+                    ELIG.append((j, r, s, h))
+
+    X: list[tuple[str, str, str, str, str]] = []
+    UNSERVED: list[tuple[str, str, str]] = []
+    for (j, r, s, h) in ELIG:
+        for t in SLICES:
+            if cls_by[j].shiftable or (j, r, t) in demand:
+                X.append((j, r, s, h, t))
+    for (j, r) in DEMAND_JR:
+        for t in SLICES:
+            if (j, r, t) in demand:
+                UNSERVED.append((j, r, t))
+    ASSIGN = sorted({(j, r, s) for (j, r, s, _) in ELIG if cls_by[j].single_site},
+                    key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1]), SITES.index(k[2])))
+
+    # module bounds: power envelope, max_modules, and the most any eligible demand could use
+    SITE_HW = [(s, h) for s in SITES for h in HW]
+    module_bound = _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by)
+
+    # network flows: per destination node, only in slices where traffic to it can arise
+    dest_slices: dict[str, set[str]] = defaultdict(set)
+    for (j, r, s, h, t) in X:
+        node = site_by[s].region
+        if node != r and cls_by[j].gbps_per_pflops > 0:
+            dest_slices[node].add(t)
+    DEST = [n for n in REGIONS if n in dest_slices]
+    FLOW = [(a.name, n, t) for n in DEST for t in SLICES if t in dest_slices[n] for a in ARCS]
+
+    serving_cost = {(e.region, e.site): e.cost for e in sc.serving_costs}
+    data = PlanningData(
+        scenario=sc, SLICES=SLICES, weight=weight, DAYS=dict(DAYS), REGIONS=REGIONS, SITES=SITES, HW=HW,
+        CLASSES=CLASSES, site_region={s.name: s.region for s in sc.sites}, pue={s.name: s.pue for s in sc.sites},
+        price=price, grid_ef=grid_ef, green_max={s.name: s.green_share_max for s in sc.sites},
+        green_premium={s.name: s.green_premium_mwh for s in sc.sites},
+        open_annual={s.name: s.open_cost * crf(i, s.open_life_years) for s in sc.sites}, existing_open=existing_open,
+        max_it_mw={s.name: s.max_it_mw for s in sc.sites}, max_modules_site={s.name: s.max_modules for s in sc.sites},
+        pflops={h.name: h.pflops for h in sc.hardware}, kw={h.name: h.kw for h in sc.hardware},
+        idle_frac={h.name: h.idle_frac for h in sc.hardware},
+        capex_annual={h.name: h.capex * crf(i, h.life_years) for h in sc.hardware},
+        fixed_om={h.name: h.fixed_om_frac * h.capex for h in sc.hardware}, domestic={h.name: h.domestic for h in sc.hardware},
+        buyable=buyable, existing=dict(existing), SITE_HW=SITE_HW, module_bound=module_bound, demand=demand,
+        DEMAND_JR=DEMAND_JR, shiftable={j.name: j.shiftable for j in sc.job_classes},
+        single_site={j.name: j.single_site for j in sc.job_classes},
+        unserved_cost={j.name: j.unserved_cost for j in sc.job_classes},
+        gbps_per_pflops={j.name: j.gbps_per_pflops for j in sc.job_classes}, efficiency=efficiency, latency=latency,
+        ELIG=ELIG, X=X, UNSERVED=UNSERVED, ASSIGN=ASSIGN, serving_cost=serving_cost, links=links, ARCS=ARCS,
+        DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
+        carbon_price=sc.policy.carbon_price, dropped=dict(dropped),
+    )
+    log.info("prepared %s: %s", sc.name, data.size)
+    return data
+
+
+def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:
+    """Nodes reachable from each region over directed arcs (breadth-first)."""
+    out_arcs: dict[str, list[str]] = defaultdict(list)
+    for a in arcs:
+        out_arcs[a.tail].append(a.head)
+    reach: dict[str, set[str]] = {}
+    for r in regions:
+        seen, stack = {r}, [r]
+        while stack:
+            v = stack.pop()
+            for w in out_arcs[v]:
+                if w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        reach[r] = seen
+    return reach
+
+
+def _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by):
+    """Tightest valid ``M[s, h]`` for ``modules[s,h] ≤ M × open[s]`` (model.md §5, constraint 3).
+
+    ``M = existing`` when ``h`` cannot be bought; otherwise the least of the power envelope
+    ``⌊1000 max_it_mw / kw⌋``, ``max_modules`` and the modules the eligible demand could ever
+    load at once (``Σ peak service / (efficiency × pflops)``, rounded up) — more modules than
+    that only add cost, energy and carbon.
+    """
+    peak: dict[tuple[str, str], float] = defaultdict(float)  # (j, r) -> most service in one slice
+    for (j, r, t), v in demand.items():
+        if cls_by[j].shiftable:
+            continue
+        peak[j, r] = max(peak[j, r], v)
+    for j, jc in cls_by.items():
+        if not jc.shiftable:
+            continue
+        for day, ts in DAYS.items():
+            wmin = min(weight[t] for t in ts)
+            for r in {r for (jj, r, _) in demand if jj == j}:
+                tot = sum(weight[t] * demand.get((j, r, t), 0.0) for t in ts)
+                peak[j, r] = max(peak[j, r], tot / wmin)
+    need: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r, s, h) in ELIG:
+        need[s, h] += peak[j, r] / efficiency[j, h]
+    bound = {}
+    for s, h in SITE_HW:
+        ex = existing.get((s, h), 0)
+        if not buyable[h]:
+            bound[s, h] = ex
+            continue
+        hw = hw_by[h]
+        cands = [ex + math.ceil(need[s, h] / hw.pflops - 1e-9)]
+        if hw.kw > 0:
+            cands.append(math.floor(1000 * site_by[s].max_it_mw / hw.kw + 1e-9))
+        if site_by[s].max_modules is not None:
+            cands.append(site_by[s].max_modules)
+        bound[s, h] = max(ex, min(cands))
+    return bound

@@ -1,0 +1,90 @@
+"""Network: link units, multi-hop routing of remote traffic, link capacity.
+
+Constraints (docs/model.md §5): 5 flow conservation per destination node, 6 link capacity and
+units. Remote traffic ``g[r,n,t] = Σ gbps_per_pflops[j] × x[j,r,s,h,t]`` for sites at node
+``n ≠ r``. Cost terms: ``network_capex`` (new units, fixed cost) and ``network_usage`` (per TB
+carried and network energy). Expression ``network_mwh[t]`` (MWh per hour).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import TB_PER_GBPS_HOUR, PlanningData
+from .registry import CostRegistry
+
+
+def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
+    """Add ``units``, ``built``, ``flow`` and their constraints to ``m.network``."""
+    d = data
+    b = m.network = pyo.Block()
+    L = list(d.links)
+    b.units = pyo.Var(L, domain=pyo.NonNegativeIntegers,
+                      bounds=lambda _, l: (d.links[l].existing_units, d.links[l].max_units), doc="link units in service")
+    with_fixed = [l for l in L if d.links[l].fixed_cost > 0 and d.links[l].max_units > d.links[l].existing_units]
+    b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link l has new units")
+
+    @b.Constraint(with_fixed, doc="units − existing ≤ (max_units − existing) × built")
+    def units_need_built(b, l):
+        lk = d.links[l]
+        return b.units[l] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[l]
+
+    b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t")
+
+    # traffic sources g[v, n, t] (Gbps) from placements
+    g: dict[tuple[str, str, str], list] = defaultdict(list)
+    for k in d.X:
+        j, r, s, _, t = k
+        n = d.site_region[s]
+        if n != r and d.gbps_per_pflops[j] > 0:
+            g[r, n, t].append(k)
+    x = m.placement.x
+    out_arcs: dict[str, list[str]] = defaultdict(list)
+    in_arcs: dict[str, list[str]] = defaultdict(list)
+    for a in d.ARCS:
+        out_arcs[a.tail].append(a.name)
+        in_arcs[a.head].append(a.name)
+    flow_slices: dict[str, set[str]] = defaultdict(set)
+    for (_, n, t) in d.FLOW:
+        flow_slices[n].add(t)
+    rows = [(v, n, t) for n in d.DEST for t in d.SLICES if t in flow_slices[n] for v in d.REGIONS
+            if v != n and (out_arcs[v] or in_arcs[v] or (v, n, t) in g)]
+
+    @b.Constraint(rows, doc="Σ_out flow[·,n,t] − Σ_in flow[·,n,t] = g[v,n,t] at every v ≠ n")
+    def conservation(b, v, n, t):
+        out = quicksum(b.flow[a, n, t] for a in out_arcs[v])
+        inn = quicksum(b.flow[a, n, t] for a in in_arcs[v])
+        src = quicksum(d.gbps_per_pflops[k[0]] * x[k] for k in g.get((v, n, t), ()))
+        return out - inn == src
+
+    by_arc_t: dict[tuple[str, str], list] = defaultdict(list)
+    for (a, n, t) in d.FLOW:
+        by_arc_t[a, t].append((a, n, t))
+    arc_link = {a.name: a.link for a in d.ARCS}
+
+    @b.Constraint(list(by_arc_t), doc="Σ_n flow[a,n,t] ≤ unit_gbps[l] × units[l]")
+    def link_capacity(b, a, t):
+        l = arc_link[a]
+        return quicksum(b.flow[k] for k in by_arc_t[a, t]) <= d.links[l].unit_gbps * b.units[l]
+
+    # traffic totals per arc and slice (Gbps), and network energy (MWh per hour)
+    b.traffic = pyo.Expression(list(by_arc_t), rule=lambda b, a, t: quicksum(b.flow[k] for k in by_arc_t[a, t]),
+                               doc="Gbps on arc a in slice t")
+    kwh = {a.name: d.links[a.link].kwh_per_tb for a in d.ARCS}
+    usage = {a.name: d.links[a.link].usage_cost_tb for a in d.ARCS}
+    arcs_in_slice: dict[str, list[str]] = defaultdict(list)
+    for (a, t) in by_arc_t:
+        if kwh[a]:
+            arcs_in_slice[t].append(a)
+    b.network_mwh = pyo.Expression(d.SLICES, rule=lambda b, t: quicksum(
+        TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]),
+        doc="network energy, MWh per hour of slice t")
+    costs.add("network_capex", quicksum(d.links[l].unit_cost * (b.units[l] - d.links[l].existing_units) for l in L if d.links[l].unit_cost)
+              + quicksum(d.links[l].fixed_cost * b.built[l] for l in with_fixed),
+              "Σ unit_cost × new units + fixed_cost × built (CNY/yr)")
+    costs.add("network_usage", quicksum(d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t] for (a, t) in by_arc_t if usage[a])
+              + quicksum(d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price),
+              "Σ w × (usage_cost_tb × TB carried + network energy × network energy price)")

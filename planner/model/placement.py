@@ -1,0 +1,85 @@
+"""Placement: where each region's work runs in each slice, and what is left unserved.
+
+Constraint 1 (docs/model.md §5): demand per (j, r, t), or per representative day for shiftable
+classes; single-site classes pick one site with a binary. Expression ``load[s,h,t]``
+(PFLOPS of hardware capacity used). Cost terms: ``serving_cost``, ``unserved_cost``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import PlanningData
+from .registry import CostRegistry
+
+
+def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
+    """Add ``x``, ``unserved``, ``assign``, demand constraints and ``load`` to ``m.placement``."""
+    d = data
+    b = m.placement = pyo.Block()
+    b.x = pyo.Var(d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s on h in slice t")
+    b.unserved = pyo.Var(d.UNSERVED, domain=pyo.NonNegativeReals, doc="PFLOPS of demand not served")
+    by_jrt = d.x_by_demand_slice()
+
+    fixed = [k for k in d.UNSERVED if not d.shiftable[k[0]]]
+
+    @b.Constraint(fixed, doc="Σ_{s,h} x[j,r,s,h,t] + unserved[j,r,t] = d[j,r,t]")
+    def demand_met(b, j, r, t):
+        return quicksum(b.x[k] for k in by_jrt.get((j, r, t), ())) + b.unserved[j, r, t] == d.demand[j, r, t]
+
+    unserved_of = set(d.UNSERVED)
+    day_rows = [(j, r, day) for (j, r) in d.DEMAND_JR if d.shiftable[j] for day in d.DAYS
+                if any((j, r, t) in d.demand for t in d.DAYS[day])]
+
+    @b.Constraint(day_rows, doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t]")
+    def demand_met_per_day(b, j, r, day):
+        ts = d.DAYS[day]
+        served = quicksum(d.weight[t] * b.x[k] for t in ts for k in by_jrt.get((j, r, t), ()))
+        short = quicksum(d.weight[t] * b.unserved[j, r, t] for t in ts if (j, r, t) in unserved_of)
+        return served + short == sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
+
+    # single-site classes
+    b.assign = pyo.Var(d.ASSIGN, domain=pyo.Binary, doc="region r's class-j work runs at site s")
+    sites_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for j, r, s in d.ASSIGN:
+        sites_of[j, r].append(s)
+
+    @b.Constraint(list(sites_of), doc="Σ_s assign[j,r,s] = 1")
+    def one_site(b, j, r):
+        return quicksum(b.assign[j, r, s] for s in sites_of[j, r]) == 1
+
+    x_jrst: dict[tuple[str, str, str, str], list] = defaultdict(list)
+    for k in d.X:
+        if d.single_site[k[0]]:
+            x_jrst[k[0], k[1], k[2], k[4]].append(k)
+    peak = _peak_service(d)
+
+    @b.Constraint(list(x_jrst), doc="Σ_h x[j,r,s,h,t] ≤ d̂[j,r,t] × assign[j,r,s]")
+    def only_assigned_site(b, j, r, s, t):
+        cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
+        return quicksum(b.x[k] for k in x_jrst[j, r, s, t]) <= cap * b.assign[j, r, s]
+
+    # load per (s, h, t)
+    by_sht = d.x_by_site_hw_slice()
+    b.load = pyo.Expression(list(by_sht), rule=lambda b, s, h, t: quicksum(b.x[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
+                            doc="PFLOPS of h's capacity used at s in t: Σ x / efficiency")
+
+    costs.add("serving_cost", quicksum(d.weight[k[4]] * d.serving_cost[k[1], k[2]] * b.x[k] for k in d.X if d.serving_cost.get((k[1], k[2]))),
+              "Σ w[t] × serving cost[r,s] × x (CNY per PFLOPS·h)")
+    costs.add("unserved_cost", quicksum(d.weight[k[2]] * d.unserved_cost[k[0]] * b.unserved[k] for k in d.UNSERVED),
+              "Σ w[t] × unserved_cost[j] × unserved (price of work left undone)")
+
+
+def _peak_service(d: PlanningData) -> dict[tuple[str, str], float]:
+    """Most PFLOPS a shiftable (j, r) can place in one slice: its day's work in the shortest slice."""
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r) in d.DEMAND_JR:
+        if not d.shiftable[j]:
+            continue
+        for ts in d.DAYS.values():
+            tot = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
+            out[j, r] = max(out[j, r], tot / min(d.weight[t] for t in ts))
+    return out

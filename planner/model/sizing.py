@@ -1,0 +1,61 @@
+"""Sizing: which sites open and how many modules of each hardware type they hold.
+
+Constraints (docs/model.md §5): 2 compute capacity, 3 open before use, 4 power envelope, and the
+optional ``max_modules`` per site. Cost terms: ``capex_sites``, ``capex_hardware``, ``fixed_om``.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import PlanningData
+from .registry import CostRegistry
+
+
+def add_sizing(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
+    """Add ``open[s]``, ``modules[s,h]`` and their constraints to ``m.sizing``."""
+    b = m.sizing = pyo.Block()
+    d = data
+    b.open = pyo.Var(d.SITES, domain=pyo.Binary, doc="site s is open")
+    for s in d.SITES:
+        if d.existing_open[s]:
+            b.open[s].fix(1)
+    b.modules = pyo.Var(
+        d.SITE_HW, domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, s, h: (d.existing.get((s, h), 0), d.module_bound[s, h]),
+        doc="modules of h installed at s (existing + new)",
+    )
+
+    @b.Constraint(d.SITE_HW, doc="modules[s,h] ≤ M[s,h] × open[s]")
+    def modules_need_open(b, s, h):
+        if d.module_bound[s, h] == 0:
+            return pyo.Constraint.Skip  # bound already 0
+        return b.modules[s, h] <= d.module_bound[s, h] * b.open[s]
+
+    @b.Constraint(d.SITES, doc="Σ_h kw[h] × modules[s,h] ≤ 1000 × max_it_mw[s]")
+    def power_envelope(b, s):
+        return quicksum(d.kw[h] * b.modules[s, h] for h in d.HW) <= 1000 * d.max_it_mw[s]
+
+    limited = [s for s in d.SITES if d.max_modules_site[s] is not None]
+
+    @b.Constraint(limited, doc="Σ_h modules[s,h] ≤ max_modules[s]")
+    def max_modules(b, s):
+        return quicksum(b.modules[s, h] for h in d.HW) <= d.max_modules_site[s]
+
+    costs.add("capex_sites", quicksum(d.open_annual[s] * b.open[s] for s in d.SITES if not d.existing_open[s] and d.open_annual[s]),
+              "annualised open_cost of new sites: Σ open_cost × crf(i, open_life_years) × open")
+    costs.add("capex_hardware", quicksum(d.capex_annual[h] * (b.modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW if d.capex_annual[h]),
+              "annualised capex of new modules: Σ capex × crf(i, life_years) × (modules − existing)")
+    costs.add("fixed_om", quicksum(d.fixed_om[h] * b.modules[s, h] for s, h in d.SITE_HW if d.fixed_om[h]),
+              "fixed O&M of all installed modules: Σ fixed_om_frac × capex × modules")
+
+
+def add_capacity(m: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Constraint 2: ``load[s,h,t] ≤ pflops[h] × modules[s,h]`` where work can run on (s, h)."""
+    d = data
+    b = m.sizing
+
+    @b.Constraint(list(m.placement.load.keys()), doc="Σ_{j,r} x / efficiency ≤ pflops[h] × modules[s,h]")
+    def capacity(b, s, h, t):
+        return m.placement.load[s, h, t] <= d.pflops[h] * b.modules[s, h]
