@@ -1,0 +1,268 @@
+"""Results: a solved model turned into tidy pandas tables with units in the column names.
+
+Every table the report shows is built here; the report writer only lays them out. The cost
+table evaluates the model's cost registry, so it adds up to the objective by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from .data import TB_PER_GBPS_HOUR, PlanningData
+from .model.objective import objective_terms
+from .solve import SolveOutcome
+
+log = logging.getLogger(__name__)
+
+HOURS = 8760.0
+
+
+def _v(x: Any) -> float:
+    """Value of a Pyomo expression or variable; 0 for a variable with no value."""
+    v = pyo.value(x, exception=False)
+    return 0.0 if v is None else float(v)
+
+
+@dataclass
+class Results:
+    """The tables of one solved plan. Each table is a DataFrame; units are in column names.
+
+    Attributes
+    ----------
+    summary
+        KPI, value, unit (one row per KPI).
+    sites, hardware, links, placement, unserved, profiles, costs, objective, inputs
+        See :func:`extract` for their columns.
+    metadata
+        Scenario, input hash, status, gap, solver and version, planner version, time.
+    """
+
+    summary: pd.DataFrame
+    sites: pd.DataFrame
+    hardware: pd.DataFrame
+    links: pd.DataFrame
+    placement: pd.DataFrame
+    unserved: pd.DataFrame
+    profiles: pd.DataFrame
+    costs: pd.DataFrame
+    objective: pd.DataFrame
+    metadata: dict[str, Any]
+    inputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    outcome: SolveOutcome | None = None
+
+    def kpi(self, name: str) -> Any:
+        """The value of one KPI of the summary table, by name."""
+        row = self.summary.loc[self.summary["kpi"] == name, "value"]
+        if row.empty:
+            raise KeyError(f"no KPI '{name}'; known: {', '.join(self.summary['kpi'])}")
+        return row.iloc[0]
+
+    @property
+    def total_cost(self) -> float:
+        """Total cost, CNY/yr (the sum of the cost table)."""
+        return float(self.costs["CNY/yr"].sum())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name, in report order."""
+        return {"summary": self.summary, "sites": self.sites, "hardware": self.hardware, "links": self.links,
+                "placement": self.placement, "unserved": self.unserved, "profiles": self.profiles,
+                "costs": self.costs, "objective": self.objective}
+
+
+def planner_version() -> str:
+    try:
+        return metadata.version("planner")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> Results:
+    """Read a solved model into :class:`Results` (requires ``outcome.has_solution``)."""
+    d = data
+    sc = d.scenario
+    W = d.weight
+    modules = {k: _v(v) for k, v in m.sizing.modules.items()}
+    opened = {s: _v(m.sizing.open[s]) > 0.5 for s in d.SITES}
+    x = {k: _v(v) for k, v in m.placement.x.items()}
+    load = {k: _v(e) for k, e in m.placement.load.items()}
+    energy = {k: _v(e) for k, e in m.energy.energy.items()}
+    green = {k: _v(v) for k, v in m.energy.green.items()}
+
+    # ---- hardware per site ---------------------------------------------------------------
+    hw_rows = []
+    for s, h in d.SITE_HW:
+        n = round(modules[s, h])
+        ex = d.existing.get((s, h), 0)
+        if n == 0 and ex == 0:
+            continue
+        hw_rows.append({"site": s, "hardware": h, "domestic": d.domestic[h], "existing modules": ex, "new modules": n - ex,
+                        "modules": n, "PFLOPS": n * d.pflops[h], "new PFLOPS": (n - ex) * d.pflops[h], "IT MW": n * d.kw[h] / 1000,
+                        "capex CNY": (n - ex) * sc_hw(sc, h).capex})
+    hardware = pd.DataFrame(hw_rows, columns=["site", "hardware", "domestic", "existing modules", "new modules", "modules",
+                                              "PFLOPS", "new PFLOPS", "IT MW", "capex CNY"])
+
+    # ---- sites ---------------------------------------------------------------------------
+    site_rows = []
+    for s in d.SITES:
+        cap = sum(d.pflops[h] * modules[s, h] for h in d.HW)
+        it_mw = sum(d.kw[h] * modules[s, h] for h in d.HW) / 1000
+        used = [sum(load.get((s, h, t), 0.0) for h in d.HW) for t in d.SLICES]
+        mwh = sum(W[t] * energy[s, t] for t in d.SLICES)
+        g = sum(W[t] * green.get((s, t), 0.0) for t in d.SLICES)
+        co2 = sum(W[t] * d.grid_ef[s, t] * (energy[s, t] - green.get((s, t), 0.0)) for t in d.SLICES)
+        site_rows.append({
+            "site": s, "region": d.site_region[s], "open": opened[s], "existing": d.existing_open[s],
+            "modules": round(sum(modules[s, h] for h in d.HW)), "PFLOPS": cap,
+            "new PFLOPS": sum(d.pflops[h] * (modules[s, h] - d.existing.get((s, h), 0)) for h in d.HW),
+            "IT MW": it_mw, "max IT MW": d.max_it_mw[s], "PUE": d.pue[s],
+            "avg utilisation": (sum(W[t] * u for t, u in zip(d.SLICES, used)) / (HOURS * cap)) if cap else 0.0,
+            "peak utilisation": (max(used) / cap) if cap else 0.0,
+            "served PFLOPS·h/yr": sum(W[t] * u for t, u in zip(d.SLICES, used)),
+            "energy MWh/yr": mwh, "green MWh/yr": g, "green share": g / mwh if mwh else 0.0, "carbon tCO2/yr": co2,
+            "open cost CNY/yr": d.open_annual[s] if opened[s] and not d.existing_open[s] else 0.0,
+            "hardware capex CNY/yr": sum(d.capex_annual[h] * (modules[s, h] - d.existing.get((s, h), 0)) for h in d.HW),
+            "fixed O&M CNY/yr": sum(d.fixed_om[h] * modules[s, h] for h in d.HW),
+            "energy cost CNY/yr": sum(W[t] * d.price[s, t] * energy[s, t] for t in d.SLICES),
+            "green premium CNY/yr": d.green_premium[s] * g,
+            "carbon cost CNY/yr": d.carbon_price * co2,
+        })
+    sites = pd.DataFrame(site_rows)
+
+    # ---- links ---------------------------------------------------------------------------
+    traffic = {k: _v(e) for k, e in m.network.traffic.items()}
+    link_rows = []
+    for name, lk in d.links.items():
+        u = round(_v(m.network.units[name]))
+        cap = u * lk.unit_gbps
+        row = {"link": name, "from": lk.a, "to": lk.b, "distance km": lk.distance_km, "latency ms": lk.latency_ms,
+               "existing units": lk.existing_units, "new units": u - lk.existing_units, "units": u, "Gbps per direction": cap}
+        for arrow, label in ((">", "→"), ("<", "←")):
+            tr = [traffic.get((f"{name}{arrow}", t), 0.0) for t in d.SLICES]
+            row[f"avg utilisation {label}"] = (sum(W[t] * v for t, v in zip(d.SLICES, tr)) / (HOURS * cap)) if cap else 0.0
+            row[f"peak utilisation {label}"] = (max(tr) / cap) if cap else 0.0
+            row[f"TB/yr {label}"] = sum(W[t] * v for t, v in zip(d.SLICES, tr)) * TB_PER_GBPS_HOUR
+        row["capex CNY/yr"] = lk.unit_cost * (u - lk.existing_units) + (lk.fixed_cost if u > lk.existing_units else 0.0)
+        link_rows.append(row)
+    links = pd.DataFrame(link_rows, columns=["link", "from", "to", "distance km", "latency ms", "existing units", "new units",
+                                             "units", "Gbps per direction", "avg utilisation →", "peak utilisation →", "TB/yr →",
+                                             "avg utilisation ←", "peak utilisation ←", "TB/yr ←", "capex CNY/yr"])
+
+    # ---- placement (region × site × class) ---------------------------------------------------
+    demand_h: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r, t), v in d.demand.items():
+        demand_h[j, r] += W[t] * v
+    agg: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (j, r, s, h, t), v in x.items():
+        if v > 1e-9:
+            agg[j, r, s] += W[t] * v
+    placement = pd.DataFrame(
+        [{"class": j, "region": r, "site": s, "site region": d.site_region[s], "latency ms": d.latency.get((r, s)),
+          "PFLOPS·h/yr": v, "share of demand": v / demand_h[j, r] if demand_h[j, r] else 0.0} for (j, r, s), v in agg.items()],
+        columns=["class", "region", "site", "site region", "latency ms", "PFLOPS·h/yr", "share of demand"])
+
+    # ---- unserved --------------------------------------------------------------------------
+    uns = [{"class": j, "region": r, "slice": t, "PFLOPS": _v(v), "PFLOPS·h/yr": W[t] * _v(v)}
+           for (j, r, t), v in m.placement.unserved.items() if _v(v) > 1e-6]
+    unserved = pd.DataFrame(uns, columns=["class", "region", "slice", "PFLOPS", "PFLOPS·h/yr"])
+
+    # ---- per-slice profiles (long) ----------------------------------------------------------
+    prof_rows = []
+    dem_t: dict[str, float] = defaultdict(float)
+    for (j, r, t), v in d.demand.items():
+        dem_t[t] += v
+    for t in d.SLICES:
+        for s in d.SITES:
+            cap = sum(d.pflops[h] * modules[s, h] for h in d.HW)
+            if cap == 0 and not opened[s]:
+                continue
+            ld = sum(load.get((s, h, t), 0.0) for h in d.HW)
+            prof_rows.append({"slice": t, "weight h/yr": W[t], "site": s, "load PFLOPS": ld, "capacity PFLOPS": cap,
+                              "utilisation": ld / cap if cap else 0.0, "energy MW": energy[s, t], "demand PFLOPS (all regions)": dem_t[t],
+                              "price CNY/MWh": d.price[s, t]})
+    profiles = pd.DataFrame(prof_rows, columns=["slice", "weight h/yr", "site", "load PFLOPS", "capacity PFLOPS", "utilisation",
+                                                "energy MW", "demand PFLOPS (all regions)", "price CNY/MWh"])
+
+    # ---- costs and objective ----------------------------------------------------------------
+    docs = getattr(m, "_planner_cost_docs", {})
+    cost_vals = {k: _v(m.cost_term[k]) for k in m.COST_TERMS}
+    total = sum(cost_vals.values())
+    costs = pd.DataFrame([{"term": k, "CNY/yr": v, "share": v / total if total else 0.0, "what": docs.get(k, "")}
+                          for k, v in cost_vals.items()])
+    total_mwh = _v(m.energy.total_mwh)
+    carbon = _v(m.energy.carbon)
+    obj_rows = []
+    for k, w in objective_terms(sc.objective_weights, list(cost_vals)):
+        val = cost_vals[k] if k in cost_vals else (total_mwh if k == "energy_mwh" else carbon)
+        obj_rows.append({"term": k, "value": val, "weight": w, "contribution": w * val})
+    objective = pd.DataFrame(obj_rows)
+
+    # ---- summary KPIs -----------------------------------------------------------------------
+    tot_cap = float(sites["PFLOPS"].sum())
+    served = float(sites["served PFLOPS·h/yr"].sum())
+    total_dem = float(sum(demand_h.values()))
+    green_mwh = float(sites["green MWh/yr"].sum())
+    kpis: list[tuple[str, Any, str]] = [
+        ("status", outcome.status, ""),
+        ("objective", outcome.objective, "objective units"),
+        ("best bound", outcome.bound, "objective units"),
+        ("MIP gap", outcome.gap, "-"),
+        ("solve time", outcome.solve_s, "s"),
+        ("total cost", total, "CNY/yr"),
+        *[(f"cost: {k}", v, "CNY/yr") for k, v in cost_vals.items()],
+        ("sites open", int(sum(opened.values())), "sites"),
+        ("PFLOPS installed", tot_cap, "PFLOPS"),
+        ("PFLOPS built (new)", float(hardware["new PFLOPS"].sum()) if len(hardware) else 0.0, "PFLOPS"),
+        ("IT MW installed", float(sites["IT MW"].sum()), "MW"),
+        ("energy", total_mwh, "MWh/yr"),
+        ("carbon", carbon, "tCO2/yr"),
+        ("green share", green_mwh / total_mwh if total_mwh else 0.0, "-"),
+        ("average utilisation", served / (HOURS * tot_cap) if tot_cap else 0.0, "-"),
+        ("demand", total_dem, "PFLOPS·h/yr"),
+        ("unserved demand", float(unserved["PFLOPS·h/yr"].sum()), "PFLOPS·h/yr"),
+        ("unserved share", float(unserved["PFLOPS·h/yr"].sum()) / total_dem if total_dem else 0.0, "-"),
+        ("link units built", int(links["new units"].sum()) if len(links) else 0, "units"),
+    ]
+    summary = pd.DataFrame(kpis, columns=["kpi", "value", "unit"])
+
+    meta = {
+        "scenario": sc.name, "description": sc.description, "source": sc.source_path or "", "input hash (SHA-256)": sc.input_hash or "",
+        "year": sc.year, "objective": str(sc.objective), "status": outcome.status, "termination": outcome.termination,
+        "objective value": outcome.objective, "best bound": outcome.bound, "MIP gap": outcome.gap,
+        "relaxed (LP)": outcome.relaxed, "solve time s": round(outcome.solve_s, 3), "compile time s": round(outcome.compile_s, 3),
+        "MIP start time s": round(outcome.mip_start_s, 3), "MIP start objective": outcome.mip_start_objective,
+        "solver": outcome.solver, "solver version": outcome.solver_version, "solver options": str(outcome.options),
+        "model size": str(outcome.size), "planner version": planner_version(), "pyomo version": metadata.version("pyomo"),
+        "created (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
+                   profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome)
+
+
+def sc_hw(sc: Any, name: str) -> Any:
+    return next(h for h in sc.hardware if h.name == name)
+
+
+def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
+    """The scenario's tables as DataFrames (for the report's inputs echo)."""
+    out = {}
+    for t in ("time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand", "links",
+              "serving_costs", "latency"):
+        rows = getattr(sc, t)
+        if rows:
+            df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])
+            for c in df.columns:
+                if df[c].map(lambda v: isinstance(v, (list, dict))).any():
+                    df[c] = df[c].map(lambda v: "; ".join(v) if isinstance(v, list) else
+                                      ("; ".join(f"{k}={w}" for k, w in v.items()) if isinstance(v, dict) else v))
+            out[t] = df.dropna(axis=1, how="all")
+    if sc.profiles:
+        out["profiles"] = pd.DataFrame(sc.profiles).rename_axis("slice").reset_index()
+    return out
