@@ -306,14 +306,14 @@ def _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing
     that only add cost, energy and carbon.
     """
     peak: dict[tuple[str, str], float] = defaultdict(float)  # (j, r) -> most service in one slice
-    for (j, r, t), v in demand.items():
+    for (j, r, _t), v in demand.items():
         if cls_by[j].shiftable:
             continue
         peak[j, r] = max(peak[j, r], v)
     for j, jc in cls_by.items():
         if not jc.shiftable:
             continue
-        for day, ts in DAYS.items():
+        for _day, ts in DAYS.items():
             wmin = min(weight[t] for t in ts)
             for r in {r for (jj, r, _) in demand if jj == j}:
                 tot = sum(weight[t] * demand.get((j, r, t), 0.0) for t in ts)

@@ -63,11 +63,15 @@ class SolverError(PlannerError, RuntimeError):
 
 
 def near_miss(name: str, known: Iterable[str]) -> str:
-    """Return ``" — did you mean 'X'?"`` for the closest known name, or ``""``."""
-    known = list(known)
-    match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
-    if not match:
-        lowered = {k.lower(): k for k in known}
-        if str(name).strip().lower() in lowered:
-            match = [lowered[str(name).strip().lower()]]
-    return f" — did you mean '{match[0]}'?" if match else ""
+    """Return ``" — did you mean 'X'?"`` for the closest known name, or ``""``.
+
+    Closeness is difflib's ratio (case-insensitive); ties go to the name with the same first letter.
+    """
+    name = str(name).strip()
+    best, best_score = None, 0.0
+    for k in known:
+        score = difflib.SequenceMatcher(None, name.lower(), k.lower()).ratio()
+        score += 0.01 if name[:1].lower() == k[:1].lower() else 0.0
+        if score > best_score:
+            best, best_score = k, score
+    return f" — did you mean '{best}'?" if best is not None and best_score >= 0.6 else ""

@@ -146,7 +146,7 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], d
     if assign is not None and len(assign):
         pos = {id(v): i for i, v in enumerate(comp.columns)}
         groups: dict[tuple[str, str], list[int]] = {}
-        for (j, r, s), v in assign.items():
+        for (j, r, _s), v in assign.items():
             if id(v) in pos:
                 groups.setdefault((j, r), []).append(pos[id(v)])
         for cols in groups.values():

@@ -23,14 +23,14 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     b = m.network = pyo.Block()
     L = list(d.links)
     b.units = pyo.Var(L, domain=pyo.NonNegativeIntegers,
-                      bounds=lambda _, l: (d.links[l].existing_units, d.links[l].max_units), doc="link units in service")
-    with_fixed = [l for l in L if d.links[l].fixed_cost > 0 and d.links[l].max_units > d.links[l].existing_units]
-    b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link l has new units")
+                      bounds=lambda _, ln: (d.links[ln].existing_units, d.links[ln].max_units), doc="link units in service")
+    with_fixed = [ln for ln in L if d.links[ln].fixed_cost > 0 and d.links[ln].max_units > d.links[ln].existing_units]
+    b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
 
     @b.Constraint(with_fixed, doc="units − existing ≤ (max_units − existing) × built")
-    def units_need_built(b, l):
-        lk = d.links[l]
-        return b.units[l] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[l]
+    def units_need_built(b, ln):
+        lk = d.links[ln]
+        return b.units[ln] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[ln]
 
     b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t")
 
@@ -65,10 +65,10 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
         by_arc_t[a, t].append((a, n, t))
     arc_link = {a.name: a.link for a in d.ARCS}
 
-    @b.Constraint(list(by_arc_t), doc="Σ_n flow[a,n,t] ≤ unit_gbps[l] × units[l]")
+    @b.Constraint(list(by_arc_t), doc="Σ_n flow[a,n,t] ≤ unit_gbps[ln] × units[ln]")
     def link_capacity(b, a, t):
-        l = arc_link[a]
-        return quicksum(b.flow[k] for k in by_arc_t[a, t]) <= d.links[l].unit_gbps * b.units[l]
+        ln = arc_link[a]
+        return quicksum(b.flow[k] for k in by_arc_t[a, t]) <= d.links[ln].unit_gbps * b.units[ln]
 
     # traffic totals per arc and slice (Gbps), and network energy (MWh per hour)
     b.traffic = pyo.Expression(list(by_arc_t), rule=lambda b, a, t: quicksum(b.flow[k] for k in by_arc_t[a, t]),
@@ -82,8 +82,8 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     b.network_mwh = pyo.Expression(d.SLICES, rule=lambda b, t: quicksum(
         TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]),
         doc="network energy, MWh per hour of slice t")
-    costs.add("network_capex", quicksum(d.links[l].unit_cost * (b.units[l] - d.links[l].existing_units) for l in L if d.links[l].unit_cost)
-              + quicksum(d.links[l].fixed_cost * b.built[l] for l in with_fixed),
+    costs.add("network_capex", quicksum(d.links[ln].unit_cost * (b.units[ln] - d.links[ln].existing_units) for ln in L if d.links[ln].unit_cost)
+              + quicksum(d.links[ln].fixed_cost * b.built[ln] for ln in with_fixed),
               "Σ unit_cost × new units + fixed_cost × built (CNY/yr)")
     costs.add("network_usage", quicksum(d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t] for (a, t) in by_arc_t if usage[a])
               + quicksum(d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price),

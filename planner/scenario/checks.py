@@ -14,6 +14,22 @@ from ..geo import link_distance_km, region_site_latency
 
 WEIGHT_TOLERANCE_H = 1e-6 * 8760
 
+#: Simple references: (table, field as written) -> (referenced table, what it is called).
+REFS: dict[tuple[str, str], tuple[str, str]] = {
+    ("sites", "region"): ("regions", "region"),
+    ("existing_modules", "site"): ("sites", "site"),
+    ("existing_modules", "hardware"): ("hardware", "hardware type"),
+    ("demand", "class"): ("job_classes", "job class"),
+    ("demand", "region"): ("regions", "region"),
+    ("links", "from"): ("regions", "region"),
+    ("links", "to"): ("regions", "region"),
+    ("serving_costs", "region"): ("regions", "region"),
+    ("serving_costs", "site"): ("sites", "site"),
+    ("latency", "region"): ("regions", "region"),
+    ("latency", "site"): ("sites", "site"),
+}
+_ATTR = {"class": "job_class", "from": "from_region", "to": "to_region"}
+
 
 def check_tables(
     tables: Mapping[str, list[Any]],
@@ -22,13 +38,30 @@ def check_tables(
     file_label: str,
     top: Mapping[str, Any],
     blocks: Mapping[str, Any],
+    invalid: Mapping[str, list[tuple[dict[str, Any], str]]] | None = None,
 ) -> list[Problem]:
-    """Return every cross-table problem of a scenario's tables."""
+    """Return every cross-table problem of a scenario's tables.
+
+    ``invalid`` holds rows that failed field validation (raw values and place): their names
+    count as declared (no cascade of "unknown" errors) and their references are still checked.
+    """
     P: list[Problem] = []
+    invalid = invalid or {}
 
     def at(table: str, i: int, field: str | None = None) -> str:
         base = places.of(table, i) if hasattr(places, "of") else places.get((table, i), f"{table} › row {i + 1}")
         return f"{base} › {field}" if field else base
+
+    names: dict[str, list[str]] = {}
+    declared: dict[str, list[str]] = {}
+    for t in ("time_slices", "regions", "sites", "hardware", "job_classes"):
+        names[t] = [r.name for r in tables.get(t, [])]
+        declared[t] = names[t] + [str(raw["name"]) for raw, _ in invalid.get(t, []) if raw.get("name") is not None]
+        for name, n in Counter(names[t]).items():
+            if n > 1:
+                i = [k for k, r in enumerate(names[t]) if r == name][1]
+                P.append(Problem(at(t, i, "name"), f"duplicate name '{name}' ({n} rows)"))
+    slices, regions, sites, hws, classes = (names[t] for t in ("time_slices", "regions", "sites", "hardware", "job_classes"))
 
     def ref(table: str, i: int, field: str, value: str, known: list[str], what: str) -> bool:
         if value not in known:
@@ -36,14 +69,19 @@ def check_tables(
             return False
         return True
 
-    names: dict[str, list[str]] = {}
-    for t in ("time_slices", "regions", "sites", "hardware", "job_classes"):
-        names[t] = [r.name for r in tables.get(t, [])]
-        for name, n in Counter(names[t]).items():
-            if n > 1:
-                i = [k for k, r in enumerate(names[t]) if r == name][1]
-                P.append(Problem(at(t, i, "name"), f"duplicate name '{name}' ({n} rows)"))
-    slices, regions, sites, hws, classes = (names[t] for t in ("time_slices", "regions", "sites", "hardware", "job_classes"))
+    # simple references, on valid rows (by attribute) and on invalid rows (raw values)
+    for (t, f), (target, what) in REFS.items():
+        known = declared[target]
+        for i, row in enumerate(tables.get(t, [])):
+            v = getattr(row, _ATTR.get(f, f))
+            if v not in known:
+                P.append(Problem(at(t, i, f), f"unknown {what} '{v}'{near_miss(v, known)}"))
+        for raw, place in invalid.get(t, []):
+            v = raw.get(f)
+            if v is not None and str(v) not in known:
+                P.append(Problem(f"{place} › {f}", f"unknown {what} '{v}'{near_miss(str(v), known)}"))
+    ok_ref = {(t, i): all(getattr(row, _ATTR.get(f, f)) in names[target] for (tt, f), (target, _) in REFS.items() if tt == t)
+              for t in {t for t, _ in REFS} for i, row in enumerate(tables.get(t, []))}
     prof_names = list(profiles)
     year = top.get("year", 2025)
 
@@ -54,7 +92,6 @@ def check_tables(
             P.append(Problem(f"{file_label} › time_slices", f"weights must sum to 8760 h per year (got {total:g})"))
 
     for i, s in enumerate(tables.get("sites", [])):
-        ref("sites", i, "region", s.region, regions, "region")
         for f in ("price_mwh", "grid_tco2_mwh"):
             v = getattr(s, f)
             if isinstance(v, str):
@@ -72,8 +109,7 @@ def check_tables(
     kw_at: Counter[str] = Counter()
     mods_at: Counter[str] = Counter()
     for i, e in enumerate(tables.get("existing_modules", [])):
-        ok = ref("existing_modules", i, "site", e.site, sites, "site")
-        ok &= ref("existing_modules", i, "hardware", e.hardware, hws, "hardware type")
+        ok = ok_ref["existing_modules", i]
         seen_em[e.site, e.hardware] += 1
         if seen_em[e.site, e.hardware] == 2:
             P.append(Problem(at("existing_modules", i), f"duplicate row for site '{e.site}' and hardware '{e.hardware}'"))
@@ -101,8 +137,6 @@ def check_tables(
 
     seen_d: Counter[tuple[str, str]] = Counter()
     for i, d in enumerate(tables.get("demand", [])):
-        ref("demand", i, "class", d.job_class, classes, "job class")
-        ref("demand", i, "region", d.region, regions, "region")
         if d.profile is not None and ref("demand", i, "profile", d.profile, prof_names, "profile"):
             if any(v < 0 for v in profiles[d.profile].values()):
                 P.append(Problem(at("demand", i, "profile"), f"profile '{d.profile}' has negative values"))
@@ -113,8 +147,8 @@ def check_tables(
     net = blocks.get("network")
     coords = {r.name: (r.lat, r.lon) for r in tables.get("regions", [])}
     for i, lk in enumerate(tables.get("links", [])):
-        a = ref("links", i, "from", lk.from_region, regions, "region")
-        b = ref("links", i, "to", lk.to_region, regions, "region")
+        a = lk.from_region in regions
+        b = lk.to_region in regions
         if lk.from_region == lk.to_region:
             P.append(Problem(at("links", i, "to"), f"a link must join two different regions (both ends are '{lk.to_region}')"))
         if a and b and net is not None and lk.latency_ms is None:
@@ -129,8 +163,6 @@ def check_tables(
     for t in ("serving_costs", "latency"):
         seen: Counter[tuple[str, str]] = Counter()
         for i, e in enumerate(tables.get(t, [])):
-            ref(t, i, "region", e.region, regions, "region")
-            ref(t, i, "site", e.site, sites, "site")
             seen[e.region, e.site] += 1
             if seen[e.region, e.site] == 2:
                 P.append(Problem(at(t, i), f"duplicate row for region '{e.region}' and site '{e.site}'"))

@@ -37,7 +37,13 @@ class Places(dict[tuple[str, int], str]):
 
 
 def _fmt(v: Any) -> str:
-    return repr(v) if isinstance(v, str) else str(v)
+    if isinstance(v, str):
+        try:
+            float(v)
+            return v  # a number read from a CSV cell: show it as written
+        except ValueError:
+            return repr(v)
+    return str(v)
 
 
 def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) -> list[Problem]:
@@ -192,7 +198,9 @@ class _Reader:
         return out
 
 
-def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems: list[Problem]) -> tuple[list[Row], list[str]]:
+def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems: list[Problem],
+                   invalid: list[tuple[dict[str, Any], str]]) -> tuple[list[Row], list[str]]:
+    """Validate each row; invalid rows go to ``invalid`` (raw, place) so references can still be checked."""
     rows: list[Row] = []
     kept: list[str] = []
     for item, place in zip(raw, places):
@@ -207,6 +215,7 @@ def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems
             kept.append(place)
         except ValidationError as err:
             problems.extend(pydantic_problems(err, place, model))
+            invalid.append((dict(item), place))
     return rows, kept
 
 
@@ -248,10 +257,11 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty"))
 
     tables: dict[str, list[Row]] = {}
+    invalid: dict[str, list[tuple[dict[str, Any], str]]] = {}
     places = Places()
     for t, model in TABLES.items():
         raw, raw_places = reader.table(t, doc.get(t))
-        rows, kept = _validate_rows(model, raw, raw_places, problems)
+        rows, kept = _validate_rows(model, raw, raw_places, problems, invalid.setdefault(t, []))
         tables[t] = rows
         for i, pl in enumerate(kept):
             places[(t, i)] = pl
@@ -271,7 +281,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     top = {k: doc[k] for k in TOP_LEVEL_FIELDS if k in doc}
     top.setdefault("name", path.parent.name if path.name == "scenario.yaml" else path.stem)
-    problems.extend(check_tables(tables, profiles, places, path.name, top, blocks))
+    problems.extend(check_tables(tables, profiles, places, path.name, top, blocks, invalid))
     scenario = None
     try:
         scenario = Scenario.model_validate(

@@ -1,0 +1,130 @@
+"""Command line: a thin click app over the public API.
+
+Exit codes: 0 ok, 1 invalid input, 2 infeasible / no plan, 3 solver or internal error.
+``--debug`` shows the traceback; otherwise a user's mistake gets one short message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import EXIT_SOLVER_ERROR, PlannerError
+
+log = logging.getLogger("planner")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pyomo").setLevel(logging.WARNING)
+
+
+def _guard(debug: bool, fn: Any, *args: Any, **kw: Any) -> Any:
+    """Run ``fn``; map planner errors to their exit codes with a short message."""
+    try:
+        return fn(*args, **kw)
+    except PlannerError as err:
+        if debug:
+            raise
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # an internal error, not the user's
+        if debug:
+            raise
+        click.echo(f"internal error: {type(err).__name__}: {err}\n(run again with --debug for the traceback)", err=True)
+        sys.exit(EXIT_SOLVER_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="planner")
+def main() -> None:
+    """planner — plan AI computing-power networks (sites, hardware, links, placement) with a MILP."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Excel report to write [default: <scenario>-plan.xlsx].")
+@click.option("--no-report", is_flag=True, help="Solve and print the summary only.")
+@click.option("--time-limit", type=float, help="HiGHS time limit, s (overrides the scenario).")
+@click.option("--gap", "mip_gap", type=float, help="Relative MIP gap, e.g. 0.01 (overrides the scenario).")
+@click.option("--threads", type=int, help="HiGHS threads (overrides the scenario).")
+@click.option("--relax", is_flag=True, default=None, help="Solve the LP relaxation (a lower bound; fast screening).")
+@click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
+@click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
+@click.option("--verbose", "-v", is_flag=True, help="More log messages.")
+@click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
+        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, verbose: bool, quiet: bool,
+        debug: bool) -> None:
+    """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
+    _setup_logging(verbose, quiet)
+    from .pipeline import run as run_plan
+    from .scenario import load_scenario
+
+    sc = _guard(debug, load_scenario, scenario)
+    target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
+    res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver)
+    o = res.outcome
+    gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
+    lines = [
+        f"scenario     {sc.name}",
+        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}"
+        f"{' — LP relaxation' if o.relaxed else ''}",
+        f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
+        f"total cost   {res.total_cost / 1e6:,.2f} M CNY/yr",
+        f"sites open   {res.kpi('sites open')}   PFLOPS built {res.kpi('PFLOPS built (new)'):,.1f}   "
+        f"IT {res.kpi('IT MW installed'):,.1f} MW",
+        f"energy       {res.kpi('energy'):,.0f} MWh/yr   carbon {res.kpi('carbon'):,.0f} tCO2/yr   "
+        f"green {100 * res.kpi('green share'):.1f}%",
+        f"unserved     {100 * res.kpi('unserved share'):.2f}% of demand",
+        f"time         solve {o.solve_s:.1f}s (MIP start {o.mip_start_s:.1f}s, compile {o.compile_s:.1f}s)",
+    ]
+    if target is not None:
+        lines.append(f"report       {target}")
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def validate(scenario: Path, debug: bool) -> None:
+    """Check SCENARIO and report every problem (exit 1 if any)."""
+    _setup_logging(False, True)
+    from .data import prepare
+    from .scenario import load_scenario
+
+    sc = _guard(debug, load_scenario, scenario)
+    data = _guard(debug, prepare, sc)
+    s = data.size
+    click.echo(f"{scenario}: valid — {s['regions']} regions, {s['sites']} sites, {s['hardware']} hardware types, "
+               f"{s['classes']} job classes, {s['slices']} time slices, {len(sc.links)} links; "
+               f"{s['eligible']} eligible placements")
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the JSON schema here instead of printing it.")
+def schema(out: Path | None) -> None:
+    """Print the JSON schema of a scenario file (for editors and checkers)."""
+    from .scenario.schema import Scenario
+
+    text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
