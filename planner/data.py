@@ -247,7 +247,7 @@ def prepare(scenario: Scenario) -> PlanningData:
 
     # network flows: per destination node, only in slices where traffic to it can arise
     dest_slices: dict[str, set[str]] = defaultdict(set)
-    for (j, r, s, h, t) in X:
+    for (j, r, s, _h, t) in X:
         node = site_by[s].region
         if node != r and cls_by[j].gbps_per_pflops > 0:
             dest_slices[node].add(t)

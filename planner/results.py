@@ -160,7 +160,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     for (j, r, t), v in d.demand.items():
         demand_h[j, r] += W[t] * v
     agg: dict[tuple[str, str, str], float] = defaultdict(float)
-    for (j, r, s, h, t), v in x.items():
+    for (j, r, s, _h, t), v in x.items():
         if v > 1e-9:
             agg[j, r, s] += W[t] * v
     placement = pd.DataFrame(
@@ -176,7 +176,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     # ---- per-slice profiles (long) ----------------------------------------------------------
     prof_rows = []
     dem_t: dict[str, float] = defaultdict(float)
-    for (j, r, t), v in d.demand.items():
+    for (_j, _r, t), v in d.demand.items():
         dem_t[t] += v
     for t in d.SLICES:
         for s in d.SITES:
