@@ -167,7 +167,7 @@ def check_tables(
             if seen[e.region, e.site] == 2:
                 P.append(Problem(at(t, i), f"duplicate row for region '{e.region}' and site '{e.site}'"))
 
-    if not P and net is not None:
+    if not P and net is not None and not any(invalid.values()):
         P.extend(_unreachable_demand(tables, blocks, year, at))
     return P
 
