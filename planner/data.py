@@ -1,9 +1,11 @@
 """PlanningData: everything the model needs, derived once from a validated scenario.
 
 Sparse index sets are computed here (never filtered inside constraints): the eligible placements
-``E = {(j, r, s, h)}`` (demand > 0, latency within the class limit, hardware allowed, a network
-path when the work is remote and needs bandwidth) and the placement index ``X = E × slices``
-restricted to slices where the work can run. Money is annualised here (``crf``).
+``E = {(j, r, s)}`` (demand > 0, latency within the class limit, a usable hardware type at ``s``,
+a network path when the work is remote and needs bandwidth), the hardware uses
+``U = {(j, s, h)}`` (``h`` allowed for ``j`` and buyable or present at ``s``), the placement index
+``X = E × slices`` and the hardware-split index ``Y = U × slices``, each restricted to the slices
+where the work can run. Money is annualised here (``crf``).
 """
 
 from __future__ import annotations
@@ -97,8 +99,10 @@ class PlanningData:
     gbps_per_pflops: dict[str, float]
     efficiency: dict[tuple[str, str], float]
     latency: dict[tuple[str, str], float]
-    ELIG: list[tuple[str, str, str, str]]
-    X: list[tuple[str, str, str, str, str]]
+    ELIG: list[tuple[str, str, str]]
+    USE: list[tuple[str, str, str]]
+    X: list[tuple[str, str, str, str]]
+    Y: list[tuple[str, str, str, str]]
     UNSERVED: list[tuple[str, str, str]]
     ASSIGN: list[tuple[str, str, str]]
     serving_cost: dict[tuple[str, str], float]
@@ -112,18 +116,18 @@ class PlanningData:
     dropped: dict[str, int] = field(default_factory=dict)
 
     # ---- groupings used by the model (built once, on first use) -------------------------
-    def x_by_site_hw_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str, str]]]:
-        """Placement indices grouped by ``(s, h, t)`` (compute capacity, energy)."""
+    def y_by_site_hw_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str]]]:
+        """Hardware-split indices grouped by ``(s, h, t)`` (compute capacity, energy)."""
         g: dict[tuple[str, str, str], list] = defaultdict(list)
-        for k in self.X:
-            g[k[2], k[3], k[4]].append(k)
+        for k in self.Y:
+            g[k[1], k[2], k[3]].append(k)
         return g
 
     def x_by_demand_slice(self) -> dict[tuple[str, str, str], list]:
         """Placement indices grouped by ``(j, r, t)`` (demand balance)."""
         g: dict[tuple[str, str, str], list] = defaultdict(list)
         for k in self.X:
-            g[k[0], k[1], k[4]].append(k)
+            g[k[0], k[1], k[3]].append(k)
         return g
 
     @property
@@ -131,7 +135,7 @@ class PlanningData:
         """Counts of the main index sets (a model-size record)."""
         return {"regions": len(self.REGIONS), "sites": len(self.SITES), "hardware": len(self.HW),
                 "classes": len(self.CLASSES), "slices": len(self.SLICES), "eligible": len(self.ELIG),
-                "placements": len(self.X), "arcs": len(self.ARCS), "flows": len(self.FLOW)}
+                "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW)}
 
 
 def _per_slice(value: float | str, profiles: dict[str, dict[str, float]], slices: list[str]) -> dict[str, float]:
@@ -211,8 +215,9 @@ def prepare(scenario: Scenario) -> PlanningData:
 
     # eligible placements
     efficiency = {(j.name, h): j.efficiency.get(h, 1.0) for j in sc.job_classes for h in HW}
-    ELIG: list[tuple[str, str, str, str]] = []
-    dropped = defaultdict(int)
+    ELIG: list[tuple[str, str, str]] = []
+    USE_SET: set[tuple[str, str, str]] = set()
+    dropped: dict[str, int] = defaultdict(int)
     for j, r in DEMAND_JR:
         jc = cls_by[j]
         allowed = [h for h in HW if jc.hardware is None or h in jc.hardware]
@@ -224,30 +229,35 @@ def prepare(scenario: Scenario) -> PlanningData:
             if node != r and jc.gbps_per_pflops > 0 and node not in reach[r]:
                 dropped["no network path"] += 1
                 continue
-            for h in allowed:
-                if buyable[h] or existing[s, h] > 0:
-                    ELIG.append((j, r, s, h))
+            usable = [h for h in allowed if buyable[h] or existing[s, h] > 0]
+            if usable:
+                ELIG.append((j, r, s))
+                USE_SET.update((j, s, h) for h in usable)
+    USE = [(j, s, h) for j in CLASSES for s in SITES for h in HW if (j, s, h) in USE_SET]
 
-    X: list[tuple[str, str, str, str, str]] = []
+    X: list[tuple[str, str, str, str]] = []
     UNSERVED: list[tuple[str, str, str]] = []
-    for (j, r, s, h) in ELIG:
+    x_slices: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (j, r, s) in ELIG:
         for t in SLICES:
             if cls_by[j].shiftable or (j, r, t) in demand:
-                X.append((j, r, s, h, t))
+                X.append((j, r, s, t))
+                x_slices[j, s].add(t)
+    Y = [(j, s, h, t) for (j, s, h) in USE for t in SLICES if t in x_slices[j, s]]
     for (j, r) in DEMAND_JR:
         for t in SLICES:
             if (j, r, t) in demand:
                 UNSERVED.append((j, r, t))
-    ASSIGN = sorted({(j, r, s) for (j, r, s, _) in ELIG if cls_by[j].single_site},
+    ASSIGN = sorted({(j, r, s) for (j, r, s) in ELIG if cls_by[j].single_site},
                     key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1]), SITES.index(k[2])))
 
     # module bounds: power envelope, max_modules, and the most any eligible demand could use
     SITE_HW = [(s, h) for s in SITES for h in HW]
-    module_bound = _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by)
+    module_bound = _module_bounds(sc, SITE_HW, ELIG, USE_SET, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by)
 
     # network flows: per destination node, only in slices where traffic to it can arise
     dest_slices: dict[str, set[str]] = defaultdict(set)
-    for (j, r, s, _h, t) in X:
+    for (j, r, s, t) in X:
         node = site_by[s].region
         if node != r and cls_by[j].gbps_per_pflops > 0:
             dest_slices[node].add(t)
@@ -271,7 +281,7 @@ def prepare(scenario: Scenario) -> PlanningData:
         single_site={j.name: j.single_site for j in sc.job_classes},
         unserved_cost={j.name: j.unserved_cost for j in sc.job_classes},
         gbps_per_pflops={j.name: j.gbps_per_pflops for j in sc.job_classes}, efficiency=efficiency, latency=latency,
-        ELIG=ELIG, X=X, UNSERVED=UNSERVED, ASSIGN=ASSIGN, serving_cost=serving_cost, links=links, ARCS=ARCS,
+        ELIG=ELIG, USE=USE, X=X, Y=Y, UNSERVED=UNSERVED, ASSIGN=ASSIGN, serving_cost=serving_cost, links=links, ARCS=ARCS,
         DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
         carbon_price=sc.policy.carbon_price, dropped=dict(dropped),
     )
@@ -297,7 +307,7 @@ def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:
     return reach
 
 
-def _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by):
+def _module_bounds(sc, SITE_HW, ELIG, USE, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by):
     """Tightest valid ``M[s, h]`` for ``modules[s,h] ≤ M × open[s]`` (model.md §5, constraint 3).
 
     ``M = existing`` when ``h`` cannot be bought; otherwise the least of the power envelope
@@ -319,8 +329,10 @@ def _module_bounds(sc, SITE_HW, ELIG, demand, DAYS, weight, efficiency, existing
                 tot = sum(weight[t] * demand.get((j, r, t), 0.0) for t in ts)
                 peak[j, r] = max(peak[j, r], tot / wmin)
     need: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r, s, h) in ELIG:
-        need[s, h] += peak[j, r] / efficiency[j, h]
+    for (j, r, s) in ELIG:
+        for h in hw_by:
+            if (j, s, h) in USE:
+                need[s, h] += peak[j, r] / efficiency[j, h]
     bound = {}
     for s, h in SITE_HW:
         ex = existing.get((s, h), 0)

@@ -160,7 +160,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     for (j, r, t), v in d.demand.items():
         demand_h[j, r] += W[t] * v
     agg: dict[tuple[str, str, str], float] = defaultdict(float)
-    for (j, r, s, _h, t), v in x.items():
+    for (j, r, s, t), v in x.items():
         if v > 1e-9:
             agg[j, r, s] += W[t] * v
     placement = pd.DataFrame(

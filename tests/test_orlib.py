@@ -3,7 +3,7 @@
 With one slice, one free 1-PFLOPS module type, ``max_modules`` = capacity, ``open_cost`` = fixed
 cost and an explicit serving cost per (region, site), the planning model is exactly the CFLP;
 with a ``single_site`` class it is the single-source CFLP. See ``tests/orlib_cap.py`` for the
-mapping. Measured on a 2-core machine: each instance solves in 0.2–1.7 s (HiGHS, gap 1e-6).
+mapping. Measured on a 2-core machine: each instance takes 0.2–2.7 s end to end (HiGHS, gap 1e-6).
 """
 
 from __future__ import annotations
@@ -12,35 +12,23 @@ import pytest
 
 import planner
 
-try:  # tests/ on sys.path (rootdir-style run) or tests as a package
-    from orlib_cap import (
-        HOURS,
-        ORLIB_CAP,
-        CapInstance,
-        load,
-        parse_multi_source,
-        parse_single_source,
-        read_optima,
-        to_scenario,
-    )
-except ImportError:  # pragma: no cover
-    from tests.orlib_cap import (
-        HOURS,
-        ORLIB_CAP,
-        CapInstance,
-        load,
-        parse_multi_source,
-        parse_single_source,
-        read_optima,
-        to_scenario,
-    )
+from .orlib_cap import (
+    HOURS,
+    ORLIB_CAP,
+    CapInstance,
+    load,
+    parse_multi_source,
+    parse_single_source,
+    read_optima,
+    to_scenario,
+)
 
 if not (ORLIB_CAP / "optima.txt").is_file():
     pytest.skip(f"OR-Library cap benchmark not found at {ORLIB_CAP} (the shared/ folder beside the project root)",
                 allow_module_level=True)
 
 OPTIMA = read_optima()
-#: Generous per-instance limit so a slow machine does not fail spuriously (measured ≤ 2 s).
+#: Generous per-instance limit so a slow machine does not fail spuriously (measured ≤ 3 s).
 TIME_LIMIT = 300.0
 MIP_GAP = 1e-6
 
@@ -164,16 +152,18 @@ def test_published_optimum(opt) -> None:
 def test_single_site_binds() -> None:
     """The published single-source optima equal the multi-source ones; this shows the class binds.
 
-    cap41 (capacity 5000) splits customers in its multi-source optimum, and customer 34 (12912)
-    exceeds any site's capacity: as a single-source instance it cannot be served whole, so the
-    planner must leave at least 12912 − 5000 PFLOPS of that customer unserved.
+    cap41 (capacity 5000) splits customers in its multi-source optimum, and two customers
+    (5495 and 12912) exceed any site's capacity: as a single-source instance they cannot be
+    served whole, so the planner must leave at least the excess over 5000 of each unserved.
     """
     inst = parse_multi_source(ORLIB_CAP / "multi-source" / "cap41.txt")
     multi = planner.run(to_scenario(inst, single_source=False, name="cap41"), time_limit=TIME_LIMIT, mip_gap=MIP_GAP)
     assert (multi.placement.groupby("region")["site"].nunique() > 1).any()
     single = planner.run(to_scenario(inst, single_source=True, name="cap41-ss"), time_limit=TIME_LIMIT, mip_gap=1e-4)
     assert (single.placement.groupby("region")["site"].nunique() == 1).all()
-    big = max(range(inst.n), key=lambda j: inst.demand[j])
-    assert inst.demand[big] == 12912.0
+    big = {f"c{j}": inst.demand[j] - 5000.0 for j in range(inst.n) if inst.demand[j] > 5000.0}
+    assert sorted(big.values()) == [495.0, 7912.0]
     short = single.unserved.groupby("region")["PFLOPS"].sum()
-    assert short[f"c{big}"] == pytest.approx(12912.0 - 5000.0, rel=1e-6)
+    for region, excess in big.items():
+        assert short[region] >= excess - 1e-6
+    assert single.outcome.objective > multi.outcome.objective

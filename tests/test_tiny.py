@@ -28,9 +28,8 @@ import pytest
 from planner import InfeasibleError, build_model, prepare, solve
 from planner.model.registry import PENALTY_TERMS
 
-from .conftest import doc_of
+from .conftest import doc_of, tweak
 from .conftest import solve as run
-from .conftest import tweak
 
 pytestmark = pytest.mark.solve
 
@@ -116,9 +115,9 @@ def test_latency_eligibility(tiny):
     res = run(tiny)
     assert set(res.placement.loc[res.placement["class"] == "inference", "site"]) == {"site_e"}
     data = prepare(tweak(tiny, "job_classes", "inference", max_latency_ms=20, gbps_per_pflops=1))
-    assert ("inference", "east", "site_w", "acc") in data.ELIG
+    assert ("inference", "east", "site_w") in data.ELIG
     data = prepare(tiny)
-    assert ("inference", "east", "site_w", "acc") not in data.ELIG
+    assert ("inference", "east", "site_w") not in data.ELIG
 
 
 def test_link_capacity(tiny):

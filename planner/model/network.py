@@ -37,7 +37,7 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     # traffic sources g[v, n, t] (Gbps) from placements
     g: dict[tuple[str, str, str], list] = defaultdict(list)
     for k in d.X:
-        j, r, s, _, t = k
+        j, r, s, t = k
         n = d.site_region[s]
         if n != r and d.gbps_per_pflops[j] > 0:
             g[r, n, t].append(k)

@@ -1,8 +1,12 @@
 """Placement: where each region's work runs in each slice, and what is left unserved.
 
 Constraint 1 (docs/model.md §5): demand per (j, r, t), or per representative day for shiftable
-classes; single-site classes pick one site with a binary. Expression ``load[s,h,t]``
-(PFLOPS of hardware capacity used). Cost terms: ``serving_cost``, ``unserved_cost``.
+classes; single-site classes pick one site with a binary. Placement is split in two (exact, and
+about |H| times fewer variables than ``x[j,r,s,h,t]``): ``x[j,r,s,t]`` says where work runs and
+``y[j,s,h,t]`` which hardware carries it, tied by ``Σ_r x[j,r,s,t] = Σ_h y[j,s,h,t]`` — efficiency
+depends on (j, h) only, so any per-region hardware split can be aggregated and disaggregated.
+Expression ``load[s,h,t] = Σ_j y[j,s,h,t] / efficiency[j,h]`` (PFLOPS of hardware capacity used).
+Cost terms: ``serving_cost``, ``unserved_cost``.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from .registry import CostRegistry
 
 
 def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
-    """Add ``x``, ``unserved``, ``assign``, demand constraints and ``load`` to ``m.placement``."""
+    """Add ``x``, ``y``, ``unserved``, ``assign``, demand constraints and ``load`` to ``m.placement``."""
     d = data
     b = m.placement = pyo.Block()
-    b.x = pyo.Var(d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s on h in slice t")
+    b.x = pyo.Var(d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s in slice t")
+    b.y = pyo.Var(d.Y, domain=pyo.NonNegativeReals, doc="PFLOPS of class j served at s on hardware h in slice t")
     b.unserved = pyo.Var(d.UNSERVED, domain=pyo.NonNegativeReals, doc="PFLOPS of demand not served")
     by_jrt = d.x_by_demand_slice()
 
@@ -51,23 +56,32 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     def one_site(b, j, r):
         return quicksum(b.assign[j, r, s] for s in sites_of[j, r]) == 1
 
-    x_jrst: dict[tuple[str, str, str, str], list] = defaultdict(list)
-    for k in d.X:
-        if d.single_site[k[0]]:
-            x_jrst[k[0], k[1], k[2], k[4]].append(k)
+    single = [k for k in d.X if d.single_site[k[0]]]
     peak = _peak_service(d)
 
-    @b.Constraint(list(x_jrst), doc="Σ_h x[j,r,s,h,t] ≤ d̂[j,r,t] × assign[j,r,s]")
+    @b.Constraint(single, doc="x[j,r,s,t] ≤ d̂[j,r,t] × assign[j,r,s]")
     def only_assigned_site(b, j, r, s, t):
         cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
-        return quicksum(b.x[k] for k in x_jrst[j, r, s, t]) <= cap * b.assign[j, r, s]
+        return b.x[j, r, s, t] <= cap * b.assign[j, r, s]
+
+    # hardware split: the work of class j at (s, t) is carried by the hardware there
+    x_by_jst: dict[tuple[str, str, str], list] = defaultdict(list)
+    for k in d.X:
+        x_by_jst[k[0], k[2], k[3]].append(k)
+    y_by_jst: dict[tuple[str, str, str], list] = defaultdict(list)
+    for k in d.Y:
+        y_by_jst[k[0], k[1], k[3]].append(k)
+
+    @b.Constraint(list(x_by_jst), doc="Σ_r x[j,r,s,t] = Σ_h y[j,s,h,t]")
+    def hardware_split(b, j, s, t):
+        return quicksum(b.x[k] for k in x_by_jst[j, s, t]) == quicksum(b.y[k] for k in y_by_jst[j, s, t])
 
     # load per (s, h, t)
-    by_sht = d.x_by_site_hw_slice()
-    b.load = pyo.Expression(list(by_sht), rule=lambda b, s, h, t: quicksum(b.x[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
-                            doc="PFLOPS of h's capacity used at s in t: Σ x / efficiency")
+    by_sht = d.y_by_site_hw_slice()
+    b.load = pyo.Expression(list(by_sht), rule=lambda b, s, h, t: quicksum(b.y[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
+                            doc="PFLOPS of h's capacity used at s in t: Σ_j y / efficiency")
 
-    costs.add("serving_cost", quicksum(d.weight[k[4]] * d.serving_cost[k[1], k[2]] * b.x[k] for k in d.X if d.serving_cost.get((k[1], k[2]))),
+    costs.add("serving_cost", quicksum(d.weight[k[3]] * d.serving_cost[k[1], k[2]] * b.x[k] for k in d.X if d.serving_cost.get((k[1], k[2]))),
               "Σ w[t] × serving cost[r,s] × x (CNY per PFLOPS·h)")
     costs.add("unserved_cost", quicksum(d.weight[k[2]] * d.unserved_cost[k[0]] * b.unserved[k] for k in d.UNSERVED),
               "Σ w[t] × unserved_cost[j] × unserved (price of work left undone)")

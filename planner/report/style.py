@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -67,6 +68,7 @@ HEADER_FILL = PatternFill("solid", fgColor="305496")
 TITLE_FONT = Font(bold=True, size=14)
 SUBTITLE_FONT = Font(bold=True, size=12)
 NOTE_FONT = Font(italic=True, color="595959")
+FREE_TEXT_FONTS = (TITLE_FONT, SUBTITLE_FONT, NOTE_FONT)
 TOTAL_FONT = Font(bold=True)
 TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
 OK_FILL = PatternFill("solid", fgColor="E2EFDA")
@@ -221,12 +223,15 @@ def total_row(ws: Worksheet, row: int, cells: dict[int, tuple[Any, str | None]])
 
 
 def fit_widths(ws: Worksheet, *, min_row: int = 1, cap: int = MAX_WIDTH) -> None:
-    """Set each column's width from its content (rows ≥ ``min_row``), capped at ``cap``."""
+    """Set each column's width from its content (rows ≥ ``min_row``), capped at ``cap``.
+
+    Cells in a title or note font (:data:`FREE_TEXT_FONTS`) do not count.
+    """
     widths: dict[int, int] = {}
     for row in ws.iter_rows(min_row=min_row):
         for cell in row:
-            if cell.value is None:
-                continue
+            if cell.value is None or any(cell.font == f for f in FREE_TEXT_FONTS):
+                continue  # titles and notes flow over the empty cells to their right
             extra = 3 if cell.font is not None and cell.font.b else 1  # bold + filter button
             w = display_width(cell.value, cell.number_format) + extra
             widths[cell.column] = max(widths.get(cell.column, 0), w)
@@ -257,7 +262,11 @@ def table_name(key: str, taken: set[str]) -> str:
 
 
 # ---- charts -----------------------------------------------------------------------------------
-def _axes_visible(chart: BarChart | LineChart) -> None:
+def _finish(chart: BarChart | LineChart, categories: Reference) -> None:
+    """Text categories for every series; visible axes."""
+    # openpyxl refers to categories as numbers (numRef); text labels need a strRef.
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
     # openpyxl ≥ 3.1 marks axes as deleted unless told otherwise; Excel then hides them.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -287,11 +296,10 @@ def bar_chart(
         ch.overlap = 100
     for c in value_cols:
         ch.add_data(Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row), titles_from_data=True)
-    ch.set_categories(Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     if len(value_cols) == 1:
         ch.legend = None
     ch.width, ch.height = 18, 9
-    _axes_visible(ch)
+    _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     return ch
 
 
@@ -314,11 +322,10 @@ def line_chart(
     ch.x_axis.title = x_title or None
     for c in value_cols:
         ch.add_data(Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row), titles_from_data=True)
-    ch.set_categories(Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     for c, series in zip(value_cols, ch.series):
         series.smooth = False
         if c in dashed:
             series.graphicalProperties.line.dashStyle = "dash"
     ch.width, ch.height = 22, 10
-    _axes_visible(ch)
+    _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     return ch

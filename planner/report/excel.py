@@ -1,0 +1,182 @@
+"""The Excel report of a plan: :func:`write_excel` lays :class:`~planner.results.Results` out.
+
+Layout only — every number comes from ``Results``. The sheet plan is fixed (:data:`SHEET_PLAN`):
+
+========================  ==================================================================
+Summary                   title, status (stopped-early plans clearly marked), KPI table,
+                          charts of PFLOPS by site and cost by term
+Sites                     ``results.sites``; bar chart of PFLOPS installed by site
+Hardware mix              ``results.hardware``; stacked bar chart of PFLOPS by site × hardware
+Links                     ``results.links``
+Placement                 ``results.placement`` (class × region × site)
+Unserved                  ``results.unserved``
+Load profiles             ``results.profiles`` (long); line chart of load by site over slices
+Costs                     ``results.costs`` with a total row; the objective terms and weights
+Metadata                  ``results.metadata`` as key/value rows
+In_<table>                one sheet per input table of the scenario, echoed as entered
+========================  ==================================================================
+
+Every header carries its unit, header rows are frozen, data are Excel tables (filterable), number
+formats follow the unit, and strings are always written as text (never formulas). The file is
+written atomically: to a temporary file in the target folder, then moved over the target.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from ..results import Results
+from . import sheets
+from .style import sheet_title
+
+log = logging.getLogger(__name__)
+
+#: (sheet key, writer in :mod:`planner.report.sheets`), in sheet order. The inputs writer adds
+#: its own sheets at the end. Writers are looked up by name when the report is written.
+SHEET_PLAN: tuple[tuple[str, str], ...] = (
+    ("summary", "write_summary"),
+    ("sites", "write_sites"),
+    ("hardware", "write_hardware"),
+    ("links", "write_links"),
+    ("placement", "write_placement"),
+    ("unserved", "write_unserved"),
+    ("profiles", "write_profiles"),
+    ("costs", "write_costs"),
+    ("metadata", "write_metadata"),
+)
+INPUTS_WRITER = "write_inputs"
+
+#: Every label of the report, by language. Column headers are the Results column names.
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "sheet.summary": "Summary",
+        "sheet.sites": "Sites",
+        "sheet.hardware": "Hardware mix",
+        "sheet.links": "Links",
+        "sheet.placement": "Placement",
+        "sheet.unserved": "Unserved",
+        "sheet.profiles": "Load profiles",
+        "sheet.costs": "Costs",
+        "sheet.metadata": "Metadata",
+        "sheet.inputs_prefix": "In_",
+        "title.report": "planner report — {scenario}",
+        "title.objective": "Objective terms (contribution = weight × value)",
+        "status.optimal": "Status: optimal — gap {gap}",
+        "status.time_limit": "STOPPED AT TIME LIMIT — gap {gap}: best plan found, not proven optimal",
+        "status.stopped": "STOPPED EARLY ({termination}) — gap {gap}: best plan found, not proven optimal",
+        "status.other": "Status: {status} ({termination})",
+        "note.relaxed": "LP RELAXATION: integer decisions were relaxed — not a buildable plan",
+        "note.unserved": "Unserved demand: {value} PFLOPS·h/yr ({share} of demand) — see sheet '{sheet}'",
+        "line.run": "Solver {solver} {version} · planner {planner} · created {created} UTC · input hash {hash}…",
+        "total.costs": "total",
+        "total.objective": "objective (sum of contributions)",
+        "total.solver_objective": "objective reported by the solver",
+        "chart.capacity": "PFLOPS installed by site",
+        "chart.hardware": "PFLOPS by site and hardware",
+        "chart.load": "Load by site over time slices (PFLOPS)",
+        "chart.costs": "Cost by term (CNY/yr)",
+        "axis.site": "site",
+        "axis.slice": "slice",
+        "helper.load_column": "{site} load PFLOPS",
+        "meta.key": "key",
+        "meta.value": "value",
+        "none.summary": "none",
+        "none.sites": "none — the scenario has no sites",
+        "none.hardware": "none — no hardware installed",
+        "none.links": "none — the plan has no links",
+        "none.placement": "none — no demand placed",
+        "none.unserved": "none — all demand is served",
+        "none.profiles": "none — no site has capacity",
+        "none.costs": "none",
+        "none.objective": "none",
+        "none.metadata": "none",
+        "none.inputs": "none — empty table",
+    },
+}
+
+
+def labels(lang: str) -> Mapping[str, str]:
+    """The report labels in ``lang``; raises ``ValueError`` for a language not provided."""
+    try:
+        return LABELS[lang]
+    except KeyError:
+        raise ValueError(f"report language {lang!r} is not available; choose one of: {', '.join(LABELS)}") from None
+
+
+def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
+    """The report as an in-memory openpyxl workbook (nothing is written to disk)."""
+    ctx = sheets.Context(results=results, labels=labels(lang), wb=Workbook())
+    first = ctx.wb.active
+    for i, (key, _) in enumerate(SHEET_PLAN):
+        title = sheet_title(ctx.t(f"sheet.{key}"), ctx.wb.sheetnames if i else ())
+        if i == 0:
+            first.title = title
+            ctx.sheets[key] = first
+        else:
+            ctx.sheets[key] = ctx.wb.create_sheet(title)
+    for key, writer in (*SHEET_PLAN, ("inputs", INPUTS_WRITER)):
+        log.debug("report: writing sheet %s", key)
+        getattr(sheets, writer)(ctx)
+    return ctx.wb
+
+
+def write_excel(results: Results, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+    """Write the Excel report of ``results`` to ``path``, atomically; return the path.
+
+    The workbook is built in memory, saved to a temporary file in the target folder and moved
+    over ``path`` in one step: ``path`` is either the complete new report or left as it was, and
+    no temporary file remains after an error. Missing parent folders are created.
+
+    Parameters
+    ----------
+    results
+        The results of a solved plan (see :func:`planner.extract`).
+    path
+        The report file to write (``.xlsx``); an existing file is replaced.
+    lang
+        Language of the labels (sheet names, titles); only ``"en"`` for now.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not an available language.
+
+    Examples
+    --------
+    >>> import planner
+    >>> res = planner.run("scenarios/tiny")  # doctest: +SKIP
+    >>> planner.write_excel(res, "tiny.xlsx")  # doctest: +SKIP
+    PosixPath('tiny.xlsx')
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        log.warning("report %s does not end in .xlsx; Excel may refuse to open it", target)
+    wb = build_workbook(results, lang=lang)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as for a new file
+        with os.fdopen(fd, "wb") as fh:
+            wb.save(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.replace(tmp, target)
+        except PermissionError as exc:
+            raise PermissionError(f"cannot replace {target}: is it open in another program (Excel)?") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("report written: %s (%d sheets)", target, len(wb.sheetnames))
+    return target
