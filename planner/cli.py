@@ -88,7 +88,9 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         f"energy       {res.kpi('energy'):,.0f} MWh/yr   carbon {res.kpi('carbon'):,.0f} tCO2/yr   "
         f"green {100 * res.kpi('green share'):.1f}%",
         f"unserved     {100 * res.kpi('unserved share'):.2f}% of demand",
-        f"time         solve {o.solve_s:.1f}s (MIP start {o.mip_start_s:.1f}s, compile {o.compile_s:.1f}s)",
+        f"time         {o.compile_s + o.mip_start_s + o.handover_s + o.solve_s:.1f}s in the solver stage "
+        f"(compile {o.compile_s:.1f}s, LP relaxation + MIP start {o.mip_start_s:.1f}s, HiGHS {o.solve_s:.1f}s)",
+        f"termination  {o.termination}",
     ]
     if target is not None:
         lines.append(f"report       {target}")

@@ -7,7 +7,11 @@ raises for an infeasible or unbounded model — it reports it, and :func:`planne
 
 For a MILP, an optional *MIP start* is computed first: solve the LP relaxation, round module,
 link and site decisions up (single-site assignments to their largest share), fix them and re-solve
-the placement LP; the resulting feasible plan is handed to HiGHS as a starting solution.
+the placement LP. The relaxation's optimum is a valid lower bound: when the rounded plan is within
+the requested gap of it, the plan is proven good enough and branch and bound is skipped;
+otherwise the plan is handed to HiGHS as its incumbent and the reported bound is the better of
+HiGHS's and the relaxation's. Large LPs are solved with the interior-point method (the dual
+simplex method stalls on the degenerate flow structure of national scenarios; see benchmarks).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 log = logging.getLogger(__name__)
@@ -103,18 +108,30 @@ def compile_model(m: pyo.ConcreteModel) -> _Compiled:
     return _Compiled(lp, cols, [r[0] for r in info.rows], is_int, lo, up)
 
 
-def _new_highs(options: dict[str, Any]) -> highspy.Highs:
+#: Above this many columns, ``lp_solver="auto"`` solves LPs with the interior-point method.
+IPM_COLUMNS = 20_000
+
+
+def _new_highs(options: dict[str, Any], lp: bool = False, n_cols: int = 0) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.get("log", False)))
     for k in ("time_limit", "mip_rel_gap", "threads", "presolve", "random_seed"):
         if k in options and options[k] is not None:
             h.setOptionValue(k, options[k])
+    if lp:
+        choice = options.get("lp_solver", "auto")
+        if choice == "auto":
+            choice = "ipm" if n_cols > IPM_COLUMNS else "simplex"
+        h.setOptionValue("solver", choice)
+        if choice == "ipm":
+            h.setOptionValue("run_crossover", "off")
     return h
 
 
 def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str, Any],
          start: np.ndarray | None = None) -> tuple[highspy.Highs, float]:
-    h = _new_highs(options)
+    is_lp = integrality is None or not integrality.any()
+    h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
     if integrality is not None and integrality.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]
     else:
@@ -130,18 +147,43 @@ def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str,
     return h, time.perf_counter() - t0
 
 
-def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], deadline: float) -> tuple[np.ndarray | None, float | None]:
-    """A feasible plan from the LP relaxation: round up, fix integers, re-solve the placement LP."""
-    lp = comp.lp
-    budget = max(1.0, deadline - time.perf_counter())
-    h, _ = _run(lp, None, {**options, "time_limit": budget})
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, None
-    x = np.array(h.getSolution().col_value)
+def _repair_integer_rows(comp: _Compiled, x: np.ndarray, fixed: np.ndarray) -> None:
+    """Make rows over integer columns only (power envelope, max modules, ...) hold after rounding up.
+
+    For each violated ``≤`` row, lower its rounded-up columns with positive coefficients, least
+    fractional first, one unit at a time. Lowering capacity keeps the placement LP feasible
+    (unserved demand is priced slack), so the repaired plan stays a valid start.
+    """
+    A = comp.lp.a_matrix_
+    csc = scipy.sparse.csc_matrix((np.asarray(A.value_), np.asarray(A.index_), np.asarray(A.start_)),
+                                  shape=(comp.lp.num_row_, comp.lp.num_col_))
+    csr = csc.tocsr()
+    upper = np.asarray(comp.lp.row_upper_)
+    for r in range(csr.shape[0]):
+        lo_, hi_ = csr.indptr[r], csr.indptr[r + 1]
+        cols, vals = csr.indices[lo_:hi_], csr.data[lo_:hi_]
+        if not len(cols) or not comp.is_int[cols].all() or not np.isfinite(upper[r]):
+            continue
+        act = float(vals @ fixed[cols])
+        if act <= upper[r] + 1e-6:
+            continue
+        order = sorted((k for k in range(len(cols)) if vals[k] > 0), key=lambda k: x[cols[k]] - np.floor(x[cols[k]]))
+        for k in order:
+            c = cols[k]
+            while act > upper[r] + 1e-6 and fixed[c] - 1 >= comp.col_lower[c] - 1e-9 and fixed[c] > np.floor(x[c] + 1e-9) - 1:
+                fixed[c] -= 1
+                act -= vals[k]
+            if act <= upper[r] + 1e-6:
+                break
+
+
+def _round(comp: _Compiled, m: pyo.ConcreteModel, x: np.ndarray) -> np.ndarray:
+    """Integer columns of an LP solution rounded to a plan: up (then repaired), assignments to argmax."""
     fixed = x.copy()
     idx = np.flatnonzero(comp.is_int)
-    fixed[idx] = np.minimum(np.ceil(x[idx] - 1e-6), comp.col_upper[idx])
-    # single-site assignments: exactly one per (j, r), the largest LP share
+    # round up from a small threshold: interior-point dust must not open sites or buy modules
+    fixed[idx] = np.minimum(np.maximum(np.ceil(x[idx] - 1e-3), comp.col_lower[idx]), comp.col_upper[idx])
+    _repair_integer_rows(comp, x, fixed)
     assign = getattr(getattr(m, "placement", None), "assign", None)
     if assign is not None and len(assign):
         pos = {id(v): i for i, v in enumerate(comp.columns)}
@@ -153,18 +195,78 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], d
             best = max(cols, key=lambda i: x[i])
             fixed[cols] = 0.0
             fixed[best] = 1.0
-    # fix the rounded integers in place and re-solve the LP from the relaxation's basis
-    # (HiGHS's time_limit counts the object's whole run time: extend it by the budget)
-    budget = max(1.0, deadline - time.perf_counter())
-    h.setOptionValue("time_limit", h.getRunTime() + budget)
-    vals = fixed[idx]
-    h.changeColsBounds(len(idx), idx.astype(np.int32), vals, vals)
-    h.run()
-    h2 = h
-    if h2.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        log.info("MIP start: rounded plan not feasible (%s); solving without a start", h2.modelStatusToString(h2.getModelStatus()))
-        return None, None
-    return np.array(h2.getSolution().col_value), h2.getInfo().objective_function_value
+    return fixed
+
+
+def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix: np.ndarray,
+                 cols: np.ndarray) -> tuple[highspy.Highs, bool]:
+    """Solve the LP with columns ``cols`` fixed at ``fix[cols]`` (others keep their bounds)."""
+    lp = comp.lp
+    lo, up = comp.col_lower.copy(), comp.col_upper.copy()
+    lo[cols] = fix[cols]
+    up[cols] = fix[cols]
+    lp.col_lower_, lp.col_upper_ = lo, up
+    try:
+        h, _ = _run(lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
+    finally:
+        lp.col_lower_, lp.col_upper_ = comp.col_lower, comp.col_upper
+    return h, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
+               deadline: float) -> tuple[np.ndarray | None, float | None, float | None]:
+    """A feasible plan from the LP relaxation; returns its columns, objective and the LP bound.
+
+    Two candidates, the better one kept: (1) round every integer up (repairing rows over integers
+    only) and re-solve the placement LP; (2) relax-and-fix: set binaries (site open, link built) to
+    1 where the relaxation has them ≥ 0.5, re-solve with integers relaxed, then as (1).
+    """
+    idx = np.flatnonzero(comp.is_int)
+    h, _ = _run(comp.lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, None, None
+    lp_obj = float(h.getInfo().objective_function_value)
+    # an interior point without crossover is optimal to a relative tolerance: keep the bound safe
+    lp_bound = lp_obj - 1e-7 * max(1.0, abs(lp_obj))
+    x = np.array(h.getSolution().col_value)
+    best: tuple[np.ndarray | None, float | None] = (None, None)
+
+    def consider(relaxed: np.ndarray, label: str) -> None:
+        nonlocal best
+        fixed = _round(comp, m, relaxed)
+        h2, ok = _solve_fixed(comp, options, deadline, fixed, idx)
+        if not ok:
+            log.info("MIP start (%s): rounded plan not feasible (%s)", label, h2.modelStatusToString(h2.getModelStatus()))
+            return
+        obj = float(h2.getInfo().objective_function_value)
+        log.info("MIP start (%s): %.6g (%.3f%% above the LP bound)", label, obj, 100 * _rel_gap(obj, lp_bound))
+        if best[1] is None or obj < best[1]:
+            best = (np.array(h2.getSolution().col_value), obj)
+
+    consider(x, "round up")
+    binary = np.array([comp.is_int[i] and comp.col_lower[i] >= 0 and comp.col_upper[i] <= 1 for i in range(len(x))])
+    bidx = np.flatnonzero(binary)
+    gap = options.get("mip_rel_gap", 0.0)
+    if len(bidx) and (best[1] is None or _rel_gap(best[1], lp_bound) > gap) and time.perf_counter() < deadline:
+        fix = x.copy()
+        fix[bidx] = (x[bidx] >= 0.5).astype(float)
+        h3, ok = _solve_fixed(comp, options, deadline, fix, bidx)
+        if ok:
+            consider(np.array(h3.getSolution().col_value), "relax-and-fix")
+    return best[0], best[1], lp_bound
+
+
+def _rel_gap(obj: float, bound: float) -> float:
+    """HiGHS's relative gap: ``(obj − bound) / |obj|`` (0 when both are 0)."""
+    return max(0.0, obj - bound) / max(abs(obj), 1e-9) if obj != bound else 0.0
+
+
+def _load(comp: _Compiled, values: Any, is_mip: bool) -> None:
+    """Write column values back into the Pyomo variables (integers rounded in a MILP)."""
+    for v, val in zip(comp.columns, values):
+        if is_mip and (v.is_integer() or v.is_binary()):
+            val = round(val)
+        v.set_value(val, skip_validation=True)
 
 
 def solve(
@@ -176,6 +278,7 @@ def solve(
     relax: bool = False,
     presolve: str = "choose",
     mip_start: bool = True,
+    lp_solver: str = "auto",
     log_solver: bool = False,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and load the solution into its variables.
@@ -195,7 +298,11 @@ def solve(
     presolve
         HiGHS presolve: ``"choose"``, ``"on"`` or ``"off"``.
     mip_start
-        For a MILP, hand HiGHS a feasible plan built from the LP relaxation.
+        For a MILP, hand HiGHS a feasible plan built from the LP relaxation (and stop there when
+        that plan is within ``mip_gap`` of the relaxation's bound).
+    lp_solver
+        ``"auto"`` (interior point above 20,000 columns, else simplex), ``"simplex"`` or ``"ipm"``:
+        for LPs (``relax`` and the MIP start).
     log_solver
         Let HiGHS write its log to the console.
 
@@ -206,7 +313,7 @@ def solve(
         ``infeasible_or_unbounded``, ``no_solution``, ``error``), objective, bound, gap and times.
     """
     options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "threads": int(threads),
-               "presolve": presolve, "log": log_solver, "random_seed": 0}
+               "presolve": presolve, "log": log_solver, "random_seed": 0, "lp_solver": lp_solver}
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     comp = compile_model(m)
@@ -215,14 +322,25 @@ def solve(
     size = {"columns": comp.lp.num_col_, "rows": comp.lp.num_row_, "integers": n_int,
             "nonzeros": len(comp.lp.a_matrix_.value_)}
     is_mip = n_int > 0 and not relax
-    start, start_obj, start_s = None, None, 0.0
+    start, start_obj, lp_bound, start_s = None, None, None, 0.0
     if is_mip and mip_start:
         ts = time.perf_counter()
-        start, start_obj = _mip_start(comp, m, options, deadline - 0.2 * time_limit)
+        start, start_obj, lp_bound = _mip_start(comp, m, options, deadline - 0.2 * time_limit)
         start_s = time.perf_counter() - ts
+    common = dict(compile_s=t1 - t0, mip_start_s=start_s, mip_start_objective=start_obj, solver_version=_highs_version(),
+                  options={k: v for k, v in options.items() if k != "log"} | {"relax": relax, "mip_start": mip_start},
+                  size=size)
+    if start is not None and lp_bound is not None and _rel_gap(start_obj, lp_bound) <= mip_gap:
+        out = SolveOutcome(status="optimal", termination=f"within {mip_gap:g} of the LP relaxation bound (MIP start)",
+                           has_solution=True, objective=start_obj, bound=lp_bound, gap=_rel_gap(start_obj, lp_bound),
+                           relaxed=False, **common)
+        _load(comp, start, True)
+        log.info("solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
+                 m.name, 100 * out.gap, start_s)
+        return out
     remaining = max(1.0, deadline - time.perf_counter())
     th = time.perf_counter()
-    h = _new_highs({**options, "time_limit": remaining})
+    h = _new_highs({**options, "time_limit": remaining}, lp=not is_mip, n_cols=comp.lp.num_col_)
     lp = comp.lp
     lp.integrality_ = ([highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in comp.is_int]
                        if is_mip else [])
@@ -253,23 +371,17 @@ def solve(
     else:
         status = "error"
     out = SolveOutcome(status=status, termination=status_name, has_solution=has_sol and status in ("optimal", "feasible"),
-                       solve_s=solve_s, compile_s=t1 - t0, handover_s=handover, mip_start_s=start_s,
-                       mip_start_objective=start_obj, relaxed=relax or n_int == 0, solver_version=_highs_version(),
-                       options={k: v for k, v in options.items() if k != "log"} | {"relax": relax, "mip_start": mip_start},
-                       size=size)
+                       solve_s=solve_s, handover_s=handover, relaxed=relax or n_int == 0, **common)
     if out.has_solution:
         out.objective = float(info.objective_function_value)
         if is_mip:
-            out.bound = float(info.mip_dual_bound)
-            out.gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+            bounds = [b for b in (info.mip_dual_bound, lp_bound) if b is not None and math.isfinite(b)]
+            out.bound = max(bounds) if bounds else None
+            out.gap = _rel_gap(out.objective, out.bound) if out.bound is not None else None
         else:
             out.bound, out.gap = out.objective, 0.0
         sol = h.getSolution()
-        values = sol.col_value
-        for v, val in zip(comp.columns, values):
-            if v.is_integer() or v.is_binary():
-                val = round(val) if is_mip else val
-            v.set_value(val, skip_validation=True)
+        _load(comp, sol.col_value, is_mip)
         if not is_mip and sol.dual_valid:
             out.duals = {c: d for c, d in zip(comp.rows, sol.row_dual)}
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",

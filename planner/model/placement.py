@@ -64,6 +64,13 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
         cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
         return b.x[j, r, s, t] <= cap * b.assign[j, r, s]
 
+    # valid inequality (facility location): work runs only at an open site. Implied by the
+    # capacity and open-before-use rows in the MILP, but much tighter in the LP relaxation.
+    @b.Constraint(d.X, doc="x[j,r,s,t] ≤ d̂[j,r,t] × open[s]")
+    def only_open_sites(b, j, r, s, t):
+        cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
+        return b.x[j, r, s, t] <= cap * m.sizing.open[s]
+
     # hardware split: the work of class j at (s, t) is carried by the hardware there
     x_by_jst: dict[tuple[str, str, str], list] = defaultdict(list)
     for k in d.X:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CHART_ROWS = 20  # rows a bar chart of the default size covers, plus a margin
 CHART_COLS = 15  # default-width columns a line chart covers, plus a margin
+TRAILING_INPUT_COLUMNS = ("source", "note", "notes")  # free text: shown last on the In_ sheets
 
 
 @dataclass
@@ -240,7 +241,7 @@ def _objective_units(ctx: Context) -> pd.DataFrame:
     obj = ctx.results.objective.copy()
     cost_terms = set(ctx.results.costs.get("term", []))
     units = {"energy_mwh": "MWh/yr", "carbon_t": "tCO2/yr"}
-    if "term" in obj.columns:
+    if "term" in obj.columns and "unit" not in obj.columns:
         unit = obj["term"].map(lambda t: "CNY/yr" if t in cost_terms else units.get(t, ""))
         obj.insert(obj.columns.get_loc("value") + 1 if "value" in obj.columns else 1, "unit", unit)
     return obj.rename(columns={"contribution": "contribution (objective units)"})
@@ -291,9 +292,16 @@ def write_metadata(ctx: Context) -> None:
 
 
 def write_inputs(ctx: Context) -> None:
-    """One sheet per input table (``In_<name>``), values echoed as entered."""
+    """One sheet per input table (``In_<name>``), values echoed as entered.
+
+    Long free-text columns (``source``, ``note``) are moved to the end, so the key column comes
+    first and stays frozen.
+    """
     prefix = ctx.t("sheet.inputs_prefix")
-    for name, df in ctx.results.inputs.items():
+    for name, table in ctx.results.inputs.items():
+        cols = [str(c) for c in table.columns]
+        tail = [c for c in cols if c.lower() in TRAILING_INPUT_COLUMNS]
+        df = table[[c for c in table.columns if str(c) not in tail] + [c for c in table.columns if str(c) in tail]]
         ws = ctx.wb.create_sheet(st.sheet_title(f"{prefix}{name}", ctx.wb.sheetnames))
         st.write_frame(ws, df, default_format=st.GENERAL, table_name=ctx.table(f"in_{name}"),
                        empty_note=ctx.t("none.inputs"))

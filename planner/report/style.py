@@ -83,12 +83,14 @@ _EXCEL_MAX_TEXT = 32767
 
 # ---- values -----------------------------------------------------------------------------------
 def excel_value(value: Any) -> Any:
-    """A pandas/NumPy/Python scalar as a value openpyxl can store (``None`` for missing)."""
+    """A pandas/NumPy/Python scalar as a value openpyxl can store (``None`` for missing or ``""``)."""
     if value is None:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return value or None  # an empty string is an empty cell
+    if isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         if math.isnan(value):

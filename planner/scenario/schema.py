@@ -220,6 +220,7 @@ class SolverOptions(Row):
     relax: bool = F(False, desc="solve the LP relaxation (integrality dropped)")
     presolve: Literal["on", "off", "choose"] = F("choose", desc="HiGHS presolve")
     mip_start: bool = F(True, desc="hand HiGHS a feasible plan found from the LP relaxation")
+    lp_solver: Literal["auto", "simplex", "ipm"] = F("auto", desc="LP method for relax and the MIP start: auto = interior point above 20,000 columns")
 
 
 ObjectiveName = Literal["cost", "energy", "carbon"]
