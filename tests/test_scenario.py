@@ -144,3 +144,10 @@ def test_json_schema_has_units():
     site = schema["$defs"]["Site"]["properties"]
     assert site["pue"]["unit"] == "-" and site["price_mwh"]["unit"] == "CNY/MWh"
     assert "class" in schema["$defs"]["Demand"]["properties"]
+
+
+def test_scenario_reference_is_in_step_with_the_schema():
+    from planner.scenario.reference import markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
+    assert doc.read_text() == markdown(), "regenerate docs/scenario.md from planner.scenario.reference.markdown()"

@@ -236,7 +236,7 @@ class Scenario(BaseModel):
     year: int = F(2025, unit="year", desc="the planning year (hardware availability is checked against it)")
     currency: Literal["CNY"] = F("CNY", desc="currency of every money field")
     discount_rate: float = F(0.0, unit="1/yr", desc="discount rate for annuities", ge=0, lt=1)
-    objective: ObjectiveName | dict[ObjectiveName, float] = F("cost", desc="cost | energy | carbon | weights, e.g. {cost: 1, carbon: 200}")
+    objective: ObjectiveName | dict[ObjectiveName, float] = F("cost", desc="cost, energy or carbon, or weights such as {cost: 1, carbon: 200}")
     solver: SolverOptions = F(default_factory=SolverOptions, desc="solver settings")
     network: NetworkOptions = F(default_factory=NetworkOptions, desc="network defaults")
     policy: Policy = F(default_factory=Policy, desc="policy levers")

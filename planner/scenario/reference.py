@@ -1,0 +1,46 @@
+"""The scenario reference (docs/scenario.md), generated from the schema so it cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.fields import FieldInfo
+
+from .schema import BLOCKS, TABLES, Scenario
+
+HEAD = """# Scenario reference
+
+Generated from `planner/scenario/schema.py` by `planner.scenario.reference.markdown()` (a test keeps
+this file in step). A scenario is a YAML file; each table is inline (a list of mappings) or the
+relative path of a CSV file. In CSV cells, lists are written `a;b` and mappings `h1=0.8;h2=1`.
+Every row may carry `source` (where its numbers come from) and `note`. Unknown fields are errors.
+`profiles` maps profile → slice → value; as a CSV it has a `slice` column and one column per profile.
+"""
+
+
+def _type(f: FieldInfo) -> str:
+    t = str(f.annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    return t.replace("NoneType", "empty")
+
+
+def _rows(fields: dict[str, FieldInfo]) -> list[str]:
+    out = ["| field | unit | type | default | meaning |", "|---|---|---|---|---|"]
+    for name, f in fields.items():
+        if name in ("source", "note"):
+            continue
+        extra: Any = f.json_schema_extra or {}
+        default = "required" if f.is_required() else ("" if f.default is None else repr(f.default) if not callable(f.default_factory) else "[]")
+        out.append(f"| `{f.alias or name}` | {extra.get('unit', '')} | {_type(f)} | {default} | {f.description or ''} |")
+    return out
+
+
+def markdown() -> str:
+    """The scenario reference as Markdown."""
+    lines = [HEAD, "## Top level", ""]
+    top = {k: v for k, v in Scenario.model_fields.items() if k not in TABLES and k not in BLOCKS and k not in ("profiles", "source_path", "input_hash")}
+    lines += _rows(top) + [""]
+    for name, model in BLOCKS.items():
+        lines += [f"## `{name}` (options)", ""] + _rows(model.model_fields) + [""]
+    for name, model in TABLES.items():
+        lines += [f"## `{name}` (table)", ""] + _rows(model.model_fields) + [""]
+    return "\n".join(lines)
