@@ -129,10 +129,15 @@ def _new_highs(options: dict[str, Any], lp: bool = False, n_cols: int = 0) -> hi
 
 
 def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str, Any],
-         start: np.ndarray | None = None) -> tuple[highspy.Highs, float]:
+         start: np.ndarray | None = None) -> tuple[highspy.Highs, float, float]:
+    """Hand ``lp`` (a MILP where ``integrality`` marks integers) to a new HiGHS and run it.
+
+    Returns the solver, the hand-over seconds (model and start passed) and the run seconds.
+    """
     is_lp = integrality is None or not integrality.any()
+    t0 = time.perf_counter()
     h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
-    if integrality is not None and integrality.any():
+    if not is_lp:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]
     else:
         lp.integrality_ = []
@@ -142,9 +147,9 @@ def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str,
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
-    t0 = time.perf_counter()
+    t1 = time.perf_counter()
     h.run()
-    return h, time.perf_counter() - t0
+    return h, t1 - t0, time.perf_counter() - t1
 
 
 def _repair_integer_rows(comp: _Compiled, x: np.ndarray, fixed: np.ndarray) -> None:
@@ -207,7 +212,7 @@ def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix:
     up[cols] = fix[cols]
     lp.col_lower_, lp.col_upper_ = lo, up
     try:
-        h, _ = _run(lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
+        h, _, _ = _run(lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
     finally:
         lp.col_lower_, lp.col_upper_ = comp.col_lower, comp.col_upper
     return h, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -222,7 +227,7 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
     1 where the relaxation has them ≥ 0.5, re-solve with integers relaxed, then as (1).
     """
     idx = np.flatnonzero(comp.is_int)
-    h, _ = _run(comp.lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
+    h, _, _ = _run(comp.lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, None, None
     lp_obj = float(h.getInfo().objective_function_value)
@@ -339,21 +344,7 @@ def solve(
                  m.name, 100 * out.gap, start_s)
         return out
     remaining = max(1.0, deadline - time.perf_counter())
-    th = time.perf_counter()
-    h = _new_highs({**options, "time_limit": remaining}, lp=not is_mip, n_cols=comp.lp.num_col_)
-    lp = comp.lp
-    lp.integrality_ = ([highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in comp.is_int]
-                       if is_mip else [])
-    h.passModel(lp)
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        sol.value_valid = True
-        h.setSolution(sol)
-    handover = time.perf_counter() - th
-    ts = time.perf_counter()
-    h.run()
-    solve_s = time.perf_counter() - ts
+    h, handover, solve_s = _run(comp.lp, comp.is_int if is_mip else None, {**options, "time_limit": remaining}, start)
     status_name = h.modelStatusToString(h.getModelStatus())
     key = str(h.getModelStatus()).split(".")[-1]
     info = h.getInfo()
