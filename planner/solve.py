@@ -375,6 +375,12 @@ def solve(
         _load(comp, sol.col_value, is_mip)
         if not is_mip and sol.dual_valid:
             out.duals = {c: d for c, d in zip(comp.rows, sol.row_dual)}
+    if not out.has_solution and start is not None and status not in ("infeasible", "unbounded"):
+        # HiGHS stopped without a plan of its own (e.g. time ran out in its root LP): keep ours
+        out.status, out.has_solution, out.objective, out.bound = "feasible", True, start_obj, lp_bound
+        out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None else None
+        out.termination = f"{status_name}; plan from the MIP start"
+        _load(comp, start, True)
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
              m.name, status, out.objective, out.gap, solve_s, out.compile_s, handover, start_s)
     return out
