@@ -48,7 +48,7 @@ CASES: dict[str, dict[str, Any]] = {
     "china": {"path": "scenarios/china", "time_limit": 240},
     "S": {"synthetic": (8, 6, 24, 3), "time_limit": 60},
     "M": {"synthetic": (16, 12, 48, 3), "time_limit": 150},
-    "L": {"synthetic": (31, 20, 96, 3), "time_limit": 180},
+    "L": {"synthetic": (31, 20, 96, 3), "time_limit": 540},
 }
 DEFAULT_CASES = ["tiny", "china", "S", "M", "L"]
 QUICK_CASES = ["tiny", "S"]
@@ -136,7 +136,7 @@ def child_case(name: str, time_limit: float, mip_gap: float, seed: int, threads:
 
     psolve = sys.modules["planner.solve"]  # the module (``planner.solve`` is the function)
 
-    acc = {"run_s": 0.0, "runs": 0, "pass_s": 0.0, "passes": 0}
+    acc: dict[str, Any] = {"run_s": 0.0, "runs": 0, "pass_s": 0.0, "passes": 0, "log": []}
 
     class TimedHighs(highspy.Highs):
         """highspy.Highs that adds the time of every run() and passModel() to ``acc``."""
@@ -146,8 +146,12 @@ def child_case(name: str, time_limit: float, mip_gap: float, seed: int, threads:
             try:
                 return super().run(*a, **k)
             finally:
-                acc["run_s"] += time.perf_counter() - t
+                dt_ = time.perf_counter() - t
+                acc["run_s"] += dt_
                 acc["runs"] += 1
+                # an LP run reports mip_node_count = -1; branch and bound reports >= 0
+                kind = "mip" if self.getInfo().mip_node_count >= 0 else "lp"
+                acc["log"].append({"kind": kind, "s": dt_, "cols": self.getNumCol(), "status": self.modelStatusToString(self.getModelStatus())})
 
         def passModel(self, *a: Any, **k: Any) -> Any:  # noqa: N802 - highspy's name
             t = time.perf_counter()
@@ -188,7 +192,10 @@ def child_case(name: str, time_limit: float, mip_gap: float, seed: int, threads:
     out.update({
         "compile_s": res.compile_s, "handover_s": res.handover_s, "mip_start_s": res.mip_start_s,
         "final_solve_s": res.solve_s, "highs_run_s": acc["run_s"], "highs_runs": acc["runs"],
-        "highs_pass_s": acc["pass_s"], "highs_passes": acc["passes"],
+        "highs_pass_s": acc["pass_s"], "highs_passes": acc["passes"], "highs_runs_log": acc["log"],
+        "highs_lp_s": sum(r["s"] for r in acc["log"] if r["kind"] == "lp"),
+        "highs_mip_s": sum(r["s"] for r in acc["log"] if r["kind"] == "mip"),
+        "branch_and_bound": any(r["kind"] == "mip" for r in acc["log"]),
         "status": res.status, "termination": res.termination, "objective": res.objective, "bound": res.bound,
         "gap": res.gap, "mip_start_objective": res.mip_start_objective, "size": res.size, "data_size": data.size,
         "highs_version": res.solver_version,
@@ -374,6 +381,12 @@ def fmt(x: Any, nd: int = 2) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
+#: How the per-path details of the hand-over table are written.
+DETAIL = {"compile_s_median": lambda v: f"compile {v:.2f}", "pass_s_median": lambda v: f"pass {v:.2f}",
+          "write_s_median": lambda v: f"write {v:.2f}", "read_s_median": lambda v: f"read {v:.2f}",
+          "file_mib_median": lambda v: f"file {v:.2f} MiB"}
+
+
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.2f}%"
 
@@ -385,8 +398,10 @@ def start_note(c: dict[str, Any]) -> str:
     st, obj = c.get("mip_start_objective"), c.get("objective")
     if st is None:
         return "none found"
+    if str(c.get("termination", "")).startswith("within"):
+        return "within gap: no B&B"
     if obj:
-        return f"{100 * (st - obj) / abs(obj):+.1f}%"
+        return f"{max(0.0, 100 * (st - obj) / abs(obj)):+.1f}%"
     return fmt(st, 0)
 
 
@@ -399,14 +414,19 @@ def markdown(res: dict[str, Any]) -> str:
          f"planner at commit {mc['git_commit']}{' (planner/ modified)' if mc['planner_dirty'] else ''}. "
          f"HiGHS: {res['args'].get('threads', 1)} thread(s), mip_rel_gap {res['args']['mip_gap']}, MIP start on; synthetic seed {res['args']['seed']}.",
          ""]
-    prints = {c.get("planner_fingerprint") for c in res["cases"] + res.get("handover_raw", []) if c.get("planner_fingerprint")}
+    measured = [(c["case"], c.get("planner_fingerprint")) for c in res["cases"] + res.get("handover_raw", [])
+                if c.get("planner_fingerprint")]
+    prints = {fp for _, fp in measured}
     end = res.get("machine_end", {})
-    prints |= {x for x in (mc.get("planner_fingerprint"), end.get("planner_fingerprint")) if x}
-    if len(prints) > 1 or (end and end.get("git_commit") != mc["git_commit"]):
-        L += [f"**Warning: planner's source changed during this run** (fingerprints {', '.join(sorted(prints))}; "
-              f"commit {mc['git_commit']} → {end.get('git_commit')}); the cases did not all measure the same code.", ""]
-    else:
-        L += [f"planner source fingerprint {next(iter(prints))} for every case.", ""] if prints else []
+    if len(prints) > 1:
+        L += ["**Warning: planner's source changed during this run**; the cases did not all measure the same code: "
+              + ", ".join(f"{c} {fp}" for c, fp in measured) + ".", ""]
+    elif prints:
+        fp = next(iter(prints))
+        state = "as committed" if fp == mc.get("planner_fingerprint") and not mc.get("planner_dirty") else "working tree"
+        L += [f"Every case measured the same planner source (fingerprint {fp}, {state} at {mc['git_commit']})."
+              + (f" planner changed after the run (commit {end.get('git_commit')}, fingerprint {end.get('planner_fingerprint')})."
+                 if end.get("planner_fingerprint") not in (None, fp) else ""), ""]
     L += ["### Per case (one subprocess each; seconds, MiB)",
          "",
          "| case | size R/S/T/J | columns | rows | integers | nonzeros | load | prepare | build | compile | pass | "
@@ -443,7 +463,7 @@ def markdown(res: dict[str, Any]) -> str:
               "| path | median s | min–max s | ratio to planner | detail (medians) | columns | rows | integers | nonzeros | peak RSS MiB |",
               "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
         for p, r in h["paths"].items():
-            detail = ", ".join(f"{k.removesuffix('_median')} {fmt(val)}" for k, val in r.items() if k.endswith("_median"))
+            detail = ", ".join(DETAIL[k](val) for k, val in r.items() if k in DETAIL)
             L.append(f"| {PATH_LABELS.get(p, p)} | {fmt(r['median_s'])} | {fmt(r['min_s'])}–{fmt(r['max_s'])} | "
                      f"{fmt(r['ratio_to_planner'])}× | {detail} | {fmt(r['columns'])} | {fmt(r['rows'])} | {fmt(r['integers'])} | "
                      f"{fmt(r['nonzeros'])} | {fmt(r['peak_rss_mib'], 0)} |")
