@@ -111,6 +111,18 @@ def compile_model(m: pyo.ConcreteModel) -> _Compiled:
 #: Above this many columns, ``lp_solver="auto"`` solves LPs with the interior-point method.
 IPM_COLUMNS = 20_000
 
+#: HiGHS starts one global thread scheduler per process, sized by the first run's ``threads``;
+#: a later run asking for another count fails at once with status "Not Set". We remember the
+#: size and reset the scheduler when a run asks for a different one.
+_scheduler_threads: int | None = None
+
+
+def _ensure_scheduler(threads: int) -> None:
+    global _scheduler_threads
+    if _scheduler_threads is not None and _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = threads
+
 
 def _new_highs(options: dict[str, Any], lp: bool = False, n_cols: int = 0) -> highspy.Highs:
     h = highspy.Highs()
@@ -136,6 +148,7 @@ def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str,
     """
     is_lp = integrality is None or not integrality.any()
     t0 = time.perf_counter()
+    _ensure_scheduler(int(options.get("threads") or 1))
     h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
     if not is_lp:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]

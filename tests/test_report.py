@@ -344,10 +344,8 @@ def test_labels_cover_the_plan():
 def test_china_report(tmp_path):
     if not (CHINA / "scenario.yaml").exists():
         pytest.skip("scenarios/china not present")
-    try:
-        res = planner.run(CHINA, time_limit=300)
-    except planner.SolverError as exc:  # known: HiGHS "Not Set" after other tests in the same process (see issue note)
-        pytest.skip(f"no plan for china in this process: {exc}")
+    res = planner.run(CHINA, time_limit=300)  # threads: 2, after 1-thread solves in this process
+    assert res.outcome.status in ("optimal", "feasible") and res.outcome.gap is not None and res.outcome.gap <= 0.05
     out = planner.write_excel(res, tmp_path / "china.xlsx")
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[: len(FIXED)] == FIXED

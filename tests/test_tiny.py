@@ -261,3 +261,10 @@ def test_infeasible_model_is_reported(tiny):
     with pytest.raises(InfeasibleError):
         from planner.pipeline import explain_failure
         raise InfeasibleError(explain_failure(out, data))
+
+
+def test_thread_count_can_change_within_a_process(tiny):
+    """HiGHS sizes its global scheduler on the first run; a different count later must still solve."""
+    for threads in (1, 2, 1):
+        res = run(tiny, threads=threads)
+        assert res.outcome.status == "optimal" and res.outcome.objective == pytest.approx(OPTIMUM, rel=1e-9)
