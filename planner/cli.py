@@ -60,12 +60,13 @@ def main() -> None:
 @click.option("--relax", is_flag=True, default=None, help="Solve the LP relaxation (a lower bound; fast screening).")
 @click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
 @click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
-        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, verbose: bool, quiet: bool,
-        debug: bool) -> None:
+        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str, verbose: bool,
+        quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
     from .pipeline import run as run_plan
@@ -74,7 +75,7 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     sc = _guard(debug, load_scenario, scenario)
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver)
+                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang)
     o = res.outcome
     gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
     lines = [
@@ -127,6 +128,17 @@ def schema(out: Path | None) -> None:
     else:
         click.echo(text)
 
+
+def _register_extensions() -> None:
+    """Commands that live in their own modules (each adds itself to ``main``)."""
+    try:
+        from .cli_workbook import register
+    except ImportError:  # the workbook commands are optional while being built
+        return
+    register(main)
+
+
+_register_extensions()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -51,6 +51,7 @@ def run(
     relax: bool | None = None,
     mip_start: bool | None = None,
     log_solver: bool = False,
+    lang: str = "en",
 ) -> Results:
     """Plan a scenario end to end and return its results (and write the report if ``out``).
 
@@ -64,6 +65,8 @@ def run(
         Override the scenario's ``solver`` block.
     log_solver
         Show HiGHS's log.
+    lang
+        Report language (``"en"`` or ``"zh"``).
 
     Raises
     ------
@@ -97,5 +100,5 @@ def run(
     if out is not None:
         from .report import write_excel
 
-        write_excel(res, out)
+        write_excel(res, out, lang=lang)
     return res
