@@ -113,6 +113,11 @@ class PlanningData:
     network_price: float
     network_ef: float
     carbon_price: float
+    site_tags: dict[str, set[str]] = field(default_factory=dict)
+    pue_cap: dict[str, float] = field(default_factory=dict)
+    pue_closed: list[str] = field(default_factory=list)
+    pue_over_existing: list[str] = field(default_factory=list)
+    isolated: bool = False
     dropped: dict[str, int] = field(default_factory=dict)
 
     # ---- groupings used by the model (built once, on first use) -------------------------
@@ -144,8 +149,22 @@ def _per_slice(value: float | str, profiles: dict[str, dict[str, float]], slices
     return dict.fromkeys(slices, float(value))
 
 
-def prepare(scenario: Scenario) -> PlanningData:
+def pue_caps(sc: Scenario) -> dict[str, float]:
+    """The PUE cap of each site: the least of ``pue_max`` and the caps of its tags (absent: none)."""
+    out = {}
+    for s in sc.sites:
+        caps = [sc.policy.pue_max] if sc.policy.pue_max is not None else []
+        caps += [c for tag, c in sc.policy.pue_max_by_tag.items() if tag in s.tags]
+        if caps:
+            out[s.name] = min(caps)
+    return out
+
+
+def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     """Derive the planning data of a validated scenario (model.md §4).
+
+    With ``isolated``, the baseline of model.md §8: every region is served only by sites in its
+    own region, and no new link units can be built.
 
     Examples
     --------
@@ -181,6 +200,10 @@ def prepare(scenario: Scenario) -> PlanningData:
     for e in sc.existing_modules:
         existing[e.site, e.hardware] += e.modules
     existing_open = {s.name: bool(s.existing) if s.existing is not None else any(existing[s.name, h] > 0 for h in HW) for s in sc.sites}
+    pue_cap = pue_caps(sc)
+    over = [s.name for s in sc.sites if s.name in pue_cap and s.pue > pue_cap[s.name] + 1e-12]
+    pue_closed = [s for s in over if not existing_open[s]]
+    pue_over_existing = [s for s in over if existing_open[s]]
     buyable = {h.name: (h.available_from is None or h.available_from <= sc.year) and (h.available_to is None or sc.year <= h.available_to) for h in sc.hardware}
 
     # demand per (j, r, t)
@@ -207,7 +230,7 @@ def prepare(scenario: Scenario) -> PlanningData:
         ms = link_latency_ms(lk.latency_ms, dist, sc.network.latency_ms_per_km, sc.network.latency_base_ms)
         unit_cost = lk.unit_cost if lk.unit_cost is not None else (lk.unit_cost_per_km or 0.0) * (dist or 0.0)
         links[name] = LinkData(name, lk.from_region, lk.to_region, dist, ms, lk.unit_gbps, unit_cost, lk.fixed_cost,
-                               lk.max_units, lk.existing_units, lk.usage_cost_tb, lk.kwh_per_tb, lk.one_way)
+                               lk.existing_units if isolated else lk.max_units, lk.existing_units, lk.usage_cost_tb, lk.kwh_per_tb, lk.one_way)
         ARCS.append(Arc(f"{name}>", name, lk.from_region, lk.to_region))
         if not lk.one_way:
             ARCS.append(Arc(f"{name}<", name, lk.to_region, lk.from_region))
@@ -225,7 +248,12 @@ def prepare(scenario: Scenario) -> PlanningData:
             ms = latency.get((r, s))
             if ms is None or (jc.max_latency_ms is not None and ms > jc.max_latency_ms):
                 continue
+            if s in pue_closed:
+                dropped["site above its PUE cap"] += 1
+                continue
             node = site_by[s].region
+            if isolated and node != r:
+                continue
             if node != r and jc.gbps_per_pflops > 0 and node not in reach[r]:
                 dropped["no network path"] += 1
                 continue
@@ -254,6 +282,9 @@ def prepare(scenario: Scenario) -> PlanningData:
     # module bounds: power envelope, max_modules, and the most any eligible demand could use
     SITE_HW = [(s, h) for s in SITES for h in HW]
     module_bound = _module_bounds(sc, SITE_HW, ELIG, USE_SET, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by)
+    for s in pue_closed:
+        for h in HW:
+            module_bound[s, h] = 0
 
     # network flows: per destination node, only in slices where traffic to it can arise
     dest_slices: dict[str, set[str]] = defaultdict(set)
@@ -283,7 +314,8 @@ def prepare(scenario: Scenario) -> PlanningData:
         gbps_per_pflops={j.name: j.gbps_per_pflops for j in sc.job_classes}, efficiency=efficiency, latency=latency,
         ELIG=ELIG, USE=USE, X=X, Y=Y, UNSERVED=UNSERVED, ASSIGN=ASSIGN, serving_cost=serving_cost, links=links, ARCS=ARCS,
         DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
-        carbon_price=sc.policy.carbon_price, dropped=dict(dropped),
+        carbon_price=sc.policy.carbon_price, site_tags={s.name: set(s.tags) for s in sc.sites}, pue_cap=pue_cap,
+        pue_closed=pue_closed, pue_over_existing=pue_over_existing, isolated=isolated, dropped=dict(dropped),
     )
     log.info("prepared %s: %s", sc.name, data.size)
     return data
@@ -340,10 +372,14 @@ def _module_bounds(sc, SITE_HW, ELIG, USE, demand, DAYS, weight, efficiency, exi
             bound[s, h] = ex
             continue
         hw = hw_by[h]
-        cands = [ex + math.ceil(need[s, h] / hw.pflops - 1e-9)]
+        # a required domestic share can call for domestic modules beyond what demand loads
+        demand_bound = not (hw.domestic and sc.policy.domestic_min_share)
+        cands = [ex + math.ceil(need[s, h] / hw.pflops - 1e-9)] if demand_bound else []
         if hw.kw > 0:
             cands.append(math.floor(1000 * site_by[s].max_it_mw / hw.kw + 1e-9))
         if site_by[s].max_modules is not None:
             cands.append(site_by[s].max_modules)
+        if not cands:  # no envelope, no max_modules, no demand bound: fall back to the demand bound
+            cands.append(ex + math.ceil(need[s, h] / hw.pflops - 1e-9))
         bound[s, h] = max(ex, min(cands))
     return bound

@@ -6,11 +6,14 @@ Each stage is also public and can be called alone in a notebook.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .compare import comparison_table, headline
 from .data import PlanningData, prepare
-from .errors import InfeasibleError, SolverError
+from .errors import InfeasibleError, ScenarioError, SolverError
+from .explain import explain_infeasible, presolve_reasons
 from .model import build_model
 from .results import Results, extract
 from .scenario import Scenario, load_scenario
@@ -41,6 +44,30 @@ def explain_failure(outcome: SolveOutcome, data: PlanningData) -> str:
     return f"scenario '{sc.name}': the solver failed (HiGHS: {outcome.termination})"
 
 
+def _plan(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False) -> Results:
+    """prepare → build → check → solve → extract, raising with an explanation when there is no plan."""
+    data = prepare(sc, isolated=isolated)
+    m = build_model(data)
+    reasons = presolve_reasons(m, data)
+    if reasons:
+        raise InfeasibleError(f"scenario '{sc.name}' has no feasible plan:\n" + "\n".join(f"  - {r}" for r in reasons))
+    outcome = solve(m, log_solver=log_solver, duals=bool(m.policy_targets), **opts)
+    if not outcome.ok:
+        if outcome.status in ("infeasible", "infeasible_or_unbounded"):
+            raise InfeasibleError(explain_infeasible(sc, opts, isolated=isolated))
+        msg = explain_failure(outcome, data)
+        if outcome.status == "unbounded":
+            raise InfeasibleError(msg)
+        raise SolverError(msg)
+    if outcome.status == "feasible":
+        log.warning("%s: stopped at the time limit with a feasible plan, gap %.2f%%", sc.name, 100 * (outcome.gap or 0))
+    return extract(m, data, outcome)
+
+
+def _with_policy(sc: Scenario, **changes: Any) -> Scenario:
+    return sc.model_copy(update={"policy": sc.policy.model_copy(update=changes)})
+
+
 def run(
     scenario: str | Path | Scenario,
     *,
@@ -52,6 +79,8 @@ def run(
     mip_start: bool | None = None,
     log_solver: bool = False,
     lang: str = "en",
+    compare: Sequence[str] = (),
+    local_share: float = 0.5,
 ) -> Results:
     """Plan a scenario end to end and return its results (and write the report if ``out``).
 
@@ -67,13 +96,19 @@ def run(
         Show HiGHS's log.
     lang
         Report language (``"en"`` or ``"zh"``).
+    compare
+        Also solve ``"isolated"`` (every region served only by its own sites, no new links) and/or
+        ``"local-first"`` (each region hosts at least ``local_share`` of its own demand), and put
+        the comparison in ``results.comparison`` with ``results.headline`` (docs/model.md §8).
+    local_share
+        The share for ``"local-first"``.
 
     Raises
     ------
     ScenarioError
         The scenario is invalid (every problem listed).
     InfeasibleError
-        No feasible plan exists, or the model is unbounded.
+        No feasible plan exists (the message says which targets are out of reach), or unbounded.
     SolverError
         The solver failed or found no plan in time.
 
@@ -85,18 +120,24 @@ def run(
     4061280
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    data = prepare(sc)
-    m = build_model(data)
+    unknown = [c for c in compare if c not in ("isolated", "local-first")]
+    if unknown:
+        raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
-    outcome = solve(m, log_solver=log_solver, **opts)
-    if not outcome.ok:
-        msg = explain_failure(outcome, data)
-        if outcome.status in ("infeasible", "unbounded", "infeasible_or_unbounded"):
-            raise InfeasibleError(msg)
-        raise SolverError(msg)
-    res = extract(m, data, outcome)
-    if outcome.status == "feasible":
-        log.warning("stopped at the time limit with a feasible plan, gap %.2f%%", 100 * (outcome.gap or 0))
+    res = _plan(sc, opts, log_solver=log_solver)
+    if sc.policy.resilience != "none":
+        base = _plan(_with_policy(sc, resilience="none"), opts)
+        res.extras["resilience cost CNY/yr"] = res.total_cost - base.total_cost
+        res.extras["resilience extra PFLOPS"] = float(res.kpi("PFLOPS installed")) - float(base.kpi("PFLOPS installed"))
+    if compare:
+        plans = {"networked": res}
+        for variant in compare:
+            if variant == "isolated":
+                plans["isolated"] = _plan(sc, opts, isolated=True)
+            else:
+                plans["local-first"] = _plan(_with_policy(sc, min_local_share=local_share), opts)
+        res.comparison = comparison_table(plans)
+        res.headline = headline(res.comparison, "isolated" if "isolated" in plans else "local-first")
     if out is not None:
         from .report import write_excel
 

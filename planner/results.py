@@ -57,6 +57,10 @@ class Results:
     metadata: dict[str, Any]
     inputs: dict[str, pd.DataFrame] = field(default_factory=dict)
     outcome: SolveOutcome | None = None
+    policy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison: pd.DataFrame | None = None
+    headline: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def kpi(self, name: str) -> Any:
         """The value of one KPI of the summary table, by name."""
@@ -243,7 +247,57 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         "created (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
     return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
-                   profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome)
+                   profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
+                   policy=policy_table(m, data, outcome))
+
+
+POLICY_COLUMNS = ["lever", "scope", "target", "sense", "target value", "achieved", "unit", "binding", "slack used",
+                  "slack unit", "slack cost CNY/yr", "shadow price CNY/yr per slack unit"]
+
+
+def policy_table(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> pd.DataFrame:
+    """Every active lever: its target, the achieved value, slack used and its cost, the shadow price.
+
+    The shadow price is the dual of the target's row in the LP with every integer fixed at the
+    plan (CNY/yr per unit of the slack unit): what one more unit of room would save.
+    """
+    from .scenario.schema import SLACK_UNITS
+
+    pol = data.scenario.policy
+    duals = outcome.duals or {}
+    rows = []
+    for tg in getattr(m, "policy_targets", []):
+        if tg.lever == "resilience":
+            continue  # summarised below: one row per contingency slice would swamp the table
+        slack = _v(tg.slack) if tg.slack is not None else 0.0
+        body = pyo.value(tg.constraint.body, exception=False)
+        # Pyomo may store `a >= b` as `b - a <= 0`: take whichever bound the row has
+        bound = tg.constraint.upper if tg.constraint.upper is not None else tg.constraint.lower
+        lim = pyo.value(bound) if bound is not None else None
+        binding = body is not None and lim is not None and abs(body - lim) <= 1e-6 * max(1.0, abs(lim))
+        dual = duals.get(tg.constraint)
+        price = pol.policy_slack_cost.get(tg.lever)
+        rows.append({"lever": tg.lever, "scope": tg.scope, "target": tg.describe, "sense": tg.sense, "target value": tg.target,
+                     "achieved": _v(tg.achieved), "unit": tg.unit, "binding": bool(binding), "slack used": slack,
+                     "slack unit": SLACK_UNITS[tg.lever], "slack cost CNY/yr": slack * (price or 0.0),
+                     "shadow price CNY/yr per slack unit": abs(dual) if dual is not None else None})
+    res_targets = [tg for tg in getattr(m, "policy_targets", []) if tg.lever == "resilience"]
+    if res_targets:
+        short = sum(_v(tg.slack) * data.weight[tg.scope.rsplit("/", 1)[-1]] for tg in res_targets if tg.slack is not None)
+        price = pol.policy_slack_cost.get("resilience")
+        rows.append({"lever": "resilience", "scope": "N-1 sites", "target": "latency-sensitive demand served with any one site out",
+                     "sense": ">=", "target value": 1.0, "achieved": 1.0 if short <= 1e-6 else None, "unit": "-",
+                     "binding": None, "slack used": short, "slack unit": SLACK_UNITS["resilience"],
+                     "slack cost CNY/yr": short * (price or 0.0), "shadow price CNY/yr per slack unit": None})
+    for s in data.pue_closed:
+        rows.append({"lever": "pue_max", "scope": s, "target": f"site {s} may open only with PUE ≤ {data.pue_cap[s]:g}",
+                     "sense": "<=", "target value": data.pue_cap[s], "achieved": data.pue[s], "unit": "-", "binding": True,
+                     "slack used": 0.0, "slack unit": "-", "slack cost CNY/yr": 0.0, "shadow price CNY/yr per slack unit": None})
+    for s in data.pue_over_existing:
+        rows.append({"lever": "pue_max", "scope": s, "target": f"existing site {s} is above its PUE cap {data.pue_cap[s]:g} (kept open)",
+                     "sense": "<=", "target value": data.pue_cap[s], "achieved": data.pue[s], "unit": "-", "binding": False,
+                     "slack used": 0.0, "slack unit": "-", "slack cost CNY/yr": 0.0, "shadow price CNY/yr per slack unit": None})
+    return pd.DataFrame(rows, columns=POLICY_COLUMNS)
 
 
 def sc_hw(sc: Any, name: str) -> Any:

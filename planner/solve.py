@@ -297,6 +297,7 @@ def solve(
     presolve: str = "choose",
     mip_start: bool = True,
     lp_solver: str = "auto",
+    duals: bool = False,
     log_solver: bool = False,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and load the solution into its variables.
@@ -321,6 +322,10 @@ def solve(
     lp_solver
         ``"auto"`` (interior point above 20,000 columns, else simplex), ``"simplex"`` or ``"ipm"``:
         for LPs (``relax`` and the MIP start).
+    duals
+        Also compute row duals (shadow prices): for a MILP, from the LP with every integer fixed at
+        the plan's value; ``outcome.duals`` maps each Pyomo constraint to its dual (CNY/yr per unit
+        of the row, for a cost objective).
     log_solver
         Let HiGHS write its log to the console.
 
@@ -394,6 +399,13 @@ def solve(
         out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None else None
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
+    if duals and out.has_solution and is_mip:
+        values = np.array([v.value if v.value is not None else 0.0 for v in comp.columns])
+        idx = np.flatnonzero(comp.is_int)
+        hd, ok = _solve_fixed(comp, {**options, "lp_solver": "simplex"}, time.perf_counter() + max(10.0, time_limit),
+                              values, idx)
+        if ok and hd.getSolution().dual_valid:
+            out.duals = {c: dv for c, dv in zip(comp.rows, hd.getSolution().row_dual)}
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
              m.name, status, out.objective, out.gap, solve_s, out.compile_s, handover, start_s)
     return out

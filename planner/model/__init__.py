@@ -12,6 +12,7 @@ from .energy import add_energy
 from .network import add_network
 from .objective import add_objective
 from .placement import add_placement
+from .policy import add_policy
 from .registry import CostRegistry
 from .sizing import add_capacity, add_sizing
 
@@ -42,6 +43,7 @@ def build_model(data: PlanningData) -> pyo.ConcreteModel:
     add_capacity(m, data)
     add_network(m, data, costs)
     add_energy(m, data, costs)
+    add_policy(m, data, costs)
     add_objective(m, costs, data.scenario.objective_weights)
     m._planner_cost_docs = dict(costs.docs)
     log.info("built model %s in %.2fs", data.scenario.name, time.perf_counter() - t0)

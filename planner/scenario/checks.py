@@ -167,6 +167,16 @@ def check_tables(
             if seen[e.region, e.site] == 2:
                 P.append(Problem(at(t, i), f"duplicate row for region '{e.region}' and site '{e.site}'"))
 
+    pol = blocks.get("policy")
+    if pol is not None:
+        tags = {t for s in tables.get("sites", []) for t in s.tags}
+        for f in ("min_green_share_by_tag", "pue_max_by_tag", "min_utilisation_by_tag"):
+            for tag in getattr(pol, f):
+                if tag not in tags:
+                    P.append(Problem(f"{file_label} › policy › {f}", f"no site has the tag '{tag}'{near_miss(tag, sorted(tags))}"))
+        if pol.min_hub_share and pol.hub_tag not in tags:
+            P.append(Problem(f"{file_label} › policy › hub_tag", f"no site has the hub tag '{pol.hub_tag}'{near_miss(pol.hub_tag, sorted(tags))}"))
+
     if not P and net is not None and not any(invalid.values()):
         P.extend(_unreachable_demand(tables, blocks, year, at))
     return P

@@ -208,9 +208,70 @@ class NetworkOptions(Row):
     grid_tco2_mwh: float = F(0.0, unit="tCO2/MWh", desc="emission factor of network energy", ge=0)
 
 
+#: Policy targets that may carry a penalised slack, and the unit of one unit of slack.
+SLACK_UNITS = {
+    "carbon_cap": "tCO2/yr",
+    "min_green_share": "MWh/yr",
+    "budget": "CNY",
+    "domestic_min_share": "PFLOPS",
+    "class_domestic_min_share": "PFLOPS·h/yr",
+    "min_utilisation": "PFLOPS·h/yr",
+    "max_remote_share": "PFLOPS·h/yr",
+    "min_local_share": "PFLOPS·h/yr",
+    "min_hub_share": "PFLOPS",
+    "resilience": "PFLOPS·h/yr",
+}
+
+
 class Policy(Row):
     carbon_price: float = F(0.0, unit="CNY/tCO2", desc="price on emitted carbon", ge=0)
     intra_region_latency_ms: float = F(1.0, unit="ms", desc="latency between a region and a site in the same region", ge=0)
+    carbon_cap: float | None = F(None, unit="tCO2/yr", desc="most carbon emitted per year (facility and network)", ge=0)
+    min_green_share: float | None = F(None, unit="-", desc="least share of all energy bought as green power", ge=0, le=1)
+    min_green_share_by_tag: dict[str, float] = F(default_factory=dict, desc="least green share of the energy of the sites with each tag, e.g. hub=0.8")
+    pue_max: float | None = F(None, unit="-", desc="largest PUE of a site that may open (existing sites are reported, not closed)", ge=1)
+    pue_max_by_tag: dict[str, float] = F(default_factory=dict, desc="largest PUE per site tag, e.g. east=1.25; west=1.2")
+    budget: float | None = F(None, unit="CNY", desc="most new capital spending: capex of new modules + open_cost of new sites", ge=0)
+    domestic_min_share: float | None = F(None, unit="-", desc="least share of installed PFLOPS on domestic hardware", ge=0, le=1)
+    min_utilisation: float | None = F(None, unit="-", desc="least average utilisation of each site's installed PFLOPS over the year (policy figure 0.65)", ge=0, le=1)
+    min_utilisation_by_tag: dict[str, float] = F(default_factory=dict, desc="least average utilisation of the installed PFLOPS of the sites with each tag")
+    max_remote_share: float | None = F(None, unit="-", desc="largest share of a region's demand served outside it (regions with a site of their own)", ge=0, le=1)
+    min_local_share: float | None = F(None, unit="-", desc="least share of a region's demand served inside it (local-first; regions with a site of their own)", ge=0, le=1)
+    min_hub_share: float | None = F(None, unit="-", desc="least share of new PFLOPS built at sites tagged hub_tag", ge=0, le=1)
+    hub_tag: str = F("hub", desc="the site tag that marks hub sites")
+    resilience: Literal["none", "sites"] = F("none", desc="N-1: all latency-sensitive demand still served when any one site is out of service")
+    policy_slack_cost: dict[str, float] = F(default_factory=dict, desc="price of missing a target by one unit (see docs: unit per lever); a target without one is hard")
+
+    @field_validator("min_green_share_by_tag", "pue_max_by_tag", "min_utilisation_by_tag", "policy_slack_cost", mode="before")
+    @classmethod
+    def _mapping(cls, v: Any) -> Any:
+        return _split_mapping(v) if v not in ("", None) else {}
+
+    @field_validator("min_green_share_by_tag", "min_utilisation_by_tag")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not 0 <= x <= 1:
+                raise ValueError(f"share for tag '{k}' must be in [0, 1] (got {x})")
+        return v
+
+    @field_validator("pue_max_by_tag")
+    @classmethod
+    def _pues(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if x < 1:
+                raise ValueError(f"PUE cap for tag '{k}' must be ≥ 1 (got {x})")
+        return v
+
+    @field_validator("policy_slack_cost")
+    @classmethod
+    def _slack(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if k not in SLACK_UNITS:
+                raise ValueError(f"unknown target '{k}' in policy_slack_cost; known: {', '.join(SLACK_UNITS)}")
+            if x < 0:
+                raise ValueError(f"slack price of '{k}' must be ≥ 0 (got {x})")
+        return v
 
 
 class SolverOptions(Row):

@@ -1,0 +1,77 @@
+"""Infeasibility explained in the analyst's terms.
+
+Demand can always be left unserved at its price, so a plan can only be impossible because of a
+hard policy target (or a resilience requirement). Two steps: pre-solve checks that need no
+solver, then an *elastic* re-solve in which every hard target gets a slack at a high price; the
+targets whose slack is used are the ones out of reach, and by how much.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pyomo.environ as pyo
+
+from .data import PlanningData, prepare
+from .model import build_model
+from .scenario.schema import SLACK_UNITS, Scenario
+from .solve import solve
+
+log = logging.getLogger(__name__)
+
+#: Price of one unit of slack in the elastic re-solve (CNY per unit): far above any real cost.
+ELASTIC_PRICE = 1e7
+
+
+def presolve_reasons(m: pyo.ConcreteModel, data: PlanningData) -> list[str]:
+    """Reasons a plan is impossible that can be seen before solving."""
+    out = []
+    for c, j, r, t in getattr(m, "resilience_impossible", []):
+        out.append(f"resilience (N-1): class '{j}' of region '{r}' can only be served at site '{c}' within its "
+                   f"latency limit, so losing '{c}' leaves it unserved in slice '{t}' (and every other slice)")
+    pol = data.scenario.policy
+    if pol.domestic_min_share and "domestic_min_share" not in pol.policy_slack_cost:
+        if not any(data.domestic[h] and (data.buyable[h] or any(data.existing.get((s, h), 0) for s in data.SITES)) for h in data.HW):
+            out.append(f"domestic_min_share {pol.domestic_min_share:.0%}: no domestic hardware can be bought in "
+                       f"{data.scenario.year} or is installed")
+    # one line per (class, region) for resilience is enough
+    seen, lines = set(), []
+    for line in out:
+        key = line.split(" in slice ")[0]
+        if key not in seen:
+            seen.add(key)
+            lines.append(line.split(" in slice ")[0] + ("" if " in slice " not in line else " in every slice"))
+    return lines
+
+
+def elastic(scenario: Scenario) -> Scenario:
+    """The scenario with every target priced at ``ELASTIC_PRICE`` per unit of slack (given prices kept)."""
+    prices = dict.fromkeys(SLACK_UNITS, ELASTIC_PRICE) | dict(scenario.policy.policy_slack_cost)
+    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"policy_slack_cost": prices})})
+
+
+def explain_infeasible(scenario: Scenario, options: dict[str, Any], *, isolated: bool = False) -> str:
+    """Re-solve with every target elastic; say which targets are out of reach and by how much."""
+    sc = elastic(scenario)
+    data = prepare(sc, isolated=isolated)
+    m = build_model(data)
+    out = solve(m, **{**options, "relax": False})
+    head = f"scenario '{scenario.name}' has no feasible plan"
+    if not out.ok:
+        return f"{head}, and none was found even with every policy target relaxed (HiGHS: {out.termination})"
+    lines = []
+    for tg in m.policy_targets:
+        if tg.slack is None:
+            continue
+        miss = pyo.value(tg.slack)
+        if miss > 1e-6 * max(1.0, abs(tg.target)):
+            achieved = pyo.value(tg.achieved)
+            shown = f"{achieved:.1%}" if tg.unit == "-" else f"{achieved:,.4g} {tg.unit}"
+            lines.append(f"  - {tg.describe}: out of reach; the closest plan reaches {shown} "
+                         f"(short by {miss:,.4g} {tg.unit if tg.lever == 'resilience' else SLACK_UNITS[tg.lever]})")
+    if not lines:
+        return f"{head} (HiGHS said infeasible, but the elastic re-solve meets every target: numerical trouble?)"
+    return f"{head}: these targets cannot all be met:\n" + "\n".join(lines[:20]) + (
+        f"\n  … and {len(lines) - 20} more" if len(lines) > 20 else "") + \
+        "\nRelax them, or give them a price in policy.policy_slack_cost to see the cheapest shortfall."

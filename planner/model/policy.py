@@ -1,0 +1,221 @@
+"""Policy levers (docs/model.md §5 item 8): each optional, each with an optional priced slack.
+
+Every target is written ``achieved (sense) target`` with a slack in the unit of
+``SLACK_UNITS[lever]``; where ``policy.policy_slack_cost[lever]`` is given, the slack is a variable
+priced in the cost term ``policy_slack_cost`` (so a target out of reach yields a plan and a
+statement of how far off it is); otherwise the target is hard. Each target is recorded in
+``m.policy_targets`` for the report (target, achieved, slack, shadow price).
+
+Levers: carbon cap; minimum green share (overall, per site tag); budget on new capital spending;
+minimum domestic share of installed PFLOPS (and per job class, of its work); minimum average
+utilisation (per site, per tag); maximum remote share and minimum local share per region; minimum
+hub share of new PFLOPS; N-1 resilience of latency-sensitive demand against the loss of any site.
+The PUE caps act in the data layer (sites above their cap cannot open).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import PlanningData
+from .registry import CostRegistry
+
+HOURS = 8760.0
+
+
+@dataclass
+class PolicyTarget:
+    """One policy target as built: for the report and for explaining infeasibility."""
+
+    lever: str
+    scope: str
+    sense: str  # "<=" or ">="
+    target: float
+    unit: str
+    achieved: Any  # Pyomo expression of the achieved value, in ``unit``
+    constraint: Any
+    slack: Any | None
+    describe: str
+
+
+class _Builder:
+    def __init__(self, m: pyo.ConcreteModel, data: PlanningData) -> None:
+        self.m, self.d = m, data
+        self.pol = data.scenario.policy
+        self.b = m.policy = pyo.Block()
+        self.b.rows = pyo.ConstraintList()
+        self.targets: list[PolicyTarget] = []
+        self.slack_terms: list[Any] = []
+        self.keys: list[tuple[str, str]] = []
+
+    def add(self, lever: str, scope: str, lhs: Any, sense: str, rhs: Any, target: float, unit: str, achieved: Any,
+            describe: str, weight: float = 1.0) -> None:
+        """``lhs (sense) rhs``, with a slack in ``SLACK_UNITS[lever]`` when the lever has a price."""
+        price = self.pol.policy_slack_cost.get(lever)
+        slack = None
+        if price is not None:
+            slack = pyo.Var(domain=pyo.NonNegativeReals)
+            self.b.add_component(f"slack_{len(self.keys)}", slack)
+            self.keys.append((lever, scope))
+            self.slack_terms.append(price * weight * slack)
+            lhs = lhs + (slack if sense == ">=" else -slack)
+        con = self.b.rows.add(lhs >= rhs if sense == ">=" else lhs <= rhs)
+        self.targets.append(PolicyTarget(lever, scope, sense, target, unit, achieved, con, slack, describe))
+
+
+def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
+    """Add every lever the scenario sets to ``m.policy``; register ``policy_slack_cost``."""
+    B = _Builder(m, data)
+    d, pol = data, B.pol
+    W = d.weight
+    energy, green = m.energy.energy, m.energy.green
+    modules = m.sizing.modules
+    x, y = m.placement.x, m.placement.y
+
+    if pol.carbon_cap is not None:
+        B.add("carbon_cap", "all", m.energy.carbon, "<=", pol.carbon_cap, pol.carbon_cap, "tCO2/yr", m.energy.carbon,
+              f"carbon ≤ {pol.carbon_cap:g} tCO2/yr")
+
+    def green_target(scope: str, sites: list[str], share: float) -> None:
+        g = quicksum(W[t] * green[s, t] for s in sites for t in d.SLICES if (s, t) in green)
+        e = (m.energy.total_mwh if scope == "all" else quicksum(W[t] * energy[s, t] for s in sites for t in d.SLICES))
+        B.add("min_green_share", scope, g, ">=", share * e, share, "-", g / (e + 1e-9),
+              f"green power ≥ {share:.0%} of the energy of {'all sites and the network' if scope == 'all' else 'sites tagged ' + scope}")
+
+    if pol.min_green_share is not None:
+        green_target("all", d.SITES, pol.min_green_share)
+    for tag, share in pol.min_green_share_by_tag.items():
+        green_target(tag, [s for s in d.SITES if tag in d.site_tags[s]], share)
+
+    if pol.budget is not None:
+        sc = d.scenario
+        capex = {h.name: h.capex for h in sc.hardware}
+        open_cost = {s.name: s.open_cost for s in sc.sites}
+        spend = (quicksum(capex[h] * (modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW if capex[h])
+                 + quicksum(open_cost[s] * m.sizing.open[s] for s in d.SITES if open_cost[s] and not d.existing_open[s]))
+        B.add("budget", "all", spend, "<=", pol.budget, pol.budget, "CNY", spend, f"new capital spending ≤ {pol.budget:,.0f} CNY")
+
+    installed = quicksum(d.pflops[h] * modules[s, h] for s, h in d.SITE_HW)
+    if pol.domestic_min_share is not None:
+        dom = quicksum(d.pflops[h] * modules[s, h] for s, h in d.SITE_HW if d.domestic[h])
+        B.add("domestic_min_share", "all", dom, ">=", pol.domestic_min_share * installed, pol.domestic_min_share, "-",
+              dom / (installed + 1e-9), f"domestic hardware ≥ {pol.domestic_min_share:.0%} of installed PFLOPS")
+    for jc in d.scenario.job_classes:
+        if jc.domestic_min_share is None:
+            continue
+        ys = [k for k in d.Y if k[0] == jc.name]
+        if not ys:
+            continue
+        work = quicksum(W[k[3]] * y[k] for k in ys)
+        dom = quicksum(W[k[3]] * y[k] for k in ys if d.domestic[k[2]])
+        B.add("class_domestic_min_share", jc.name, dom, ">=", jc.domestic_min_share * work, jc.domestic_min_share, "-",
+              dom / (work + 1e-9), f"class {jc.name}: ≥ {jc.domestic_min_share:.0%} of its work on domestic hardware")
+
+    load = m.placement.load
+
+    def util_target(scope: str, sites: list[str], u: float) -> None:
+        used = quicksum(W[t] * load[s, h, t] for s in sites for h in d.HW for t in d.SLICES if (s, h, t) in load)
+        cap = quicksum(d.pflops[h] * modules[s, h] for s in sites for h in d.HW if d.module_bound[s, h] > 0)
+        B.add("min_utilisation", scope, used, ">=", u * HOURS * cap, u, "-", used / (HOURS * cap + 1e-9),
+              f"average utilisation of {'site ' + scope if scope in d.SITES else 'sites tagged ' + scope} ≥ {u:.0%}")
+
+    if pol.min_utilisation is not None:
+        for s in d.SITES:
+            if any(d.module_bound[s, h] > 0 for h in d.HW):
+                util_target(s, [s], pol.min_utilisation)
+    for tag, u in pol.min_utilisation_by_tag.items():
+        util_target(tag, [s for s in d.SITES if tag in d.site_tags[s]], u)
+
+    own_site = {d.site_region[s] for s in d.SITES}
+    x_by_region: dict[str, list] = defaultdict(list)
+    for k in d.X:
+        x_by_region[k[1]].append(k)
+    demand_h: dict[str, float] = defaultdict(float)
+    for (_j, r, t), v in d.demand.items():
+        demand_h[r] += W[t] * v
+    for lever, share in (("max_remote_share", pol.max_remote_share), ("min_local_share", pol.min_local_share)):
+        if share is None:
+            continue
+        for r in d.REGIONS:
+            if r not in own_site or demand_h[r] <= 0:
+                continue
+            if lever == "max_remote_share":
+                remote = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] != r)
+                B.add(lever, r, remote, "<=", share * demand_h[r], share, "-", remote / demand_h[r],
+                      f"region {r}: ≤ {share:.0%} of its demand served elsewhere")
+            else:
+                local = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] == r)
+                B.add(lever, r, local, ">=", share * demand_h[r], share, "-", local / demand_h[r],
+                      f"region {r}: ≥ {share:.0%} of its demand served at home")
+
+    if pol.min_hub_share is not None:
+        new = {(s, h): d.pflops[h] * (modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW}
+        hub = quicksum(v for (s, _h), v in new.items() if pol.hub_tag in d.site_tags[s])
+        total = quicksum(new.values())
+        B.add("min_hub_share", pol.hub_tag, hub, ">=", pol.min_hub_share * total, pol.min_hub_share, "-",
+              hub / (total + 1e-9), f"sites tagged {pol.hub_tag}: ≥ {pol.min_hub_share:.0%} of new PFLOPS")
+
+    if pol.resilience == "sites":
+        _add_site_resilience(B)
+
+    B.b.COST = pyo.Expression(expr=quicksum(B.slack_terms))
+    costs.add("policy_slack_cost", B.b.COST if B.slack_terms else 0.0,
+              "Σ policy_slack_cost[lever] × slack: the price of targets missed")
+    m.policy_targets = B.targets
+
+
+def _add_site_resilience(B: _Builder) -> None:
+    """N-1 over sites: for each site k, the latency-sensitive demand (classes with a latency limit) of
+    every slice can be served by the other sites' installed modules within the latency limits.
+
+    Contingency k has its own placement ``xk``/``yk`` of that work only (other work may pause during
+    an outage); link capacity is not re-checked in contingencies. Per-slice demand is used for
+    shiftable latency-sensitive classes too (conservative).
+    """
+    m, d = B.m, B.d
+    W = d.weight
+    sens = {j.name for j in d.scenario.job_classes if j.max_latency_ms is not None}
+    X = [k for k in d.X if k[0] in sens and (k[0], k[1], k[3]) in d.demand]
+    Y = [k for k in d.Y if k[0] in sens]
+    K = sorted({k[2] for k in X}, key=d.SITES.index)
+    b = m.policy
+    XK = [(c, *k) for c in K for k in X if k[2] != c]
+    YK = [(c, *k) for c in K for k in Y if k[1] != c]
+    b.xk = pyo.Var(XK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j from r at s in t, site c out")
+    b.yk = pyo.Var(YK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j at s on h in t, site c out")
+    by_jrt: dict[tuple, list] = defaultdict(list)
+    by_jst: dict[tuple, list] = defaultdict(list)
+    for k in XK:
+        by_jrt[k[0], k[1], k[2], k[4]].append(k)
+        by_jst[k[0], k[1], k[3], k[4]].append(k)
+    y_jst: dict[tuple, list] = defaultdict(list)
+    y_sht: dict[tuple, list] = defaultdict(list)
+    for k in YK:
+        y_jst[k[0], k[1], k[2], k[4]].append(k)
+        y_sht[k[0], k[2], k[3], k[4]].append(k)
+    sites_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for k in X:
+        sites_of[k[0], k[1]].add(k[2])
+    impossible = []
+    priced = "resilience" in B.pol.policy_slack_cost
+    for c in K:
+        for (j, r, t) in sorted({(k[0], k[1], k[3]) for k in X}):
+            if c not in sites_of[j, r]:
+                continue  # losing c does not touch this demand
+            ks = by_jrt.get((c, j, r, t), [])
+            if not ks and not priced:
+                impossible.append((c, j, r, t))
+                continue
+            served = quicksum(b.xk[k] for k in ks) if ks else 0.0
+            B.add("resilience", f"{c} out: {j}/{r}/{t}", served, ">=", d.demand[j, r, t], d.demand[j, r, t], "PFLOPS",
+                  served, f"resilience (N-1): without site {c}, class {j} of {r} in slice {t} is served", weight=W[t])
+    m.resilience_impossible = impossible
+    for (c, j, s, t), ks in by_jst.items():
+        b.rows.add(quicksum(b.xk[k] for k in ks) == quicksum(b.yk[k] for k in y_jst.get((c, j, s, t), ())))
+    for (_c, s, h, _t), ks in y_sht.items():
+        b.rows.add(quicksum(b.yk[k] / d.efficiency[k[1], h] for k in ks) <= d.pflops[h] * m.sizing.modules[s, h])
