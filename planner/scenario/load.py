@@ -1,7 +1,10 @@
 """Load a scenario: a YAML file whose tables are inline or CSV files beside it.
 
-A table is given inline (a list of mappings), as a relative path to a CSV file, or as
-``{file: path}``. Every row keeps its place (``file › table › row N``) so that each problem is
+A table is given inline (a list of mappings), as a relative path to a CSV file, as
+``{file: path}``, or from an Excel workbook: ``inputs.xlsx`` (the sheet named like the table) or
+``{file: inputs.xlsx, sheet: name}``. A workbook is also a scenario on its own
+(``load_scenario("inputs.xlsx")``, see :mod:`planner.workbook`); its problems name their cells
+(``inputs.xlsx › sites › D7 (pue)``). Every row keeps its place (``file › table › row N``) so that each problem is
 reported where the analyst can find it. All problems — per-field and cross-table — are collected
 and raised together in one :class:`~planner.errors.ScenarioError`.
 """
@@ -114,6 +117,49 @@ class _Reader:
         self.base = path.parent
         self.problems: list[Problem] = []
         self.files: dict[str, bytes] = {path.name: path.read_bytes()}
+        self.workbooks: dict[Path, Any] = {}  # resolved path -> planner.workbook.WorkbookFile
+
+    def workbook(self, p: Path, label: str) -> Any:
+        """The workbook at ``p``, opened once (its problems join the reader's)."""
+        from ..workbook.read import WorkbookFile
+
+        key = p.resolve()
+        if key not in self.workbooks:
+            wb = WorkbookFile(p, label)
+            self.workbooks[key] = wb
+            self.problems.extend(wb.problems)
+            wb.problems = self.problems  # later problems go straight to the reader's list
+        return self.workbooks[key]
+
+    def _spec(self, spec: Any) -> tuple[Any, str | None]:
+        """(file or inline data, sheet) of a table spec."""
+        if isinstance(spec, Mapping) and "file" in spec and set(spec) <= {"file", "sheet"}:
+            return spec["file"], spec.get("sheet")
+        return spec, None
+
+    def _file_rows(self, spec: str, sheet: str | None, table: str) -> tuple[list[dict[str, Any]], list[str]] | None:
+        """Rows from a CSV file or a workbook sheet (``None`` if the file is missing or unusable)."""
+        from ..workbook.read import is_workbook
+
+        p = self._file(spec, table)
+        if p is None:
+            return None
+        if is_workbook(p):
+            wb = self.workbook(p, p.name)
+            return wb.profiles(sheet) if table == "profiles" else wb.table(table, sheet)
+        if p.suffix.lower() != ".csv" or sheet is not None:
+            self.problems.append(Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv or .xlsx file"))
+            return None
+        return _read_csv(p, table, p.name)
+
+    def cell_places(self, problems: list[Problem]) -> list[Problem]:
+        """Problems about workbook fields, placed at their cells."""
+        from ..workbook.read import cell_places, drop_missing_column_rows
+
+        for wb in self.workbooks.values():
+            problems = drop_missing_column_rows(problems, wb.missing_columns)
+            problems = cell_places(problems, wb.cells)
+        return problems
 
     def _file(self, ref: str, table: str) -> Path | None:
         p = (self.base / ref).resolve()
@@ -125,17 +171,11 @@ class _Reader:
         return p
 
     def table(self, table: str, spec: Any) -> tuple[list[dict[str, Any]], list[str]]:
-        """Raw rows and their places for a table given inline or by file."""
-        if isinstance(spec, Mapping) and set(spec) == {"file"}:
-            spec = spec["file"]
+        """Raw rows and their places for a table given inline or by file (CSV or workbook sheet)."""
+        spec, sheet = self._spec(spec)
         if isinstance(spec, str):
-            p = self._file(spec, table)
-            if p is None:
-                return [], []
-            if p.suffix.lower() != ".csv":
-                self.problems.append(Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv file"))
-                return [], []
-            return _read_csv(p, table, p.name)
+            got = self._file_rows(spec, sheet, table)
+            return got if got is not None else ([], [])
         if spec is None:
             return [], []
         if not isinstance(spec, list):
@@ -150,22 +190,24 @@ class _Reader:
         out: dict[str, dict[str, float]] = {}
         if spec is None:
             return out
-        if isinstance(spec, Mapping) and set(spec) == {"file"}:
-            spec = spec["file"]
+        spec, sheet = self._spec(spec)
         if isinstance(spec, str):
-            p = self._file(spec, "profiles")
-            if p is None:
+            got = self._file_rows(spec, sheet, "profiles")
+            if got is None:
                 return out
-            rows, places = _read_csv(p, "profiles", p.name)
-            where = f"{p.name} › profiles"
+            rows, places = got
+            where = f"{Path(spec).name} › {sheet or 'profiles'}"
             if rows and "slice" not in rows[0]:
                 self.problems.append(Problem(where, "needs a 'slice' column naming the time slice of each row"))
                 return out
             raw: dict[str, dict[str, Any]] = {}
             for row, place in zip(rows, places):
                 s = row.pop("slice", None)
+                if s is None:
+                    self.problems.append(Problem(f"{place} › slice", "has values but no time slice"))
+                    continue
                 for name, v in row.items():
-                    raw.setdefault(name, {})[s] = (v, f"{place} › {name}")
+                    raw.setdefault(name, {})[str(s)] = (v, f"{place} › {name}")
         elif isinstance(spec, Mapping):
             raw = {}
             for name, vals in spec.items():
@@ -225,7 +267,8 @@ def load_scenario(path: str | Path) -> Scenario:
     Parameters
     ----------
     path
-        A YAML scenario file, or a folder holding ``scenario.yaml``.
+        A YAML scenario file, a folder holding ``scenario.yaml``, or an Excel input workbook
+        (``.xlsx``, as written by ``planner template``).
 
     Examples
     --------
@@ -239,6 +282,12 @@ def load_scenario(path: str | Path) -> Scenario:
         path = path / "scenario.yaml"
     if not path.is_file():
         raise ScenarioError([Problem(str(path), "scenario file not found")])
+    from ..workbook.read import is_workbook
+
+    if is_workbook(path):
+        reader = _Reader(path)
+        doc = reader.workbook(path, path.name).scenario_doc()
+        return _load_doc(doc, path, reader)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -247,13 +296,17 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
-    reader = _Reader(path)
+    return _load_doc(doc, path, _Reader(path))
+
+
+def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
+    """Validate a scenario document whose tables ``reader`` reads (inline, CSV or workbook)."""
     problems = reader.problems
     for key in doc:
         if key not in KNOWN_KEYS:
             problems.append(Problem(f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"))
     for t in REQUIRED_TABLES:
-        if doc.get(t) in (None, [], ""):
+        if doc.get(t) in (None, [], "") and not any(p.place == f"{path.name} › {t}" for p in problems):
             problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty"))
 
     tables: dict[str, list[Row]] = {}
@@ -261,6 +314,8 @@ def load_scenario(path: str | Path) -> Scenario:
     places = Places()
     for t, model in TABLES.items():
         raw, raw_places = reader.table(t, doc.get(t))
+        if t in REQUIRED_TABLES and not raw and isinstance(reader._spec(doc.get(t))[0], str) and not problems_about(problems, t):
+            problems.append(Problem(f"{path.name} › {t}", "table is required but has no rows"))
         rows, kept = _validate_rows(model, raw, raw_places, problems, invalid.setdefault(t, []))
         tables[t] = rows
         for i, pl in enumerate(kept):
@@ -293,10 +348,15 @@ def load_scenario(path: str | Path) -> Scenario:
             if not any(t in p.place for t in TABLES):  # row problems were reported above
                 problems.append(p)
     if problems or scenario is None:
-        raise ScenarioError(_dedupe(problems), source=str(path))
+        raise ScenarioError(_dedupe(reader.cell_places(problems)), source=str(path))
     scenario._places.update(places)
     log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
     return scenario
+
+
+def problems_about(problems: list[Problem], table: str) -> bool:
+    """Whether a problem already names ``table`` (as a table or a sheet)."""
+    return any(f"› {table}" in p.place for p in problems)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
