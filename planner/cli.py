@@ -61,12 +61,15 @@ def main() -> None:
 @click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
 @click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
+@click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
+              help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
+@click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
-        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str, verbose: bool,
-        quiet: bool, debug: bool) -> None:
+        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
+        compare: tuple[str, ...], local_share: float, verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
     from .pipeline import run as run_plan
@@ -75,7 +78,8 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     sc = _guard(debug, load_scenario, scenario)
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang)
+                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
+                 compare=compare, local_share=local_share)
     o = res.outcome
     gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
     lines = [
@@ -93,6 +97,14 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         f"(compile {o.compile_s:.1f}s, LP relaxation + MIP start {o.mip_start_s:.1f}s, HiGHS {o.solve_s:.1f}s)",
         f"termination  {o.termination}",
     ]
+    if len(res.policy):
+        binding = res.policy[res.policy["binding"] == True]  # noqa: E712 - a pandas mask
+        lines.append(f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
+                     f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr")
+    if "resilience cost CNY/yr" in res.extras:
+        lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
+    if res.headline:
+        lines.append(f"network      {res.headline}")
     if target is not None:
         lines.append(f"report       {target}")
     click.echo("\n".join(lines))

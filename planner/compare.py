@@ -51,11 +51,13 @@ def comparison_table(plans: dict[str, Results], base: str = "networked") -> pd.D
 def headline(table: pd.DataFrame, other: str = "isolated", base: str = "networked") -> str:
     """E.g. 'Against every region serving itself, the network saves 120.5 M CNY a year (12.3%) and 8.1% of PFLOPS built.'"""
     t = table.set_index("metric")
-    cost_diff = t.loc["total cost", f"{other} − {base}"]
-    cost_rel = t.loc["total cost", f"{other} vs {base}"] or 0.0
-    p_other, p_base = t.loc["PFLOPS installed", other], t.loc["PFLOPS installed", base]
+    cost_diff = float(t.loc["total cost", f"{other} − {base}"])
+    c_other = float(t.loc["total cost", other])
+    cost_rel = cost_diff / c_other if c_other else 0.0
+    p_other, p_base = float(t.loc["PFLOPS installed", other]), float(t.loc["PFLOPS installed", base])
     p_rel = (p_other - p_base) / p_other if p_other else 0.0
     verb = "saves" if cost_diff >= 0 else "costs"
     who = "every region serving itself" if other == "isolated" else f"the {other} plan"
+    pf = f"{abs(p_rel):.1%} {'fewer' if p_rel >= 0 else 'more'} PFLOPS installed"
     return (f"Against {who}, the network {verb} {abs(cost_diff) / 1e6:,.1f} M CNY a year "
-            f"({abs(cost_rel):.1%} of the {other} cost) and needs {p_rel:.1%} fewer PFLOPS installed.")
+            f"({abs(cost_rel):.1%} of the {other} plan's cost) and needs {pf}.")

@@ -174,3 +174,34 @@ def test_network_value(tiny):
     assert t.loc["total cost", "isolated − networked"] == pytest.approx(1_269_120)
     assert t.loc["total cost", "local-first"] == pytest.approx(BASE)
     assert "saves 1.3 M CNY a year" in res.headline
+
+
+def test_policy_and_network_sheets_read_back(tiny, green_w, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    out = tmp_path / "p.xlsx"
+    res = run(policy(green_w, carbon_cap=3900), compare=("isolated",), out=out)
+    wb = openpyxl.load_workbook(out)
+    names = wb.sheetnames
+    assert names.index("Policy") == names.index("Costs") + 1 and "Network value" in names
+    pol = pd.read_excel(out, sheet_name="Policy", nrows=1)
+    assert pol.loc[0, "lever"] == "carbon_cap" and pol.loc[0, "shadow price CNY/yr per slack unit"] == pytest.approx(20)
+    nv = wb["Network value"]
+    assert nv["A2"].value == res.headline and nv._charts
+    assert wb["Summary"]["A5"].value == res.headline
+
+
+def test_cli_compare_and_infeasible_exit_2(tiny_copy):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q", "--compare", "isolated"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "network      Against every region serving itself, the network saves 1.3 M CNY" in p.stdout
+    y = tiny_copy / "scenario.yaml"
+    y.write_text(y.read_text().replace("objective: cost", "objective: cost\npolicy: {resilience: sites}"))
+    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "can only be served at site 'site_e'" in p.stderr and "Traceback" not in p.stderr

@@ -123,6 +123,9 @@ def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
     for key, writer in (*SHEET_PLAN, ("inputs", INPUTS_WRITER)):
         log.debug("report: writing sheet %s", key)
         getattr(sheets, writer)(ctx)
+    from .policy_sheets import add_policy_sheets
+
+    add_policy_sheets(ctx, lang)
     return ctx.wb
 
 

@@ -1,0 +1,64 @@
+"""The Policy and Network value sheets (issue 4), added after the core sheet plan.
+
+Policy: every active lever, its target, the achieved value, slack used and its cost, the shadow
+price, and the cost of N-1 resilience when asked for. Network value: the networked plan beside the
+isolated (and local-first) plans, absolute and relative differences, a chart, and the headline,
+which is repeated at the top of the Summary sheet.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from openpyxl.styles import Font
+
+from . import style as st
+
+TITLES = {"en": {"policy": "Policy", "network": "Network value", "headline": "The value of the network",
+                 "resilience": "Cost of N-1 resilience (CNY/yr)", "res_pflops": "Extra PFLOPS installed for N-1"},
+          "zh": {"policy": "政策", "network": "网络价值", "headline": "算力网络的价值",
+                 "resilience": "N-1 韧性成本（元/年）", "res_pflops": "为 N-1 增加的算力（PFLOPS）"}}
+
+
+def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.Context
+    """Add the Policy and Network value sheets when the results carry them (after Costs)."""
+    res = ctx.results
+    t = TITLES.get(lang, TITLES["en"])
+    after = ctx.sheets.get("costs")  # the new sheets follow the Costs sheet
+    new = []
+    if len(res.policy) or res.extras:
+        ws = ctx.wb.create_sheet(st.sheet_title(t["policy"], ctx.wb.sheetnames))
+        last = st.write_frame(ws, res.policy, table_name=ctx.table("policy"), empty_note="none")
+        row = last + 2
+        for key, label in (("resilience cost CNY/yr", t["resilience"]), ("resilience extra PFLOPS", t["res_pflops"])):
+            if key in res.extras:
+                st.put(ws, row, 1, label).font = Font(bold=True)
+                st.put(ws, row, 2, res.extras[key], "#,##0.00")
+                row += 1
+        ws.freeze_panes = "A2"
+        st.fit_widths(ws)
+        new.append(ws)
+    if res.comparison is not None:
+        ws = ctx.wb.create_sheet(st.sheet_title(t["network"], ctx.wb.sheetnames))
+        st.put(ws, 1, 1, t["headline"]).font = Font(bold=True, size=14)
+        st.put(ws, 2, 1, res.headline)
+        df: pd.DataFrame = res.comparison
+        fmts = {c: "0.0%" for c in df.columns if " vs " in str(c)}
+        last = st.write_frame(ws, df, row=4, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"))
+        plans = [c for c in df.columns if c in ("networked", "isolated", "local-first")]
+        cols = [list(df.columns).index(p) + 1 for p in plans]
+        chart = st.bar_chart(ws, cat_col=1, value_cols=cols, header_row=4, last_row=last, title=t["network"], y_title="")
+        chart.y_axis.title = "value (see unit)"
+        ws.add_chart(chart, f"A{last + 3}")
+        ws.freeze_panes = "A5"
+        st.fit_widths(ws, min_row=4)
+        new.append(ws)
+        # the headline goes in the first empty row above the KPI table (inserting rows would not move
+        # the sheet's Excel table and would corrupt it)
+        summary = ctx.wb.worksheets[0]
+        row = next((r for r in range(2, 8) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
+        if row is not None:
+            st.put(summary, row, 1, res.headline).font = Font(bold=True, color="1F6F3F")
+    if after is not None:
+        for ws in new:
+            ctx.wb.move_sheet(ws, offset=ctx.wb.index(after) + 1 - ctx.wb.index(ws))
+            after = ws
