@@ -157,7 +157,7 @@ class _Reader:
         from ..workbook.read import cell_places, drop_missing_column_rows
 
         for wb in self.workbooks.values():
-            problems = drop_missing_column_rows(problems, wb.missing_columns)
+            problems = drop_missing_column_rows(problems, wb.missing_columns, wb.reported_cells)
             problems = cell_places(problems, wb.cells)
         return problems
 
@@ -286,8 +286,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
     if is_workbook(path):
         reader = _Reader(path)
-        doc = reader.workbook(path, path.name).scenario_doc()
-        return _load_doc(doc, path, reader)
+        wb = reader.workbook(path, path.name)
+        if not wb.ok:
+            raise ScenarioError(reader.problems, source=str(path))
+        return _load_doc(wb.scenario_doc(), path, reader)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

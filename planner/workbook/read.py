@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import Problem, near_miss
-from ..scenario.schema import BLOCKS, TABLES
+from ..scenario.schema import BLOCKS, REQUIRED_TABLES, TABLES
 from .layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -101,6 +101,7 @@ class WorkbookFile:
         self.formulas: Any = None
         self.n_formulas = 0
         self.missing_columns: set[tuple[str, str]] = set()  # (label › sheet, column)
+        self.reported_cells: set[str] = set()  # field places whose cell was already reported
         self._open()
 
     # ---- opening ---------------------------------------------------------------------------
@@ -130,7 +131,11 @@ class WorkbookFile:
             self.values = openpyxl.load_workbook(io.BytesIO(self.data), data_only=True, keep_links=False)
             self.formulas = openpyxl.load_workbook(io.BytesIO(self.data), data_only=False, keep_links=False)
         except Exception as err:  # defusedxml's refusals, broken XML, missing parts
-            name = type(err).__name__
+            chain, e = [], err
+            while e is not None and len(chain) < 10:
+                chain.append(type(e).__name__)
+                e = e.__cause__ or e.__context__
+            name = next((n for n in chain if "Entit" in n or "DTD" in n or "External" in n), type(err).__name__)
             if "Entit" in name or "DTD" in name or "External" in name:
                 self._bad(f"was refused: it declares XML entities or a DTD ({name}), which a workbook never needs")
             else:
@@ -157,7 +162,7 @@ class WorkbookFile:
         self._bad(f"sheet '{wanted}' not found in {self.label}{near_miss(wanted, self.values.sheetnames)}", where)
 
     # ---- cells -----------------------------------------------------------------------------
-    def _grid(self, sheet: str) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
+    def _grid(self, sheet: str, extra_rows: int = 0) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
         """The sheet's values (1-based rows, trailing empty rows dropped) and formula texts."""
         ws: Worksheet = self.values[sheet]
         fws: Worksheet = self.formulas[sheet]
@@ -169,7 +174,7 @@ class WorkbookFile:
             vals = list(row)
             if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in vals):
                 last = r
-                if r > MAX_ROWS + FIRST_DATA_ROW:
+                if r > MAX_ROWS + FIRST_DATA_ROW - 1 + extra_rows:
                     self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
                     return [], {}
                 if max_col > MAX_COLUMNS and any(v is not None for v in vals[MAX_COLUMNS:]):
@@ -320,6 +325,8 @@ class WorkbookFile:
                 value, ok = self._cell(sheet, r, c, raw, formulas)
                 cell = f"{self.label} › {sheet} › {get_column_letter(c)}{r}"
                 self.cells[f"{place} › {name}"] = (cell, name)
+                if not ok:
+                    self.reported_cells.add(f"{place} › {name}")
                 if not ok or value is None:
                     continue
                 col = cols[name] if cols is not None else (_SLICE if name == "slice" else None)
@@ -343,7 +350,7 @@ class WorkbookFile:
         if sheet is None:
             self.missing_sheet(SCENARIO_SHEET, SCENARIO_SHEET)
         else:
-            grid, formulas = self._grid(sheet)
+            grid, formulas = self._grid(sheet, extra_rows=len(known))
             for r in range(HEADER_ROW + 1, len(grid) + 1):
                 cells = grid[r - 1] + [None, None]
                 key, ok = self._cell(sheet, r, 1, cells[0], formulas)
@@ -371,12 +378,16 @@ class WorkbookFile:
                     doc[key] = value
         names = {n.strip().casefold(): n for n in self.values.sheetnames}
         expected = [*TABLES, PROFILES_SHEET]
+        suggested = set()
         for t in expected:
             if t.casefold() in names:
                 doc[t] = {"file": self.label, "sheet": names[t.casefold()]}
+            elif t in REQUIRED_TABLES:
+                self.missing_sheet(t, t)
+                suggested |= {n for n in self.values.sheetnames if near_miss(t, [n])}
         for n in self.values.sheetnames:
             key = n.strip().casefold()
-            if key in {t.casefold() for t in expected} or key in (SCENARIO_SHEET, README_SHEET.casefold()):
+            if key in {t.casefold() for t in expected} or key in (SCENARIO_SHEET, README_SHEET.casefold()) or n in suggested:
                 continue
             hint = near_miss(n, expected + [SCENARIO_SHEET])
             if hint:
@@ -395,13 +406,16 @@ _SLICE = Column(key="slice", attr="slice", kind="str", unit="", description="", 
 _ROW_PLACE = re.compile(r"^(.*) › row \d+$")
 
 
-def drop_missing_column_rows(problems: Iterable[Problem], missing: set[tuple[str, str]]) -> list[Problem]:
-    """Drop "is required but missing" for each row of a sheet whose column is missing (said once)."""
+def drop_missing_column_rows(problems: Iterable[Problem], missing: set[tuple[str, str]],
+                             reported: set[str] = frozenset()) -> list[Problem]:  # type: ignore[assignment]
+    """Drop "is required but missing" where it repeats a problem already reported: for each row
+    of a sheet whose column is missing (said once), and for a cell already reported (a formula
+    without a value, an Excel error)."""
     out = []
     for p in problems:
         head, _, field = p.place.rpartition(" › ")
         m = _ROW_PLACE.match(head)
-        if p.message == "is required but missing" and m and (m.group(1), field) in missing:
+        if p.message == "is required but missing" and (p.place in reported or (m and (m.group(1), field) in missing)):
             continue
         out.append(p)
     return out
