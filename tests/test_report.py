@@ -335,8 +335,10 @@ def test_labels_cover_the_plan():
     for key, writer in excel.SHEET_PLAN:
         assert len(en[f"sheet.{key}"]) <= 31 and hasattr(sheets, writer)
         assert f"none.{key}" in en
+    assert set(excel.labels("zh")) == set(en)  # every label has its Chinese
+    assert all(len(excel.labels("zh")[f"sheet.{key}"]) <= 31 for key, _ in excel.SHEET_PLAN)
     with pytest.raises(ValueError):
-        excel.labels("zh")
+        excel.labels("fr")
 
 
 # ---- the full scenario -------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from openpyxl import Workbook
 
 from ..results import Results
 from . import sheets
+from .i18n import LABELS_ZH
 from .style import sheet_title
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ LABELS: dict[str, dict[str, str]] = {
         "none.metadata": "none",
         "none.inputs": "none — empty table",
     },
+    "zh": LABELS_ZH,
 }
 
 
@@ -111,7 +113,7 @@ def labels(lang: str) -> Mapping[str, str]:
 
 def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
     """The report as an in-memory openpyxl workbook (nothing is written to disk)."""
-    ctx = sheets.Context(results=results, labels=labels(lang), wb=Workbook())
+    ctx = sheets.Context(results=results, labels=labels(lang), wb=Workbook(), lang=lang)
     first = ctx.wb.active
     for i, (key, _) in enumerate(SHEET_PLAN):
         title = sheet_title(ctx.t(f"sheet.{key}"), ctx.wb.sheetnames if i else ())
@@ -143,7 +145,8 @@ def write_excel(results: Results, path: str | os.PathLike[str], *, lang: str = "
     path
         The report file to write (``.xlsx``); an existing file is replaced.
     lang
-        Language of the labels (sheet names, titles); only ``"en"`` for now.
+        Language of the labels: ``"en"`` or ``"zh"`` (sheet names, titles, headers, KPI
+        names and units; names of places keep their given spelling).
 
     Returns
     -------

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..results import Results
 from . import style as st
+from .i18n import term
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,16 @@ class Context:
     wb: Workbook
     sheets: dict[str, Worksheet] = field(default_factory=dict)
     tables: set[str] = field(default_factory=set)
+    lang: str = "en"
 
     def t(self, key: str, **values: Any) -> str:
         """The label ``key`` in the report's language, with ``values`` filled in."""
         text = self.labels[key]
         return text.format(**values) if values else text
+
+    def h(self, text: Any) -> str:
+        """A header, KPI name, unit or cost term from ``Results`` in the report's language."""
+        return term(str(text), self.lang)
 
     def table(self, key: str) -> str:
         """A fresh, unique Excel table name for ``key``."""
@@ -58,7 +64,7 @@ def _col(df: pd.DataFrame, name: str) -> int | None:
 def _data_sheet(ctx: Context, key: str, df: pd.DataFrame, *, freeze: str = "A2") -> Worksheet:
     """Fill sheet ``key`` with ``df`` (header row 1, Excel table, frozen header, widths)."""
     ws = ctx.sheets[key]
-    st.write_frame(ws, df, table_name=ctx.table(key), empty_note=ctx.t(f"none.{key}"))
+    st.write_frame(ws, df, table_name=ctx.table(key), empty_note=ctx.t(f"none.{key}"), header=ctx.h)
     ws.freeze_panes = freeze if not df.empty else "A2"
     return ws
 
@@ -116,8 +122,12 @@ def write_summary(ctx: Context) -> None:
                              hash=str(md.get("input hash (SHA-256)", ""))[:12])).font = st.NOTE_FONT
     header = row + 2
     kpis = res.summary
-    st.write_frame(ws, kpis, row=header, formats={"value": st.GENERAL}, table_name=ctx.table("summary"),
-                   empty_note=ctx.t("none.summary"))
+    shown = kpis.copy()
+    for c in ("kpi", "unit"):
+        if c in shown.columns:
+            shown[c] = shown[c].map(ctx.h)
+    st.write_frame(ws, shown, row=header, formats={"value": st.GENERAL}, table_name=ctx.table("summary"),
+                   empty_note=ctx.t("none.summary"), header=ctx.h)
     vcol, ucol = _col(kpis, "value"), _col(kpis, "unit")
     if vcol and ucol:
         for i, (kpi, unit) in enumerate(zip(kpis["kpi"], kpis["unit"]), start=header + 1):
@@ -139,7 +149,7 @@ def _capacity_chart(ctx: Context) -> Any:
     if sites.empty or not cat or not vals:
         return None
     return st.bar_chart(ctx.sheets["sites"], cat_col=cat, value_cols=vals, header_row=1, last_row=len(sites) + 1,
-                        title=ctx.t("chart.capacity"), y_title="PFLOPS", x_title=ctx.t("axis.site"))
+                        title=ctx.t("chart.capacity"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"))
 
 
 def _cost_chart(ctx: Context) -> Any:
@@ -149,7 +159,7 @@ def _cost_chart(ctx: Context) -> Any:
     if costs.empty or not cat or not val:
         return None
     return st.bar_chart(ctx.sheets["costs"], cat_col=cat, value_cols=[val], header_row=1, last_row=len(costs) + 1,
-                        title=ctx.t("chart.costs"), y_title="CNY/yr", horizontal=True)
+                        title=ctx.t("chart.costs"), y_title=ctx.h("CNY/yr"), horizontal=True)
 
 
 # ---- Sites, Hardware mix, Links, Placement, Unserved -----------------------------------------
@@ -174,7 +184,8 @@ def _helper(ctx: Context, ws: Worksheet, df: pd.DataFrame, *, col: int, key: str
     It never has more rows than the main table, so ``pandas.read_excel(..., usecols=...)`` reads
     the main table back without trailing blank rows.
     """
-    return 1, st.write_frame(ws, df, row=1, col=col, default_format=fmt, table_name=ctx.table(f"{key}_chart"))
+    return 1, st.write_frame(ws, df, row=1, col=col, default_format=fmt, table_name=ctx.table(f"{key}_chart"),
+                             header=ctx.h)
 
 
 def write_hardware(ctx: Context) -> None:
@@ -191,7 +202,7 @@ def write_hardware(ctx: Context) -> None:
     header, last = _helper(ctx, ws, wide, col=col, key="hardware", fmt=st.DEC2)
     st.fit_widths(ws)
     chart = st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + len(wide.columns)), header_row=header,
-                         last_row=last, title=ctx.t("chart.hardware"), y_title="PFLOPS", x_title=ctx.t("axis.site"),
+                         last_row=last, title=ctx.t("chart.hardware"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"),
                          stacked=True)
     ws.add_chart(chart, f"{get_column_letter(len(hw.columns) + 2)}2")
 
@@ -230,7 +241,7 @@ def write_profiles(ctx: Context) -> None:
     st.fit_widths(ws)
     values = list(range(col + 1, col + len(wide.columns)))
     chart = st.line_chart(ws, cat_col=col, value_cols=values, header_row=header, last_row=last,
-                          title=ctx.t("chart.load"), y_title="PFLOPS", x_title=ctx.t("axis.slice"),
+                          title=ctx.t("chart.load"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.slice"),
                           dashed=values[-1:] if demand in prof.columns else ())
     ws.add_chart(chart, f"{get_column_letter(len(prof.columns) + 2)}2")
 
@@ -251,7 +262,10 @@ def write_costs(ctx: Context) -> None:
     """Cost terms with a total row (= total cost), then the objective terms with their weights."""
     ws, res = ctx.sheets["costs"], ctx.results
     costs = res.costs
-    last = st.write_frame(ws, costs, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"))
+    shown = costs.copy()
+    if "term" in shown.columns:
+        shown["term"] = shown["term"].map(ctx.h)
+    last = st.write_frame(ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h)
     vcol, scol = _col(costs, "CNY/yr"), _col(costs, "share")
     if not costs.empty and vcol:
         cells: dict[int, tuple[Any, str | None]] = {1: (ctx.t("total.costs"), None), vcol: (res.total_cost, st.MONEY)}
@@ -263,8 +277,12 @@ def write_costs(ctx: Context) -> None:
     st.put(ws, row, 1, ctx.t("title.objective")).font = st.SUBTITLE_FONT
     obj = _objective_units(ctx)
     header = row + 1
-    last = st.write_frame(ws, obj, row=header, formats={"weight": st.GENERAL}, table_name=ctx.table("objective"),
-                          empty_note=ctx.t("none.objective"))
+    shown = obj.copy()
+    for c in ("term", "unit"):
+        if c in shown.columns:
+            shown[c] = shown[c].map(ctx.h)
+    last = st.write_frame(ws, shown, row=header, formats={"weight": st.GENERAL}, table_name=ctx.table("objective"),
+                          empty_note=ctx.t("none.objective"), header=ctx.h)
     ccol = _col(obj, "contribution (objective units)")
     if not obj.empty and ccol:
         st.total_row(ws, last + 1, {1: (ctx.t("total.objective"), None),
@@ -282,7 +300,7 @@ def write_costs(ctx: Context) -> None:
 # ---- Metadata and inputs ----------------------------------------------------------------------
 def write_metadata(ctx: Context) -> None:
     """Key/value rows of ``results.metadata`` (scenario, hash, status, solver, versions, time)."""
-    md = pd.DataFrame({ctx.t("meta.key"): list(ctx.results.metadata),
+    md = pd.DataFrame({ctx.t("meta.key"): [ctx.h(k) for k in ctx.results.metadata],
                        ctx.t("meta.value"): list(ctx.results.metadata.values())})
     ws = _data_sheet(ctx, "metadata", md)
     for cell in ws["B"][1:]:

@@ -11,7 +11,7 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -185,14 +185,16 @@ def write_frame(
     default_format: str | None = None,
     table_name: str | None = None,
     empty_note: str = "none",
+    header: Callable[[str], str] | None = None,
 ) -> int:
     """Write ``df`` with a styled header at (``row``, ``col``); return the last row written.
 
     Number formats come from ``formats`` (by column), else ``default_format``, else the unit in
     the column name. A non-empty frame becomes an Excel table called ``table_name`` (if given);
-    an empty one gets its header and ``empty_note`` below it.
+    an empty one gets its header and ``empty_note`` below it. ``header`` translates the column
+    names shown (the formats still follow the names in ``df``).
     """
-    headers = header_texts(df.columns)
+    headers = header_texts([header(str(c)) for c in df.columns] if header else df.columns)
     for j, h in enumerate(headers):
         put(ws, row, col + j, h)
     style_header(ws, row, col, len(headers))

@@ -1,0 +1,126 @@
+"""The report's words in each language: one translation table.
+
+:data:`LABELS_ZH` holds the report's own labels (sheet names, titles, notes; the keys of
+``planner.report.excel.LABELS["en"]``). :data:`TERMS_ZH` translates the words that come from
+``Results``: column headers (with their units), KPI names, units, cost terms and metadata keys.
+Names of places, sites, hardware and classes are data and keep their given spelling. A word
+missing from the table is shown as it is (in English) rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("en", "zh")
+
+LABELS_ZH: dict[str, str] = {
+    "sheet.summary": "摘要",
+    "sheet.sites": "站点",
+    "sheet.hardware": "硬件构成",
+    "sheet.links": "链路",
+    "sheet.placement": "任务布局",
+    "sheet.unserved": "未满足需求",
+    "sheet.profiles": "负载曲线",
+    "sheet.costs": "成本",
+    "sheet.metadata": "元数据",
+    "sheet.inputs_prefix": "输入_",
+    "title.report": "planner 规划报告 — {scenario}",
+    "title.objective": "目标函数各项（贡献 = 权重 × 数值）",
+    "status.optimal": "状态：最优 — 间隙 {gap}",
+    "status.time_limit": "已达时间上限停止 — 间隙 {gap}：为找到的最好方案，未证明最优",
+    "status.stopped": "提前停止（{termination}）— 间隙 {gap}：为找到的最好方案，未证明最优",
+    "status.other": "状态：{status}（{termination}）",
+    "note.relaxed": "线性松弛：整数决策已松弛 — 不是可建设的方案",
+    "note.unserved": "未满足需求：{value} PFLOPS·时/年（占需求 {share}）— 见工作表“{sheet}”",
+    "line.run": "求解器 {solver} {version} · planner {planner} · 生成于 {created} UTC · 输入哈希 {hash}…",
+    "total.costs": "合计",
+    "total.objective": "目标值（各项贡献之和）",
+    "total.solver_objective": "求解器报告的目标值",
+    "chart.capacity": "各站点已装算力（PFLOPS）",
+    "chart.hardware": "各站点各硬件算力（PFLOPS）",
+    "chart.load": "各站点各时段负载（PFLOPS）",
+    "chart.costs": "各项成本（元/年）",
+    "axis.site": "站点",
+    "axis.slice": "时段",
+    "helper.load_column": "{site} 负载 PFLOPS",
+    "meta.key": "项目",
+    "meta.value": "值",
+    "none.summary": "无",
+    "none.sites": "无 — 情景中没有站点",
+    "none.hardware": "无 — 未安装硬件",
+    "none.links": "无 — 方案中没有链路",
+    "none.placement": "无 — 没有布局的需求",
+    "none.unserved": "无 — 全部需求均已满足",
+    "none.profiles": "无 — 没有站点有算力",
+    "none.costs": "无",
+    "none.objective": "无",
+    "none.metadata": "无",
+    "none.inputs": "无 — 空表",
+}
+
+#: Words from Results (headers, KPI names, units, cost terms, metadata keys) → Chinese.
+TERMS_ZH: dict[str, str] = {
+    # units
+    "CNY/yr": "元/年", "CNY": "元", "MWh/yr": "兆瓦时/年", "tCO2/yr": "吨CO2/年", "PFLOPS·h/yr": "PFLOPS·时/年",
+    "MW": "兆瓦", "s": "秒", "sites": "个", "units": "单位", "objective units": "目标单位", "PFLOPS": "PFLOPS",
+    "h/yr": "时/年", "CNY/MWh": "元/兆瓦时",
+    # summary and objective tables
+    "kpi": "指标", "value": "数值", "unit": "单位", "term": "项目", "share": "占比", "what": "说明",
+    "weight": "权重", "contribution": "贡献", "contribution (objective units)": "贡献（目标单位）",
+    # KPI names
+    "status": "状态", "objective": "目标值", "best bound": "最优界", "MIP gap": "MIP 间隙", "solve time": "求解时间",
+    "total cost": "总成本", "sites open": "启用站点数", "PFLOPS installed": "已装算力", "PFLOPS built (new)": "新建算力",
+    "IT MW installed": "已装 IT 功率", "energy": "能耗", "carbon": "碳排放", "green share": "绿电占比",
+    "average utilisation": "平均利用率", "demand": "需求", "unserved demand": "未满足需求", "unserved share": "未满足占比",
+    "link units built": "新建链路单位",
+    # cost terms
+    "capex_sites": "站点建设", "capex_hardware": "硬件投资", "fixed_om": "固定运维", "serving_cost": "服务成本",
+    "unserved_cost": "未满足需求惩罚", "network_capex": "网络投资", "network_usage": "网络使用", "energy_cost": "电费",
+    "green_premium": "绿电溢价", "carbon_cost": "碳成本", "policy_slack_cost": "政策目标缺口成本",
+    "energy_mwh": "能耗（兆瓦时）", "carbon_t": "碳排放（吨CO2）",
+    # sites
+    "site": "站点", "region": "区域", "open": "启用", "existing": "既有", "modules": "模块数", "new PFLOPS": "新增 PFLOPS",
+    "IT MW": "IT 功率 兆瓦", "max IT MW": "IT 功率上限 兆瓦", "PUE": "PUE", "avg utilisation": "平均利用率",
+    "peak utilisation": "峰值利用率", "served PFLOPS·h/yr": "已服务 PFLOPS·时/年", "energy MWh/yr": "能耗 兆瓦时/年",
+    "green MWh/yr": "绿电 兆瓦时/年", "carbon tCO2/yr": "碳排放 吨CO2/年", "open cost CNY/yr": "建站成本 元/年",
+    "hardware capex CNY/yr": "硬件投资 元/年", "fixed O&M CNY/yr": "固定运维 元/年", "energy cost CNY/yr": "电费 元/年",
+    "green premium CNY/yr": "绿电溢价 元/年", "carbon cost CNY/yr": "碳成本 元/年",
+    # hardware
+    "hardware": "硬件", "domestic": "国产", "existing modules": "既有模块", "new modules": "新增模块", "capex CNY": "投资 元",
+    # links
+    "link": "链路", "from": "起点", "to": "终点", "distance km": "距离 公里", "latency ms": "时延 毫秒",
+    "existing units": "既有单位", "new units": "新增单位", "Gbps per direction": "单向带宽 Gbps",
+    "avg utilisation →": "平均利用率 →", "peak utilisation →": "峰值利用率 →", "TB/yr →": "流量 TB/年 →",
+    "avg utilisation ←": "平均利用率 ←", "peak utilisation ←": "峰值利用率 ←", "TB/yr ←": "流量 TB/年 ←",
+    "capex CNY/yr": "投资 元/年",
+    # placement, unserved, profiles
+    "class": "作业类别", "site region": "站点区域", "share of demand": "需求占比", "slice": "时段",
+    "weight h/yr": "权重 时/年", "load PFLOPS": "负载 PFLOPS", "capacity PFLOPS": "算力容量 PFLOPS",
+    "utilisation": "利用率", "energy MW": "用电 兆瓦", "demand PFLOPS (all regions)": "需求 PFLOPS（全部区域）",
+    "price CNY/MWh": "电价 元/兆瓦时",
+    # metadata keys
+    "scenario": "情景", "description": "说明", "source": "来源", "input hash (SHA-256)": "输入哈希（SHA-256）",
+    "year": "年份", "termination": "终止原因", "objective value": "目标值", "relaxed (LP)": "线性松弛",
+    "solve time s": "求解时间 秒", "compile time s": "编译时间 秒", "MIP start time s": "MIP 初始解时间 秒",
+    "MIP start objective": "MIP 初始解目标值", "solver": "求解器", "solver version": "求解器版本",
+    "solver options": "求解器选项", "model size": "模型规模", "planner version": "planner 版本",
+    "pyomo version": "pyomo 版本", "created (UTC)": "生成时间（UTC）",
+}
+
+TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}
+
+
+def term(text: str, lang: str) -> str:
+    """``text`` (a header, KPI name, unit, cost term or metadata key) in ``lang``.
+
+    ``cost: <term>`` KPI names translate both parts. Anything not in the table is returned as
+    it is, so names of places and other data keep their given spelling.
+    """
+    table = TERMS.get(lang) or {}
+    if not table:
+        return text
+    if text in table:
+        return table[text]
+    if text.startswith("cost: "):
+        return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else text
+    return text
