@@ -140,6 +140,16 @@ def write_summary(ctx: Context) -> None:
     charts = [c for c in (_capacity_chart(ctx), _cost_chart(ctx)) if c is not None]
     for k, chart in enumerate(charts):
         ws.add_chart(chart, f"{anchor_col}{header + 1 + k * CHART_ROWS}")
+    _one_printed_page(ws)
+
+
+def _one_printed_page(ws: Worksheet) -> None:
+    """Print (and export to PDF) the sheet on one landscape page, charts included."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
 
 
 def _capacity_chart(ctx: Context) -> Any:
