@@ -27,9 +27,10 @@ ELASTIC_PRICE = 1e7
 def presolve_reasons(m: pyo.ConcreteModel, data: PlanningData) -> list[str]:
     """Reasons a plan is impossible that can be seen before solving."""
     out = []
-    for c, j, r, t in getattr(m, "resilience_impossible", []):
-        out.append(f"resilience (N-1): class '{j}' of region '{r}' can only be served at site '{c}' within its "
-                   f"latency limit, so losing '{c}' leaves it unserved in slice '{t}' (and every other slice)")
+    for kind, c, j, r, t in getattr(m, "resilience_impossible", []):
+        out.append(f"resilience (N-1): class '{j}' of region '{r}' has no site within its latency limit once {kind} "
+                   f"'{c}' is out of service" + (f" (it can only be served at site '{c}')" if kind == "site" else "")
+                   + f" in slice '{t}'")
     pol = data.scenario.policy
     if pol.domestic_min_share and "domestic_min_share" not in pol.policy_slack_cost:
         if not any(data.domestic[h] and (data.buyable[h] or any(data.existing.get((s, h), 0) for s in data.SITES)) for h in data.HW):

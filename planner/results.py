@@ -285,7 +285,7 @@ def policy_table(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome
     if res_targets:
         short = sum(_v(tg.slack) * data.weight[tg.scope.rsplit("/", 1)[-1]] for tg in res_targets if tg.slack is not None)
         price = pol.policy_slack_cost.get("resilience")
-        rows.append({"lever": "resilience", "scope": "N-1 sites", "target": "latency-sensitive demand served with any one site out",
+        rows.append({"lever": "resilience", "scope": f"N-1 {pol.resilience}", "target": f"latency-sensitive demand served with any one of the {pol.resilience.replace('+', ' and ')} out",
                      "sense": ">=", "target value": 1.0, "achieved": 1.0 if short <= 1e-6 else None, "unit": "-",
                      "binding": None, "slack used": short, "slack unit": SLACK_UNITS["resilience"],
                      "slack cost CNY/yr": short * (price or 0.0), "shadow price CNY/yr per slack unit": None})

@@ -150,7 +150,8 @@ def test_resilience_survives_each_site_outage(tiny):
 def test_infeasibility_is_explained(tiny, green_w):
     with pytest.raises(InfeasibleError) as info:  # inference can only run at site_e
         run(policy(tiny, resilience="sites"))
-    assert "class 'inference' of region 'east' can only be served at site 'site_e'" in str(info.value)
+    assert ("class 'inference' of region 'east' has no site within its latency limit once site 'site_e' is out of "
+            "service (it can only be served at site 'site_e')") in str(info.value)
     # idle power of 3 existing east modules alone emits 3 × 394.2 t: a 100 t cap cannot hold even with
     # every job left undone (a cap that unserved work can meet is a plan with unserved demand instead)
     doc = doc_of(green_w)
@@ -205,3 +206,28 @@ def test_cli_compare_and_infeasible_exit_2(tiny_copy):
     p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "can only be served at site 'site_e'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_link_resilience_pays_for_a_detour(tiny):
+    """site_e holds 2 modules, so 1 PFLOPS of daytime inference (20 ms, 1 Gbps per PFLOPS) must cross to
+    the west. Links: east–west direct (50 k per unit) and a detour east–mid–west (30 k + 30 k). The plan
+    uses the direct link; N-1 over links adds one unit on each detour link, so resilience costs 60,000."""
+    doc = doc_of(tiny)
+    doc["regions"].append({"name": "mid", "lat": 34.0, "lon": 113.0})
+    doc["links"] += [{"from": "east", "to": "mid", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 30_000, "max_units": 4},
+                     {"from": "mid", "to": "west", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 30_000, "max_units": 4}]
+    for j in doc["job_classes"]:
+        if j["name"] == "inference":
+            j.update(max_latency_ms=20, gbps_per_pflops=1)
+    sc = tweak(type(tiny).model_validate(doc), "sites", "site_e", max_it_mw=0.2)
+    base = run(sc)
+    assert list(base.links["units"]) == [1, 0, 0]
+    res = run(policy(sc, resilience="links"))
+    assert list(res.links["units"]) == [1, 1, 1]
+    assert res.extras["resilience cost CNY/yr"] == pytest.approx(60_000, rel=1e-9)
+    assert res.outcome.objective == pytest.approx(base.outcome.objective + 60_000, rel=1e-9)
+    # with only the direct link, losing it leaves the east short: explained, exit code 2 in the CLI
+    doc["links"] = doc["links"][:1]
+    sc = tweak(type(tiny).model_validate(doc), "sites", "site_e", max_it_mw=0.2)
+    with pytest.raises(InfeasibleError, match=r"without link east-west, class inference of east in slice day is served"):
+        run(policy(sc, resilience="links"))

@@ -22,7 +22,8 @@ from typing import Any
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from ..data import PlanningData
+from ..data import PlanningData, _reachable
+from ..geo import region_site_latency
 from .registry import CostRegistry
 
 HOURS = 8760.0
@@ -160,8 +161,8 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
         B.add("min_hub_share", pol.hub_tag, hub, ">=", pol.min_hub_share * total, pol.min_hub_share, "-",
               hub / (total + 1e-9), f"sites tagged {pol.hub_tag}: ≥ {pol.min_hub_share:.0%} of new PFLOPS")
 
-    if pol.resilience == "sites":
-        _add_site_resilience(B)
+    if pol.resilience != "none":
+        _add_resilience(B)
 
     B.b.COST = pyo.Expression(expr=quicksum(B.slack_terms))
     costs.add("policy_slack_cost", B.b.COST if B.slack_terms else 0.0,
@@ -169,30 +170,75 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     m.policy_targets = B.targets
 
 
-def _add_site_resilience(B: _Builder) -> None:
-    """N-1 over sites: for each site k, the latency-sensitive demand (classes with a latency limit) of
-    every slice can be served by the other sites' installed modules within the latency limits.
+def _contingency_placements(d: PlanningData, kind: str, name: str, X: list) -> list:
+    """The latency-sensitive placements still possible when site or link ``name`` is out of service."""
+    if kind == "site":
+        return [k for k in X if k[2] != name]
+    sc = d.scenario
+    i = list(d.links).index(name)
+    links = [lk for n, lk in enumerate(sc.links) if n != i]
+    lat = region_site_latency(sc.regions, sc.sites, links, sc.latency, sc.network, sc.policy.intra_region_latency_ms)
+    reach = _reachable(d.REGIONS, [a for a in d.ARCS if a.link != name])
+    limit = {j.name: j.max_latency_ms for j in sc.job_classes}
+    out = []
+    for k in X:
+        j, r, s, _t = k
+        ms = lat.get((r, s))
+        node = d.site_region[s]
+        if ms is None or ms > limit[j]:
+            continue
+        if node != r and d.gbps_per_pflops[j] > 0 and node not in reach[r]:
+            continue
+        out.append(k)
+    return out
 
-    Contingency k has its own placement ``xk``/``yk`` of that work only (other work may pause during
-    an outage); link capacity is not re-checked in contingencies. Per-slice demand is used for
-    shiftable latency-sensitive classes too (conservative).
+
+def _add_resilience(B: _Builder) -> None:
+    """N-1 over sites and/or links for latency-sensitive demand (classes with a latency limit).
+
+    For each contingency c (a site, or a link, out of service) a placement ``xk[c,j,r,s,t]`` /
+    ``yk[c,j,s,h,t]`` of that work alone (other work may pause during an outage) serves every
+    such demand in every slice within the installed modules and the latency limits. For a link
+    contingency latency is recomputed without the link and remote traffic is routed by flows
+    ``fk[c,a,n,t]`` over the remaining links' installed units; for a site contingency the network
+    is intact and its capacity is not re-checked. Per-slice demand is used for shiftable
+    latency-sensitive classes too (conservative).
     """
     m, d = B.m, B.d
     W = d.weight
+    mode = B.pol.resilience
     sens = {j.name for j in d.scenario.job_classes if j.max_latency_ms is not None}
     X = [k for k in d.X if k[0] in sens and (k[0], k[1], k[3]) in d.demand]
     Y = [k for k in d.Y if k[0] in sens]
-    K = sorted({k[2] for k in X}, key=d.SITES.index)
+    C: list[tuple[str, str]] = []
+    if "sites" in mode:
+        C += [("site", s) for s in sorted({k[2] for k in X}, key=d.SITES.index)]
+    if "links" in mode:
+        C += [("link", ln) for ln in d.links if d.links[ln].max_units > 0]
     b = m.policy
-    XK = [(c, *k) for c in K for k in X if k[2] != c]
-    YK = [(c, *k) for c in K for k in Y if k[1] != c]
-    b.xk = pyo.Var(XK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j from r at s in t, site c out")
-    b.yk = pyo.Var(YK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j at s on h in t, site c out")
+    XK, YK, FK = [], [], []
+    arcs_of = {a.name: a for a in d.ARCS}
+    for kind, name in C:
+        c = f"{kind}:{name}"
+        Xc = _contingency_placements(d, kind, name, X)
+        XK += [(c, *k) for k in Xc]
+        YK += [(c, *k) for k in Y if not (kind == "site" and k[1] == name)]
+        if kind == "link":
+            dest_t = {(d.site_region[k[2]], k[3]) for k in Xc if d.site_region[k[2]] != k[1] and d.gbps_per_pflops[k[0]] > 0}
+            FK += [(c, a.name, n, t) for (n, t) in sorted(dest_t) for a in d.ARCS if a.link != name]
+    b.xk = pyo.Var(XK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j from r at s in t, contingency c")
+    b.yk = pyo.Var(YK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j at s on h in t, contingency c")
+    b.fk = pyo.Var(FK, domain=pyo.NonNegativeReals, doc="Gbps of sensitive traffic on arc a bound for n in t, contingency c")
     by_jrt: dict[tuple, list] = defaultdict(list)
     by_jst: dict[tuple, list] = defaultdict(list)
+    src: dict[tuple, list] = defaultdict(list)
     for k in XK:
-        by_jrt[k[0], k[1], k[2], k[4]].append(k)
-        by_jst[k[0], k[1], k[3], k[4]].append(k)
+        c, j, r, s, t = k
+        by_jrt[c, j, r, t].append(k)
+        by_jst[c, j, s, t].append(k)
+        n = d.site_region[s]
+        if c.startswith("link:") and n != r and d.gbps_per_pflops[j] > 0:
+            src[c, r, n, t].append(k)
     y_jst: dict[tuple, list] = defaultdict(list)
     y_sht: dict[tuple, list] = defaultdict(list)
     for k in YK:
@@ -203,19 +249,46 @@ def _add_site_resilience(B: _Builder) -> None:
         sites_of[k[0], k[1]].add(k[2])
     impossible = []
     priced = "resilience" in B.pol.policy_slack_cost
-    for c in K:
-        for (j, r, t) in sorted({(k[0], k[1], k[3]) for k in X}):
-            if c not in sites_of[j, r]:
-                continue  # losing c does not touch this demand
+    demand_keys = sorted({(k[0], k[1], k[3]) for k in X})
+    for kind, name in C:
+        c = f"{kind}:{name}"
+        for (j, r, t) in demand_keys:
+            if kind == "site" and name not in sites_of[j, r]:
+                continue  # losing this site does not touch this demand
             ks = by_jrt.get((c, j, r, t), [])
             if not ks and not priced:
-                impossible.append((c, j, r, t))
+                impossible.append((kind, name, j, r, t))
                 continue
             served = quicksum(b.xk[k] for k in ks) if ks else 0.0
             B.add("resilience", f"{c} out: {j}/{r}/{t}", served, ">=", d.demand[j, r, t], d.demand[j, r, t], "PFLOPS",
-                  served, f"resilience (N-1): without site {c}, class {j} of {r} in slice {t} is served", weight=W[t])
+                  served, f"resilience (N-1): without {kind} {name}, class {j} of {r} in slice {t} is served", weight=W[t])
     m.resilience_impossible = impossible
     for (c, j, s, t), ks in by_jst.items():
         b.rows.add(quicksum(b.xk[k] for k in ks) == quicksum(b.yk[k] for k in y_jst.get((c, j, s, t), ())))
     for (_c, s, h, _t), ks in y_sht.items():
         b.rows.add(quicksum(b.yk[k] / d.efficiency[k[1], h] for k in ks) <= d.pflops[h] * m.sizing.modules[s, h])
+    # link contingencies: conservation per destination and capacity of the remaining arcs
+    out_arcs: dict[tuple, list] = defaultdict(list)
+    in_arcs: dict[tuple, list] = defaultdict(list)
+    by_arc: dict[tuple, list] = defaultdict(list)
+    dests: dict[str, set] = defaultdict(set)
+    for k in FK:
+        c, a, n, t = k
+        out_arcs[c, arcs_of[a].tail, n, t].append(k)
+        in_arcs[c, arcs_of[a].head, n, t].append(k)
+        by_arc[c, a, t].append(k)
+        dests[c].add((n, t))
+    for c, nts in dests.items():
+        for (n, t) in sorted(nts):
+            for v in d.REGIONS:
+                if v == n:
+                    continue
+                out = out_arcs.get((c, v, n, t), [])
+                inn = in_arcs.get((c, v, n, t), [])
+                g = src.get((c, v, n, t), [])
+                if out or inn or g:
+                    b.rows.add(quicksum(b.fk[k] for k in out) - quicksum(b.fk[k] for k in inn)
+                               == quicksum(d.gbps_per_pflops[k[1]] * b.xk[k] for k in g))
+    for (_c, a, _t), ks in by_arc.items():
+        link = arcs_of[a].link
+        b.rows.add(quicksum(b.fk[k] for k in ks) <= d.links[link].unit_gbps * m.network.units[link])

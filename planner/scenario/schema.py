@@ -239,7 +239,7 @@ class Policy(Row):
     min_local_share: float | None = F(None, unit="-", desc="least share of a region's demand served inside it (local-first; regions with a site of their own)", ge=0, le=1)
     min_hub_share: float | None = F(None, unit="-", desc="least share of new PFLOPS built at sites tagged hub_tag", ge=0, le=1)
     hub_tag: str = F("hub", desc="the site tag that marks hub sites")
-    resilience: Literal["none", "sites"] = F("none", desc="N-1: all latency-sensitive demand still served when any one site is out of service")
+    resilience: Literal["none", "sites", "links", "sites+links"] = F("none", desc="N-1: all latency-sensitive demand still served when any one site (and/or link) is out of service")
     policy_slack_cost: dict[str, float] = F(default_factory=dict, desc="price of missing a target by one unit (see docs: unit per lever); a target without one is hard")
 
     @field_validator("min_green_share_by_tag", "pue_max_by_tag", "min_utilisation_by_tag", "policy_slack_cost", mode="before")
