@@ -231,3 +231,18 @@ def test_link_resilience_pays_for_a_detour(tiny):
     sc = tweak(type(tiny).model_validate(doc), "sites", "site_e", max_it_mw=0.2)
     with pytest.raises(InfeasibleError, match=r"without link east-west, class inference of east in slice day is served"):
         run(policy(sc, resilience="links"))
+
+
+def test_unservable_demand_names_region_class_slice_and_limit(tiny):
+    """All demand must be served: with site_e capped at 2 modules, 1 PFLOPS of daytime inference cannot be;
+    with inference allowed west over a link too small for it, the saturated link is named too."""
+    sc = policy(tweak(tiny, "sites", "site_e", max_it_mw=0.2), allow_unserved=False)
+    with pytest.raises(InfeasibleError) as info:
+        run(sc)
+    assert "class inference of region east in slice day: 1 PFLOPS cannot be served — site_e: power envelope full (0.2 MW)" \
+        in str(info.value)
+    sc = tweak(tweak(sc, "job_classes", "inference", max_latency_ms=20, gbps_per_pflops=200), "links", None, max_units=1)
+    with pytest.raises(InfeasibleError) as info:
+        run(sc)
+    assert "links at their most units in day: east-west" in str(info.value)
+    assert run(policy(sc, allow_unserved=True)).kpi("unserved demand") > 0  # priced slack again: a plan

@@ -26,7 +26,9 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     b = m.placement = pyo.Block()
     b.x = pyo.Var(d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s in slice t")
     b.y = pyo.Var(d.Y, domain=pyo.NonNegativeReals, doc="PFLOPS of class j served at s on hardware h in slice t")
-    b.unserved = pyo.Var(d.UNSERVED, domain=pyo.NonNegativeReals, doc="PFLOPS of demand not served")
+    hard = not d.scenario.policy.allow_unserved
+    b.unserved = pyo.Var(d.UNSERVED, domain=pyo.NonNegativeReals, bounds=(0, 0) if hard else (0, None),
+                         doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false)")
     by_jrt = d.x_by_demand_slice()
 
     fixed = [k for k in d.UNSERVED if not d.shiftable[k[0]]]

@@ -241,6 +241,7 @@ class Policy(Row):
     hub_tag: str = F("hub", desc="the site tag that marks hub sites")
     resilience: Literal["none", "sites", "links", "sites+links"] = F("none", desc="N-1: all latency-sensitive demand still served when any one site (and/or link) is out of service")
     policy_slack_cost: dict[str, float] = F(default_factory=dict, desc="price of missing a target by one unit (see docs: unit per lever); a target without one is hard")
+    allow_unserved: bool = F(True, desc="demand may be left unserved at its unserved_cost; false makes serving all demand a hard target")
 
     @field_validator("min_green_share_by_tag", "pue_max_by_tag", "min_utilisation_by_tag", "policy_slack_cost", mode="before")
     @classmethod
