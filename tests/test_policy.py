@@ -246,3 +246,44 @@ def test_unservable_demand_names_region_class_slice_and_limit(tiny):
         run(sc)
     assert "links at their most units in day: east-west" in str(info.value)
     assert run(policy(sc, allow_unserved=True)).kpi("unserved demand") > 0  # priced slack again: a plan
+
+
+def _slack_cases(tiny):
+    green = tweak(tiny, "sites", "site_w", green_share_max=0.5, green_premium_mwh=10)
+    no_idle = tweak(tiny, "hardware", "acc", idle_frac=0.0)
+    hub = tweak(tiny, "sites", "site_e", tags=["hub"])
+    two = _two_hardware(tiny)
+    doc = doc_of(tiny)
+    for j in doc["job_classes"]:
+        if j["name"] == "inference":
+            j.update(max_latency_ms=20, gbps_per_pflops=1)
+    one_link = tweak(type(tiny).model_validate(doc), "sites", "site_e", max_it_mw=0.2)
+    return {
+        "carbon_cap": (green, {"carbon_cap": 0}),
+        "min_green_share": (green, {"min_green_share": 1.0}),
+        "budget": (tiny, {"budget": 0}),
+        "domestic_min_share": (two, {"domestic_min_share": 1.0}),
+        "class_domestic_min_share": (tweak(two, "job_classes", "training", domestic_min_share=1.0), {}),
+        "min_utilisation": (no_idle, {"min_utilisation": 1.0}),
+        "max_remote_share": (no_idle, {"max_remote_share": 0.0}),
+        "min_local_share": (no_idle, {"min_local_share": 1.0}),
+        "min_hub_share": (hub, {"min_hub_share": 1.0}),
+        "resilience": (one_link, {"resilience": "links"}),
+    }
+
+
+@pytest.mark.parametrize("lever", ["carbon_cap", "min_green_share", "budget", "domestic_min_share", "class_domestic_min_share",
+                                   "min_utilisation", "max_remote_share", "min_local_share", "min_hub_share", "resilience"])
+def test_every_slack_is_priced(tiny, lever):
+    """A target out of reach (or dearer than its slack) with a low slack price: a plan, the slack used,
+    its cost = price × slack, and the cost terms still add up to the objective."""
+    sc, kw = _slack_cases(tiny)[lever]
+    price = 0.5
+    res = run(policy(sc, policy_slack_cost={lever: price}, **kw))
+    rows = res.policy[res.policy["lever"] == lever]
+    assert rows["slack used"].sum() > 1e-6
+    for _, r in rows.iterrows():
+        assert r["slack cost CNY/yr"] == pytest.approx(price * r["slack used"], rel=1e-9, abs=1e-9)
+    term = res.costs.set_index("term").loc["policy_slack_cost", "CNY/yr"]
+    assert term == pytest.approx(res.policy["slack cost CNY/yr"].sum(), rel=1e-6)
+    assert res.costs["CNY/yr"].sum() == pytest.approx(res.outcome.objective, rel=1e-9)
