@@ -274,6 +274,19 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
     return best[0], best[1], lp_bound
 
 
+def _fixed_duals(comp: _Compiled, options: dict[str, Any], time_limit: float) -> dict[Any, float] | None:
+    """Row duals of the LP with every integer fixed at the loaded plan (shadow prices of a MILP plan).
+
+    Large LPs use the interior-point method (duals without crossover are good to its tolerance).
+    """
+    values = np.array([v.value if v.value is not None else 0.0 for v in comp.columns])
+    idx = np.flatnonzero(comp.is_int)
+    hd, ok = _solve_fixed(comp, options, time.perf_counter() + max(10.0, time_limit), values, idx)
+    if ok and hd.getSolution().dual_valid:
+        return {c: dv for c, dv in zip(comp.rows, hd.getSolution().row_dual)}
+    return None
+
+
 def _rel_gap(obj: float, bound: float) -> float:
     """HiGHS's relative gap: ``(obj − bound) / |obj|`` (0 when both are 0)."""
     return max(0.0, obj - bound) / max(abs(obj), 1e-9) if obj != bound else 0.0
@@ -358,6 +371,8 @@ def solve(
                            has_solution=True, objective=start_obj, bound=lp_bound, gap=_rel_gap(start_obj, lp_bound),
                            relaxed=False, **common)
         _load(comp, start, True)
+        if duals:
+            out.duals = _fixed_duals(comp, options, time_limit)
         log.info("solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
                  m.name, 100 * out.gap, start_s)
         return out
@@ -400,12 +415,7 @@ def solve(
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
     if duals and out.has_solution and is_mip:
-        values = np.array([v.value if v.value is not None else 0.0 for v in comp.columns])
-        idx = np.flatnonzero(comp.is_int)
-        hd, ok = _solve_fixed(comp, {**options, "lp_solver": "simplex"}, time.perf_counter() + max(10.0, time_limit),
-                              values, idx)
-        if ok and hd.getSolution().dual_valid:
-            out.duals = {c: dv for c, dv in zip(comp.rows, hd.getSolution().row_dual)}
+        out.duals = _fixed_duals(comp, options, time_limit)
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
              m.name, status, out.objective, out.gap, solve_s, out.compile_s, handover, start_s)
     return out
