@@ -287,3 +287,14 @@ def test_every_slack_is_priced(tiny, lever):
     term = res.costs.set_index("term").loc["policy_slack_cost", "CNY/yr"]
     assert term == pytest.approx(res.policy["slack cost CNY/yr"].sum(), rel=1e-6)
     assert res.costs["CNY/yr"].sum() == pytest.approx(res.outcome.objective, rel=1e-9)
+
+
+def test_policy_and_network_sheets_in_chinese(green_w, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "zh.xlsx"
+    run(policy(green_w, carbon_cap=3900), compare=("isolated",), out=out, lang="zh")
+    wb = openpyxl.load_workbook(out)
+    assert "政策" in wb.sheetnames and "网络价值" in wb.sheetnames
+    assert wb["政策"]["A1"].value == "政策杠杆" and wb["政策"]["L1"].value == "影子价格 元/年/松弛单位"
+    assert [c.value for c in wb["网络价值"][4]][:4] == ["指标", "单位", "联网方案", "孤立方案"]

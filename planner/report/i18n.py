@@ -105,6 +105,17 @@ TERMS_ZH: dict[str, str] = {
     "MIP start objective": "MIP 初始解目标值", "solver": "求解器", "solver version": "求解器版本",
     "solver options": "求解器选项", "model size": "模型规模", "planner version": "planner 版本",
     "pyomo version": "pyomo 版本", "created (UTC)": "生成时间（UTC）",
+    # policy sheet
+    "lever": "政策杠杆", "scope": "范围", "target": "目标", "sense": "方向", "target value": "目标值",
+    "achieved": "实际值", "binding": "是否起约束作用", "slack used": "松弛量", "slack unit": "松弛单位",
+    "slack cost CNY/yr": "松弛成本 元/年", "shadow price CNY/yr per slack unit": "影子价格 元/年/松弛单位",
+    # network value sheet
+    "metric": "指标", "networked": "联网方案", "isolated": "孤立方案", "local-first": "本地优先方案",
+    "isolated − networked": "孤立 − 联网", "isolated vs networked": "孤立 相对 联网",
+    "local-first − networked": "本地优先 − 联网", "local-first vs networked": "本地优先 相对 联网",
+    "cost excluding unserved work": "不含未满足需求的成本", "site capex": "站点投资", "hardware capex": "硬件投资",
+    "fixed O&M": "固定运维", "energy cost": "电费", "network capex": "网络投资", "unserved cost": "未满足需求成本",
+    "PFLOPS built": "新建算力",
 }
 
 TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}

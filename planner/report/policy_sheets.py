@@ -12,6 +12,7 @@ import pandas as pd
 from openpyxl.styles import Font
 
 from . import style as st
+from .i18n import term
 
 TITLES = {"en": {"policy": "Policy", "network": "Network value", "headline": "The value of the network",
                  "resilience": "Cost of N-1 resilience (CNY/yr)", "res_pflops": "Extra PFLOPS installed for N-1"},
@@ -27,7 +28,8 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
     new = []
     if len(res.policy) or res.extras:
         ws = ctx.wb.create_sheet(st.sheet_title(t["policy"], ctx.wb.sheetnames))
-        last = st.write_frame(ws, res.policy, table_name=ctx.table("policy"), empty_note="none")
+        last = st.write_frame(ws, res.policy, table_name=ctx.table("policy"), empty_note="none",
+                              header=lambda c: term(c, lang))
         row = last + 2
         for key, label in (("resilience cost CNY/yr", t["resilience"]), ("resilience extra PFLOPS", t["res_pflops"])):
             if key in res.extras:
@@ -41,9 +43,12 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
         ws = ctx.wb.create_sheet(st.sheet_title(t["network"], ctx.wb.sheetnames))
         st.put(ws, 1, 1, t["headline"]).font = Font(bold=True, size=14)
         st.put(ws, 2, 1, res.headline)
-        df: pd.DataFrame = res.comparison
+        df: pd.DataFrame = res.comparison.copy()
+        df["metric"] = [term(v, lang) for v in df["metric"]]
+        df["unit"] = [term(v, lang) for v in df["unit"]]
         fmts = {c: "0.0%" for c in df.columns if " vs " in str(c)}
-        last = st.write_frame(ws, df, row=4, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"))
+        last = st.write_frame(ws, df, row=4, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"),
+                              header=lambda c: term(c, lang))
         plans = [c for c in df.columns if c in ("networked", "isolated", "local-first")]
         cols = [list(df.columns).index(p) + 1 for p in plans]
         chart = st.bar_chart(ws, cat_col=1, value_cols=cols, header_row=4, last_row=last, title=t["network"], y_title="")
