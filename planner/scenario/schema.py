@@ -35,18 +35,21 @@ def _split_list(v: Any) -> Any:
     return v
 
 
+def parse_pairs(text: str) -> dict[str, str]:
+    """``"h1=0.8; h2=1"`` (or ``h1:0.8, h2:1``) as ``{"h1": "0.8", "h2": "1"}``: how cells write mappings."""
+    out: dict[str, str] = {}
+    for part in text.replace(",", ";").split(";"):
+        if part.strip():
+            key, sep, val = part.partition("=")
+            if not sep:
+                key, sep, val = part.partition(":")
+            out[key.strip()] = val.strip()
+    return out
+
+
 def _split_mapping(v: Any) -> Any:
     """Accept ``"h1=0.8; h2=1"`` (CSV cells) as a mapping name -> number."""
-    if isinstance(v, str):
-        out: dict[str, str] = {}
-        for part in v.replace(",", ";").split(";"):
-            if part.strip():
-                key, sep, val = part.partition("=")
-                if not sep:
-                    key, sep, val = part.partition(":")
-                out[key.strip()] = val.strip()
-        return out
-    return v
+    return parse_pairs(v) if isinstance(v, str) else v
 
 
 class TimeSlice(Row):

@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import Problem, near_miss
-from ..scenario.schema import BLOCKS, REQUIRED_TABLES, TABLES
+from ..scenario.schema import BLOCKS, REQUIRED_TABLES, TABLES, parse_pairs
 from .layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -66,14 +66,7 @@ def _split(text: str) -> list[str]:
 
 
 def _pairs(text: str) -> dict[str, str]:
-    out = {}
-    for part in text.replace(",", ";").split(";"):
-        if part.strip():
-            key, sep, val = part.partition("=")
-            if not sep:
-                key, sep, val = part.partition(":")
-            out[key.strip()] = val.strip()
-    return out
+    return parse_pairs(text)
 
 
 def _excel_serial(d: dt.datetime) -> float:
