@@ -141,13 +141,22 @@ def schema(out: Path | None) -> None:
         click.echo(text)
 
 
+#: Modules that add commands to ``main`` through their ``register(main)``.
+EXTENSIONS = ("cli_workbook", "cli_sweep", "cli_pareto")
+
+
 def _register_extensions() -> None:
     """Commands that live in their own modules (each adds itself to ``main``)."""
-    try:
-        from .cli_workbook import register
-    except ImportError:  # the workbook commands are optional while being built
-        return
-    register(main)
+    import importlib
+
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(f".{name}", __package__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__package__}.{name}":
+                raise  # a real missing dependency inside the module
+            continue
+        module.register(main)
 
 
 _register_extensions()
