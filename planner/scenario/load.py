@@ -15,7 +15,7 @@ import csv
 import hashlib
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from .schema import BLOCKS, REQUIRED_TABLES, TABLES, Row, Scenario
 log = logging.getLogger(__name__)
 
 TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective")
-KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles"}
+KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles", "variants"}
 
 
 class Places(dict[tuple[str, int], str]):
@@ -261,7 +261,7 @@ def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems
     return rows, kept
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Sequence[str] = ()) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem.
 
     Parameters
@@ -269,6 +269,11 @@ def load_scenario(path: str | Path) -> Scenario:
     path
         A YAML scenario file, a folder holding ``scenario.yaml``, or an Excel input workbook
         (``.xlsx``, as written by ``planner template``).
+    variants
+        Names of variants defined under the file's ``variants`` key, applied in order
+        (see :mod:`planner.scenario.variants`).
+    sets
+        ``path=value`` overrides applied after the variants, e.g. ``policy.carbon_price=200``.
 
     Examples
     --------
@@ -289,7 +294,8 @@ def load_scenario(path: str | Path) -> Scenario:
         wb = reader.workbook(path, path.name)
         if not wb.ok:
             raise ScenarioError(reader.problems, source=str(path))
-        return _load_doc(wb.scenario_doc(), path, reader)
+        doc = wb.scenario_doc()
+        return _with_variants(_load_doc(doc, path, reader), doc, path, variants, sets)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -298,12 +304,36 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
-    return _load_doc(doc, path, _Reader(path))
+    return _with_variants(_load_doc(doc, path, _Reader(path)), doc, path, variants, sets)
+
+
+def _with_variants(sc: Scenario, doc: Mapping[str, Any], path: Path, names: Sequence[str], sets: Sequence[str]) -> Scenario:
+    """``sc`` with the named variants of ``doc`` and the ``sets`` overrides applied."""
+    from .variants import apply_overrides, parse_set, variant_overrides
+
+    if isinstance(names, str) or isinstance(sets, str):
+        raise TypeError("variants and sets are sequences of strings")
+    if not names and not sets:
+        return sc
+    defined = doc.get("variants") or {}
+    ovs = variant_overrides(defined, names, path.name)
+    ovs += [parse_set(s) for s in sets]
+    return apply_overrides(sc, ovs)
+
+
+def variant_names(path: str | Path) -> list[str]:
+    """The names of the variants a scenario file defines (``[]`` for none)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "scenario.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) if path.suffix.lower() in (".yaml", ".yml") else {}
+    return list((doc or {}).get("variants") or {})
 
 
 def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     """Validate a scenario document whose tables ``reader`` reads (inline, CSV or workbook)."""
     problems = reader.problems
+    _check_variants(doc.get("variants"), path.name, problems)
     for key in doc:
         if key not in KNOWN_KEYS:
             problems.append(Problem(f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"))
@@ -354,6 +384,19 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     scenario._places.update(places)
     log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
     return scenario
+
+
+def _check_variants(spec: Any, label: str, problems: list[Problem]) -> None:
+    """Each variant is a mapping of well-formed paths (values are checked when it is applied)."""
+    from .variants import overrides_of
+
+    if spec is None:
+        return
+    if not isinstance(spec, Mapping):
+        problems.append(Problem(f"{label} › variants", "must map each variant's name to its overrides"))
+        return
+    for name, ovs in spec.items():
+        problems.extend(overrides_of(ovs, f"{label} › variants › {name}")[1])
 
 
 def problems_about(problems: list[Problem], table: str) -> bool:
