@@ -107,6 +107,7 @@ class Replanner:
 
     def scale_cost(self, term: str, factor: float) -> None:
         """Multiply cost term ``term`` (as built) by ``factor`` (absolute, not cumulative)."""
+        self._term(term)  # unknown terms are refused before anything changes
         self.factors[term] = float(factor)
         cost = self.base_cost.copy()
         for t, f in self.factors.items():
