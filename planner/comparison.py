@@ -134,14 +134,18 @@ def write_comparison(
     fit_widths(ws2, min_row=3)
 
     cols = [c for c in params if (swept is None or c.removesuffix(" (×)") in swept)]
-    cols = [c for c in cols if pd.to_numeric(df[c], errors="coerce").notna().all() and df[c].nunique() > 1]
+    def numeric(c: str) -> pd.Series:
+        given = df[c].dropna()
+        return pd.to_numeric(given, errors="coerce")
+
+    cols = [c for c in cols if numeric(c).notna().all() and numeric(c).nunique() > 1]
     ws3 = wb.create_sheet("Charts")
     charted = [k for k in HEADLINE if k in kpis] or kpis[:4]
     if not cols or not charted:
         put(ws3, 1, 1, "no numeric parameter varies between the runs: nothing to chart")
     row = 1
     for c in cols:
-        block = df[[c, *charted]].sort_values(c).reset_index(drop=True)
+        block = df.loc[df[c].notna(), [c, *charted]].sort_values(c).reset_index(drop=True)
         put(ws3, row, 1, f"KPIs against {c}")
         last = write_frame(ws3, block, row=row + 1, header=hdr)
         for j, k in enumerate(charted):
