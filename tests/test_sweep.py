@@ -75,7 +75,7 @@ def test_no_state_leaks_between_members(tmp_path: Path) -> None:
     assert {k: v for k, v in again["kpis"].items() if k not in drop} == {k: v for k, v in first["kpis"].items() if k not in drop}
 
 
-@pytest.mark.solve
+@pytest.mark.slow
 def test_sweep_with_a_failing_member_then_resume_and_compare(tmp_path: Path) -> None:
     sw = load_sweep(_sweep_file(tmp_path, {"one_at_a_time": {
         "policy.carbon_price": [0, 100, 200, 300], "sites[*].price_mwh": ["*0.8", "*1.2"], "sites[site_w].pue": [0.9]}}))
