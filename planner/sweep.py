@@ -219,7 +219,7 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
     base = {"id": m.id, "run_id": uuid.uuid4().hex, "parameters": m.parameters, "variants": list(m.variants),
             "scenario": str(scenario), "host": socket.gethostname(), "pid": os.getpid(),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         sc = load_scenario(scenario, variants=m.variants, sets=m.sets)
         opts = {k: solver[k] for k in ("time_limit", "mip_gap", "relax", "mip_start") if k in solver}
@@ -230,6 +230,7 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
         data = {**base, "status": o.status if o else "optimal", "objective": o.objective if o else None,
                 "gap": o.gap if o else None, "total cost": res.total_cost, "kpis": kpis, "units": units,
                 "input_hash": sc.input_hash, "seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0,
                 "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "report": REPORT}
         _atomic_json(d / RESULTS, data)
         return data
@@ -329,7 +330,8 @@ def run_sweep(
                     rec = fut.result()
                 except Exception as err:  # the worker died or the task could not run
                     rec = {"id": m.id, "status": "failed", "error": f"{type(err).__name__}: {err}"}
-                    _atomic_json(sweep.out / m.id / ERROR, rec) if (sweep.out / m.id).is_dir() else None
+                    (sweep.out / m.id).mkdir(parents=True, exist_ok=True)
+                    _atomic_json(sweep.out / m.id / ERROR, rec)
                 if rec.get("status") == "failed":
                     outcome.failed[m.id] = rec.get("error", "")
                     log.error("member %s failed: %s", m.id, rec.get("error"))
