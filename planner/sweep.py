@@ -318,7 +318,11 @@ def run_sweep(
                                    dashboard_address=":0", silence_logs=logging.ERROR)
             client = Client(cluster)
         try:
-            nworkers = max(1, len(client.scheduler_info().get("workers", {})))
+            info = client.scheduler_info().get("workers", {})
+            nworkers = max(1, len(info))
+            if any(w.get("nthreads", 1) > 1 for w in info.values()):
+                log.warning("some Dask workers have more than 1 thread: members then share a process; "
+                            "start workers with --nthreads 1 so that each member has its own")
             futures = {client.submit(run_member, str(sweep.scenario), str(sweep.out / m.id),
                                      {"id": m.id, "parameters": m.parameters, "variants": list(m.variants)},
                                      sweep.solver, pure=False, key=f"member-{m.id}-{uuid.uuid4().hex[:6]}"): m
