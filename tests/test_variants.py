@@ -110,3 +110,26 @@ def test_variant_changes_the_plan(tiny_with_variants: Path) -> None:
     base = planner.run(load_scenario(tiny_with_variants))
     grown = planner.run(apply(tiny_with_variants, ["high_growth"]))
     assert grown.total_cost > base.total_cost
+
+
+def _run_has_overrides() -> bool:
+    from planner.cli import run
+
+    return {"variants", "sets"} <= {p.name for p in run.params}
+
+
+@pytest.mark.solve
+@pytest.mark.skipif(not _run_has_overrides(), reason="planner run has no --variant/--set yet")
+def test_cli_run_with_variant_and_set(tiny_with_variants: Path) -> None:
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    r = CliRunner().invoke(main, ["run", str(tiny_with_variants), "--no-report", "--variant", "carbon_200",
+                                  "--set", "sites[*].price_mwh=*1.1"])
+    assert r.exit_code == 0, r.output
+    bad = CliRunner().invoke(main, ["run", str(tiny_with_variants), "--no-report", "--set", "sites[site_w].pue=0.9"])
+    assert bad.exit_code == 1
+    assert "--set sites[site_w].pue=0.9: must be ≥ 1.0 (got 0.9)" in bad.output
+    typo = CliRunner().invoke(main, ["run", str(tiny_with_variants), "--no-report", "--variant", "carbon_20"])
+    assert typo.exit_code == 1 and "did you mean 'carbon_200'" in typo.output
