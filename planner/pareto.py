@@ -48,8 +48,12 @@ SECOND = {
 TOL = 1e-6
 #: Room given to the least-carbon (or energy) value when the cheapest such plan is sought (relative).
 LEX_TOL = 1e-7
+#: The cheapest least-carbon plan found is kept when within this (relative) of the least carbon.
+LEX_ACCEPT = 1e-4
+#: Price of going over a cap, as a multiple of the least-cost plan's average cost per tCO2 (or MWh).
+PENALTY = 1e4
 FRONTIER_COLUMNS = ["point", "plan", "cap", "cost CNY/yr", "carbon tCO2/yr", "energy MWh/yr", "status", "MIP gap",
-                    "dominated", "PFLOPS built", "PFLOPS installed", "sites open", "link units built", "green share",
+                    "dominated", "cap excess", "PFLOPS built", "PFLOPS installed", "sites open", "link units built", "green share",
                     "unserved share", "solve s", "message"]
 
 
@@ -102,8 +106,13 @@ class Frontier:
 
 # ---- one plan (runs in a worker) ---------------------------------------------------------------
 def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: float | None,
-                options: dict[str, Any]) -> dict[str, Any]:
+                options: dict[str, Any], penalty: float = 0.0) -> dict[str, Any]:
     """Solve one plan: minimise ``objective`` subject to ``cap_on ≤ cap`` (if given).
+
+    The cap is elastic: going over it costs ``penalty`` per unit (CNY per tCO2 or per MWh), far
+    above any abatement cost, so a plan over its cap is only taken where none meets it. This keeps
+    a rounded LP solution usable as HiGHS's first plan (rounding modules up adds idle power, and
+    so carbon); the excess is reported.
 
     A top-level function so that a Dask worker can run it. It never raises: a failed plan comes
     back with its status and message, and ``results`` ``None``.
@@ -116,18 +125,25 @@ def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: flo
     from .solve import solve
 
     t0 = time.perf_counter()
-    out: dict[str, Any] = {"cap": cap, "status": "error", "gap": None, "results": None, "message": ""}
+    out: dict[str, Any] = {"cap": cap, "status": "error", "gap": None, "results": None, "message": "", "excess": None}
     try:
         sc = scenario.model_copy(update={"objective": objective})
         data = prepare(sc)
         m = build_model(data)
         if cap is not None:
             expr = m.energy.carbon if cap_on == "carbon" else m.energy.total_mwh
-            m.pareto_cap = pyo.Constraint(expr=expr <= cap)
+            m.pareto_excess = pyo.Var(domain=pyo.NonNegativeReals)
+            m.pareto_cap = pyo.Constraint(expr=expr <= cap + m.pareto_excess)
+            m.objective.set_value(m.objective.expr + penalty * m.pareto_excess)
         outcome = solve(m, **options)
         out["status"], out["gap"] = outcome.status, outcome.gap
         if outcome.ok:
             out["results"] = extract(m, data, outcome)
+            if cap is not None:
+                excess = pyo.value(m.pareto_excess)
+                out["excess"] = excess
+                if excess > TOL * max(1.0, abs(cap)):
+                    out["message"] = f"cap missed by {excess:,.6g} {SECOND[cap_on][1]}"
         else:
             out["message"] = f"no plan: {outcome.status} (HiGHS: {outcome.termination})"
     except Exception as err:  # a failed point is reported, never fatal for the others
@@ -260,13 +276,17 @@ def pareto(
         lo = float(least["results"].kpi(kpi))
         lo_cap = lo + LEX_TOL * max(1.0, abs(lo))
         caps = [lo + (hi - lo) * k / (points - 1) for k in range(points - 2, 0, -1)] + [lo_cap]
-        rest = runner.map([(sc, first, second, c, opts) for c in caps])
+        penalty = PENALTY * cheapest["results"].total_cost / max(hi, 1.0)
+        rest = runner.map([(sc, first, second, c, opts, penalty) for c in caps])
     finally:
         runner.close()
 
     runs = [cheapest, *rest]
-    if runs[-1]["results"] is None:  # the cheapest least-second plan failed: keep the plain least-second one
-        least["cap"] = lo_cap
+    last = runs[-1]
+    if last["results"] is None or float(last["results"].kpi(kpi)) > lo * (1 + LEX_ACCEPT) + LEX_TOL:
+        # the cheapest of the least-second plans was not found: keep the plain least-second plan
+        least.update(cap=lo_cap, message=f"least {second} plan (the cheapest such plan was not found: "
+                                         f"{last['message'] or last['status']})")
         runs[-1] = least
     front = _assemble(sc.name, (first, second), runs, opts)
     front.seconds = time.perf_counter() - t0
@@ -284,7 +304,8 @@ def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]]
         results.append(res)
         plan = "least cost" if i == 1 else (f"least {objectives[1]}" if i == n else "capped")
         row: dict[str, Any] = {"point": i, "plan": plan, "cap": r["cap"], "status": r["status"], "MIP gap": r["gap"],
-                               "solve s": r.get("seconds"), "message": r["message"]}
+                               "solve s": r.get("seconds"), "message": r["message"],
+                               "cap excess": r.get("excess")}
         if res is not None:
             row.update({"cost CNY/yr": res.total_cost, "carbon tCO2/yr": float(res.kpi("carbon")),
                         "energy MWh/yr": float(res.kpi("energy")), "PFLOPS built": float(res.kpi("PFLOPS built (new)")),
@@ -331,7 +352,7 @@ def build_frontier_workbook(front: Frontier) -> Any:
     table = table.rename(columns={"cap": f"cap {SECOND[front.second][1].replace('/yr', '')}/yr"})
     formats = {"cost CNY/yr": "#,##0", "carbon tCO2/yr": "#,##0.0", "energy MWh/yr": "#,##0.0", "MIP gap": "0.00%",
                "PFLOPS built": "#,##0.0", "PFLOPS installed": "#,##0.0", "sites open": "0", "link units built": "0",
-               "green share": "0.0%", "unserved share": "0.00%", "solve s": "0.0", table.columns[2]: "#,##0.0"}
+               "green share": "0.0%", "unserved share": "0.00%", "solve s": "0.0", "cap excess": "#,##0.0", table.columns[2]: "#,##0.0"}
     last = write_frame(ws, table, formats=formats, table_name="Frontier")
     ws.freeze_panes = "A2"
 

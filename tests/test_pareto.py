@@ -89,6 +89,18 @@ def test_dominance_check():
     assert dominated(pts) == [False, False, True, None, True, False]
 
 
+def test_failed_points_are_kept(front):
+    from planner.pareto import _assemble
+
+    f, _ = front
+    ok = {"cap": None, "status": "optimal", "gap": 0.0, "results": f.results[0], "message": "", "excess": None}
+    failed = {"cap": 3500.0, "status": "no_solution", "gap": None, "results": None, "message": "no plan: no_solution"}
+    last = {**ok, "cap": 3100.0, "results": f.results[-1], "excess": 0.0}
+    t = _assemble("tiny", ("cost", "carbon"), [ok, failed, last], {}).table
+    assert list(t["dominated"]) == ["non-dominated", "failed", "non-dominated"]
+    assert t["status"].iloc[1] == "no_solution" and pd.isna(t["cost CNY/yr"].iloc[1])
+
+
 def test_bad_arguments(green_tiny):
     with pytest.raises(ScenarioError):
         pareto(green_tiny, objectives="cost,water", workers=1)
