@@ -64,18 +64,21 @@ def main() -> None:
 @click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
               help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
 @click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
+@click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field, e.g. policy.carbon_price=200 or 'sites[*].price_mwh=*1.2' (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
         threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
-        compare: tuple[str, ...], local_share: float, verbose: bool, quiet: bool, debug: bool) -> None:
+        compare: tuple[str, ...], local_share: float, variants: tuple[str, ...], sets: tuple[str, ...],
+        verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
     from .pipeline import run as run_plan
     from .scenario import load_scenario
 
-    sc = _guard(debug, load_scenario, scenario)
+    sc = _guard(debug, load_scenario, scenario, variants=variants, sets=sets)
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,

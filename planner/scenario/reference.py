@@ -15,6 +15,14 @@ this file in step). A scenario is a YAML file; each table is inline (a list of m
 relative path of a CSV file. In CSV cells, lists are written `a;b` and mappings `h1=0.8;h2=1`.
 Every row may carry `source` (where its numbers come from) and `note`. Unknown fields are errors.
 `profiles` maps profile → slice → value; as a CSV it has a `slice` column and one column per profile.
+
+**Variants and overrides.** `variants: {name: {PATH: VALUE, ...}}` defines named partial
+overrides, applied with `planner run SCENARIO --variant name` (repeatable, in order) before any
+`--set PATH=VALUE`. A PATH names a top-level field (`discount_rate`), an option
+(`policy.carbon_price`, `solver.time_limit`), a profile value (`profiles.users.day`) or row fields:
+`sites[site_w].pue` (by name), `demand[class=training].pflops` (by a field's value), `sites[0].pue`
+(by position), `sites[*].price_mwh` (every row). A VALUE written `"*1.2"` multiplies the current
+value. The result is validated like the file itself.
 """
 
 
