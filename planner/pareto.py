@@ -50,6 +50,8 @@ TOL = 1e-6
 LEX_TOL = 1e-7
 #: The cheapest least-carbon plan found is kept when within this (relative) of the least carbon.
 LEX_ACCEPT = 1e-4
+#: A plan stopped at its time limit further than this from its bound counts as failed.
+MAX_GAP = 0.5
 #: Price of going over a cap, as a multiple of the least-cost plan's average cost per tCO2 (or MWh).
 PENALTY = 1e4
 FRONTIER_COLUMNS = ["point", "plan", "cap", "cost CNY/yr", "carbon tCO2/yr", "energy MWh/yr", "status", "MIP gap",
@@ -283,7 +285,8 @@ def pareto(
 
     runs = [cheapest, *rest]
     last = runs[-1]
-    if last["results"] is None or float(last["results"].kpi(kpi)) > lo * (1 + LEX_ACCEPT) + LEX_TOL:
+    if (last["results"] is None or float(last["results"].kpi(kpi)) > lo * (1 + LEX_ACCEPT) + LEX_TOL
+            or last["results"].total_cost > least["results"].total_cost):
         # the cheapest of the least-second plans was not found: keep the plain least-second plan
         least.update(cap=lo_cap, message=f"least {second} plan (the cheapest such plan was not found: "
                                          f"{last['message'] or last['status']})")
@@ -306,6 +309,10 @@ def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]]
         row: dict[str, Any] = {"point": i, "plan": plan, "cap": r["cap"], "status": r["status"], "MIP gap": r["gap"],
                                "solve s": r.get("seconds"), "message": r["message"],
                                "cap excess": r.get("excess")}
+        if res is not None and (r["gap"] or 0.0) > MAX_GAP:
+            row["message"] = (f"stopped at the time limit {100 * r['gap']:.0f}% from the bound: not a frontier plan "
+                              "(raise the time limit)")
+            res = results[-1] = None
         if res is not None:
             row.update({"cost CNY/yr": res.total_cost, "carbon tCO2/yr": float(res.kpi("carbon")),
                         "energy MWh/yr": float(res.kpi("energy")), "PFLOPS built": float(res.kpi("PFLOPS built (new)")),

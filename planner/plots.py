@@ -94,7 +94,7 @@ def frontier_plot(front: Any, *, ax: Any = None) -> Any:
         _, ax = plt.subplots(figsize=(7, 4.5))
     t = front.table
     col = front.second_column
-    ok = t[t["dominated"] == "non-dominated"]
+    ok = t[t["dominated"] == "non-dominated"].sort_values(col)
     dom = t[t["dominated"] == "dominated"]
     ax.plot(ok[col], ok["cost CNY/yr"] / 1e6, "o-", label="non-dominated")
     if len(dom):

@@ -96,9 +96,11 @@ def test_failed_points_are_kept(front):
     ok = {"cap": None, "status": "optimal", "gap": 0.0, "results": f.results[0], "message": "", "excess": None}
     failed = {"cap": 3500.0, "status": "no_solution", "gap": None, "results": None, "message": "no plan: no_solution"}
     last = {**ok, "cap": 3100.0, "results": f.results[-1], "excess": 0.0}
-    t = _assemble("tiny", ("cost", "carbon"), [ok, failed, last], {}).table
-    assert list(t["dominated"]) == ["non-dominated", "failed", "non-dominated"]
+    stopped = {**ok, "cap": 3300.0, "status": "feasible", "gap": 0.99}  # a time-out far from its bound
+    t = _assemble("tiny", ("cost", "carbon"), [ok, failed, stopped, last], {}).table
+    assert list(t["dominated"]) == ["non-dominated", "failed", "failed", "non-dominated"]
     assert t["status"].iloc[1] == "no_solution" and pd.isna(t["cost CNY/yr"].iloc[1])
+    assert t["status"].iloc[2] == "feasible" and "time limit" in t["message"].iloc[2]
 
 
 def test_bad_arguments(green_tiny):
