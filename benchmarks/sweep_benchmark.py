@@ -27,7 +27,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT))
 
 
 def scenario_file(case: str, folder: Path) -> Path:
@@ -35,7 +35,7 @@ def scenario_file(case: str, folder: Path) -> Path:
         for f in ("scenario.yaml", "sites.csv"):
             shutil.copy(ROOT / "scenarios" / "tiny" / f, folder / f)
         return folder / "scenario.yaml"
-    from synthetic import make_scenario
+    from benchmarks.synthetic import make_scenario
 
     sc = make_scenario(8, 6, 24, 3, seed=1)
     doc = sc.model_dump(mode="json", by_alias=True, exclude={"source_path", "input_hash"})
