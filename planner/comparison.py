@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 
+from .atomic import save_workbook
 from .report.style import fit_widths, put, write_frame
 
 log = logging.getLogger(__name__)
@@ -170,13 +169,6 @@ def write_comparison(
     fit_widths(ws3)
 
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    save_workbook(wb, target)
     log.info("comparison written: %s (%d runs)", target, len(df))
     return target

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from .atomic import save_workbook
 from .errors import ScenarioError, SolverError
 from .results import Results
 from .scenario import Scenario, load_scenario
@@ -407,20 +407,6 @@ def write_frontier(front: Frontier, path: str | os.PathLike[str]) -> Path:
     """Write the frontier workbook to ``path`` atomically (a temporary file, then a rename)."""
     target = Path(path)
     wb = build_frontier_workbook(front)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            raise PermissionError(f"cannot replace {target}: is it open in another program (Excel)?") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    save_workbook(wb, target)
     log.info("frontier written: %s", target)
     return target

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
 
+from ..atomic import save_workbook
 from ..results import Results
 from . import sheets
 from .i18n import LABELS_ZH
@@ -169,20 +169,6 @@ def write_excel(results: Results, path: str | os.PathLike[str], *, lang: str = "
     if target.suffix.lower() != ".xlsx":
         log.warning("report %s does not end in .xlsx; Excel may refuse to open it", target)
     wb = build_workbook(results, lang=lang)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as for a new file
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            raise PermissionError(f"cannot replace {target}: is it open in another program (Excel)?") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    save_workbook(wb, target)
     log.info("report written: %s (%d sheets)", target, len(wb.sheetnames))
     return target

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..atomic import save_workbook
 from ..report.style import HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, put
 from ..scenario.schema import BLOCKS, TABLES, Scenario
 from .layout import (
@@ -289,13 +289,6 @@ def write_template(path: str | os.PathLike[str], scenario: Scenario | None = Non
     """
     target = Path(path)
     wb = build_template(scenario, file_name=target.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    save_workbook(wb, target)
     log.info("input workbook written: %s", target)
     return target
