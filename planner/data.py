@@ -75,7 +75,7 @@ class PlanningData:
     pue: dict[str, float]
     price: dict[tuple[str, str], float]
     grid_ef: dict[tuple[str, str], float]
-    green_max: dict[str, float]
+    green_max: dict[tuple[str, str], float]
     green_premium: dict[str, float]
     open_annual: dict[str, float]
     existing_open: dict[str, bool]
@@ -190,11 +190,14 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
 
     price: dict[tuple[str, str], float] = {}
     grid_ef: dict[tuple[str, str], float] = {}
+    green_max: dict[tuple[str, str], float] = {}
     for s in sc.sites:
         for t, v in _per_slice(s.price_mwh, sc.profiles, SLICES).items():
             price[s.name, t] = v
         for t, v in _per_slice(s.grid_tco2_mwh, sc.profiles, SLICES).items():
             grid_ef[s.name, t] = v
+        for t, v in _per_slice(s.green_share_max, sc.profiles, SLICES).items():
+            green_max[s.name, t] = min(1.0, max(0.0, v))
 
     existing: dict[tuple[str, str], int] = defaultdict(int)
     for e in sc.existing_modules:
@@ -299,7 +302,7 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     data = PlanningData(
         scenario=sc, SLICES=SLICES, weight=weight, DAYS=dict(DAYS), REGIONS=REGIONS, SITES=SITES, HW=HW,
         CLASSES=CLASSES, site_region={s.name: s.region for s in sc.sites}, pue={s.name: s.pue for s in sc.sites},
-        price=price, grid_ef=grid_ef, green_max={s.name: s.green_share_max for s in sc.sites},
+        price=price, grid_ef=grid_ef, green_max=green_max,
         green_premium={s.name: s.green_premium_mwh for s in sc.sites},
         open_annual={s.name: s.open_cost * crf(i, s.open_life_years) for s in sc.sites}, existing_open=existing_open,
         max_it_mw={s.name: s.max_it_mw for s in sc.sites}, max_modules_site={s.name: s.max_modules for s in sc.sites},

@@ -1,7 +1,7 @@
 """Energy, green power and carbon.
 
 ``energy[s,t]`` (MWh per hour) ``= pue[s] × Σ_h kw[h]/1000 × (idle_frac[h] × modules[s,h]
-+ (1 − idle_frac[h]) × load[s,h,t] / pflops[h])``. Constraint 7: ``green[s,t] ≤ green_share_max[s]
++ (1 − idle_frac[h]) × load[s,h,t] / pflops[h])``. Constraint 7: ``green[s,t] ≤ green_share_max[s,t]
 × energy[s,t]``. ``carbon = Σ w[t] × grid_ef[s,t] × (energy − green) + network energy × its factor``.
 Cost terms: ``energy_cost``, ``green_premium``, ``carbon_cost``.
 """
@@ -36,12 +36,12 @@ def add_energy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
 
     ST = [(s, t) for s in d.SITES for t in d.SLICES]
     b.energy = pyo.Expression(ST, rule=energy_rule, doc="facility energy at s, MWh per hour of slice t")
-    GREEN = [(s, t) for (s, t) in ST if d.green_max[s] > 0]
+    GREEN = [(s, t) for (s, t) in ST if d.green_max[s, t] > 0]
     b.green = pyo.Var(GREEN, domain=pyo.NonNegativeReals, doc="green power bought at s, MWh per hour of slice t")
 
-    @b.Constraint(GREEN, doc="green[s,t] ≤ green_share_max[s] × energy[s,t]")
+    @b.Constraint(GREEN, doc="green[s,t] ≤ green_share_max[s,t] × energy[s,t]")
     def green_limit(b, s, t):
-        return b.green[s, t] <= d.green_max[s] * b.energy[s, t]
+        return b.green[s, t] <= d.green_max[s, t] * b.energy[s, t]
 
     net = m.network.network_mwh
     b.total_mwh = pyo.Expression(expr=quicksum(d.weight[t] * b.energy[s, t] for s, t in ST)

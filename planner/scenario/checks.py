@@ -92,13 +92,14 @@ def check_tables(
             P.append(Problem(f"{file_label} › time_slices", f"weights must sum to 8760 h per year (got {total:g})"))
 
     for i, s in enumerate(tables.get("sites", [])):
-        for f in ("price_mwh", "grid_tco2_mwh"):
+        for f in ("price_mwh", "grid_tco2_mwh", "green_share_max"):
             v = getattr(s, f)
             if isinstance(v, str):
                 if ref("sites", i, f, v, prof_names, "profile"):
-                    bad = [x for x in profiles[v].values() if x < 0]
+                    bad = [x for x in profiles[v].values() if x < 0 or (f == "green_share_max" and x > 1)]
                     if bad:
-                        P.append(Problem(at("sites", i, f), f"profile '{v}' has negative values"))
+                        what = "values outside [0, 1]" if f == "green_share_max" else "negative values"
+                        P.append(Problem(at("sites", i, f), f"profile '{v}' has {what}"))
 
     hw_by = {h.name: h for h in tables.get("hardware", [])}
     site_by = {s.name: s for s in tables.get("sites", [])}

@@ -28,8 +28,8 @@ from .schema import BLOCKS, REQUIRED_TABLES, TABLES, Row, Scenario
 
 log = logging.getLogger(__name__)
 
-TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective")
-KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles", "variants"}
+TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective", "planning")
+KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles", "variants", "hourly"}
 
 
 class Places(dict[tuple[str, int], str]):
@@ -337,9 +337,10 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     for key in doc:
         if key not in KNOWN_KEYS:
             problems.append(Problem(f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"))
-    for t in REQUIRED_TABLES:
+    required = REQUIRED_TABLES if doc.get("hourly") else ("time_slices", *REQUIRED_TABLES)
+    for t in required:
         if doc.get(t) in (None, [], "") and not any(p.place == f"{path.name} › {t}" for p in problems):
-            problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty"))
+            problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty" + (" (or give hourly profiles)" if t == "time_slices" else "")))
 
     tables: dict[str, list[Row]] = {}
     invalid: dict[str, list[tuple[dict[str, Any], str]]] = {}

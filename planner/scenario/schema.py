@@ -77,7 +77,7 @@ class Site(Row):
     pue: float = F(unit="-", desc="power usage effectiveness, facility energy / IT energy", ge=1.0)
     price_mwh: float | str = F(unit="CNY/MWh", desc="electricity price: a number, or the name of a profile of per-slice prices")
     grid_tco2_mwh: float | str = F(unit="tCO2/MWh", desc="grid emission factor: a number, or the name of a per-slice profile")
-    green_share_max: float = F(0.0, unit="-", desc="largest share of the site's energy that can be bought as green power", ge=0, le=1)
+    green_share_max: float | str = F(0.0, unit="-", desc="largest share of the site's energy that can be bought as green power (0–1): a number, or the name of a profile of per-slice shares (green-power availability)")
     green_premium_mwh: float = F(0.0, unit="CNY/MWh", desc="price of green power above price_mwh", ge=0)
     open_cost: float = F(0.0, unit="CNY", desc="one-off cost of opening the site (land, shell, grid connection)", ge=0)
     open_life_years: float = F(15.0, unit="yr", desc="life over which open_cost is annualised", gt=0)
@@ -86,7 +86,7 @@ class Site(Row):
     existing: bool | None = F(None, desc="already open (no open_cost); default: true when it has existing modules")
     tags: list[str] = F(default_factory=list, desc="free tags, e.g. hub; west; cluster:庆阳")
 
-    @field_validator("price_mwh", "grid_tco2_mwh", mode="before")
+    @field_validator("price_mwh", "grid_tco2_mwh", "green_share_max", mode="before")
     @classmethod
     def _number_or_profile(cls, v: Any) -> Any:
         if isinstance(v, str):
@@ -101,6 +101,13 @@ class Site(Row):
     def _non_negative(cls, v: float | str) -> float | str:
         if isinstance(v, float) and v < 0:
             raise ValueError(f"must be ≥ 0 (got {v:g})")
+        return v
+
+    @field_validator("green_share_max")
+    @classmethod
+    def _share(cls, v: float | str) -> float | str:
+        if isinstance(v, float) and not 0 <= v <= 1:
+            raise ValueError(f"must be in [0, 1] (got {v:g})")
         return v
 
     @field_validator("tags", mode="before")
@@ -126,6 +133,7 @@ class ExistingModules(Row):
     site: str = F(desc="site name")
     hardware: str = F(desc="hardware type")
     modules: int = F(unit="modules", desc="modules already installed (brownfield, already paid for)", ge=0)
+    retire_year: int | None = F(None, unit="year", desc="first year these modules are out of service (several periods); empty = in service throughout")
 
 
 class JobClass(Row):
@@ -163,8 +171,35 @@ class Demand(Row):
     region: str = F(desc="region where the work originates")
     pflops: float = F(unit="PFLOPS", desc="average compute demanded (times the profile per slice)", ge=0)
     profile: str | None = F(None, desc="name of a profile of per-slice multipliers; empty = flat 1.0")
+    year: int | None = F(None, unit="year", desc="the period this level is for (several periods); empty = the base level of the first period, grown by demand_growth")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+
+class Period(Row):
+    year: int = F(unit="year", desc="first calendar year of the period (investments are made then)")
+    years: float | None = F(None, unit="yr", desc="calendar years the period stands for; default: up to the next period (the last: as the one before, or 1)", gt=0)
+
+
+class DemandGrowth(Row):
+    job_class: str | None = F(None, alias="class", desc="job class; empty = every class")
+    region: str | None = F(None, desc="origin region; empty = every region")
+    rate: float = F(unit="1/yr", desc="growth of the base demand per year (0.4 = +40%/yr); the most specific row wins", gt=-1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+
+class HourlyOptions(Row):
+    file: str = F(desc="CSV of hourly profiles: 8760 rows (365 days × 24 h), one column per profile (an optional 'hour' column is ignored)")
+    days: int = F(12, unit="days", desc="representative days to keep (the peak-demand day is always one of them)", ge=1, le=365)
+    seed: int = F(0, desc="random seed of the reduction: the same input and seed always give the same days")
+    method: Literal["hierarchical", "k_means", "k_medoids", "averaging"] = F("hierarchical", desc="tsam clustering method")
+    peak_profiles: list[str] = F(default_factory=list, desc="profiles whose peak day must be kept; empty = the total demand")
+
+    @field_validator("peak_profiles", mode="before")
+    @classmethod
+    def _peaks(cls, v: Any) -> Any:
+        return _split_list(v) if v is not None else []
 
 
 class Link(Row):
@@ -298,14 +333,18 @@ class Scenario(BaseModel):
 
     name: str = F(desc="scenario name")
     description: str = F("", desc="what this scenario is")
-    year: int = F(2025, unit="year", desc="the planning year (hardware availability is checked against it)")
+    year: int = F(2025, unit="year", desc="the planning year (hardware availability is checked against it); with periods, the first period's year")
     currency: Literal["CNY"] = F("CNY", desc="currency of every money field")
-    discount_rate: float = F(0.0, unit="1/yr", desc="discount rate for annuities", ge=0, lt=1)
+    discount_rate: float = F(0.0, unit="1/yr", desc="discount rate for annuities and for discounting later periods to the first year", ge=0, lt=1)
     objective: ObjectiveName | dict[ObjectiveName, float] = F("cost", desc="cost, energy or carbon, or weights such as {cost: 1, carbon: 200}")
     solver: SolverOptions = F(default_factory=SolverOptions, desc="solver settings")
     network: NetworkOptions = F(default_factory=NetworkOptions, desc="network defaults")
     policy: Policy = F(default_factory=Policy, desc="policy levers")
-    time_slices: tuple[TimeSlice, ...] = F(desc="representative hours")
+    periods: tuple[Period, ...] = F((), desc="planning periods (several periods); empty = one period, the scenario's year")
+    planning: Literal["perfect_foresight", "myopic"] = F("perfect_foresight", desc="several periods: plan all at once (perfect foresight) or period by period, carrying forward what was built (myopic)")
+    demand_growth: tuple[DemandGrowth, ...] = F((), desc="growth per year of the base demand over the periods")
+    hourly: HourlyOptions | None = F(None, desc="hourly profiles reduced to representative days (replaces time_slices)")
+    time_slices: tuple[TimeSlice, ...] = F((), desc="representative hours (or give hourly)")
     regions: tuple[Region, ...] = F(desc="regions")
     sites: tuple[Site, ...] = F(desc="candidate and existing sites")
     hardware: tuple[Hardware, ...] = F(desc="hardware types")
@@ -319,6 +358,8 @@ class Scenario(BaseModel):
     source_path: str | None = F(None, desc="file the scenario was loaded from (set by the loader)")
     input_hash: str | None = F(None, desc="SHA-256 of the scenario file and every table it reads (set by the loader)")
     _places: dict[tuple[str, int], str] = PrivateAttr(default_factory=dict)
+    #: tables describing how hourly profiles were reduced (set by the loader; written to the report)
+    _reduction: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def place(self, table: str, index: int) -> str:
         """Where row ``index`` of ``table`` came from, e.g. ``sites.csv › sites › row 7``."""
@@ -353,6 +394,8 @@ TABLES: dict[str, type[Row]] = {
     "existing_modules": ExistingModules,
     "job_classes": JobClass,
     "demand": Demand,
+    "periods": Period,
+    "demand_growth": DemandGrowth,
     "links": Link,
     "serving_costs": ServingCost,
     "latency": LatencyEntry,
@@ -363,4 +406,4 @@ BLOCKS: dict[str, type[Row]] = {
     "network": NetworkOptions,
     "policy": Policy,
 }
-REQUIRED_TABLES = ("time_slices", "regions", "sites", "hardware", "job_classes", "demand")
+REQUIRED_TABLES = ("regions", "sites", "hardware", "job_classes", "demand")

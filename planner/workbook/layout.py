@@ -28,7 +28,7 @@ SCENARIO_SHEET = "scenario"
 PROFILES_SHEET = "profiles"
 README_SHEET = "README"
 #: Scenario fields that are not written on the ``scenario`` sheet.
-NOT_SCALARS = set(TABLES) | set(BLOCKS) | {"profiles", "source_path", "input_hash"}
+NOT_SCALARS = set(TABLES) | set(BLOCKS) | {"profiles", "source_path", "input_hash", "hourly"}
 
 Kind = Literal["number", "int", "bool", "str", "number_or_name", "list", "mapping", "choice", "objective"]
 
