@@ -124,6 +124,8 @@ def run(
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
+    if sc.periods:
+        return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     res = _plan(sc, opts, log_solver=log_solver)
     if sc.policy.resilience != "none":
         base = _plan(_with_policy(sc, resilience="none"), opts)
@@ -138,6 +140,23 @@ def run(
                 plans["local-first"] = _plan(_with_policy(sc, min_local_share=local_share), opts)
         res.comparison = comparison_table(plans)
         res.headline = headline(res.comparison, "isolated" if "isolated" in plans else "local-first")
+    if out is not None:
+        from .report import write_excel
+
+        write_excel(res, out, lang=lang)
+    return res
+
+
+def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
+                 log_solver: bool) -> Results:
+    """:func:`run` for a scenario with several periods (docs/model.md §5.6)."""
+    from .plan_periods import plan_periods
+
+    if compare:
+        raise ScenarioError("comparisons (--compare) are made for one period; remove the periods table or the comparison")
+    if sc.policy.resilience != "none":
+        log.info("%s: resilience is required in every period", sc.name)
+    res = plan_periods(sc, opts, log_solver=log_solver)
     if out is not None:
         from .report import write_excel
 

@@ -61,6 +61,9 @@ class Results:
     comparison: pd.DataFrame | None = None
     headline: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: further tables, each written to the report as its own sheet (title → table): the periods and
+    #: build schedule of a several-period plan, the representative days of an hourly scenario
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def kpi(self, name: str) -> Any:
         """The value of one KPI of the summary table, by name."""
@@ -71,8 +74,14 @@ class Results:
 
     @property
     def total_cost(self) -> float:
-        """Total cost, CNY/yr (the sum of the cost table)."""
-        return float(self.costs["CNY/yr"].sum())
+        """Total cost: CNY/yr for one period; discounted CNY over all periods for several (the cost table's sum)."""
+        col = "discounted CNY" if "discounted CNY" in self.costs.columns else "CNY/yr"
+        return float(self.costs[col].sum())
+
+    @property
+    def periods(self) -> pd.DataFrame | None:
+        """The per-period table of a several-period plan (``None`` for one period)."""
+        return self.extra_tables.get("Periods")
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in report order."""
@@ -248,7 +257,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     }
     return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
-                   policy=policy_table(m, data, outcome))
+                   policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction))
 
 
 POLICY_COLUMNS = ["lever", "scope", "target", "sense", "target value", "achieved", "unit", "binding", "slack used",

@@ -14,11 +14,11 @@ from .objective import add_objective
 from .placement import add_placement
 from .policy import add_policy
 from .registry import CostRegistry
-from .sizing import add_capacity, add_sizing
+from .sizing import Carry, add_capacity, add_sizing
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_model", "CostRegistry"]
+__all__ = ["build_model", "populate", "Carry", "CostRegistry"]
 
 
 def build_model(data: PlanningData) -> pyo.ConcreteModel:
@@ -37,8 +37,19 @@ def build_model(data: PlanningData) -> pyo.ConcreteModel:
     """
     t0 = time.perf_counter()
     m = pyo.ConcreteModel(name=data.scenario.name)
+    populate(m, data)
+    log.info("built model %s in %.2fs", data.scenario.name, time.perf_counter() - t0)
+    return m
+
+
+def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None) -> None:
+    """Add every block of the one-period model of ``data`` to ``m`` (a model or a period block).
+
+    With ``carry`` (several periods), installed modules are expressions over build decisions that
+    live outside ``m`` (see :mod:`planner.model.periods`).
+    """
     costs = CostRegistry()
-    add_sizing(m, data, costs)
+    add_sizing(m, data, costs, carry)
     add_placement(m, data, costs)
     add_capacity(m, data)
     add_network(m, data, costs)
@@ -46,5 +57,3 @@ def build_model(data: PlanningData) -> pyo.ConcreteModel:
     add_policy(m, data, costs)
     add_objective(m, costs, data.scenario.objective_weights)
     m._planner_cost_docs = dict(costs.docs)
-    log.info("built model %s in %.2fs", data.scenario.name, time.perf_counter() - t0)
-    return m

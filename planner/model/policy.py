@@ -97,8 +97,8 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
         sc = d.scenario
         capex = {h.name: h.capex for h in sc.hardware}
         open_cost = {s.name: s.open_cost for s in sc.sites}
-        spend = (quicksum(capex[h] * (modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW if capex[h])
-                 + quicksum(open_cost[s] * m.sizing.open[s] for s in d.SITES if open_cost[s] and not d.existing_open[s]))
+        spend = (quicksum(capex[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW if capex[h])
+                 + quicksum(open_cost[s] * m.sizing.newly_open[s] for s in d.SITES if open_cost[s] and not d.existing_open[s]))
         B.add("budget", "all", spend, "<=", pol.budget, pol.budget, "CNY", spend, f"new capital spending ≤ {pol.budget:,.0f} CNY")
 
     installed = quicksum(d.pflops[h] * modules[s, h] for s, h in d.SITE_HW)
@@ -155,7 +155,7 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
                       f"region {r}: ≥ {share:.0%} of its demand served at home")
 
     if pol.min_hub_share is not None:
-        new = {(s, h): d.pflops[h] * (modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW}
+        new = {(s, h): d.pflops[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW}
         hub = quicksum(v for (s, _h), v in new.items() if pol.hub_tag in d.site_tags[s])
         total = quicksum(new.values())
         B.add("min_hub_share", pol.hub_tag, hub, ">=", pol.min_hub_share * total, pol.min_hub_share, "-",

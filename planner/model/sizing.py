@@ -6,6 +6,10 @@ optional ``max_modules`` per site. Cost terms: ``capex_sites``, ``capex_hardware
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
@@ -13,25 +17,58 @@ from ..data import PlanningData
 from .registry import CostRegistry
 
 
-def add_sizing(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
-    """Add ``open[s]``, ``modules[s,h]`` and their constraints to ``m.sizing``."""
+@dataclass
+class Carry:
+    """How one period's installed modules follow from build decisions (several periods, §5.6).
+
+    ``modules(s, h)`` is ``existing[s,h,p] + Σ_{alive p'} build[s,h,p']``; ``bought(s, h)`` is
+    ``build[s,h,p]`` (0 where h cannot be bought in p); ``open_before(s)`` is ``open[s,p−1]``
+    (0 in the first period).
+    """
+
+    modules: Callable[[str, str], Any]
+    bought: Callable[[str, str], Any]
+    open_before: Callable[[str], Any]
+
+
+def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Carry | None = None) -> None:
+    """Add ``open[s]``, ``modules[s,h]`` and their constraints to ``m.sizing``.
+
+    One period: ``modules`` is an integer variable. Several periods (``carry`` given): ``modules``
+    is the expression ``carry.modules`` over the integer build decisions. Either way
+    ``bought[s,h]`` (modules bought for this period) and ``newly_open[s]`` (1 when the site opens
+    in this period) are expressions used by the budget and hub-share levers.
+    """
     b = m.sizing = pyo.Block()
     d = data
     b.open = pyo.Var(d.SITES, domain=pyo.Binary, doc="site s is open")
     for s in d.SITES:
         if d.existing_open[s]:
             b.open[s].fix(1)
-    b.modules = pyo.Var(
-        d.SITE_HW, domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, s, h: (d.existing.get((s, h), 0), d.module_bound[s, h]),
-        doc="modules of h installed at s (existing + new)",
-    )
+    if carry is None:
+        b.modules = pyo.Var(
+            d.SITE_HW, domain=pyo.NonNegativeIntegers,
+            bounds=lambda _, s, h: (d.existing.get((s, h), 0), d.module_bound[s, h]),
+            doc="modules of h installed at s (existing + new)",
+        )
+        b.bought = pyo.Expression(d.SITE_HW, rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
+                                  doc="modules bought: modules − existing")
+        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened")
+    else:
+        b.modules = pyo.Expression(d.SITE_HW, rule=lambda _, s, h: carry.modules(s, h),
+                                   doc="modules of h in service at s: existing + alive builds")
+        b.bought = pyo.Expression(d.SITE_HW, rule=lambda _, s, h: carry.bought(s, h), doc="modules bought in this period")
+        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s] - carry.open_before(s),
+                                      doc="site opened in this period: open[s,p] − open[s,p−1]")
 
     @b.Constraint(d.SITE_HW, doc="modules[s,h] ≤ M[s,h] × open[s]")
     def modules_need_open(b, s, h):
-        if d.module_bound[s, h] == 0:
+        if d.module_bound[s, h] == 0 and carry is None:
             return pyo.Constraint.Skip  # bound already 0
-        return b.modules[s, h] <= d.module_bound[s, h] * b.open[s]
+        expr = b.modules[s, h]
+        if carry is not None and expr.is_fixed():
+            return pyo.Constraint.Skip  # brownfield only: forces open already
+        return expr <= d.module_bound[s, h] * b.open[s]
 
     @b.Constraint(d.SITES, doc="Σ_h kw[h] × modules[s,h] ≤ 1000 × max_it_mw[s]")
     def power_envelope(b, s):

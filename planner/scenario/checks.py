@@ -28,6 +28,11 @@ REFS: dict[tuple[str, str], tuple[str, str]] = {
     ("latency", "region"): ("regions", "region"),
     ("latency", "site"): ("sites", "site"),
 }
+#: References that may be left empty (meaning "every").
+OPTIONAL_REFS: dict[tuple[str, str], tuple[str, str]] = {
+    ("demand_growth", "class"): ("job_classes", "job class"),
+    ("demand_growth", "region"): ("regions", "region"),
+}
 _ATTR = {"class": "job_class", "from": "from_region", "to": "to_region"}
 
 
@@ -136,14 +141,21 @@ def check_tables(
         if j.shiftable and j.single_site:
             pass  # allowed: one site, balanced per day
 
-    seen_d: Counter[tuple[str, str]] = Counter()
+    seen_d: Counter[tuple[str, str, int | None]] = Counter()
     for i, d in enumerate(tables.get("demand", [])):
         if d.profile is not None and ref("demand", i, "profile", d.profile, prof_names, "profile"):
             if any(v < 0 for v in profiles[d.profile].values()):
                 P.append(Problem(at("demand", i, "profile"), f"profile '{d.profile}' has negative values"))
-        seen_d[d.job_class, d.region] += 1
-        if seen_d[d.job_class, d.region] == 2:
-            P.append(Problem(at("demand", i), f"duplicate demand for class '{d.job_class}' in region '{d.region}'"))
+        seen_d[d.job_class, d.region, d.year] += 1
+        if seen_d[d.job_class, d.region, d.year] == 2:
+            when = f" for {d.year}" if d.year is not None else ""
+            P.append(Problem(at("demand", i), f"duplicate demand for class '{d.job_class}' in region '{d.region}'{when}"))
+    P.extend(_check_periods(tables, at, file_label))
+    for (t, f), (target, what) in OPTIONAL_REFS.items():
+        for i, row in enumerate(tables.get(t, [])):
+            v = getattr(row, _ATTR.get(f, f))
+            if v is not None:
+                ref(t, i, f, v, declared[target], what)
 
     net = blocks.get("network")
     coords = {r.name: (r.lat, r.lon) for r in tables.get("regions", [])}
@@ -179,11 +191,46 @@ def check_tables(
             P.append(Problem(f"{file_label} › policy › hub_tag", f"no site has the hub tag '{pol.hub_tag}'{near_miss(pol.hub_tag, sorted(tags))}"))
 
     if not P and net is not None and not any(invalid.values()):
-        P.extend(_unreachable_demand(tables, blocks, year, at))
+        years = [p.year for p in tables.get("periods", [])] or [year]
+        P.extend(_unreachable_demand(tables, blocks, years, at))
     return P
 
 
-def _unreachable_demand(tables: Mapping[str, list[Any]], blocks: Mapping[str, Any], year: int, at: Any) -> list[Problem]:
+def _check_periods(tables: Mapping[str, list[Any]], at: Any, file_label: str) -> list[Problem]:
+    """Periods are distinct; demand years are period years; every (class, region) has demand in every period."""
+    out: list[Problem] = []
+    periods = tables.get("periods", [])
+    years = [p.year for p in periods]
+    for y, n in Counter(years).items():
+        if n > 1:
+            out.append(Problem(at("periods", [k for k, v in enumerate(years) if v == y][1], "year"), f"duplicate period {y}"))
+    demand = tables.get("demand", [])
+    if not periods:
+        for i, d in enumerate(demand):
+            if d.year is not None:
+                out.append(Problem(at("demand", i, "year"), f"demand for {d.year} needs a periods table listing {d.year}"))
+        for i, _ in enumerate(tables.get("demand_growth", [])):
+            out.append(Problem(at("demand_growth", i), "demand growth needs a periods table"))
+        return out
+    for i, d in enumerate(demand):
+        if d.year is not None and d.year not in years:
+            out.append(Problem(at("demand", i, "year"), f"{d.year} is not a period{near_miss(str(d.year), [str(y) for y in years])}"))
+    base = {(d.job_class, d.region) for d in demand if d.year is None}
+    given: dict[tuple[str, str], set[int]] = {}
+    first: dict[tuple[str, str], int] = {}
+    for i, d in enumerate(demand):
+        if d.year is not None:
+            given.setdefault((d.job_class, d.region), set()).add(d.year)
+            first.setdefault((d.job_class, d.region), i)
+    for key, ys in given.items():
+        missing = sorted(set(years) - ys)
+        if key not in base and missing:
+            out.append(Problem(at("demand", first[key]), f"class '{key[0]}' in region '{key[1]}' has demand for {', '.join(map(str, sorted(ys)))} "
+                               f"but not for {', '.join(map(str, missing))}: add rows for those years or a base row (empty year) grown by demand_growth"))
+    return out
+
+
+def _unreachable_demand(tables: Mapping[str, list[Any]], blocks: Mapping[str, Any], years: list[int], at: Any) -> list[Problem]:
     """Demand that no site can ever serve: none within the latency limit with usable hardware."""
     pol = blocks["policy"]
     lat = region_site_latency(tables["regions"], tables["sites"], tables.get("links", []), tables.get("latency", []), blocks["network"], pol.intra_region_latency_ms)
@@ -192,7 +239,7 @@ def _unreachable_demand(tables: Mapping[str, list[Any]], blocks: Mapping[str, An
     existing = {(e.site, e.hardware) for e in tables.get("existing_modules", []) if e.modules > 0}
 
     def buyable(h: Any) -> bool:
-        return (h.available_from is None or h.available_from <= year) and (h.available_to is None or year <= h.available_to)
+        return any((h.available_from is None or h.available_from <= y) and (h.available_to is None or y <= h.available_to) for y in years)
 
     out = []
     for i, d in enumerate(tables["demand"]):
@@ -208,6 +255,7 @@ def _unreachable_demand(tables: Mapping[str, list[Any]], blocks: Mapping[str, An
                 why = (f"no site is within {j.max_latency_ms:g} ms of '{d.region}'" + (f" (nearest: {best:g} ms)" if best is not None else " (no site is reachable)")
                        if j.max_latency_ms is not None else f"no site is reachable from '{d.region}' over the links")
             else:
-                why = f"no hardware allowed for class '{d.job_class}' can be bought in {year} or exists at a site within reach"
+                when = f"in {years[0]}" if len(years) == 1 else f"in any period ({', '.join(map(str, years))})"
+                why = f"no hardware allowed for class '{d.job_class}' can be bought {when} or exists at a site within reach"
             out.append(Problem(at("demand", i), f"demand of class '{d.job_class}' can never be served: {why}"))
     return out

@@ -1,0 +1,102 @@
+"""The several-period model (docs/model.md §5.6): one period block each, linked by build decisions.
+
+Each period ``p`` is the one-period model of its own data (:func:`planner.model.populate`) in
+block ``m.period[p]``, except that installed modules are not variables of the block but
+expressions over the integer build decisions ``build[s,h,p']``::
+
+    modules[s,h,p] = existing[s,h,p] + Σ_{p' ≤ p, year[p] < year[p'] + life_years[h]} build[s,h,p']
+
+``build`` exists only where ``h`` can be bought in ``year[p']``. Sites stay open
+(``open[s,p] ≥ open[s,p−1]``) and link units persist (``units[l,p] ≥ units[l,p−1]``). The
+objective is ``Σ_p w[p] × objective[p]`` with ``w[p] = years[p] × (1+i)^−(year[p] − year[first])``:
+each period's annual costs (annuities of what is in service, O&M, energy, ...) weighted by its
+length and discounted to the first year.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..periods import MultiPeriodData
+from . import populate
+from .sizing import Carry
+
+log = logging.getLogger(__name__)
+
+
+def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None = None) -> pyo.ConcreteModel:
+    """Build the several-period model of ``md``.
+
+    ``fixed`` (myopic planning) maps ``"build"``, ``"open"`` and ``"units"`` to values keyed like
+    the variables (``(s, h, year)``, ``(s, year)``, ``(link, year)``); those decisions are fixed.
+    """
+    t0 = time.perf_counter()
+    m = pyo.ConcreteModel(name=md.scenario.name)
+    years = md.years
+    m.P = pyo.Set(initialize=years, ordered=True, doc="periods (first year)")
+    m.BUILD = pyo.Set(initialize=md.BUILD, dimen=3, ordered=True, doc="(s, h, p) where h can be bought at s in p")
+    m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers,
+                      bounds=lambda _, s, h, y: (0, max(0, md.data[y].module_bound[s, h] - md.existing[s, h, y])),
+                      doc="modules of h bought at s in period p")
+    m.period = pyo.Block(m.P)
+    for k, p in enumerate(md.periods):
+        prev = years[k - 1] if k else None
+        carry = Carry(
+            modules=lambda s, h, y=p.year: md.existing[s, h, y] + quicksum(m.build[b] for b in md.builds_alive(s, h, y)),
+            bought=lambda s, h, y=p.year: m.build[s, h, y] if (s, h, y) in m.BUILD else 0,
+            open_before=lambda s, prev=prev: m.period[prev].sizing.open[s] if prev is not None else 0,
+        )
+        b = m.period[p.year]
+        populate(b, md.data[p.year], carry)
+        b.objective.deactivate()
+    later = years[1:]
+    sites = md.data[years[0]].SITES
+    links = list(md.data[years[0]].links)
+    m.open_persists = pyo.Constraint(
+        [(s, y) for y in later for s in sites],
+        rule=lambda m, s, y: m.period[y].sizing.open[s] >= m.period[years[years.index(y) - 1]].sizing.open[s],
+        doc="open[s,p] ≥ open[s,p−1]: sites once opened stay open",
+    )
+    m.units_persist = pyo.Constraint(
+        [(ln, y) for y in later for ln in links],
+        rule=lambda m, ln, y: m.period[y].network.units[ln] >= m.period[years[years.index(y) - 1]].network.units[ln],
+        doc="units[l,p] ≥ units[l,p−1]: link units persist",
+    )
+    m.period_weight = {p.year: p.weight for p in md.periods}
+    m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
+    if fixed:
+        _fix(m, fixed)
+    log.info("built %d-period model %s in %.2fs", len(years), md.scenario.name, time.perf_counter() - t0)
+    return m
+
+
+def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping]) -> None:
+    """Fix earlier periods' decisions (myopic planning)."""
+    for (s, h, y), v in fixed.get("build", {}).items():
+        if (s, h, y) in m.BUILD:
+            m.build[s, h, y].fix(round(v))
+    for (s, y), v in fixed.get("open", {}).items():
+        if y in m.P and not m.period[y].sizing.open[s].fixed:
+            m.period[y].sizing.open[s].fix(round(v))
+    for (ln, y), v in fixed.get("units", {}).items():
+        if y in m.P:
+            m.period[y].network.units[ln].fix(round(v))
+
+
+def decisions(m: pyo.ConcreteModel) -> dict[str, dict]:
+    """The investment decisions of a solved several-period model (to fix them in the next myopic step)."""
+    out: dict[str, dict] = {"build": {}, "open": {}, "units": {}}
+    for k, v in m.build.items():
+        out["build"][k] = round(pyo.value(v, exception=False) or 0)
+    for y in m.P:
+        b = m.period[y]
+        for s, v in b.sizing.open.items():
+            out["open"][s, y] = round(pyo.value(v, exception=False) or 0)
+        for ln, v in b.network.units.items():
+            out["units"][ln, y] = round(pyo.value(v, exception=False) or 0)
+    return out
