@@ -169,7 +169,7 @@ def build_schedule(md: MultiPeriodData, m: pyo.ConcreteModel) -> tuple[pd.DataFr
         for s, h in d.SITE_HW:
             n = round(pyo.value(b.sizing.modules[s, h]))
             bought = round(pyo.value(m.build[s, h, p.year])) if (s, h, p.year) in m.BUILD else 0
-            before = prev.get((s, h), 0)
+            before = prev.get((s, h), d.existing.get((s, h), 0))  # first period: the brownfield modules
             retired = before + bought - n
             if n or bought or retired:
                 rows.append({"period": p.year, "site": s, "hardware": h, "bought modules": bought, "retired modules": retired,

@@ -316,8 +316,8 @@ def sc_hw(sc: Any, name: str) -> Any:
 def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
     """The scenario's tables as DataFrames (for the report's inputs echo)."""
     out = {}
-    for t in ("time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand", "links",
-              "serving_costs", "latency"):
+    for t in ("periods", "time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand",
+              "demand_growth", "links", "serving_costs", "latency"):
         rows = getattr(sc, t)
         if rows:
             df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])

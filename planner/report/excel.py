@@ -128,6 +128,9 @@ def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
     from .policy_sheets import add_policy_sheets
 
     add_policy_sheets(ctx, lang)
+    from .extra_sheets import add_extra_sheets
+
+    add_extra_sheets(ctx)
     return ctx.wb
 
 

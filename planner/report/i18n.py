@@ -116,6 +116,19 @@ TERMS_ZH: dict[str, str] = {
     "cost excluding unserved work": "不含未满足需求的成本", "site capex": "站点投资", "hardware capex": "硬件投资",
     "fixed O&M": "固定运维", "energy cost": "电费", "network capex": "网络投资", "unserved cost": "未满足需求成本",
     "PFLOPS built": "新建算力",
+    # several periods
+    "period": "规划期", "Periods": "规划期", "Build schedule": "建设计划", "Link schedule": "链路建设计划",
+    "Myopic steps": "逐期求解步骤", "years": "年数", "discount factor": "折现系数", "period weight yr": "规划期权重 年",
+    "discounted CNY": "折现 元", "discounted cost CNY": "折现成本 元", "cost CNY/yr": "成本 元/年",
+    "CNY (discounted)": "元（折现）", "planning": "规划方式", "periods": "规划期",
+    "PFLOPS in service": "在役算力 PFLOPS", "PFLOPS bought": "新购算力 PFLOPS", "PFLOPS retired": "退役算力 PFLOPS",
+    "bought modules": "新购模块", "retired modules": "退役模块", "modules in service": "在役模块",
+    "brownfield in service": "在役既有模块", "capex of purchases CNY": "采购投资 元", "units built": "新建单位",
+    "units in service": "在役单位", "demand PFLOPS·h/yr": "需求 PFLOPS·时/年", "discount rate": "折现率",
+    "Installed PFLOPS by period": "各规划期在役算力", "Discounted cost by period": "各规划期折现成本",
+    "plan time s": "规划时间 秒", "step": "步骤", "gap": "间隙",
+    # representative days
+    "Representative days": "典型日", "Reduction error": "聚类误差",
 }
 
 TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}

@@ -156,7 +156,7 @@ def _capacity_chart(ctx: Context) -> Any:
     """Bar chart of PFLOPS (and new PFLOPS) by site, from the Sites sheet."""
     sites = ctx.results.sites
     cat, vals = _col(sites, "site"), [c for c in (_col(sites, "PFLOPS"), _col(sites, "new PFLOPS")) if c]
-    if sites.empty or not cat or not vals:
+    if sites.empty or not cat or not vals or "period" in sites.columns:  # several periods: see Build schedule
         return None
     return st.bar_chart(ctx.sheets["sites"], cat_col=cat, value_cols=vals, header_row=1, last_row=len(sites) + 1,
                         title=ctx.t("chart.capacity"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"))
@@ -166,7 +166,7 @@ def _cost_chart(ctx: Context) -> Any:
     """Horizontal bar chart of cost by term, from the Costs sheet."""
     costs = ctx.results.costs
     cat, val = _col(costs, "term"), _col(costs, "CNY/yr")
-    if costs.empty or not cat or not val:
+    if costs.empty or not cat or not val or "period" in costs.columns:  # several periods: see Periods
         return None
     return st.bar_chart(ctx.sheets["costs"], cat_col=cat, value_cols=[val], header_row=1, last_row=len(costs) + 1,
                         title=ctx.t("chart.costs"), y_title=ctx.h("CNY/yr"), horizontal=True)
@@ -183,7 +183,12 @@ def write_sites(ctx: Context) -> None:
 
 
 def _pivot(df: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFrame:
-    """Long → wide (``index`` × ``columns``), keeping first-appearance order of both."""
+    """Long → wide (``index`` × ``columns``), keeping first-appearance order of both.
+
+    With a ``period`` column (several periods), the index labels are ``"<period> <index>"``.
+    """
+    if "period" in df.columns:
+        df = df.assign(**{index: df["period"].astype(str) + " " + df[index].astype(str)})
     wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
     return wide.reindex(index=pd.unique(df[index]), columns=pd.unique(df[columns]), fill_value=0.0)
 
@@ -244,7 +249,8 @@ def write_profiles(ctx: Context) -> None:
     wide.columns = [ctx.t("helper.load_column", site=s) for s in wide.columns]
     demand = "demand PFLOPS (all regions)"
     if demand in prof.columns:
-        wide[demand] = prof.groupby("slice", sort=False)[demand].first().reindex(wide.index)
+        label = prof["period"].astype(str) + " " + prof["slice"].astype(str) if "period" in prof.columns else prof["slice"]
+        wide[demand] = prof.groupby(label, sort=False)[demand].first().reindex(wide.index)
     wide = wide.rename_axis(ctx.t("axis.slice")).reset_index()
     col = len(prof.columns) + 2 + CHART_COLS
     header, last = _helper(ctx, ws, wide, col=col, key="profiles", fmt=st.DEC2)
@@ -276,7 +282,7 @@ def write_costs(ctx: Context) -> None:
     if "term" in shown.columns:
         shown["term"] = shown["term"].map(ctx.h)
     last = st.write_frame(ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h)
-    vcol, scol = _col(costs, "CNY/yr"), _col(costs, "share")
+    vcol, scol = _col(costs, "discounted CNY") or _col(costs, "CNY/yr"), _col(costs, "share")
     if not costs.empty and vcol:
         cells: dict[int, tuple[Any, str | None]] = {1: (ctx.t("total.costs"), None), vcol: (res.total_cost, st.MONEY)}
         if scol:
