@@ -64,6 +64,7 @@ def main() -> None:
 @click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
               help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
 @click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
+@click.option("--planning", type=click.Choice(["perfect_foresight", "myopic"]), help="Several periods: all at once or period by period (overrides the scenario).")
 @click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field, e.g. policy.carbon_price=200 or 'sites[*].price_mwh=*1.2' (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
@@ -71,7 +72,7 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
         threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
-        compare: tuple[str, ...], local_share: float, variants: tuple[str, ...], sets: tuple[str, ...],
+        compare: tuple[str, ...], local_share: float, planning: str | None, variants: tuple[str, ...], sets: tuple[str, ...],
         verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
@@ -79,10 +80,15 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     from .scenario import load_scenario
 
     sc = _guard(debug, load_scenario, scenario, variants=variants, sets=sets)
+    if planning is not None:
+        sc = sc.model_copy(update={"planning": planning})
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
                  compare=compare, local_share=local_share)
+    if res.periods is not None:
+        click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
+        return
     o = res.outcome
     gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
     lines = [
@@ -113,6 +119,25 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     click.echo("\n".join(lines))
 
 
+def _period_lines(name: str, res: Any) -> list[str]:
+    """The printed summary of a several-period plan: the whole plan, then one line per period."""
+    o = res.outcome
+    gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
+    lines = [
+        f"scenario     {name}",
+        f"planning     {res.kpi('planning')}",
+        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}",
+        f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
+        f"total cost   {res.total_cost / 1e6:,.2f} M CNY, discounted to {res.periods['period'].iloc[0]}",
+    ]
+    for p in res.periods.to_dict("records"):
+        lines.append(f"{p['period']:<12} {p['years']:g} yr: {p['cost CNY/yr'] / 1e6:,.2f} M CNY/yr   "
+                     f"PFLOPS {p['PFLOPS in service']:,.1f} (bought {p['PFLOPS bought']:,.1f}, retired {p['PFLOPS retired']:,.1f})   "
+                     f"sites {p['sites open']}   unserved {100 * p['unserved share']:.2f}%")
+    lines.append(f"time         {res.metadata.get('plan time s', 0):.1f}s to plan")
+    return lines
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -125,9 +150,15 @@ def validate(scenario: Path, debug: bool) -> None:
     sc = _guard(debug, load_scenario, scenario)
     data = _guard(debug, prepare, sc)
     s = data.size
+    periods = ""
+    if sc.periods:
+        from .periods import prepare_periods
+
+        md = _guard(debug, prepare_periods, sc)
+        periods = f"; {len(md.periods)} periods ({', '.join(str(y) for y in md.years)}), planning {sc.planning}"
     click.echo(f"{scenario}: valid — {s['regions']} regions, {s['sites']} sites, {s['hardware']} hardware types, "
                f"{s['classes']} job classes, {s['slices']} time slices, {len(sc.links)} links; "
-               f"{s['eligible']} eligible placements")
+               f"{s['eligible']} eligible placements{periods}")
 
 
 @main.command()

@@ -19,6 +19,7 @@ Demand of ``(j, r)`` in ``p`` is the row given for ``year[p]`` if there is one, 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from .data import PlanningData, prepare
@@ -189,15 +190,21 @@ def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = 
         for s, h in d.SITE_HW:
             if bought_in(hw_by[h], p.year) and s not in d.pue_closed:
                 build.append((s, h, p.year))
-    bound: dict[tuple[str, str], int] = {}
+    # M[s,h,p]: every purchase in service in p is needed in some period q, where at most
+    # bound[q] − existing[q] purchases are needed (the one-period demand bound), so
+    # M[s,h,p] = existing[p] + Σ_q (bound[q] − existing[q]), capped by the power envelope and max_modules.
+    extra: dict[tuple[str, str], int] = {}
     for d in data.values():
         for (s, h), v in d.module_bound.items():
             if d.buyable[h]:
-                bound[s, h] = max(bound.get((s, h), 0), v)
+                extra[s, h] = extra.get((s, h), 0) + max(0, v - d.existing.get((s, h), 0))
+    site_by = {s.name: s for s in sc.sites}
     for d in data.values():
         for s, h in d.SITE_HW:
             if d.buyable[h] and s not in d.pue_closed:
-                d.module_bound[s, h] = bound[s, h]
+                cap = [math.floor(1000 * site_by[s].max_it_mw / hw_by[h].kw + 1e-9)] if hw_by[h].kw > 0 else []
+                cap += [site_by[s].max_modules] if site_by[s].max_modules is not None else []
+                d.module_bound[s, h] = min([d.existing.get((s, h), 0) + extra[s, h], *cap])
     existing = {(s, h, y): d.existing.get((s, h), 0) for y, d in data.items() for s, h in d.SITE_HW}
     log.info("prepared %d periods of %s: %s", len(periods), sc.name, ", ".join(str(p.year) for p in periods))
     return MultiPeriodData(sc, periods, data, build, {h.name: h.life_years for h in sc.hardware}, existing)

@@ -40,8 +40,8 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
     years = md.years
     m.P = pyo.Set(initialize=years, ordered=True, doc="periods (first year)")
     m.BUILD = pyo.Set(initialize=md.BUILD, dimen=3, ordered=True, doc="(s, h, p) where h can be bought at s in p")
-    m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers,
-                      bounds=lambda _, s, h, y: (0, max(0, md.data[y].module_bound[s, h] - md.existing[s, h, y])),
+    # a purchase is in service in its own period: build[s,h,p] ≤ M[s,h,p] − existing[s,h,p]
+    m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers, bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
                       doc="modules of h bought at s in period p")
     m.period = pyo.Block(m.P)
     for k, p in enumerate(md.periods):
