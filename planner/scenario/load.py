@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError, near_miss
 from .checks import check_tables
-from .schema import BLOCKS, REQUIRED_TABLES, TABLES, Row, Scenario
+from .schema import BLOCKS, REQUIRED_TABLES, TABLES, HourlyOptions, Row, Scenario, TimeSlice
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
         if not wb.ok:
             raise ScenarioError(reader.problems, source=str(path))
         doc = wb.scenario_doc()
-        return _with_variants(_load_doc(doc, path, reader), doc, path, variants, sets)
+        return _with_variants(doc, path, reader, variants, sets)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
@@ -304,21 +304,72 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
         raise ScenarioError([Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
-    return _with_variants(_load_doc(doc, path, _Reader(path)), doc, path, variants, sets)
+    return _with_variants(doc, path, _Reader(path), variants, sets)
 
 
-def _with_variants(sc: Scenario, doc: Mapping[str, Any], path: Path, names: Sequence[str], sets: Sequence[str]) -> Scenario:
-    """``sc`` with the named variants of ``doc`` and the ``sets`` overrides applied."""
+def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: Sequence[str], sets: Sequence[str]) -> Scenario:
+    """The scenario of ``doc`` with the named variants of ``doc`` and the ``sets`` overrides applied.
+
+    Overrides of the ``hourly`` options (``hourly.days=24``) are written into the document before
+    it is loaded, so that the hourly profiles are reduced again with them; every override is then
+    applied to the loaded scenario as usual (the hourly ones change nothing more, but are checked
+    and counted in the input hash).
+    """
     from .variants import apply_overrides, parse_set, variant_overrides
 
     if isinstance(names, str) or isinstance(sets, str):
         raise TypeError("variants and sets are sequences of strings")
     if not names and not sets:
-        return sc
+        return _load_doc(doc, path, reader)
     defined = doc.get("variants") or {}
-    ovs = variant_overrides(defined, names, path.name)
-    ovs += [parse_set(s) for s in sets]
-    return apply_overrides(sc, ovs)
+    try:
+        ovs = variant_overrides(defined, names, path.name)
+        ovs += [parse_set(s) for s in sets]
+    except ScenarioError:
+        _load_doc(doc, path, reader)  # the file's own problems first
+        raise
+    doc, ovs = _hourly_overrides(doc, ovs)
+    sc = _load_doc(doc, path, reader)
+    out = apply_overrides(sc, ovs)
+    out._reduction.update(sc._reduction)
+    return out
+
+
+def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[str, Any], list[Any]]:
+    """Write overrides of ``hourly`` (``hourly.days``, or ``hourly`` as a whole) into ``doc``.
+
+    Returns the changed document and the overrides, a ``*k`` multiplier of an hourly option
+    replaced by the value it gives.
+    """
+    from .variants import Override, parse_path
+
+    out = []
+    spec = doc.get("hourly")
+    for ov in ovs:
+        try:
+            segs = parse_path(ov.path)
+        except ValueError:
+            out.append(ov)
+            continue
+        if segs[0] != ("key", "hourly") or spec is None or not isinstance(spec, Mapping) or len(segs) > 2 or (len(segs) == 2 and segs[1][0] != "key"):
+            out.append(ov)
+            continue
+        if len(segs) == 1:
+            spec = ov.value
+        else:
+            key, value = segs[1][1], ov.value
+            if isinstance(value, str) and value.strip().startswith("*"):
+                try:
+                    current = spec.get(key, HourlyOptions.model_fields[key].default if key in HourlyOptions.model_fields else None)
+                    value = type(current)(float(current) * float(value.strip()[1:]))
+                except (TypeError, ValueError):
+                    raise ScenarioError([Problem(ov.place, f"'{ov.value}' is not a multiplier of a number: write *1.2")]) from None
+                ov = Override(ov.path, value, ov.place)
+            spec = {**spec, key: value}
+        out.append(ov)
+    if spec is doc.get("hourly"):
+        return doc, out
+    return {**doc, "hourly": spec}, out
 
 
 def variant_names(path: str | Path) -> list[str]:
@@ -364,8 +415,18 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
         except ValidationError as err:
             problems.extend(pydantic_problems(err, f"{path.name} › {b}", model))
             blocks[b] = model()
+    hourly, reduction = _hourly(doc, path, reader, tables, places)
     slices = [s.name for s in tables["time_slices"]]  # type: ignore[attr-defined]
-    profiles = reader.profiles(doc.get("profiles"), slices)
+    if reduction is not None:
+        profiles = reduction.profiles
+    elif doc.get("hourly") is not None:  # the hourly block has problems: its file's profile names, for the cross-table checks
+        from ..hourly import hourly_columns
+
+        spec = doc["hourly"]
+        file = hourly.file if hourly is not None else spec.get("file") if isinstance(spec, Mapping) else None
+        profiles = dict.fromkeys(hourly_columns(path.parent / str(file)) if file else [], {})
+    else:
+        profiles = reader.profiles(doc.get("profiles"), slices)
 
     top = {k: doc[k] for k in TOP_LEVEL_FIELDS if k in doc}
     top.setdefault("name", path.parent.name if path.name == "scenario.yaml" else path.stem)
@@ -373,7 +434,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     scenario = None
     try:
         scenario = Scenario.model_validate(
-            {**top, **blocks, **{t: tuple(r) for t, r in tables.items()}, "profiles": profiles,
+            {**top, **blocks, **{t: tuple(r) for t, r in tables.items()}, "profiles": profiles, "hourly": hourly,
              "source_path": str(path), "input_hash": _hash(reader.files)}
         )
     except ValidationError as err:
@@ -383,8 +444,50 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     if problems or scenario is None:
         raise ScenarioError(_dedupe(reader.cell_places(problems)), source=str(path))
     scenario._places.update(places)
+    if reduction is not None:
+        scenario._reduction.update(reduction.tables())
     log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
     return scenario
+
+
+def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[str, list[Row]],
+            places: Places) -> tuple[HourlyOptions | None, Any]:
+    """Reduce the ``hourly`` profiles of ``doc`` to representative days (see :mod:`planner.hourly`).
+
+    On success the reduced slices replace ``tables["time_slices"]`` and the reduction (whose
+    ``profiles`` are the scenario's profiles) is returned with the options; problems join the
+    reader's. With ``hourly``, neither ``time_slices`` nor ``profiles`` may be given: every slice
+    and profile comes from the hourly file.
+    """
+    spec = doc.get("hourly")
+    if spec is None:
+        return None, None
+    where = f"{path.name} › hourly"
+    problems = reader.problems
+    if not isinstance(spec, Mapping):
+        problems.append(Problem(where, "must be a mapping of options, e.g. {file: hourly.csv, days: 12}"))
+        return None, None
+    try:
+        opts = HourlyOptions.model_validate(dict(spec))
+    except ValidationError as err:
+        problems.extend(pydantic_problems(err, where, HourlyOptions))
+        return None, None
+    clash = [k for k in ("time_slices", "profiles") if doc.get(k) not in (None, [], {}, "")]
+    for k in clash:
+        problems.append(Problem(f"{path.name} › {k}", f"cannot be given with hourly: the time slices and every profile come from the hourly file ({opts.file}); remove {k} or hourly"))
+    file = reader._file(opts.file, "hourly")
+    if file is None:
+        return opts, None
+    from ..hourly import scenario_reduction
+
+    red, found = scenario_reduction(file, Path(opts.file).name, opts, tables["demand"], tables["sites"], where)
+    problems.extend(found)
+    if red is None or clash:
+        return opts, None
+    tables["time_slices"] = [TimeSlice.model_validate(s) for s in red.slices]
+    for i, s in enumerate(red.slices):
+        places[("time_slices", i)] = f"{Path(opts.file).name} › representative day {s['day']} › {s['name']}"
+    return opts, red
 
 
 def _check_variants(spec: Any, label: str, problems: list[Problem]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from .schema import BLOCKS, TABLES, Scenario
+from .schema import BLOCKS, TABLES, HourlyOptions, Row, Scenario
 
 HEAD = """# Scenario reference
 
@@ -26,9 +26,23 @@ value. The result is validated like the file itself.
 """
 
 
+#: Option blocks of the top level that have a section of their own (besides ``BLOCKS``).
+SECTIONS: dict[str, tuple[type[Row], str]] = {
+    "hourly": (HourlyOptions, """Hourly profiles instead of `time_slices` and `profiles`: a CSV of 8760 rows (365 days × 24 h from
+1 January 00:00; an optional `hour` column is ignored; `#` lines are comments), one column per
+profile, every value a number ≥ 0. Sites and demand rows name its columns as their profiles. The
+year is reduced to `days` representative days (tsam, seeded; the peak-demand day is always kept
+whole): day `dKK` gives slices `dKKh00`…`dKKh23`, each weighted by the days it stands for.
+`--set hourly.days=24` reduces again. See `docs/representative-days.md`."""),
+}
+
+
 def _type(f: FieldInfo) -> str:
+    for name, (model, _) in SECTIONS.items():
+        if model.__name__ in str(f.annotation):
+            return f"options (see `{name}` below)"
     t = str(f.annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
-    return t.replace("NoneType", "empty")
+    return t.replace("NoneType", "empty").replace("|", "or")
 
 
 def _rows(fields: dict[str, FieldInfo]) -> list[str]:
@@ -49,6 +63,8 @@ def markdown() -> str:
     lines += _rows(top) + [""]
     for name, model in BLOCKS.items():
         lines += [f"## `{name}` (options)", ""] + _rows(model.model_fields) + [""]
+    for name, (model, text) in SECTIONS.items():
+        lines += [f"## `{name}` (options)", "", text, ""] + _rows(model.model_fields) + [""]
     for name, model in TABLES.items():
         lines += [f"## `{name}` (table)", ""] + _rows(model.model_fields) + [""]
     return "\n".join(lines)
