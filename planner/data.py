@@ -201,7 +201,8 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
 
     existing: dict[tuple[str, str], int] = defaultdict(int)
     for e in sc.existing_modules:
-        existing[e.site, e.hardware] += e.modules
+        if e.retire_year is None or sc.year < e.retire_year:  # in service in the planning year
+            existing[e.site, e.hardware] += e.modules
     existing_open = {s.name: bool(s.existing) if s.existing is not None else any(existing[s.name, h] > 0 for h in HW) for s in sc.sites}
     pue_cap = pue_caps(sc)
     over = [s.name for s in sc.sites if s.name in pue_cap and s.pue > pue_cap[s.name] + 1e-12]

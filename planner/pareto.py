@@ -263,6 +263,9 @@ def pareto(
     if points < 2:
         raise ScenarioError(f"points must be at least 2 (got {points})")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    from .periods import one_period_only
+
+    one_period_only(sc, "a Pareto frontier")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=1)
     opts.update(relax=False, duals=False)
     kpi = SECOND[second][0]

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 
 from .data import PlanningData, prepare
+from .errors import ScenarioError
 from .scenario.schema import Demand, Scenario
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,14 @@ def period_list_of(periods: list, rate: float) -> list[PeriodInfo]:
             n = 1.0
         out.append(PeriodInfo(p.year, n, (1.0 + rate) ** -(p.year - first)))
     return out
+
+
+def one_period_only(sc: Scenario, what: str) -> None:
+    """Raise a :class:`ScenarioError` when ``sc`` has several periods and ``what`` works on one."""
+    if sc.periods:
+        years = ", ".join(str(p.year) for p in sorted(sc.periods, key=lambda p: p.year))
+        raise ScenarioError(f"{what} works on one period, but scenario '{sc.name}' has periods ({years}); "
+                            "plan it with 'planner run', or drop the periods table for this analysis")
 
 
 def growth_rate(sc: Scenario, job_class: str, region: str) -> float:

@@ -64,6 +64,9 @@ class Replanner:
     def __init__(self, scenario: str | Path | Scenario, *, time_limit: float = 600.0, mip_gap: float = 0.01,
                  threads: int = 1) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        from .periods import one_period_only
+
+        one_period_only(self.scenario, "fast re-solving (Replanner)")
         self.time_limit, self.mip_gap, self.threads = time_limit, mip_gap, threads
         t0 = time.perf_counter()
         self.data = prepare(self.scenario)

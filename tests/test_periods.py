@@ -260,3 +260,15 @@ def test_single_period_unchanged() -> None:
     res = planner.run(TINY, **SOLVE)
     assert res.periods is None and "period" not in res.costs.columns
     assert res.total_cost == pytest.approx(4_061_280, rel=1e-9)
+
+
+def test_one_period_analyses_refuse_periods(tp: planner.Scenario) -> None:
+    from planner.pareto import pareto
+    from planner.resolve import Replanner
+
+    with pytest.raises(ScenarioError, match="works on one period"):
+        Replanner(tp)
+    with pytest.raises(ScenarioError, match="works on one period"):
+        pareto(tp, points=2)
+    with pytest.raises(ScenarioError, match="made for one period"):
+        planner.run(tp, compare=("isolated",), **SOLVE)
