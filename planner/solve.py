@@ -201,6 +201,9 @@ def _round(comp: _Compiled, m: pyo.ConcreteModel, x: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(comp.is_int)
     # round up from a small threshold: interior-point dust must not open sites or buy modules
     fixed[idx] = np.minimum(np.maximum(np.ceil(x[idx] - 1e-3), comp.col_lower[idx]), comp.col_upper[idx])
+    hook = getattr(m, "_planner_round", None)  # a model-specific rounding (several periods)
+    if hook is not None:
+        hook(comp.columns, x, fixed)
     _repair_integer_rows(comp, x, fixed)
     assign = getattr(getattr(m, "placement", None), "assign", None)
     if assign is not None and len(assign):

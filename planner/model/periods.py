@@ -16,6 +16,7 @@ length and discounted to the first year.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 
@@ -71,8 +72,34 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
     m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
     if fixed:
         _fix(m, fixed)
+    m._planner_round = lambda cols, x, out: round_builds(m, md, cols, x, out)
     log.info("built %d-period model %s in %.2fs", len(years), md.scenario.name, time.perf_counter() - t0)
     return m
+
+
+def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, out) -> None:
+    """Round purchases period by period so that modules *in service* are the LP's, rounded up.
+
+    Rounding each ``build[s,h,p]`` up on its own over-buys when the relaxation spreads a purchase
+    over periods (0.3 + 0.4 → 1 + 1). Instead, in period order: the target is
+    ``⌈modules[s,h,p]⌉`` of the relaxation, and ``build[s,h,p]`` buys what the brownfield and the
+    earlier (rounded) purchases still in service leave short of it. ``x`` holds the relaxation's
+    column values, ``out`` the rounded ones (changed in place).
+    """
+    pos = {id(v): i for i, v in enumerate(columns)}
+    col = {k: pos.get(id(v)) for k, v in m.build.items()}
+    for s, h in md.data[md.years[0]].SITE_HW:
+        for p in md.years:
+            k = (s, h, p)
+            if k not in col or col[k] is None or m.build[k].fixed:
+                continue
+            alive = md.builds_alive(s, h, p)
+            lp = md.existing[s, h, p] + sum(x[col[b]] for b in alive if col.get(b) is not None)
+            have = md.existing[s, h, p] + sum(out[col[b]] for b in alive if b != k and col.get(b) is not None)
+            have += sum(round(m.build[b].value or 0) for b in alive if b != k and col.get(b) is None)
+            want = max(0.0, math.ceil(lp - 1e-3) - have)
+            ub = m.build[k].ub if m.build[k].ub is not None else want
+            out[col[k]] = min(want, ub)
 
 
 def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping]) -> None:
