@@ -272,3 +272,27 @@ def test_one_period_analyses_refuse_periods(tp: planner.Scenario) -> None:
         pareto(tp, points=2)
     with pytest.raises(ScenarioError, match="made for one period"):
         planner.run(tp, compare=("isolated",), **SOLVE)
+
+
+def test_china_variant_prepares() -> None:
+    """The default scenario's periods_2025_2030 variant: growth, retirement, availability (no solve here;
+    the solved plan is measured in benchmarks/periods.md)."""
+    from .conftest import CHINA
+
+    sc = planner.load_scenario(CHINA, variants=["periods_2025_2030"])
+    md = prepare_periods(sc)
+    assert md.years == [2025, 2027, 2029]
+    assert [p.years for p in md.periods] == [2, 2, 2]
+    assert md.periods[2].discount == pytest.approx(1.06 ** -4)
+    base = sum(d.pflops for d in planner.load_scenario(CHINA).demand)
+    d29 = sum(d.pflops for d in period_demand(sc, 2029, 2025))
+    assert d29 == pytest.approx(base * 1.4 ** 4)
+    bought = {(h, y) for (_s, h, y) in md.BUILD}
+    assert ("ascend910b_pod", 2025) in bought and ("ascend910b_pod", 2027) not in bought
+    assert ("ascend910c_pod", 2029) in bought and not any(h == "ascend910_pod" for h, _ in bought)
+    assert md.existing["Pengcheng_CloudBrain", "ascend910_pod", 2025] == 64
+    assert md.existing["Pengcheng_CloudBrain", "ascend910_pod", 2027] == 0  # retired from 2026
+    assert md.existing["Beijing_AICC", "ascend910b_pod", 2027] == 73
+    assert md.existing["Beijing_AICC", "ascend910b_pod", 2029] == 0  # retired from 2029
+    # the retired brownfield sites stay existing sites (no open cost)
+    assert md.data[2029].existing_open["Pengcheng_CloudBrain"]
