@@ -476,6 +476,9 @@ def reduce_hourly(
             "max kept": "yes" if math.isclose(float(xr.max()), float(x.max()), rel_tol=1e-9, abs_tol=1e-12) else "no",
         })
     error = pd.DataFrame(rows)
+    for c in error.columns[3:-1]:  # 6 significant digits: the mean errors are zero to rounding
+        error[c] = [float(f"{v:.6g}") if abs(v) > 1e-9 * max(1.0, abs(m)) else 0.0
+                    for v, m in zip(error[c], error["mean, full year (unit)"])]
     day_rows = []
     for k, lab in enumerate(labels):
         rd = reps_days[k]

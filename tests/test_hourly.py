@@ -274,3 +274,13 @@ def test_shiftable_work_is_balanced_within_each_representative_day(reduced: plan
     for day in served:
         assert served[day] == pytest.approx(wanted[day], rel=1e-6), day
     assert shifted > 0  # the balance is per day, not per slice: some training did move between hours
+
+
+@pytest.mark.unit
+def test_china_hourly_variant_loads_with_its_peak_day():
+    sc = planner.load_scenario(ROOT / "scenarios" / "china" / "hourly.yaml", sets=["hourly.days=2"])
+    assert sc.name == "china_hourly" and len(sc.time_slices) == 48
+    assert sum(s.weight for s in sc.time_slices) == pytest.approx(8760)
+    err = sc._reduction["Reduction error"].set_index("profile")
+    assert err.loc["total demand (peak series)", "max kept"] == "yes"
+    assert (err["mean error (%)"].abs() < 1e-6).all()  # every profile keeps its annual mean
