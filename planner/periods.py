@@ -169,6 +169,8 @@ class MultiPeriodData:
     life: dict[str, float] = field(default_factory=dict)
     #: brownfield modules in service per (s, h, year)
     existing: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    #: most modules a purchase (s, h, year) can usefully hold: the largest need of a period it serves
+    purchase_bound: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -202,6 +204,7 @@ def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = 
     # M[s,h,p]: every purchase in service in p is needed in some period q, where at most
     # bound[q] − existing[q] purchases are needed (the one-period demand bound), so
     # M[s,h,p] = existing[p] + Σ_q (bound[q] − existing[q]), capped by the power envelope and max_modules.
+    one_bound = {(s, h, y): d.module_bound[s, h] for y, d in data.items() for s, h in d.SITE_HW}
     extra: dict[tuple[str, str], int] = {}
     for d in data.values():
         for (s, h), v in d.module_bound.items():
@@ -216,4 +219,9 @@ def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = 
                 d.module_bound[s, h] = min([d.existing.get((s, h), 0) + extra[s, h], *cap])
     existing = {(s, h, y): d.existing.get((s, h), 0) for y, d in data.items() for s, h in d.SITE_HW}
     log.info("prepared %d periods of %s: %s", len(periods), sc.name, ", ".join(str(p.year) for p in periods))
-    return MultiPeriodData(sc, periods, data, build, {h.name: h.life_years for h in sc.hardware}, existing)
+    life = {h.name: h.life_years for h in sc.hardware}
+    # a purchase in p serves the periods q where it is alive; it is never needed beyond the most
+    # that one of them needs: B[s,h,p] = max_q (M¹[s,h,q] − existing[s,h,q])
+    purchase_bound = {(s, h, y): max(one_bound[s, h, q] - existing[s, h, q] for q in data if alive(life[h], y, q))
+                      for (s, h, y) in build}
+    return MultiPeriodData(sc, periods, data, build, life, existing, purchase_bound)

@@ -68,6 +68,14 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
         rule=lambda m, ln, y: m.period[y].network.units[ln] >= m.period[years[years.index(y) - 1]].network.units[ln],
         doc="units[l,p] ≥ units[l,p−1]: link units persist",
     )
+    m.build_needs_open = pyo.Constraint(
+        [k for k in md.BUILD if md.purchase_bound.get(k, 0) > 0],
+        rule=lambda m, s, h, y: m.build[s, h, y] <= md.purchase_bound[s, h, y] * m.period[y].sizing.open[s],
+        doc="build[s,h,p] ≤ B[s,h,p] × open[s,p] (valid: a purchase holds at most what one period it serves needs)",
+    )
+    for k in md.BUILD:
+        if md.purchase_bound.get(k, 0) <= 0:
+            m.build[k].fix(0)
     m.period_weight = {p.year: p.weight for p in md.periods}
     m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
     if fixed:
@@ -83,23 +91,82 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, ou
     Rounding each ``build[s,h,p]`` up on its own over-buys when the relaxation spreads a purchase
     over periods (0.3 + 0.4 → 1 + 1). Instead, in period order: the target is
     ``⌈modules[s,h,p]⌉`` of the relaxation, and ``build[s,h,p]`` buys what the brownfield and the
-    earlier (rounded) purchases still in service leave short of it. ``x`` holds the relaxation's
-    column values, ``out`` the rounded ones (changed in place).
+    earlier (rounded) purchases still in service leave short of it. Where the rounded site then
+    exceeds its power envelope or ``max_modules``, this period's purchases that were rounded up the
+    most are cut first (earlier periods' purchases were feasible there and stay). ``x`` holds the
+    relaxation's column values, ``out`` the rounded ones (changed in place).
     """
     pos = {id(v): i for i, v in enumerate(columns)}
     col = {k: pos.get(id(v)) for k, v in m.build.items()}
-    for s, h in md.data[md.years[0]].SITE_HW:
-        for p in md.years:
-            k = (s, h, p)
-            if k not in col or col[k] is None or m.build[k].fixed:
-                continue
-            alive = md.builds_alive(s, h, p)
-            lp = md.existing[s, h, p] + sum(x[col[b]] for b in alive if col.get(b) is not None)
-            have = md.existing[s, h, p] + sum(out[col[b]] for b in alive if b != k and col.get(b) is not None)
-            have += sum(round(m.build[b].value or 0) for b in alive if b != k and col.get(b) is None)
-            want = max(0.0, math.ceil(lp - 1e-3) - have)
-            ub = m.build[k].ub if m.build[k].ub is not None else want
-            out[col[k]] = min(want, ub)
+
+    def value(b: tuple[str, str, int], vals) -> float:
+        return vals[col[b]] if col.get(b) is not None else round(m.build[b].value or 0)
+
+    first = md.data[md.years[0]]
+    for p in md.years:
+        d = md.data[p]
+        for s in first.SITES:
+            free = []
+            in_service = {}
+            for h in d.HW:
+                k = (s, h, p)
+                alive = md.builds_alive(s, h, p)
+                have = md.existing[s, h, p] + sum(value(b, out) for b in alive if b != k)
+                if k in col and col[k] is not None and not m.build[k].fixed:
+                    lp = md.existing[s, h, p] + sum(value(b, x) for b in alive)
+                    ub = m.build[k].ub if m.build[k].ub is not None else math.inf
+                    out[col[k]] = min(max(0.0, math.ceil(lp - 1e-3) - have), ub)
+                    free.append(k)
+                in_service[h] = have + (value(k, out) if k in col else 0)
+
+            if _over(d, s, in_service):
+                _fit_envelope(d, s, free, col, x, out, in_service)
+            while _over(d, s, in_service):  # still over: cut this period's most rounded-up purchases
+                cut = [k for k in free if out[col[k]] >= 1]
+                if not cut:
+                    break
+                k = max(cut, key=lambda k: out[col[k]] - x[col[k]])
+                out[col[k]] -= 1
+                in_service[k[1]] -= 1
+            # a site with modules in service is open (then and later): the relaxation's open[s,p]
+            # can be tiny when the module bound M is large
+            if sum(in_service.values()) > 0:
+                for y in md.years[md.years.index(p):]:
+                    i = pos.get(id(m.period[y].sizing.open[s]))
+                    if i is not None:
+                        out[i] = 1.0
+
+
+def _over(d, s: str, in_service: dict) -> bool:
+    """Whether modules ``in_service`` (per hardware) exceed site ``s``'s power envelope or ``max_modules``."""
+    kw = sum(d.kw[h] * n for h, n in in_service.items())
+    mm = d.max_modules_site[s]
+    return kw > 1000 * d.max_it_mw[s] + 1e-6 or (mm is not None and sum(in_service.values()) > mm + 1e-9)
+
+
+def _fit_envelope(d, s: str, free: list, col: dict, x, out, in_service: dict) -> None:
+    """Round this period's purchases at site ``s`` down or up so the site fits its power envelope and
+    ``max_modules`` with the most PFLOPS in service (each purchase is ⌊LP⌋ or the rounded-up value;
+    at most 2^10 combinations are tried, the rest stay rounded up)."""
+    from itertools import product
+
+    ks = free[:10]
+    base = {h: n - sum(out[col[k]] for k in ks if k[1] == h) for h, n in in_service.items()}
+    cap_kw, mm = 1000 * d.max_it_mw[s] + 1e-6, d.max_modules_site[s]
+    best, best_pf = None, -1.0
+    for choice in product(*[(math.floor(x[col[k]] + 1e-9), out[col[k]]) for k in ks]):
+        n = dict(base)
+        for k, v in zip(ks, choice):
+            n[k[1]] += v
+        if sum(d.kw[h] * v for h, v in n.items()) > cap_kw or (mm is not None and sum(n.values()) > mm + 1e-9):
+            continue
+        pf = sum(d.pflops[h] * v for h, v in n.items())
+        if pf > best_pf:
+            best, best_pf = (choice, n), pf
+    if best is not None:
+        for k, v in zip(ks, best[0]):
+            out[col[k]] = float(v)
+        in_service.update(best[1])
 
 
 def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping]) -> None:
