@@ -21,6 +21,7 @@ from planner.data import prepare
 from planner.errors import ScenarioError
 from planner.hourly import read_hourly, reduce_hourly
 from planner.model import build_model
+from planner.scenario.schema import Period
 from planner.solve import solve as solve_model
 
 from .conftest import ROOT
@@ -284,3 +285,20 @@ def test_china_hourly_variant_loads_with_its_peak_day():
     err = sc._reduction["Reduction error"].set_index("profile")
     assert err.loc["total demand (peak series)", "max kept"] == "yes"
     assert (err["mean error (%)"].abs() < 1e-6).all()  # every profile keeps its annual mean
+
+
+@pytest.mark.solve
+def test_report_has_the_representative_days(reduced: planner.Scenario, tmp_path: Path):
+    """The chosen days, their weights and the reduction error are written to the report."""
+    out = tmp_path / "hourly.xlsx"
+    res = planner.run(reduced, out=out, **LIMITS)
+    assert {"Representative days", "Reduction error"} <= set(res.extra_tables)
+    days = pd.read_excel(out, sheet_name="Representative days")
+    assert len(days) == 12
+    weight_col = next(c for c in days.columns if "days represented" in str(c))
+    assert days[weight_col].sum() == pytest.approx(365)
+    err = pd.read_excel(out, sheet_name="Reduction error")
+    assert set(reduced._reduction["Reduction error"].iloc[:, 0]) == set(err.iloc[:, 0])
+    # the periods planner carries the reduction too
+    mp = reduced.model_copy(update={"periods": (Period(year=2025), Period(year=2027))})
+    assert "Representative days" in planner.run(mp, **LIMITS).extra_tables
