@@ -296,3 +296,13 @@ def test_china_variant_prepares() -> None:
     assert md.existing["Beijing_AICC", "ascend910b_pod", 2029] == 0  # retired from 2029
     # the retired brownfield sites stay existing sites (no open cost)
     assert md.data[2029].existing_open["Pengcheng_CloudBrain"]
+
+
+def test_infeasible_periods_are_explained(tp: planner.Scenario) -> None:
+    """Serving all demand is hard and 2027's 4.5 PFLOPS cannot fit a 0.2 MW envelope: 2027 is named."""
+    sc = tweak(tweak(tp, "sites", "site_e", max_it_mw=0.2), "policy", allow_unserved=False)
+    with pytest.raises(planner.InfeasibleError) as info:
+        planner.run(sc, **SOLVE)
+    msg = str(info.value)
+    assert "has no feasible plan over its periods" in msg
+    assert "period 2027" in msg and "period 2025" not in msg
