@@ -306,3 +306,9 @@ def test_infeasible_periods_are_explained(tp: planner.Scenario) -> None:
     msg = str(info.value)
     assert "has no feasible plan over its periods" in msg
     assert "period 2027" in msg and "period 2025" not in msg
+
+
+def test_summary_carries_the_installed_chart(plan: planner.Results, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(planner.write_excel(plan, tmp_path / "tp.xlsx", lang="zh"))
+    assert len(wb.worksheets[0]._charts) == 1
+    assert "建设计划" in wb.sheetnames and "规划期" in wb.sheetnames

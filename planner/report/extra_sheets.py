@@ -61,9 +61,16 @@ def _installed_chart(ctx: Any, ws: Any, df: pd.DataFrame) -> None:
     wide["period"] = wide["period"].astype(str)
     col = len(df.columns) + 2 + CHART_COLS
     last = st.write_frame(ws, wide, row=1, col=col, default_format=st.DEC2, table_name=ctx.table("installed_chart"), header=ctx.h)
-    chart = st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + len(wide.columns)), header_row=1, last_row=last,
-                         title=ctx.h("Installed PFLOPS by period"), y_title=ctx.h("PFLOPS"), x_title=ctx.h("period"), stacked=True)
-    ws.add_chart(chart, f"{get_column_letter(len(df.columns) + 2)}2")
+
+    def chart() -> Any:
+        return st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + len(wide.columns)), header_row=1, last_row=last,
+                            title=ctx.h("Installed PFLOPS by period"), y_title=ctx.h("PFLOPS"), x_title=ctx.h("period"), stacked=True)
+
+    ws.add_chart(chart(), f"{get_column_letter(len(df.columns) + 2)}2")
+    summary = ctx.sheets.get("summary")
+    if summary is not None and not summary._charts:  # several periods: the Summary's headline chart
+        header = next((r for r in range(1, 12) if summary.cell(r, 1).value == ctx.h("kpi")), 6)
+        summary.add_chart(chart(), f"{get_column_letter(len(ctx.results.summary.columns) + 2)}{header + 1}")
 
 
 def _period_cost_chart(ctx: Any, ws: Any, df: pd.DataFrame, last: int) -> None:
