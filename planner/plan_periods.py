@@ -75,14 +75,13 @@ def _solve(m: pyo.ConcreteModel, md: MultiPeriodData, opts: dict[str, Any], log_
 def explain_periods(sc: Scenario, opts: dict[str, Any], where: str = "") -> str:
     """Why a several-period plan is impossible: each period alone, explained as a one-period plan."""
     from .explain import explain_infeasible
+    from .pipeline import _plan
 
     periods = period_list(sc)
     lines = []
     for p in periods:
         one = period_scenario(sc, p, periods)
         try:
-            from .pipeline import _plan
-
             _plan(one, opts)
         except InfeasibleError as err:
             lines.append(f"period {p.year}: {err}")
