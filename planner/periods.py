@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .data import PlanningData, prepare
 from .errors import ScenarioError
-from .scenario.schema import Demand, Scenario
+from .scenario.schema import Demand, Hardware, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def can_be_in_service(sc: Scenario, hw_name: str, year: int, periods: list[Perio
     return any(bought_in(h, p.year) and alive(h.life_years, p.year, year) for p in periods if p.year <= year)
 
 
-def bought_in(h, year: int) -> bool:
+def bought_in(h: Hardware, year: int) -> bool:
     """Whether hardware ``h`` can be bought in ``year`` (its availability window)."""
     return (h.available_from is None or h.available_from <= year) and (h.available_to is None or year <= h.available_to)
 
@@ -187,8 +187,10 @@ class MultiPeriodData:
 def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = None) -> MultiPeriodData:
     """Derive the planning data of every period of ``sc`` (up to year ``upto`` when given).
 
-    Module bounds ``M[s,h]`` are made the largest over the periods where ``h`` can be in service:
-    a module bought early may be needed only later (when ``h`` can no longer be bought).
+    Module bounds are made valid across periods (a module bought early may be needed only later,
+    when ``h`` can no longer be bought): ``M[s,h,p] = existing[s,h,p] + Σ_q (M¹[s,h,q] −
+    existing[s,h,q])`` capped by the power envelope and ``max_modules``, where ``M¹`` is the
+    one-period demand bound; each purchase is bounded by ``B[s,h,p]`` (``purchase_bound``).
     """
     periods = period_list(sc)
     if upto is not None:
