@@ -312,3 +312,14 @@ def test_summary_carries_the_installed_chart(plan: planner.Results, tmp_path: Pa
     wb = openpyxl.load_workbook(planner.write_excel(plan, tmp_path / "tp.xlsx", lang="zh"))
     assert len(wb.worksheets[0]._charts) == 1
     assert "建设计划" in wb.sheetnames and "规划期" in wb.sheetnames
+
+
+def test_periods_round_trip_through_a_workbook(tp: planner.Scenario, plan: planner.Results, tmp_path: Path) -> None:
+    """Periods, demand growth and retire years survive the input workbook: the same optimum."""
+    from planner.workbook import write_template
+
+    wb = write_template(tmp_path / "tp.xlsx", tp)
+    back = planner.load_scenario(wb)
+    assert [p.year for p in back.periods] == [2025, 2027] and back.demand_growth[0].rate == 0.5
+    assert back.existing_modules[0].retire_year == 2027
+    assert planner.run(back, **SOLVE).outcome.objective == pytest.approx(plan.outcome.objective, rel=1e-9)
