@@ -302,3 +302,12 @@ def test_report_has_the_representative_days(reduced: planner.Scenario, tmp_path:
     # the periods planner carries the reduction too
     mp = reduced.model_copy(update={"periods": (Period(year=2025), Period(year=2027))})
     assert "Representative days" in planner.run(mp, **LIMITS).extra_tables
+
+
+@pytest.mark.unit
+def test_apply_overrides_keeps_the_reduction(reduced: planner.Scenario):
+    from planner.scenario.variants import apply_overrides, parse_set
+
+    changed = apply_overrides(reduced, [parse_set("policy.carbon_price=100")])
+    assert changed.policy.carbon_price == 100
+    assert set(changed._reduction) == set(reduced._reduction)

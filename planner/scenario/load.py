@@ -330,9 +330,7 @@ def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: S
         raise
     doc, ovs = _hourly_overrides(doc, ovs)
     sc = _load_doc(doc, path, reader)
-    out = apply_overrides(sc, ovs)
-    out._reduction.update(sc._reduction)
-    return out
+    return apply_overrides(sc, ovs)
 
 
 def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[str, Any], list[Any]]:

@@ -211,7 +211,11 @@ def _may_add(loc: tuple[Any, ...], name: str) -> bool:
 
 
 def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
-    """``sc`` with ``overrides`` applied in order, validated again (raises :class:`ScenarioError`)."""
+    """``sc`` with ``overrides`` applied in order, validated again (raises :class:`ScenarioError`).
+
+    The reduction tables of an hourly scenario are kept; to change the ``hourly`` options (and so
+    reduce the year again), load the scenario with ``load_scenario(path, sets=["hourly.days=24"])``.
+    """
     if not overrides:
         return sc
     doc = sc.model_dump(mode="json", by_alias=True)
@@ -236,6 +240,7 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
     except ValidationError as err:
         raise ScenarioError(_placed(err, touched)) from None
     new._places.update(sc._places)
+    new._reduction.update(sc._reduction)  # the representative days; hourly options are reduced again only by load_scenario(sets=...)
     _cross_check(new, touched)
     return new
 
