@@ -85,3 +85,12 @@ def test_report_opens_in_libreoffice_with_its_summary_chart(tmp_path):
         # the KPI table sits on the left, the charts to its right
         assert dark_share(w, h, px, 0.0, 0.3) > 0.01, f"{img.name}: no KPI table"
         assert dark_share(w, h, px, 0.3, 1.0) > 0.01, f"{img.name}: no chart rendered"
+
+
+def test_several_period_report_opens_with_its_installed_chart(tmp_path):
+    res = planner.run(TINY.parent / "tiny_periods", time_limit=60, mip_gap=1e-6)
+    out = planner.write_excel(res, tmp_path / "tiny-periods.xlsx")
+    (img,) = render_first_page([out], tmp_path)
+    w, h, px = read_pgm(img)
+    assert dark_share(w, h, px, 0.0, 0.3) > 0.01, "no KPI table"
+    assert dark_share(w, h, px, 0.3, 1.0) > 0.01, "the installed-PFLOPS-by-period chart did not render"

@@ -323,3 +323,16 @@ def test_periods_round_trip_through_a_workbook(tp: planner.Scenario, plan: plann
     assert [p.year for p in back.periods] == [2025, 2027] and back.demand_growth[0].rate == 0.5
     assert back.existing_modules[0].retire_year == 2027
     assert planner.run(back, **SOLVE).outcome.objective == pytest.approx(plan.outcome.objective, rel=1e-9)
+
+
+def test_summary_shows_each_period_terms(plan: planner.Results, tmp_path: Path) -> None:
+    """The Summary lists each period's cost terms and the discounted total, which is the objective."""
+    out = planner.write_excel(plan, tmp_path / "tp.xlsx")
+    ws = openpyxl.load_workbook(out)["Summary"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "Cost by period")
+    header = rows[start + 1]
+    assert header[:4] == ("term", "2025 CNY/yr", "2027 CNY/yr", "discounted CNY")
+    body = {r[0]: r for r in rows[start + 2:] if r[0]}
+    assert body["capex_hardware"][1] == pytest.approx(500_000 / 3)
+    assert body["total"][3] == pytest.approx(plan.outcome.objective, rel=1e-9)

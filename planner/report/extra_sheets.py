@@ -30,6 +30,7 @@ def add_extra_sheets(ctx: Any) -> None:  # ctx: sheets.Context
     summary = ctx.sheets.get("summary")
     profiles = ctx.sheets.get("profiles")
     front_after, back_after = summary, profiles
+    _summary_costs_by_period(ctx)
     ordered = [k for k in FRONT if k in res.extra_tables] + [k for k in res.extra_tables if k not in FRONT]
     for key in ordered:
         df: pd.DataFrame = res.extra_tables[key]
@@ -48,6 +49,27 @@ def add_extra_sheets(ctx: Any) -> None:  # ctx: sheets.Context
                 front_after = ws
             else:
                 back_after = ws
+
+
+def _summary_costs_by_period(ctx: Any) -> None:
+    """Several periods: the Summary also gets each period's cost terms (CNY/yr) and their discounted total."""
+    costs = ctx.results.costs
+    summary = ctx.sheets.get("summary")
+    if summary is None or costs.empty or not {"period", "term", "CNY/yr", "discounted CNY"} <= set(costs.columns):
+        return
+    wide = costs.pivot_table(index="term", columns="period", values="CNY/yr", aggfunc="sum", sort=False)
+    wide = wide.reindex(pd.unique(costs["term"]))
+    wide.columns = [f"{y} CNY/yr" for y in wide.columns]
+    wide["discounted CNY"] = costs.groupby("term", sort=False)["discounted CNY"].sum()
+    wide = wide.rename_axis("term").reset_index()
+    wide["term"] = wide["term"].map(ctx.h)
+    row = summary.max_row + 2
+    st.put(summary, row, 1, ctx.h("Cost by period")).font = st.SUBTITLE_FONT
+    last = st.write_frame(summary, wide, row=row + 1, table_name=ctx.table("summary_periods"), header=ctx.h)
+    cells = {1: (ctx.t("total.costs"), None)}
+    for j, c in enumerate(wide.columns[1:], start=2):
+        cells[j] = (float(wide[c].sum()), st.MONEY)
+    st.total_row(summary, last + 1, cells)
 
 
 def _installed_chart(ctx: Any, ws: Any, df: pd.DataFrame) -> None:

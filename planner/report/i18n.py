@@ -126,7 +126,7 @@ TERMS_ZH: dict[str, str] = {
     "brownfield in service": "在役既有模块", "capex of purchases CNY": "采购投资 元", "units built": "新建单位",
     "units in service": "在役单位", "demand PFLOPS·h/yr": "需求 PFLOPS·时/年", "discount rate": "折现率",
     "Installed PFLOPS by period": "各规划期在役算力", "Discounted cost by period": "各规划期折现成本",
-    "plan time s": "规划时间 秒", "step": "步骤", "gap": "间隙",
+    "plan time s": "规划时间 秒", "Cost by period": "各规划期成本", "step": "步骤", "gap": "间隙",
     # representative days
     "Representative days": "典型日", "Reduction error": "聚类误差",
 }
