@@ -126,6 +126,8 @@ def run(
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
     if sc.periods:
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
+    if sc.planning == "myopic":
+        log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
     res = _plan(sc, opts, log_solver=log_solver)
     if sc.policy.resilience != "none":
         base = _plan(_with_policy(sc, resilience="none"), opts)

@@ -336,3 +336,9 @@ def test_summary_shows_each_period_terms(plan: planner.Results, tmp_path: Path) 
     body = {r[0]: r for r in rows[start + 2:] if r[0]}
     assert body["capex_hardware"][1] == pytest.approx(500_000 / 3)
     assert body["total"][3] == pytest.approx(plan.outcome.objective, rel=1e-9)
+
+
+def test_myopic_without_periods_warns(tiny: planner.Scenario, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        res = planner.run(tiny.model_copy(update={"planning": "myopic"}), **SOLVE)
+    assert "has no effect" in caplog.text and res.periods is None
