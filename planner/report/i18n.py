@@ -128,7 +128,14 @@ TERMS_ZH: dict[str, str] = {
     "Installed PFLOPS by period": "各规划期在役算力", "Discounted cost by period": "各规划期折现成本",
     "plan time s": "规划时间 秒", "Cost by period": "各规划期成本", "step": "步骤", "gap": "间隙",
     # representative days
-    "Representative days": "典型日", "Reduction error": "聚类误差",
+    "Representative days": "典型日", "Reduction error": "聚类误差", "Reduction settings": "聚类设置",
+    "day": "典型日", "day of year (1-365)": "年内第几天 (1-365)", "date (MM-DD)": "日期 (月-日)",
+    "days represented (days/yr)": "代表天数 (天/年)", "slice weight (h/yr)": "时段权重 (时/年)", "peak day": "峰值日",
+    "member days (day of year)": "所代表的日 (年内第几天)", "profile": "曲线", "used as": "用途",
+    "mean, full year (unit)": "全年均值 (单位)", "mean, reduced (unit)": "聚类后均值 (单位)", "mean error (%)": "均值误差 (%)",
+    "max, full year (unit)": "全年最大值 (单位)", "max, reduced (unit)": "聚类后最大值 (单位)", "RMSE (unit)": "均方根误差 (单位)",
+    "MAE (unit)": "平均绝对误差 (单位)", "RMSE (% of mean)": "均方根误差 (占均值 %)", "max kept": "保留最大值",
+    "setting": "设置",
 }
 
 TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}
