@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 from .errors import InfeasibleError, SolverError
 from .model.periods import build_periods_model, decisions
 from .periods import MultiPeriodData, period_list, period_scenario, prepare_periods
-from .results import Results, extract, input_tables
+from .results import Results, extract, input_tables, outcome_kpis
 from .scenario import Scenario
 from .solve import SolveOutcome, solve
 
@@ -215,11 +215,7 @@ def _summary(md: MultiPeriodData, outcome: SolveOutcome, per: dict[int, Results]
     terms = costs.groupby("term", sort=False)["discounted CNY"].sum()
     years = periods["years"]
     kpis: list[tuple[str, Any, str]] = [
-        ("status", outcome.status, ""),
-        ("objective", outcome.objective, "objective units"),
-        ("best bound", outcome.bound, "objective units"),
-        ("MIP gap", outcome.gap, "-"),
-        ("solve time", outcome.solve_s, "s"),
+        *outcome_kpis(outcome),
         ("planning", PLANNING_LABEL[planning], ""),
         ("periods", ", ".join(str(y) for y in md.years), ""),
         ("total cost", float(costs["discounted CNY"].sum()), "CNY (discounted)"),

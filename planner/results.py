@@ -90,6 +90,12 @@ class Results:
                 "costs": self.costs, "objective": self.objective}
 
 
+def outcome_kpis(outcome: SolveOutcome) -> list[tuple[str, Any, str]]:
+    """The solver's KPIs that head every summary: status, objective, best bound, MIP gap, solve time."""
+    return [("status", outcome.status, ""), ("objective", outcome.objective, "objective units"),
+            ("best bound", outcome.bound, "objective units"), ("MIP gap", outcome.gap, "-"), ("solve time", outcome.solve_s, "s")]
+
+
 def planner_version() -> str:
     try:
         return metadata.version("planner")
@@ -223,11 +229,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     total_dem = float(sum(demand_h.values()))
     green_mwh = float(sites["green MWh/yr"].sum())
     kpis: list[tuple[str, Any, str]] = [
-        ("status", outcome.status, ""),
-        ("objective", outcome.objective, "objective units"),
-        ("best bound", outcome.bound, "objective units"),
-        ("MIP gap", outcome.gap, "-"),
-        ("solve time", outcome.solve_s, "s"),
+        *outcome_kpis(outcome),
         ("total cost", total, "CNY/yr"),
         *[(f"cost: {k}", v, "CNY/yr") for k, v in cost_vals.items()],
         ("sites open", int(sum(opened.values())), "sites"),
