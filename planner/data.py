@@ -10,6 +10,7 @@ where the work can run. Money is annualised here (``crf``).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections import defaultdict
@@ -113,6 +114,20 @@ class PlanningData:
     network_price: float
     network_ef: float
     carbon_price: float
+    #: ``path`` (pairs' remote traffic on their least-latency path) or ``flow`` (routed per destination)
+    routing: str = "path"
+    #: arcs (names) of the least-latency path from region ``r`` to node ``n`` (pairs with remote traffic)
+    PATH: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: classes in transport form (no latency limit): no origin in their placement, work ships over arcs
+    TRANSPORT: list[str] = field(default_factory=list)
+    #: ``(j, a, t)``: PFLOPS of transport class ``j`` shipped over arc ``a`` in slice ``t``
+    SHIP: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(j, v, t)``: node balance rows of transport classes (``v = "*"``: one national pool, for work needing no bandwidth)
+    TNODE: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(j, r, t)``: work of shiftable transport class ``j`` from ``r`` released in slice ``t``
+    RELEASE: list[tuple[str, str, str]] = field(default_factory=list)
+    #: why a class without a latency limit keeps per-pair placements (class → reason)
+    pair_reason: dict[str, str] = field(default_factory=dict)
     site_tags: dict[str, set[str]] = field(default_factory=dict)
     pue_cap: dict[str, float] = field(default_factory=dict)
     pue_closed: list[str] = field(default_factory=list)
@@ -140,7 +155,12 @@ class PlanningData:
         """Counts of the main index sets (a model-size record)."""
         return {"regions": len(self.REGIONS), "sites": len(self.SITES), "hardware": len(self.HW),
                 "classes": len(self.CLASSES), "slices": len(self.SLICES), "eligible": len(self.ELIG),
-                "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW)}
+                "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW),
+                "transport classes": len(self.TRANSPORT), "shipments": len(self.SHIP)}
+
+    def site_node(self, j: str, s: str) -> str:
+        """The balance node of site ``s`` for transport class ``j``: its region, or the pool ``*``."""
+        return "*" if self.gbps_per_pflops[j] <= 0 else self.site_region[s]
 
 
 def _per_slice(value: float | str, profiles: dict[str, dict[str, float]], slices: list[str]) -> dict[str, float]:
@@ -238,7 +258,8 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         ARCS.append(Arc(f"{name}>", name, lk.from_region, lk.to_region))
         if not lk.one_way:
             ARCS.append(Arc(f"{name}<", name, lk.to_region, lk.from_region))
-    reach = _reachable(REGIONS, ARCS)
+    live_arcs = [a for a in ARCS if links[a.link].max_units > 0]  # arcs that can carry traffic
+    reach = _reachable(REGIONS, live_arcs)
 
     # eligible placements
     efficiency = {(j.name, h): j.efficiency.get(h, 1.0) for j in sc.job_classes for h in HW}
@@ -267,13 +288,20 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
                 USE_SET.update((j, s, h) for h in usable)
     USE = [(j, s, h) for j in CLASSES for s in SITES for h in HW if (j, s, h) in USE_SET]
 
+    serving_cost = {(e.region, e.site): e.cost for e in sc.serving_costs}
+    pair_reason = _pair_reasons(sc, DEMAND_JR, serving_cost, isolated)
+    TRANSPORT = [j for j in CLASSES if cls_by[j].max_latency_ms is None and j not in pair_reason
+                 and any(jj == j for jj, _ in DEMAND_JR)]
+    transport = set(TRANSPORT)
+
     X: list[tuple[str, str, str, str]] = []
     UNSERVED: list[tuple[str, str, str]] = []
     x_slices: dict[tuple[str, str], set[str]] = defaultdict(set)
     for (j, r, s) in ELIG:
         for t in SLICES:
             if cls_by[j].shiftable or (j, r, t) in demand:
-                X.append((j, r, s, t))
+                if j not in transport:
+                    X.append((j, r, s, t))
                 x_slices[j, s].add(t)
     Y = [(j, s, h, t) for (j, s, h) in USE for t in SLICES if t in x_slices[j, s]]
     for (j, r) in DEMAND_JR:
@@ -290,16 +318,44 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         for h in HW:
             module_bound[s, h] = 0
 
-    # network flows: per destination node, only in slices where traffic to it can arise
-    dest_slices: dict[str, set[str]] = defaultdict(set)
-    for (j, r, s, t) in X:
-        node = site_by[s].region
-        if node != r and cls_by[j].gbps_per_pflops > 0:
-            dest_slices[node].add(t)
-    DEST = [n for n in REGIONS if n in dest_slices]
-    FLOW = [(a.name, n, t) for n in DEST for t in SLICES if t in dest_slices[n] for a in ARCS]
+    # network: pairs' remote traffic on paths, or routed flows
+    routing = sc.network.routing
+    remote_pairs = sorted({(r, site_by[s].region) for (j, r, s) in ELIG if j not in transport
+                           and site_by[s].region != r and cls_by[j].gbps_per_pflops > 0},
+                          key=lambda k: (REGIONS.index(k[0]), REGIONS.index(k[1])))
+    PATH: dict[tuple[str, str], list[str]] = {}
+    DEST: list[str] = []
+    FLOW: list[tuple[str, str, str]] = []
+    if routing == "path":
+        arc_ms = {a.name: links[a.link].latency_ms for a in live_arcs}
+        PATH = least_latency_paths(REGIONS, live_arcs, arc_ms,
+                                   {r for r, _ in remote_pairs}, {k for k in remote_pairs})
+    else:  # routed flows per destination node, only in slices where traffic to it can arise
+        dest_slices: dict[str, set[str]] = defaultdict(set)
+        for (j, r, s, t) in X:
+            node = site_by[s].region
+            if node != r and cls_by[j].gbps_per_pflops > 0:
+                dest_slices[node].add(t)
+        DEST = [n for n in REGIONS if n in dest_slices]
+        FLOW = [(a.name, n, t) for n in DEST for t in SLICES if t in dest_slices[n] for a in live_arcs]
 
-    serving_cost = {(e.region, e.site): e.cost for e in sc.serving_costs}
+    # transport classes: shipments over arcs, node balances, released work of shiftable classes
+    SHIP: list[tuple[str, str, str]] = []
+    TNODE: list[tuple[str, str, str]] = []
+    RELEASE: list[tuple[str, str, str]] = []
+    for j in TRANSPORT:
+        regions_j = [r for (jj, r) in DEMAND_JR if jj == j]
+        slices_j = [t for t in SLICES if cls_by[j].shiftable or any((j, r, t) in demand for r in regions_j)]
+        if cls_by[j].gbps_per_pflops > 0:
+            SHIP += [(j, a.name, t) for t in slices_j for a in live_arcs]
+            touched = set(regions_j) | {site_by[s].region for (jj, s, _h) in USE_SET if jj == j}
+            touched |= {a.tail for a in live_arcs} | {a.head for a in live_arcs}
+            nodes = [v for v in REGIONS if v in touched]
+        else:
+            nodes = ["*"]
+        TNODE += [(j, v, t) for t in slices_j for v in nodes]
+        if cls_by[j].shiftable:
+            RELEASE += [(j, r, t) for r in regions_j for t in SLICES]
     data = PlanningData(
         scenario=sc, SLICES=SLICES, weight=weight, DAYS=dict(DAYS), REGIONS=REGIONS, SITES=SITES, HW=HW,
         CLASSES=CLASSES, site_region={s.name: s.region for s in sc.sites}, pue={s.name: s.pue for s in sc.sites},
@@ -320,9 +376,77 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
         carbon_price=sc.policy.carbon_price, site_tags={s.name: set(s.tags) for s in sc.sites}, pue_cap=pue_cap,
         pue_closed=pue_closed, pue_over_existing=pue_over_existing, isolated=isolated, dropped=dict(dropped),
+        routing=routing, PATH=PATH, TRANSPORT=TRANSPORT, SHIP=SHIP, TNODE=TNODE, RELEASE=RELEASE, pair_reason=pair_reason,
     )
     log.info("prepared %s: %s", sc.name, data.size)
     return data
+
+
+def _pair_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], serving_cost: dict[tuple[str, str], float],
+                  isolated: bool) -> dict[str, str]:
+    """Classes without a latency limit that must keep per-(region, site) placements, and why.
+
+    The transport form forgets where work came from, so it serves only classes whose costs and
+    targets never ask: no serving cost from their regions, no remote/local share target, not
+    single-site, not the isolated baseline, and ``network.transport`` on.
+    """
+    out: dict[str, str] = {}
+    costly = {r for (r, _s), c in serving_cost.items() if c}
+    for jc in sc.job_classes:
+        if jc.max_latency_ms is not None:
+            continue
+        regions = {r for (j, r) in DEMAND_JR if j == jc.name}
+        if not sc.network.transport:
+            out[jc.name] = "network.transport is off"
+        elif isolated:
+            out[jc.name] = "isolated baseline"
+        elif jc.single_site:
+            out[jc.name] = "single-site class"
+        elif sc.policy.max_remote_share is not None or sc.policy.min_local_share is not None:
+            out[jc.name] = "a remote/local share target"
+        elif regions & costly:
+            out[jc.name] = "serving costs from its regions"
+    return out
+
+
+def least_latency_paths(regions: list[str], arcs: list[Arc], ms: dict[str, float | None], sources: set[str],
+                        wanted: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The arcs of the least-latency path from ``r`` to ``n`` for each wanted pair (Dijkstra).
+
+    Ties are broken by the order of regions and arcs, so the same scenario always gives the same
+    paths. Pairs with no path are absent.
+    """
+    order = {r: i for i, r in enumerate(regions)}
+    out_arcs: dict[str, list[Arc]] = defaultdict(list)
+    for a in arcs:
+        out_arcs[a.tail].append(a)
+    paths: dict[tuple[str, str], list[str]] = {}
+    for src in sorted(sources, key=order.__getitem__):
+        dist = {src: 0.0}
+        pred: dict[str, Arc] = {}
+        heap = [(0.0, order[src], src)]
+        done: set[str] = set()
+        while heap:
+            dv, _, v = heapq.heappop(heap)
+            if v in done:
+                continue
+            done.add(v)
+            for a in out_arcs[v]:
+                nd = dv + float(ms[a.name] or 0.0)
+                if nd < dist.get(a.head, math.inf) - 1e-12:
+                    dist[a.head] = nd
+                    pred[a.head] = a
+                    heapq.heappush(heap, (nd, order[a.head], a.head))
+        for (r, n) in wanted:
+            if r != src or n not in pred:
+                continue
+            seq, v = [], n
+            while v != src:
+                a = pred[v]
+                seq.append(a.name)
+                v = a.tail
+            paths[r, n] = seq[::-1]
+    return paths
 
 
 def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:

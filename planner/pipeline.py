@@ -41,6 +41,11 @@ def explain_failure(outcome: SolveOutcome, data: PlanningData) -> str:
     if outcome.status == "no_solution":
         return (f"scenario '{sc.name}': no feasible plan found within the time limit of "
                 f"{outcome.options.get('time_limit')} s (HiGHS: {outcome.termination}); raise solver.time_limit or relax mip_gap.")
+    if outcome.status == "gap_too_large":
+        far = "an unknown distance" if outcome.gap is None else f"{100 * outcome.gap:.1f}%"
+        return (f"scenario '{sc.name}': the best plan found within {outcome.options.get('time_limit')} s is {far} from its bound, "
+                f"more than solver.max_plan_gap ({100 * outcome.options.get('max_plan_gap', 0):.0f}%), so it is not reported as a plan "
+                f"(HiGHS: {outcome.termination}); raise solver.time_limit, or raise solver.max_plan_gap to accept it.")
     return f"scenario '{sc.name}': the solver failed (HiGHS: {outcome.termination})"
 
 

@@ -17,12 +17,15 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .data import TB_PER_GBPS_HOUR, PlanningData
+from .decompose import transport_placements
 from .model.objective import objective_terms
 from .solve import SolveOutcome
 
 log = logging.getLogger(__name__)
 
 HOURS = 8760.0
+#: Placements below this share of their (class, region) demand are left out of the plan tables.
+DUST = 1e-6
 
 
 def _v(x: Any) -> float:
@@ -103,6 +106,17 @@ def planner_version() -> str:
         return "0+unknown"
 
 
+def placements(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str, str, str], float]:
+    """``x[j, r, s, t]`` (PFLOPS) of a solved model: per-pair classes as solved, transport classes decomposed."""
+    x = {k: _v(v) for k, v in m.placement.x.items()}
+    if d.TRANSPORT:
+        b = m.placement
+        x.update(transport_placements(
+            d, {k: _v(v) for k, v in b.y.items() if k[0] in d.TRANSPORT}, {k: _v(v) for k, v in b.ship.items()},
+            {k: _v(v) for k, v in b.unserved.items() if k[0] in d.TRANSPORT}, {k: _v(v) for k, v in b.release.items()}))
+    return x
+
+
 def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> Results:
     """Read a solved model into :class:`Results` (requires ``outcome.has_solution``)."""
     d = data
@@ -110,7 +124,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     W = d.weight
     modules = {k: _v(v) for k, v in m.sizing.modules.items()}
     opened = {s: _v(m.sizing.open[s]) > 0.5 for s in d.SITES}
-    x = {k: _v(v) for k, v in m.placement.x.items()}
+    x = placements(m, d)
     load = {k: _v(e) for k, e in m.placement.load.items()}
     energy = {k: _v(e) for k, e in m.energy.energy.items()}
     green = {k: _v(v) for k, v in m.energy.green.items()}
@@ -180,8 +194,10 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         demand_h[j, r] += W[t] * v
     agg: dict[tuple[str, str, str], float] = defaultdict(float)
     for (j, r, s, t), v in x.items():
-        if v > 1e-9:
+        if v > 0:
             agg[j, r, s] += W[t] * v
+    # solver dust: placements below DUST of their demand are interior-point residue, not decisions
+    agg = defaultdict(float, {k: v for k, v in agg.items() if v >= DUST * demand_h[k[0], k[1]]})
     placement = pd.DataFrame(
         [{"class": j, "region": r, "site": s, "site region": d.site_region[s], "latency ms": d.latency.get((r, s)),
           "PFLOPS·h/yr": v, "share of demand": v / demand_h[j, r] if demand_h[j, r] else 0.0} for (j, r, s), v in agg.items()],

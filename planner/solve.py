@@ -31,6 +31,13 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 log = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+#: LP statuses after which the interior point's last iterate can still be rounded.
+_LP_STOPPED = {highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit}
+#: Share of the time limit the LP relaxation may take, and the whole MIP start (rounding, fixed LPs).
+LP_SHARE = 0.6
+START_SHARE = 0.8
+#: A MILP plan further than this from its bound is reported as failed (``solver.max_plan_gap``).
+MAX_PLAN_GAP = 0.10
 _STOPPED = {"kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kObjectiveBound",
             "kObjectiveTarget", "kMemoryLimit", "kHighsInterrupt"}
 
@@ -39,7 +46,7 @@ _STOPPED = {"kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kO
 class SolveOutcome:
     """What a solve did: never asserts, always fills what it knows."""
 
-    status: str  # optimal | feasible | infeasible | unbounded | infeasible_or_unbounded | no_solution | error
+    status: str  # optimal | feasible | gap_too_large | infeasible | unbounded | infeasible_or_unbounded | no_solution | error
     termination: str
     has_solution: bool
     objective: float | None = None
@@ -234,22 +241,31 @@ def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix:
     return h, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
-def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
+def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], lp_deadline: float,
                deadline: float) -> tuple[np.ndarray | None, float | None, float | None]:
     """A feasible plan from the LP relaxation; returns its columns, objective and the LP bound.
 
+    The relaxation may run until ``lp_deadline``; rounding and the fixed LPs until ``deadline``.
     Two candidates, the better one kept: (1) round every integer up (repairing rows over integers
     only) and re-solve the placement LP; (2) relax-and-fix: set binaries (site open, link built) to
-    1 where the relaxation has them ≥ 0.5, re-solve with integers relaxed, then as (1).
+    1 where the relaxation has them ≥ 0.5, re-solve with integers relaxed, then as (1). When the
+    relaxation stops at its deadline, (1) rounds its last interior-point iterate (no bound then).
     """
     idx = np.flatnonzero(comp.is_int)
-    h, _, _ = _run(comp.lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, None, None
-    lp_obj = float(h.getInfo().objective_function_value)
-    # an interior point without crossover is optimal to a relative tolerance: keep the bound safe
-    lp_bound = lp_obj - 1e-7 * max(1.0, abs(lp_obj))
+    t_lp = time.perf_counter()
+    h, _, _ = _run(comp.lp, None, {**options, "time_limit": max(1.0, lp_deadline - t_lp)})
+    lp_bound: float | None = None
     x = np.array(h.getSolution().col_value)
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        lp_obj = float(h.getInfo().objective_function_value)
+        # an interior point without crossover is optimal to a relative tolerance: keep the bound safe
+        lp_bound = lp_obj - 1e-7 * max(1.0, abs(lp_obj))
+    elif len(x) == comp.lp.num_col_ and np.isfinite(x).all() and h.getModelStatus() in _LP_STOPPED:
+        log.warning("MIP start: the LP relaxation stopped after %.0f s (%s); rounding its last iterate",
+                    time.perf_counter() - t_lp, h.modelStatusToString(h.getModelStatus()))
+        x = np.clip(x, comp.col_lower, comp.col_upper)
+    else:
+        return None, None, None
     best: tuple[np.ndarray | None, float | None] = (None, None)
 
     def consider(relaxed: np.ndarray, label: str) -> None:
@@ -260,7 +276,10 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
             log.info("MIP start (%s): rounded plan not feasible (%s)", label, h2.modelStatusToString(h2.getModelStatus()))
             return
         obj = float(h2.getInfo().objective_function_value)
-        log.info("MIP start (%s): %.6g (%.3f%% above the LP bound)", label, obj, 100 * _rel_gap(obj, lp_bound))
+        if lp_bound is not None:
+            log.info("MIP start (%s): %.6g (%.3f%% above the LP bound)", label, obj, 100 * _rel_gap(obj, lp_bound))
+        else:
+            log.info("MIP start (%s): %.6g (no LP bound)", label, obj)
         if best[1] is None or obj < best[1]:
             best = (np.array(h2.getSolution().col_value), obj)
 
@@ -268,7 +287,8 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any],
     binary = np.array([comp.is_int[i] and comp.col_lower[i] >= 0 and comp.col_upper[i] <= 1 for i in range(len(x))])
     bidx = np.flatnonzero(binary)
     gap = options.get("mip_rel_gap", 0.0)
-    if len(bidx) and (best[1] is None or _rel_gap(best[1], lp_bound) > gap) and time.perf_counter() < deadline:
+    if (lp_bound is not None and len(bidx) and (best[1] is None or _rel_gap(best[1], lp_bound) > gap)
+            and time.perf_counter() < deadline):
         fix = x.copy()
         fix[bidx] = (x[bidx] >= 0.5).astype(float)
         h3, ok = _solve_fixed(comp, options, deadline, fix, bidx)
@@ -315,6 +335,7 @@ def solve(
     lp_solver: str = "auto",
     duals: bool = False,
     log_solver: bool = False,
+    max_plan_gap: float = MAX_PLAN_GAP,
 ) -> SolveOutcome:
     """Solve ``m`` with HiGHS and load the solution into its variables.
 
@@ -344,6 +365,10 @@ def solve(
         of the row, for a cost objective).
     log_solver
         Let HiGHS write its log to the console.
+    max_plan_gap
+        A MILP plan whose gap to the best bound is larger than this (or unknown) is not a plan:
+        the outcome has status ``gap_too_large`` and ``ok`` is false. Stops the trivial plan
+        (build nothing, leave all work undone) that a stalled search returns from being reported.
 
     Returns
     -------
@@ -352,7 +377,7 @@ def solve(
         ``infeasible_or_unbounded``, ``no_solution``, ``error``), objective, bound, gap and times.
     """
     options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "threads": int(threads),
-               "presolve": presolve, "log": log_solver, "random_seed": 0, "lp_solver": lp_solver}
+               "presolve": presolve, "log": log_solver, "random_seed": 0, "lp_solver": lp_solver, "max_plan_gap": max_plan_gap}
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     comp = compile_model(m)
@@ -364,7 +389,7 @@ def solve(
     start, start_obj, lp_bound, start_s = None, None, None, 0.0
     if is_mip and mip_start:
         ts = time.perf_counter()
-        start, start_obj, lp_bound = _mip_start(comp, m, options, deadline - 0.2 * time_limit)
+        start, start_obj, lp_bound = _mip_start(comp, m, options, t0 + LP_SHARE * time_limit, t0 + START_SHARE * time_limit)
         start_s = time.perf_counter() - ts
     common = dict(compile_s=t1 - t0, mip_start_s=start_s, mip_start_objective=start_obj, solver_version=_highs_version(),
                   options={k: v for k, v in options.items() if k != "log"} | {"relax": relax, "mip_start": mip_start},
@@ -417,7 +442,11 @@ def solve(
         out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None else None
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
-    if duals and out.has_solution and is_mip:
+    if is_mip and out.has_solution and (out.gap is None or out.gap > max_plan_gap):
+        log.warning("solve %s: best plan %s from its bound (more than max_plan_gap %.0f%%): not a plan",
+                    m.name, "unknown distance" if out.gap is None else f"{100 * out.gap:.2f}%", 100 * max_plan_gap)
+        out.status = "gap_too_large"
+    if duals and out.ok and is_mip:
         out.duals = _fixed_duals(comp, options, time_limit)
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
              m.name, status, out.objective, out.gap, solve_s, out.compile_s, handover, start_s)

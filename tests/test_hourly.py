@@ -21,6 +21,7 @@ from planner.data import prepare
 from planner.errors import ScenarioError
 from planner.hourly import read_hourly, reduce_hourly
 from planner.model import build_model
+from planner.results import placements
 from planner.scenario.schema import Period
 from planner.solve import solve as solve_model
 
@@ -265,8 +266,9 @@ def test_shiftable_work_is_balanced_within_each_representative_day(reduced: plan
     wanted: dict[str, float] = defaultdict(float)
     shifted = 0
     day_of = {s.name: s.day for s in reduced.time_slices}
+    placed = placements(m, data)
     for t in data.SLICES:
-        x = sum(pyo.value(m.placement.x[k]) for k in m.placement.x if k[0] == "training" and k[3] == t)
+        x = sum(v for k, v in placed.items() if k[0] == "training" and k[3] == t)
         d = data.demand["training", "south", t]
         served[day_of[t]] += x  # type: ignore[index]
         wanted[day_of[t]] += d  # type: ignore[index]

@@ -8,6 +8,7 @@ import time
 import pyomo.environ as pyo
 
 from ..data import PlanningData
+from .cuts import add_cuts
 from .energy import add_energy
 from .network import add_network
 from .objective import add_objective
@@ -53,6 +54,7 @@ def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None) -> No
     add_placement(m, data, costs)
     add_capacity(m, data)
     add_network(m, data, costs)
+    add_cuts(m, data)
     add_energy(m, data, costs)
     add_policy(m, data, costs)
     add_objective(m, costs, data.scenario.objective_weights)

@@ -32,9 +32,58 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
         lk = d.links[ln]
         return b.units[ln] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[ln]
 
-    b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t")
+    b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t (routing: flow)")
+    x = m.placement.x
+    # Gbps on each (arc, slice): a list of (coefficient, variable)
+    load: dict[tuple[str, str], list] = defaultdict(list)
+    if d.routing == "path":
+        for k in d.X:
+            j, r, s, t = k
+            n = d.site_region[s]
+            if n != r and d.gbps_per_pflops[j] > 0:
+                for a in d.PATH[r, n]:
+                    load[a, t].append((d.gbps_per_pflops[j], x[k]))
+    else:
+        _add_routed_flows(b, m, d)
+        for k in d.FLOW:
+            load[k[0], k[2]].append((1.0, b.flow[k]))
+    ship = m.placement.ship
+    for k in d.SHIP:
+        load[k[1], k[2]].append((d.gbps_per_pflops[k[0]], ship[k]))
+    arc_link = {a.name: a.link for a in d.ARCS}
+    ARC_T = [(a.name, t) for t in d.SLICES for a in d.ARCS if (a.name, t) in load]
+    b.traffic = pyo.Expression(ARC_T, rule=lambda b, a, t: quicksum(c * v for c, v in load[a, t]),
+                               doc="Gbps on arc a in slice t")
 
-    # traffic sources g[v, n, t] (Gbps) from placements
+    @b.Constraint(ARC_T, doc="traffic[a,t] ≤ unit_gbps[ln] × units[ln]")
+    def link_capacity(b, a, t):
+        ln = arc_link[a]
+        return b.traffic[a, t] <= d.links[ln].unit_gbps * b.units[ln]
+
+    # network energy (MWh per hour)
+    kwh = {a.name: d.links[a.link].kwh_per_tb for a in d.ARCS}
+    usage = {a.name: d.links[a.link].usage_cost_tb for a in d.ARCS}
+    arcs_in_slice: dict[str, list[str]] = defaultdict(list)
+    for (a, t) in ARC_T:
+        if kwh[a]:
+            arcs_in_slice[t].append(a)
+    b.network_mwh = pyo.Expression(d.SLICES, rule=lambda b, t: quicksum(
+        TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]),
+        doc="network energy, MWh per hour of slice t")
+    costs.add("network_capex", quicksum(d.links[ln].unit_cost * (b.units[ln] - d.links[ln].existing_units) for ln in L if d.links[ln].unit_cost)
+              + quicksum(d.links[ln].fixed_cost * b.built[ln] for ln in with_fixed),
+              "Σ unit_cost × new units + fixed_cost × built (CNY/yr)")
+    costs.add("network_usage", quicksum(d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t] for (a, t) in ARC_T if usage[a])
+              + quicksum(d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price),
+              "Σ w × (usage_cost_tb × TB carried + network energy × network energy price)")
+
+
+def _add_routed_flows(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
+    """Routing ``flow``: conservation of ``flow[a, n, t]`` per destination node (model.md §5, 5).
+
+    At every region ``v ≠ n``: ``Σ_out flow[·,n,t] − Σ_in flow[·,n,t] = g[v,n,t]``, the Gbps of
+    remote work from ``v`` served at sites of node ``n``.
+    """
     g: dict[tuple[str, str, str], list] = defaultdict(list)
     for k in d.X:
         j, r, s, t = k
@@ -44,9 +93,11 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     x = m.placement.x
     out_arcs: dict[str, list[str]] = defaultdict(list)
     in_arcs: dict[str, list[str]] = defaultdict(list)
+    flow_arcs = {a for (a, _, _) in d.FLOW}
     for a in d.ARCS:
-        out_arcs[a.tail].append(a.name)
-        in_arcs[a.head].append(a.name)
+        if a.name in flow_arcs:
+            out_arcs[a.tail].append(a.name)
+            in_arcs[a.head].append(a.name)
     flow_slices: dict[str, set[str]] = defaultdict(set)
     for (_, n, t) in d.FLOW:
         flow_slices[n].add(t)
@@ -59,32 +110,3 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
         inn = quicksum(b.flow[a, n, t] for a in in_arcs[v])
         src = quicksum(d.gbps_per_pflops[k[0]] * x[k] for k in g.get((v, n, t), ()))
         return out - inn == src
-
-    by_arc_t: dict[tuple[str, str], list] = defaultdict(list)
-    for (a, n, t) in d.FLOW:
-        by_arc_t[a, t].append((a, n, t))
-    arc_link = {a.name: a.link for a in d.ARCS}
-
-    @b.Constraint(list(by_arc_t), doc="Σ_n flow[a,n,t] ≤ unit_gbps[ln] × units[ln]")
-    def link_capacity(b, a, t):
-        ln = arc_link[a]
-        return quicksum(b.flow[k] for k in by_arc_t[a, t]) <= d.links[ln].unit_gbps * b.units[ln]
-
-    # traffic totals per arc and slice (Gbps), and network energy (MWh per hour)
-    b.traffic = pyo.Expression(list(by_arc_t), rule=lambda b, a, t: quicksum(b.flow[k] for k in by_arc_t[a, t]),
-                               doc="Gbps on arc a in slice t")
-    kwh = {a.name: d.links[a.link].kwh_per_tb for a in d.ARCS}
-    usage = {a.name: d.links[a.link].usage_cost_tb for a in d.ARCS}
-    arcs_in_slice: dict[str, list[str]] = defaultdict(list)
-    for (a, t) in by_arc_t:
-        if kwh[a]:
-            arcs_in_slice[t].append(a)
-    b.network_mwh = pyo.Expression(d.SLICES, rule=lambda b, t: quicksum(
-        TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]),
-        doc="network energy, MWh per hour of slice t")
-    costs.add("network_capex", quicksum(d.links[ln].unit_cost * (b.units[ln] - d.links[ln].existing_units) for ln in L if d.links[ln].unit_cost)
-              + quicksum(d.links[ln].fixed_cost * b.built[ln] for ln in with_fixed),
-              "Σ unit_cost × new units + fixed_cost × built (CNY/yr)")
-    costs.add("network_usage", quicksum(d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t] for (a, t) in by_arc_t if usage[a])
-              + quicksum(d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price),
-              "Σ w × (usage_cost_tb × TB carried + network energy × network energy price)")

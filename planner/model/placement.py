@@ -31,7 +31,8 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
                          doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false)")
     by_jrt = d.x_by_demand_slice()
 
-    fixed = [k for k in d.UNSERVED if not d.shiftable[k[0]]]
+    transport = set(d.TRANSPORT)
+    fixed = [k for k in d.UNSERVED if not d.shiftable[k[0]] and k[0] not in transport]
 
     @b.Constraint(fixed, doc="Σ_{s,h} x[j,r,s,h,t] + unserved[j,r,t] = d[j,r,t]")
     def demand_met(b, j, r, t):
@@ -41,10 +42,16 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     day_rows = [(j, r, day) for (j, r) in d.DEMAND_JR if d.shiftable[j] for day in d.DAYS
                 if any((j, r, t) in d.demand for t in d.DAYS[day])]
 
-    @b.Constraint(day_rows, doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t]")
+    b.release = pyo.Var(d.RELEASE, domain=pyo.NonNegativeReals,
+                        doc="PFLOPS of shiftable transport class j's work from r done in slice t")
+
+    @b.Constraint(day_rows, doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t] (release instead of Σ x in transport form)")
     def demand_met_per_day(b, j, r, day):
         ts = d.DAYS[day]
-        served = quicksum(d.weight[t] * b.x[k] for t in ts for k in by_jrt.get((j, r, t), ()))
+        if j in transport:
+            served = quicksum(d.weight[t] * b.release[j, r, t] for t in ts)
+        else:
+            served = quicksum(d.weight[t] * b.x[k] for t in ts for k in by_jrt.get((j, r, t), ()))
         short = quicksum(d.weight[t] * b.unserved[j, r, t] for t in ts if (j, r, t) in unserved_of)
         return served + short == sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
 
@@ -85,6 +92,8 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     def hardware_split(b, j, s, t):
         return quicksum(b.x[k] for k in x_by_jst[j, s, t]) == quicksum(b.y[k] for k in y_by_jst[j, s, t])
 
+    _add_transport(m, d)
+
     # load per (s, h, t)
     by_sht = d.y_by_site_hw_slice()
     b.load = pyo.Expression(list(by_sht), rule=lambda b, s, h, t: quicksum(b.y[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
@@ -94,6 +103,45 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
               "Σ w[t] × serving cost[r,s] × x (CNY per PFLOPS·h)")
     costs.add("unserved_cost", quicksum(d.weight[k[2]] * d.unserved_cost[k[0]] * b.unserved[k] for k in d.UNSERVED),
               "Σ w[t] × unserved_cost[j] × unserved (price of work left undone)")
+
+
+def _add_transport(m: pyo.Block, d: PlanningData) -> None:
+    """Classes without a latency limit as a transport problem (exact; no origin in the placement).
+
+    ``ship[j,a,t]`` (PFLOPS of class ``j``'s work carried over arc ``a``) and, at every node ``v``:
+    ``Σ_{s at v, h} y[j,s,h,t] + Σ_{a out of v} ship − Σ_{a into v} ship = d[j,v,t] − unserved[j,v,t]``
+    (shiftable classes: ``= release[j,v,t]``, whose day total is the day's demand less unserved).
+    Work that needs no bandwidth is one national pool (node ``*``: every site, every region). Any
+    per-pair placement of such a class gives a feasible transport plan of the same cost and back
+    (flow decomposition), because nothing in its costs or targets depends on the origin.
+    """
+    b = m.placement
+    b.ship = pyo.Var(d.SHIP, domain=pyo.NonNegativeReals, doc="PFLOPS of transport class j's work sent over arc a in slice t")
+    transport = set(d.TRANSPORT)
+    y_at: dict[tuple[str, str, str], list] = defaultdict(list)
+    for k in d.Y:
+        if k[0] in transport:
+            y_at[k[0], d.site_node(k[0], k[1]), k[3]].append(k)
+    out_arcs: dict[str, list[str]] = defaultdict(list)
+    in_arcs: dict[str, list[str]] = defaultdict(list)
+    for a in d.ARCS:
+        out_arcs[a.tail].append(a.name)
+        in_arcs[a.head].append(a.name)
+    ship = set(d.SHIP)
+    release = set(d.RELEASE)
+    unserved = set(d.UNSERVED)
+    regions = {j: [r for (jj, r) in d.DEMAND_JR if jj == j] for j in d.TRANSPORT}
+
+    @b.Constraint(d.TNODE, doc="Σ_{s at v} y + ship out − ship in = d[j,v,t] − unserved[j,v,t] (or release[j,v,t])")
+    def transport_balance(b, j, v, t):
+        here = quicksum(b.y[k] for k in y_at.get((j, v, t), ()))
+        net = quicksum(b.ship[j, a, t] for a in out_arcs[v] if (j, a, t) in ship) - quicksum(
+            b.ship[j, a, t] for a in in_arcs[v] if (j, a, t) in ship)
+        origins = regions[j] if v == "*" else [v] if v in regions[j] else []
+        if d.shiftable[j]:
+            return here + net == quicksum(b.release[j, r, t] for r in origins if (j, r, t) in release)
+        short = quicksum(b.unserved[j, r, t] for r in origins if (j, r, t) in unserved)
+        return here + net + short == sum(d.demand.get((j, r, t), 0.0) for r in origins)
 
 
 def _peak_service(d: PlanningData) -> dict[tuple[str, str], float]:

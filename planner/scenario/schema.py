@@ -244,6 +244,8 @@ class NetworkOptions(Row):
     latency_base_ms: float = F(0.5, unit="ms", desc="latency added per link (equipment)", ge=0)
     energy_price_mwh: float = F(0.0, unit="CNY/MWh", desc="price of network energy", ge=0)
     grid_tco2_mwh: float = F(0.0, unit="tCO2/MWh", desc="emission factor of network energy", ge=0)
+    routing: Literal["path", "flow"] = F("path", desc="remote traffic of classes with a latency limit: path = over each (region, site) pair's least-latency path (lean; the path its latency is measured on), flow = routed flows per destination over any links (exact multi-commodity routing, larger)")
+    transport: bool = F(True, desc="classes without a latency limit as a transport problem (work flows between regions; exact and lean). Off: per (region, site) pairs like the classes with a limit. Pairs are used anyway where the scenario needs origins: serving costs, remote/local shares, single-site classes, the isolated baseline")
 
 
 #: Policy targets that may carry a penalised slack, and the unit of one unit of slack.
@@ -321,6 +323,7 @@ class SolverOptions(Row):
     presolve: Literal["on", "off", "choose"] = F("choose", desc="HiGHS presolve")
     mip_start: bool = F(True, desc="hand HiGHS a feasible plan found from the LP relaxation")
     lp_solver: Literal["auto", "simplex", "ipm"] = F("auto", desc="LP method for relax and the MIP start: auto = interior point above 20,000 columns")
+    max_plan_gap: float = F(0.10, unit="-", desc="a plan further than this from its bound (e.g. stopped at the time limit) is reported as failed, not as a plan", gt=0)
 
 
 ObjectiveName = Literal["cost", "energy", "carbon"]

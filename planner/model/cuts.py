@@ -1,0 +1,121 @@
+"""Valid inequalities: rows every integer plan satisfies anyway, added to tighten the LP relaxation.
+
+None of them cuts off an integer plan, so the optimum is unchanged; they raise the relaxation's
+bound and make its rounding better (docs/model.md §10, "Valid inequalities").
+
+- ``open_capacity_covers_peak`` (only when ``policy.allow_unserved`` is false): the capacity the
+  open sites could hold covers the peak requirement,
+  ``Σ_s K[s] × open[s] ≥ P``, with ``K[s]`` the most PFLOPS site ``s`` can hold (the least of its
+  module bounds, its power envelope at the densest hardware and ``max_modules`` at the largest
+  module) and ``P`` the least installed PFLOPS that can serve all demand: the largest of each
+  slice's non-shiftable work and, per representative day, the day's non-shiftable and shiftable
+  work spread evenly over its hours (each class at its best efficiency). The knapsack-cover row
+  of capacitated facility location.
+- ``flow_needs_built`` / ``ship_needs_built`` (links with a fixed cost): each destination's flow
+  on an arc, or each transport class's shipment, is at most ``min(what could ever be sent,
+  the arc's largest capacity) × built[l]`` — the strong linking rows of fixed-charge network
+  design, where the aggregate row ``units ≤ max_units × built`` alone is weak.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import PlanningData
+
+
+def add_cuts(m: pyo.Block, d: PlanningData) -> None:
+    """Add the valid inequalities that apply to ``m.cuts``."""
+    b = m.cuts = pyo.Block()
+    if not d.scenario.policy.allow_unserved:
+        _open_capacity(b, m, d)
+    _linking(b, m, d)
+
+
+def peak_requirement(d: PlanningData) -> float:
+    """``P``: the least installed PFLOPS that can serve every demand (see the module docstring)."""
+    best_eff = {j: max([d.efficiency[j, h] for h in d.HW] or [1.0]) for j in d.CLASSES}
+    fixed_t: dict[str, float] = defaultdict(float)
+    shift_day: dict[str, float] = defaultdict(float)
+    day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
+    for (j, _r, t), v in d.demand.items():
+        if d.shiftable[j]:
+            shift_day[day_of[t]] += d.weight[t] * v / best_eff[j]
+        else:
+            fixed_t[t] += v / best_eff[j]
+    peak = max(fixed_t.values(), default=0.0)
+    for day, ts in d.DAYS.items():
+        hours = sum(d.weight[t] for t in ts)
+        if hours > 0:
+            peak = max(peak, (sum(d.weight[t] * fixed_t[t] for t in ts) + shift_day[day]) / hours)
+    return peak
+
+
+def site_capacity_bound(d: PlanningData, s: str) -> float:
+    """``K[s]``: the most PFLOPS site ``s`` can hold."""
+    hw = [h for h in d.HW if d.module_bound[s, h] > 0]
+    if not hw:
+        return 0.0
+    bounds = [sum(d.pflops[h] * d.module_bound[s, h] for h in hw)]
+    if all(d.kw[h] > 0 for h in hw):
+        bounds.append(1000 * d.max_it_mw[s] * max(d.pflops[h] / d.kw[h] for h in hw))
+    if d.max_modules_site[s] is not None:
+        bounds.append(d.max_modules_site[s] * max(d.pflops[h] for h in hw))
+    return min(bounds)
+
+
+def _open_capacity(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
+    need = peak_requirement(d)
+    K = {s: site_capacity_bound(d, s) for s in d.SITES}
+    if need <= 0 or not any(K.values()):
+        return
+    b.open_capacity_covers_peak = pyo.Constraint(
+        expr=quicksum(K[s] * m.sizing.open[s] for s in d.SITES if K[s] > 0) >= need,
+        doc="Σ_s K[s] × open[s] ≥ P (valid when no work may be left unserved)")
+
+
+def _linking(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
+    built = m.network.built
+    if not len(built):
+        return
+    arc_link = {a.name: a.link for a in d.ARCS}
+    cap = {ln: d.links[ln].unit_gbps * d.links[ln].max_units for ln in d.links}
+    # Gbps that could ever head for node n in slice t (routed flows)
+    to_node: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r, s, t) in d.X:
+        n = d.site_region[s]
+        if n != r and d.gbps_per_pflops[j] > 0:
+            to_node[n, t] += d.gbps_per_pflops[j] * _most_sent(d, j, r, t)
+    rows = [k for k in d.FLOW if arc_link[k[0]] in built and d.links[arc_link[k[0]]].existing_units == 0]
+
+    @b.Constraint(rows, doc="flow[a,n,t] ≤ min(Gbps that could head for n in t, max capacity) × built[l]")
+    def flow_needs_built(b, a, n, t):
+        ln = arc_link[a]
+        return m.network.flow[a, n, t] <= min(to_node[n, t], cap[ln]) * built[ln]
+
+    # PFLOPS of a transport class that could ever ship in slice t: all of its work (the day's, if shiftable)
+    most: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r) in d.DEMAND_JR:
+        if j in d.TRANSPORT:
+            for t in d.SLICES:
+                most[j, t] += _most_sent(d, j, r, t)
+    ship_rows = [k for k in d.SHIP if arc_link[k[1]] in built and d.links[arc_link[k[1]]].existing_units == 0]
+
+    @b.Constraint(ship_rows, doc="ship[j,a,t] ≤ min(j's work, max capacity / gbps_per_pflops) × built[l]")
+    def ship_needs_built(b, j, a, t):
+        ln = arc_link[a]
+        return m.placement.ship[j, a, t] <= min(most[j, t], cap[ln] / d.gbps_per_pflops[j]) * built[ln]
+
+
+def _most_sent(d: PlanningData, j: str, r: str, t: str) -> float:
+    """The most PFLOPS of ``(j, r)`` that can run in slice ``t``: its demand, or its day's work in ``t``."""
+    if not d.shiftable[j]:
+        return d.demand.get((j, r, t), 0.0)
+    for ts in d.DAYS.values():
+        if t in ts:
+            return sum(d.weight[u] * d.demand.get((j, r, u), 0.0) for u in ts) / d.weight[t]
+    return math.inf
