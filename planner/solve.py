@@ -310,6 +310,16 @@ def _fixed_duals(comp: _Compiled, options: dict[str, Any], time_limit: float) ->
     return None
 
 
+def _too_far(out: SolveOutcome, max_plan_gap: float, name: str) -> bool:
+    """Mark a MILP plan further than ``max_plan_gap`` from its bound (or with no bound) as no plan."""
+    if not out.has_solution or (out.gap is not None and out.gap <= max_plan_gap):
+        return False
+    log.warning("solve %s: best plan %s from its bound (more than max_plan_gap %.1f%%): not a plan",
+                name, "an unknown distance" if out.gap is None else f"{100 * out.gap:.2f}%", 100 * max_plan_gap)
+    out.status = "gap_too_large"
+    return True
+
+
 def _rel_gap(obj: float, bound: float) -> float:
     """HiGHS's relative gap: ``(obj − bound) / |obj|`` (0 when both are 0)."""
     return max(0.0, obj - bound) / max(abs(obj), 1e-9) if obj != bound else 0.0
@@ -399,6 +409,8 @@ def solve(
                            has_solution=True, objective=start_obj, bound=lp_bound, gap=_rel_gap(start_obj, lp_bound),
                            relaxed=False, **common)
         _load(comp, start, True)
+        if _too_far(out, max_plan_gap, m.name):
+            return out
         if duals:
             out.duals = _fixed_duals(comp, options, time_limit)
         log.info("solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
@@ -442,10 +454,8 @@ def solve(
         out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None else None
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
-    if is_mip and out.has_solution and (out.gap is None or out.gap > max_plan_gap):
-        log.warning("solve %s: best plan %s from its bound (more than max_plan_gap %.0f%%): not a plan",
-                    m.name, "unknown distance" if out.gap is None else f"{100 * out.gap:.2f}%", 100 * max_plan_gap)
-        out.status = "gap_too_large"
+    if is_mip:
+        _too_far(out, max_plan_gap, m.name)
     if duals and out.ok and is_mip:
         out.duals = _fixed_duals(comp, options, time_limit)
     log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",

@@ -1,9 +1,17 @@
-"""Network: link units, multi-hop routing of remote traffic, link capacity.
+"""Network: link units, remote traffic on arcs, link capacity.
 
-Constraints (docs/model.md §5): 5 flow conservation per destination node, 6 link capacity and
-units. Remote traffic ``g[r,n,t] = Σ gbps_per_pflops[j] × x[j,r,s,h,t]`` for sites at node
-``n ≠ r``. Cost terms: ``network_capex`` (new units, fixed cost) and ``network_usage`` (per TB
-carried and network energy). Expression ``network_mwh[t]`` (MWh per hour).
+Constraints (docs/model.md §5 and §10 "Lean formulation"): 6 link capacity and units, and the
+traffic ``traffic[a,t]`` (Gbps) on each arc, which depends on ``network.routing``:
+
+- ``path`` (default): the remote work of a (region, site) pair of a class with a latency limit
+  runs over the pair's least-latency path, ``traffic[a,t] = Σ_{pairs with a on their path}
+  gbps_per_pflops[j] × x[j,r,s,t]`` — no flow variables;
+- ``flow``: routed flows per destination node with conservation (constraint 5), exact
+  multi-commodity routing over any links.
+
+Either way, transport-form classes add ``gbps_per_pflops[j] × ship[j,a,t]``. Cost terms:
+``network_capex`` (new units, fixed cost) and ``network_usage`` (per TB carried and network
+energy). Expression ``network_mwh[t]`` (MWh per hour).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from .registry import CostRegistry
 
 
 def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
-    """Add ``units``, ``built``, ``flow`` and their constraints to ``m.network``."""
+    """Add ``units``, ``built``, ``traffic`` (and ``flow`` under routing ``flow``) and their rows to ``m.network``."""
     d = data
     b = m.network = pyo.Block()
     L = list(d.links)

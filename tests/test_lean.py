@@ -1,0 +1,152 @@
+"""The lean formulation (docs/model.md §10): transport form, path against flow routing, cuts, no junk plans."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+
+import pytest
+
+import planner
+from planner.data import prepare
+from planner.decompose import decompose_flows
+from planner.errors import SolverError
+from planner.model import build_model
+from planner.model.cuts import peak_requirement, site_capacity_bound
+from planner.results import placements
+from planner.solve import solve as solve_model
+
+from .conftest import ROOT, doc_of, tweak
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks.synthetic import make_scenario  # noqa: E402
+
+LIMITS = {"time_limit": 120, "mip_gap": 1e-6}
+
+
+def _detour_scenario(tiny: planner.Scenario, routing: str) -> planner.Scenario:
+    """East's inference (30 ms, 10 Gbps per PFLOPS, 1 PFLOPS) can only run at site_w.
+
+    The direct east–west link (10 ms) costs 1,000,000 CNY/yr per unit; the detour over mid
+    (8 + 8 = 16 ms, inside the 30 ms limit) costs 10,000 per unit on each of its two links.
+    10 Gbps needs one 100 Gbps unit. ``path`` routes the pair on its least-latency path (direct),
+    ``flow`` may take the detour: the difference is exactly 1,000,000 − 2 × 10,000 = 980,000.
+    """
+    doc = doc_of(tiny)
+    doc["regions"].append({"name": "mid", "lat": 34.0, "lon": 113.0})
+    doc["sites"] = [s for s in doc["sites"] if s["name"] == "site_w"]
+    for jc in doc["job_classes"]:
+        if jc["name"] == "inference":
+            jc.update(max_latency_ms=30, gbps_per_pflops=10)
+    doc["demand"] = [{"class": "inference", "region": "east", "pflops": 1}]
+    doc["links"] = [
+        {"from": "east", "to": "west", "latency_ms": 10, "unit_gbps": 100, "unit_cost": 1_000_000, "max_units": 4},
+        {"from": "east", "to": "mid", "latency_ms": 8, "unit_gbps": 100, "unit_cost": 10_000, "max_units": 4},
+        {"from": "mid", "to": "west", "latency_ms": 8, "unit_gbps": 100, "unit_cost": 10_000, "max_units": 4},
+    ]
+    doc["network"] = {**doc.get("network", {}), "routing": routing}
+    return planner.Scenario.model_validate(doc)
+
+
+@pytest.mark.solve
+def test_path_and_flow_routing_differ_where_a_detour_pays(tiny):
+    by_path = planner.run(_detour_scenario(tiny, "path"), **LIMITS)
+    by_flow = planner.run(_detour_scenario(tiny, "flow"), **LIMITS)
+    assert by_path.outcome.objective - by_flow.outcome.objective == pytest.approx(980_000, rel=1e-9)
+    assert dict(zip(by_path.links["link"], by_path.links["units"])) == {"east-west": 1, "east-mid": 0, "mid-west": 0}
+    assert dict(zip(by_flow.links["link"], by_flow.links["units"])) == {"east-west": 0, "east-mid": 1, "mid-west": 1}
+    # the rest of the plan is the same: one module at site_w serving all of east's inference
+    assert by_path.kpi("PFLOPS installed") == by_flow.kpi("PFLOPS installed") == 1.0
+
+
+@pytest.mark.unit
+def test_path_routing_has_no_flow_variables(tiny):
+    path, flow = prepare(_detour_scenario(tiny, "path")), prepare(_detour_scenario(tiny, "flow"))
+    assert not path.FLOW and path.PATH == {("east", "west"): ["east-west>"]}
+    assert flow.FLOW and not flow.PATH
+
+
+@pytest.mark.solve
+@pytest.mark.parametrize("shape", ["tiny", "tiny, no bandwidth", "synthetic"])
+def test_transport_form_equals_per_pair_placements(tiny, shape):
+    """Classes without a latency limit: the transport form is exact (same optimum as per-pair placements)."""
+    if shape == "synthetic":
+        sc = make_scenario(5, 4, 6, 4, seed=3)
+    else:
+        sc = tiny if shape == "tiny" else tweak(tiny, "job_classes", "training", gbps_per_pflops=0)
+    # routed flows on both sides: per-pair placements on least-latency paths would restrict the pairs
+    sc = tweak(sc, "network", routing="flow")
+    off = tweak(sc, "network", transport=False)
+    assert prepare(sc).TRANSPORT and not prepare(off).TRANSPORT
+    a, b = planner.run(sc, **LIMITS), planner.run(off, **LIMITS)
+    assert a.outcome.gap <= 1e-6 and b.outcome.gap <= 1e-6
+    # both proven optimal to 1e-6: the optimal values agree within the gap (the plans may differ)
+    assert a.outcome.objective == pytest.approx(b.outcome.objective, rel=2e-6)
+
+
+@pytest.mark.solve
+def test_transport_placements_add_up():
+    """Decomposed placements add up to each region's served demand and to each site's work."""
+    sc = make_scenario(8, 6, 24, 4, seed=3)
+    data = prepare(sc)
+    assert data.TRANSPORT
+    m = build_model(data)
+    assert solve_model(m, relax=True, time_limit=120).ok
+    x = placements(m, data)
+    served: dict[tuple[str, str, str], float] = defaultdict(float)
+    at_site: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (j, r, s, t), v in x.items():
+        if j in data.TRANSPORT:
+            served[j, r, t] += v
+            at_site[j, s, t] += v
+    b = m.placement
+    for (j, r, t), dem in data.demand.items():
+        if j in data.TRANSPORT and not data.shiftable[j]:
+            assert served[j, r, t] == pytest.approx(dem - b.unserved[j, r, t].value, abs=1e-6 * dem)
+    for (j, s, _h, t), v in b.y.items():
+        if j in data.TRANSPORT:
+            at_site[j, s, t] -= v.value
+    assert max(abs(v) for v in at_site.values()) < 1e-6 * max(data.demand.values())
+
+
+@pytest.mark.unit
+def test_flow_decomposition_by_hand():
+    """a sends 5 to c over b, and 2 to b; a circulation b→d→b carries nothing and is cancelled."""
+    arcs = {"ab": ("a", "b", 7.0), "bc": ("b", "c", 5.0), "bd": ("b", "d", 3.0), "db": ("d", "b", 3.0)}
+    pairs = decompose_flows({"a": 7.0, "c": 1.0}, {"b": 2.0, "c": 6.0}, arcs)
+    assert pairs == {("a", "b"): pytest.approx(2.0), ("a", "c"): pytest.approx(5.0), ("c", "c"): pytest.approx(1.0)}
+
+
+@pytest.mark.unit
+def test_peak_requirement_by_hand(tiny):
+    """Tiny: inference 3 (day) and 1 (night) PFLOPS; training 4 PFLOPS shiftable over the day d1.
+
+    Slices: the largest non-shiftable work is 3. Day d1: (4380·3 + 4380·1 + 8760·4) / 8760 = 6.
+    site_e may hold at most its demand bound: inference peak 3 + training's day in its shortest
+    slice 8 = 11 modules of 1 PFLOPS (its envelope allows 100).
+    """
+    data = prepare(tiny)
+    assert peak_requirement(data) == pytest.approx(6.0)
+    assert site_capacity_bound(data, "site_e") == pytest.approx(11.0)
+
+
+@pytest.mark.solve
+def test_open_capacity_row_keeps_the_optimum(tiny):
+    hard = tweak(tiny, "policy", allow_unserved=False)
+    m = build_model(prepare(hard))
+    assert len(m.cuts.open_capacity_covers_peak) == 1
+    assert planner.run(hard, **LIMITS).outcome.objective == pytest.approx(4_061_280, rel=1e-9)
+    assert not hasattr(build_model(prepare(tiny)).cuts, "open_capacity_covers_peak")
+
+
+@pytest.mark.solve
+def test_a_plan_far_from_its_bound_is_not_a_plan():
+    """A plan outside solver.max_plan_gap is a failure with its gap named, not a report."""
+    sc = make_scenario(8, 6, 24, 3, seed=1)
+    first = solve_model(build_model(prepare(sc)), time_limit=120, mip_gap=0.5, max_plan_gap=0.5)
+    assert first.ok and first.gap > 1e-9
+    again = solve_model(build_model(prepare(sc)), time_limit=120, mip_gap=0.5, max_plan_gap=first.gap / 2)
+    assert again.status == "gap_too_large" and not again.ok and again.objective == pytest.approx(first.objective)
+    with pytest.raises(SolverError, match="max_plan_gap"):  # the pipeline refuses to report it
+        planner.run(tweak(sc, "solver", max_plan_gap=first.gap / 2), time_limit=120, mip_gap=0.5)
