@@ -33,6 +33,7 @@ from pyomo.repn import generate_standard_repn
 
 from .data import prepare
 from .model import build_model
+from .model.cuts import linking_bound, peak_requirement, site_capacity_bound
 from .results import Results, extract
 from .scenario import Scenario, load_scenario
 from .solve import (
@@ -149,6 +150,25 @@ class Replanner:
                     old = d.demand[key]
                 for i in self.rows.get(con, []):  # an equality: both sides become the scaled demand
                     self.row_lo[i] = self.row_up[i] = old * f
+        for key, con in b.transport_balance.items():  # transport form: the right-hand side is Σ demand
+            j, v, t = key
+            origins = [r for (jj, r) in d.DEMAND_JR if jj == j and (v == "*" or r == v)]
+            old = 0.0 if d.shiftable[j] else sum(d.demand.get((j, r, t), 0.0) for r in origins)
+            for i in self.rows.get(con, []):
+                self.row_lo[i] = self.row_up[i] = old * f
+        cuts = m.cuts
+        if hasattr(cuts, "open_capacity_covers_peak"):
+            con = cuts.open_capacity_covers_peak
+            for i in self.rows.get(con, []):
+                self.row_lo[i] = peak_requirement(new)
+            for site in d.SITES:
+                self._set_coeff(con, m.sizing.open[site], site_capacity_bound(new, site))
+        built = m.network.built
+        arc_link = {a.name: a.link for a in d.ARCS}
+        for (a, n, t), con in cuts.flow_needs_built.items():
+            self._set_coeff(con, built[arc_link[a]], -linking_bound(new, "flow", (a, n, t)))
+        for (j, a, t), con in cuts.ship_needs_built.items():
+            self._set_coeff(con, built[arc_link[a]], -linking_bound(new, "ship", (j, a, t)))
         for key, con in b.only_open_sites.items():
             self._scale_coeff(con, m.sizing.open[key[2]], f)
         for key, con in b.only_assigned_site.items():

@@ -150,3 +150,16 @@ def test_a_plan_far_from_its_bound_is_not_a_plan():
     assert again.status == "gap_too_large" and not again.ok and again.objective == pytest.approx(first.objective)
     with pytest.raises(SolverError, match="max_plan_gap"):  # the pipeline refuses to report it
         planner.run(tweak(sc, "solver", max_plan_gap=first.gap / 2), time_limit=120, mip_gap=0.5)
+
+
+@pytest.mark.solve
+def test_resolve_scales_the_cut_with_demand(tiny):
+    """A demand re-solve moves the open-capacity row with the demand (else it would cut off plans)."""
+    from planner.resolve import Replanner
+
+    hard = tweak(tweak(tiny, "policy", allow_unserved=False), "solver", mip_gap=1e-6)
+    rp = Replanner(hard, mip_gap=1e-6, time_limit=60)
+    rp.solve()
+    rp.scale_demand(1.3)
+    scaled = hard.model_copy(update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * 1.3}) for d in hard.demand)})
+    assert rp.solve().outcome.objective == pytest.approx(planner.run(scaled, **LIMITS).outcome.objective, rel=1e-7)

@@ -78,37 +78,56 @@ def _open_capacity(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
         doc="Σ_s K[s] × open[s] ≥ P (valid when no work may be left unserved)")
 
 
+def linking_bound(d: PlanningData, kind: str, key: tuple[str, str, str]) -> float:
+    """The coefficient of ``built[l]`` in a linking row: ``min(what could ever be sent, capacity)``.
+
+    ``kind`` ``flow``: ``key = (a, n, t)``, Gbps; ``ship``: ``key = (j, a, t)``, PFLOPS.
+    """
+    arc_link = {a.name: a.link for a in d.ARCS}
+    if kind == "flow":
+        a, n, t = key
+        most = sum(d.gbps_per_pflops[j] * _most_sent(d, j, r, t) for (j, r, s, tt) in d.X
+                   if tt == t and d.site_region[s] == n and n != r and d.gbps_per_pflops[j] > 0)
+        lk = d.links[arc_link[a]]
+        return min(most, lk.unit_gbps * lk.max_units)
+    j, a, t = key
+    lk = d.links[arc_link[a]]
+    most = sum(_most_sent(d, j, r, t) for (jj, r) in d.DEMAND_JR if jj == j)
+    return min(most, lk.unit_gbps * lk.max_units / d.gbps_per_pflops[j])
+
+
 def _linking(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
     built = m.network.built
-    if not len(built):
-        return
     arc_link = {a.name: a.link for a in d.ARCS}
-    cap = {ln: d.links[ln].unit_gbps * d.links[ln].max_units for ln in d.links}
-    # Gbps that could ever head for node n in slice t (routed flows)
+
+    def needs_built(a: str) -> bool:
+        ln = arc_link[a]
+        return ln in built and d.links[ln].existing_units == 0
+
+    rows = [k for k in d.FLOW if needs_built(k[0])] if len(built) else []
+    ship_rows = [k for k in d.SHIP if needs_built(k[1])] if len(built) else []
+    # Gbps that could ever head for node n in slice t, and a transport class's work in t (grouped once)
     to_node: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r, s, t) in d.X:
+    for (j, r, s, t) in d.X if rows else ():
         n = d.site_region[s]
         if n != r and d.gbps_per_pflops[j] > 0:
             to_node[n, t] += d.gbps_per_pflops[j] * _most_sent(d, j, r, t)
-    rows = [k for k in d.FLOW if arc_link[k[0]] in built and d.links[arc_link[k[0]]].existing_units == 0]
+    work: dict[tuple[str, str], float] = defaultdict(float)
+    for (j, r) in d.DEMAND_JR if ship_rows else ():
+        if j in d.TRANSPORT:
+            for t in d.SLICES:
+                work[j, t] += _most_sent(d, j, r, t)
+    cap = {ln: d.links[ln].unit_gbps * d.links[ln].max_units for ln in d.links}
 
     @b.Constraint(rows, doc="flow[a,n,t] ≤ min(Gbps that could head for n in t, max capacity) × built[l]")
     def flow_needs_built(b, a, n, t):
         ln = arc_link[a]
         return m.network.flow[a, n, t] <= min(to_node[n, t], cap[ln]) * built[ln]
 
-    # PFLOPS of a transport class that could ever ship in slice t: all of its work (the day's, if shiftable)
-    most: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r) in d.DEMAND_JR:
-        if j in d.TRANSPORT:
-            for t in d.SLICES:
-                most[j, t] += _most_sent(d, j, r, t)
-    ship_rows = [k for k in d.SHIP if arc_link[k[1]] in built and d.links[arc_link[k[1]]].existing_units == 0]
-
-    @b.Constraint(ship_rows, doc="ship[j,a,t] ≤ min(j's work, max capacity / gbps_per_pflops) × built[l]")
+    @b.Constraint(ship_rows, doc="ship[j,a,t] ≤ min(j's work in t, max capacity / gbps_per_pflops) × built[l]")
     def ship_needs_built(b, j, a, t):
         ln = arc_link[a]
-        return m.placement.ship[j, a, t] <= min(most[j, t], cap[ln] / d.gbps_per_pflops[j]) * built[ln]
+        return m.placement.ship[j, a, t] <= min(work[j, t], cap[ln] / d.gbps_per_pflops[j]) * built[ln]
 
 
 def _most_sent(d: PlanningData, j: str, r: str, t: str) -> float:
