@@ -14,8 +14,8 @@ Run from the project root (``pip install -e ".[test,bench]"`` first)::
     .venv/bin/python benchmarks/pypsa_parity.py --render             # rewrite the .md from the .json
 
 Sizes are ``REGIONSxSITESxSLICES``. The results go to ``benchmarks/pypsa_parity.json`` (every run)
-and ``benchmarks/pypsa_parity.md`` (the table, how to run, machine and versions); ``--out PREFIX``
-writes elsewhere.
+and ``benchmarks/pypsa_parity.md`` (the table, how to run, machine and versions; the text under its
+``## Reading`` heading is kept); ``--out PREFIX`` writes elsewhere.
 
 **The equivalent problem.** One job class without a latency limit (not shiftable, not single-site,
 ``gbps_per_pflops > 0``), one hardware type with ``idle_frac = 0``, every site already open
@@ -594,6 +594,21 @@ Python {mach['python']}, {mach['platform']}; {vers}; planner at commit {mach['gi
 """
 
 
+def _write_md(path: Path, page: str) -> None:
+    """Write ``page``, keeping the text under ``## Reading`` of the page already there (written by hand)."""
+    keep = ""
+    if path.exists():
+        old = path.read_text()
+        if "\n## Reading\n" in old:
+            keep = old[old.index("\n## Reading\n"):]
+            nxt = keep.find("\n## ", len("\n## Reading\n"))
+            keep = keep if nxt < 0 else keep[:nxt + 1]
+    if keep:
+        at = page.index("\n## The problem and the mapping")
+        page = page[:at] + keep.rstrip("\n") + "\n" + page[at:]
+    path.write_text(page)
+
+
 def _parse_sizes(text: str) -> list[tuple[int, int, int]]:
     out = []
     for part in text.split(","):
@@ -621,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     if a.render:
         result = json.loads(out.with_suffix(".json").read_text())
-        out.with_suffix(".md").write_text(render(result))
+        _write_md(out.with_suffix(".md"), render(result))
         print(table(result["summary"]))
         return 0
     runs = []
@@ -640,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
               "summary": summary, "runs": runs}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    out.with_suffix(".md").write_text(render(result))
+    _write_md(out.with_suffix(".md"), render(result))
     print(table(summary))
     bad = [r["size"] for r in summary if not r["objectives_agree"]]
     if bad:
