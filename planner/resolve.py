@@ -33,7 +33,7 @@ from pyomo.repn import generate_standard_repn
 
 from .data import prepare
 from .model import build_model
-from .model.cuts import linking_bound, peak_requirement, site_capacity_bound
+from .model.cuts import linking_bound, peak_requirement, ship_bound, site_capacity_bound
 from .results import Results, extract
 from .scenario import Scenario, load_scenario
 from .solve import (
@@ -163,12 +163,12 @@ class Replanner:
                 self.row_lo[i] = peak_requirement(new)
             for site in d.SITES:
                 self._set_coeff(con, m.sizing.open[site], site_capacity_bound(new, site))
-        built = m.network.built
-        arc_link = {a.name: a.link for a in d.ARCS}
         for (a, n, t), con in cuts.flow_needs_built.items():
-            self._set_coeff(con, built[arc_link[a]], -linking_bound(new, "flow", (a, n, t)))
+            ln = next(x.link for x in d.ARCS if x.name == a)
+            self._set_coeff(con, m.network.built[ln], -linking_bound(new, (a, n, t)))
         for (j, a, t), con in cuts.ship_needs_built.items():
-            self._set_coeff(con, built[arc_link[a]], -linking_bound(new, "ship", (j, a, t)))
+            ln = next(x.link for x in d.ARCS if x.name == a)
+            self._set_coeff(con, m.network.built[ln], -ship_bound(new, j, ln, t))
         for key, con in b.only_open_sites.items():
             self._scale_coeff(con, m.sizing.open[key[2]], f)
         for key, con in b.only_assigned_site.items():
