@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import socket
 import time
 import uuid
@@ -39,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from .atomic import remove_stale_temporaries, save_json
 from .errors import Problem, ScenarioError
 
 log = logging.getLogger(__name__)
@@ -182,15 +182,6 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
 
 
 # ---- one member (runs in a worker process) ---------------------------------------------------------
-def _atomic_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: dict[str, Any]) -> dict[str, Any]:
     """Run one member: load the scenario with its variants and overrides, solve, write its files.
 
@@ -214,6 +205,7 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
 
     d = Path(member_dir)
     d.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(d)  # a killed earlier run of this member may have left one
     (d / ERROR).unlink(missing_ok=True)
     m = Member(member["id"], dict(member["parameters"]), tuple(member["variants"]))
     base = {"id": m.id, "run_id": uuid.uuid4().hex, "parameters": m.parameters, "variants": list(m.variants),
@@ -232,13 +224,13 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
                 "input_hash": sc.input_hash, "seconds": time.perf_counter() - t0,
                 "cpu_seconds": time.process_time() - c0,
                 "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "report": REPORT}
-        _atomic_json(d / RESULTS, data)
+        save_json(data, d / RESULTS)
         return data
     except Exception as err:  # a member's failure is reported, not raised
         data = {**base, "status": "failed", "error": str(err), "error_type": type(err).__name__,
                 "exit_code": err.exit_code if isinstance(err, PlannerError) else 3,
                 "seconds": time.perf_counter() - t0}
-        _atomic_json(d / ERROR, data)
+        save_json(data, d / ERROR)
         return data
 
 
@@ -300,9 +292,11 @@ def run_sweep(
     t0 = time.perf_counter()
     outcome = SweepOutcome()
     sweep.out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(sweep.out)  # of the summary workbook, from a killed run
     todo: list[Member] = []
     for m in sweep.members:
         if resume and read_done(sweep.out / m.id, m) is not None:
+            remove_stale_temporaries(sweep.out / m.id)
             outcome.skipped.append(m.id)
         else:
             todo.append(m)
@@ -335,7 +329,7 @@ def run_sweep(
                 except Exception as err:  # the worker died or the task could not run
                     rec = {"id": m.id, "status": "failed", "error": f"{type(err).__name__}: {err}"}
                     (sweep.out / m.id).mkdir(parents=True, exist_ok=True)
-                    _atomic_json(sweep.out / m.id / ERROR, rec)
+                    save_json(rec, sweep.out / m.id / ERROR)
                 if rec.get("status") == "failed":
                     outcome.failed[m.id] = rec.get("error", "")
                     log.error("member %s failed: %s", m.id, rec.get("error"))

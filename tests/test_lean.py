@@ -163,3 +163,16 @@ def test_resolve_scales_the_cut_with_demand(tiny):
     rp.scale_demand(1.3)
     scaled = hard.model_copy(update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * 1.3}) for d in hard.demand)})
     assert rp.solve().outcome.objective == pytest.approx(planner.run(scaled, **LIMITS).outcome.objective, rel=1e-7)
+
+
+@pytest.mark.unit
+def test_stale_temporaries_of_planner_only_are_removed(tmp_path):
+    from planner.atomic import remove_stale_temporaries, save_json
+
+    (tmp_path / ".results.json.0123abcd.tmp").write_text("half")
+    (tmp_path / ".notes.tmp").write_text("not ours")
+    (tmp_path / "keep.json").write_text("{}")
+    assert remove_stale_temporaries(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "keep.json"]
+    save_json({"a": 1}, tmp_path / "x.json")
+    assert (tmp_path / "x.json").read_text().strip().startswith("{") and remove_stale_temporaries(tmp_path) == 0

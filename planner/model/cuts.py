@@ -78,8 +78,9 @@ def site_capacity_bound(d: PlanningData, s: str) -> float:
 def _open_capacity(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
     need = peak_requirement(d)
     K = {s: site_capacity_bound(d, s) for s in d.SITES}
-    if need <= 0 or not any(K.values()):
-        return
+    free = [s for s in d.SITES if K[s] > 0 and not m.sizing.open[s].fixed]
+    if need <= 0 or not free or sum(K.values()) < need:
+        return  # nothing to tighten, or no plan serves all demand (explained by the elastic re-solve)
     b.open_capacity_covers_peak = pyo.Constraint(
         expr=quicksum(K[s] * m.sizing.open[s] for s in d.SITES if K[s] > 0) >= need,
         doc="Σ_s K[s] × open[s] ≥ P (valid when no work may be left unserved)")
