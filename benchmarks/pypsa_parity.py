@@ -10,6 +10,7 @@ agree to 1e-6 (relative) and prints a table of both tools side by side with thei
 Run from the project root (``pip install -e ".[test,bench]"`` first)::
 
     .venv/bin/python benchmarks/pypsa_parity.py                      # all sizes, 3 repeats
+    .venv/bin/python benchmarks/pypsa_parity.py --what-if            # ... and the signed-shipment what-if
     .venv/bin/python benchmarks/pypsa_parity.py --sizes 8x6x24,30x20x24 --repeat 1
     .venv/bin/python benchmarks/pypsa_parity.py --render             # rewrite the .md from the .json
 
@@ -81,8 +82,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # allow `python benchmarks/pypsa_parity.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-#: The sizes of the issue's table (regions, sites, slices), plus 8/6/96 and 100/20/96.
-DEFAULT_SIZES = [(8, 6, 24), (8, 6, 96), (30, 20, 24), (30, 20, 96), (100, 20, 24), (100, 20, 96)]
+#: The sizes of the issue's table (regions, sites, slices), plus 8/6/96 and 100/20/96, and two
+#: twice as large (more slices; more regions and sites) to show the trend.
+DEFAULT_SIZES = [(8, 6, 24), (8, 6, 96), (30, 20, 24), (30, 20, 96), (100, 20, 24), (100, 20, 96),
+                 (100, 20, 192), (200, 40, 96)]
 TOOLS = ("planner", "pypsa")
 #: Relative tolerance on the objectives.
 RTOL = 1e-6
@@ -399,6 +402,106 @@ def worker(tool: str, size: tuple[int, int, int], seed: int, time_limit: float) 
     return rec
 
 
+def signed_what_if(size: tuple[int, int, int], seed: int = 0) -> dict[str, Any] | None:
+    """What-if: planner's LP with each link's two directed ``ship`` columns merged into one signed column.
+
+    With one transport class and no other traffic on a link, ``ship[j,a→b,t] − ship[j,b→a,t]`` as
+    one free column ``z`` (rows ``z ≤ cap`` and ``−z ≤ cap``) is exact: PyPSA's bidirectional Link.
+    Built from planner's compiled LP (no planner code changed); both LPs solved here, one after
+    the other, by HiGHS's interior point without crossover on one thread. Returns ``None`` when
+    planner's LP has no ``placement.ship`` columns in pairs (its formulation changed).
+    """
+    import highspy
+    import numpy as np
+    import scipy.sparse as sps
+
+    from planner import build_model, prepare
+    from planner.scenario.schema import Scenario
+    from planner.solve import compile_model
+
+    data = prepare(Scenario.model_validate(planner_spec(make_problem(*size, seed=seed))))
+    comp = compile_model(build_model(data))
+    lp = comp.lp
+    pos = {v.index(): k for k, v in enumerate(comp.columns) if v.parent_component().name == "placement.ship"}
+    arcs_of: dict[str, list[str]] = {}
+    for a in getattr(data, "ARCS", []):
+        arcs_of.setdefault(a.link, []).append(a.name)
+    back = {v[0]: v[1] for v in arcs_of.values() if len(v) == 2}
+    pairs = [(k, pos[j, back[a], t]) for (j, a, t), k in pos.items() if a in back and (j, back[a], t) in pos]
+    if not pairs:
+        return None
+    A = sps.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+                       shape=(lp.num_row_, lp.num_col_))
+    cost, lo, up = np.asarray(lp.col_cost_), np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy()
+    cols = [A[:, k] for k in range(lp.num_col_)]
+    drop = np.zeros(lp.num_col_, dtype=bool)
+    for f, b in pairs:
+        if cost[f] or cost[b]:
+            return None  # a usage cost: the signed form would need |z|
+        # z's column: the forward arc's (its balance rows are minus the backward arc's) less the
+        # backward arc's capacity-row entry (where the forward column has none)
+        cols[f] = cols[f] - cols[b].multiply(cols[f] == 0)
+        lo[f], up[f] = -highspy.kHighsInf, highspy.kHighsInf
+        drop[b] = True
+    keep = np.flatnonzero(~drop)
+    B = sps.hstack([cols[k] for k in keep]).tocsc()
+
+    def run(M: Any, c: Any, lb: Any, ub: Any) -> dict[str, Any]:
+        new = highspy.HighsLp()
+        new.num_col_, new.num_row_ = M.shape[1], M.shape[0]
+        new.col_cost_, new.col_lower_, new.col_upper_, new.offset_ = c, lb, ub, lp.offset_
+        new.row_lower_, new.row_upper_ = lp.row_lower_, lp.row_upper_
+        new.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        new.a_matrix_.start_, new.a_matrix_.index_ = M.indptr.astype(np.int32), M.indices.astype(np.int32)
+        new.a_matrix_.value_ = M.data.astype(float)
+        h = highspy.Highs()
+        for k, v in {"output_flag": False, "solver": "ipm", "run_crossover": "off", "threads": 1, "random_seed": 0}.items():
+            h.setOptionValue(k, v)
+        h.passModel(new)
+        c0 = time.process_time()
+        h.run()
+        cpu = time.process_time() - c0
+        info = h.getInfo()
+        h.clearSolver()
+        rec = {"columns": M.shape[1], "rows": M.shape[0], "nonzeros": int(M.nnz), "highs_cpu_s": cpu,
+               "ipm_iterations": int(info.ipm_iteration_count), "objective": float(info.objective_function_value)}
+        rec.update(_presolved_size(h))
+        return rec
+
+    return {"size": list(size), "as_is": run(A, cost, np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)),
+            "signed": run(B, cost[keep], lo[keep], up[keep])}
+
+
+def what_if_section(result: dict[str, Any]) -> str:
+    """The what-if section of the page (empty when it was not run)."""
+    if not result.get("what_if"):
+        return ""
+    return f"""## What-if: one signed shipment column per link
+
+planner's compiled LP with each link's two directed `ship[j, a, t]` columns merged into one free
+column (`signed_what_if`; `--what-if`): exact here, since each link carries only the one transport
+class; this is PyPSA's bidirectional Link. Solved in the runner's process, one after the other.
+
+{what_if_table(result['what_if'])}
+
+"""
+
+
+def what_if_table(rows: list[dict[str, Any]]) -> str:
+    """The what-if as a Markdown table."""
+    lines = ["| regions / sites / slices | planner LP as is: columns × rows → presolved | IPM it. | HiGHS CPU s "
+             "| signed ship per link: columns × rows → presolved | IPM it. | HiGHS CPU s | objective rel. diff |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        a, b = r["as_is"], r["signed"]
+        rel = abs(a["objective"] - b["objective"]) / max(1.0, abs(a["objective"]))
+        lines.append(f"| {' / '.join(map(str, r['size']))} | {_i(a['columns'])} × {_i(a['rows'])} → "
+                     f"{_i(a['presolved_columns'])} × {_i(a['presolved_rows'])} | {a['ipm_iterations']} | {_f(a['highs_cpu_s'])} "
+                     f"| {_i(b['columns'])} × {_i(b['rows'])} → {_i(b['presolved_columns'])} × {_i(b['presolved_rows'])} "
+                     f"| {b['ipm_iterations']} | {_f(b['highs_cpu_s'])} | {rel:.1e} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # the runner
 # ---------------------------------------------------------------------------------------------
@@ -561,7 +664,7 @@ The LP after HiGHS's presolve (run apart, outside the timings), columns / rows:
 
 {presolve_table(result['summary'])}
 
-## The problem and the mapping
+{what_if_section(result)}## The problem and the mapping
 
 One generator (`make_problem`) draws regions in China's bounding box, sites (at most one per region
 while regions last), one hardware type without idle power, one job class without a latency limit,
@@ -579,7 +682,7 @@ gbps_per_pflops, `p_nom_max` from `max_units`), unserved demand a generator per 
 
 ```sh
 .venv/bin/pip install -e ".[test,bench]"
-.venv/bin/python benchmarks/pypsa_parity.py                        # all sizes, --repeat 3
+.venv/bin/python benchmarks/pypsa_parity.py --what-if              # all sizes, --repeat 3, and the what-if
 .venv/bin/python benchmarks/pypsa_parity.py --sizes 8x6x24,30x20x96 --repeat 1 --time-limit 300
 .venv/bin/python benchmarks/pypsa_parity.py --render               # rewrite this page from the JSON
 .venv/bin/python -m pytest tests/test_pypsa_parity.py               # the smallest size: objectives agree
@@ -627,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "pypsa_parity"), help="output prefix (.json, .md)")
     ap.add_argument("--render", action="store_true", help="rewrite PREFIX.md from PREFIX.json and stop")
+    ap.add_argument("--what-if", action="store_true",
+                    help="also solve planner's LP with one signed ship column per link (see signed_what_if)")
     ap.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sizes = _parse_sizes(a.sizes)
@@ -650,13 +755,23 @@ def main(argv: list[str] | None = None) -> int:
                       f"obj {rec.get('objective')} cols {rec.get('columns')} cpu {_f(rec.get('cpu_s'))} s "
                       f"solver {_f(rec.get('solver_s'))} s", flush=True)
     summary = summarise(runs)
+    what_if = []
+    if a.what_if:
+        for size in sizes:
+            w = signed_what_if(size, a.seed)
+            if w is None:
+                print(f"what-if {size}: planner's LP has no paired ship columns; skipped")
+                break
+            what_if.append(w)
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "seed": a.seed, "repeat": a.repeat,
               "time_limit": a.time_limit, "sizes": [list(s) for s in sizes], "machine": _machine(),
-              "summary": summary, "runs": runs}
+              "summary": summary, "what_if": what_if, "runs": runs}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     _write_md(out.with_suffix(".md"), render(result))
     print(table(summary))
+    if what_if:
+        print(what_if_table(what_if))
     bad = [r["size"] for r in summary if not r["objectives_agree"]]
     if bad:
         print(f"OBJECTIVES DISAGREE (> {RTOL:g}) or missing at sizes {bad}", file=sys.stderr)
