@@ -22,12 +22,16 @@ SIZE = (4, 3, 6)
 
 @pytest.mark.unit
 def test_generator_is_seeded_and_planner_accepts_it() -> None:
-    from planner.scenario.schema import Scenario
+    from planner.scenario.checks import check_tables
+    from planner.scenario.schema import BLOCKS, TABLES, Scenario
 
     a, b = make_problem(*SIZE, seed=3), make_problem(*SIZE, seed=3)
     assert a == b
     assert make_problem(*SIZE, seed=4) != a
     sc = Scenario.model_validate(planner_spec(a))
+    problems = check_tables({t: list(getattr(sc, t)) for t in TABLES}, sc.profiles, {}, sc.name,
+                            {"year": sc.year}, {b: getattr(sc, b) for b in BLOCKS})
+    assert not problems, problems  # the loader's cross-table checks pass too
     assert sum(t.weight for t in sc.time_slices) == pytest.approx(8760.0)
     assert [jc.max_latency_ms for jc in sc.job_classes] == [None]
     assert all(h.idle_frac == 0 for h in sc.hardware)
