@@ -116,7 +116,7 @@ def compile_model(m: pyo.ConcreteModel) -> _Compiled:
 
 
 #: Above this many columns, ``lp_solver="auto"`` solves LPs with the interior-point method.
-IPM_COLUMNS = 20_000
+IPM_COLUMNS = 5_000
 
 #: HiGHS starts one global thread scheduler per process, sized by the first run's ``threads``;
 #: a later run asking for another count fails at once with status "Not Set". We remember the
@@ -367,7 +367,7 @@ def solve(
         For a MILP, hand HiGHS a feasible plan built from the LP relaxation (and stop there when
         that plan is within ``mip_gap`` of the relaxation's bound).
     lp_solver
-        ``"auto"`` (interior point above 20,000 columns, else simplex), ``"simplex"`` or ``"ipm"``:
+        ``"auto"`` (interior point above 5,000 columns, else simplex; benchmarks/lp_methods.md), ``"simplex"`` or ``"ipm"``:
         for LPs (``relax`` and the MIP start).
     duals
         Also compute row duals (shadow prices): for a MILP, from the LP with every integer fixed at

@@ -322,7 +322,7 @@ class SolverOptions(Row):
     relax: bool = F(False, desc="solve the LP relaxation (integrality dropped)")
     presolve: Literal["on", "off", "choose"] = F("choose", desc="HiGHS presolve")
     mip_start: bool = F(True, desc="hand HiGHS a feasible plan found from the LP relaxation")
-    lp_solver: Literal["auto", "simplex", "ipm"] = F("auto", desc="LP method for relax and the MIP start: auto = interior point above 20,000 columns")
+    lp_solver: Literal["auto", "simplex", "ipm"] = F("auto", desc="LP method for relax and the MIP start: auto = interior point above 5,000 columns (measured: benchmarks/lp_methods.md)")
     valid_inequalities: bool = F(True, desc="add the valid inequalities of docs/model.md §10 (open capacity covers the peak; strong linking rows for links with a fixed cost): same optimum, tighter LP relaxation")
     max_plan_gap: float = F(0.10, unit="-", desc="a plan further than this from its bound (e.g. stopped at the time limit) is reported as failed, not as a plan", gt=0)
 
