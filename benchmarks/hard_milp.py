@@ -10,9 +10,10 @@ Two problem families that planner's model contains exactly (docs/model.md §9, �
   uniform on [1.37 M, 2.25 M] (capa's range) times a scale, one capacity for every site.
   HiGHS alone solves the textbook strong formulation built here with numpy/scipy (``highs``)
   and the same plus the aggregate-capacity row ``Σ_i s_i y_i ≥ Σ_j d_j`` (``highs+agg``).
-  planner solves ``tests/orlib_cap.to_scenario`` of the file (``planner``: unserved work priced
-  out by ``unserved_cost``, as the mapping does) and the same with ``policy.allow_unserved: false``
-  (``planner/hard``: unserved work fixed at 0, which is what makes the aggregate row valid).
+  planner solves ``tests/orlib_cap.to_scenario`` of the file (``planner``: every customer served
+  in full, ``policy.allow_unserved: false``, which is what makes the aggregate row valid) and the
+  same with unserved work allowed at a price so high it never pays (``planner/priced``: no
+  aggregate row then).
 * **Multicommodity fixed-charge network design** (ND): directed arcs with a fixed cost, a
   capacity and a cost per unit of flow; commodities (origin → destination, demand). HiGHS alone
   solves the textbook model with one flow per commodity and the strong linking rows
@@ -165,10 +166,11 @@ def cfl_matrix(inst: CapInstance, aggregate: bool) -> dict[str, Any]:
             "row_lo": np.concatenate(lo), "row_up": np.concatenate(up), "integer": np.arange(m)}
 
 
-def cfl_scenario(inst: CapInstance, name: str, hard: bool):
+def cfl_scenario(inst: CapInstance, name: str, priced: bool = False):
+    """The tests' mapping (every customer served in full); ``priced``: unserved work allowed at its price."""
     sc = to_scenario(inst, single_source=False, name=name)
-    if hard:
-        sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"allow_unserved": False})})
+    if priced:
+        sc = sc.model_copy(update={"policy": sc.policy.model_copy(update={"allow_unserved": True})})
     return sc
 
 
@@ -428,7 +430,7 @@ def solve_planner(sc, time_limit: float, gap: float, log: bool = False) -> dict[
             "bnb_s": out.solve_s, "size": out.size, "log": stamps.rows}
 
 
-TOOLS = {"cfl": ("highs", "highs+agg", "planner", "planner/hard"), "nd": ("highs", "highs/dest", "planner")}
+TOOLS = {"cfl": ("highs", "highs+agg", "planner", "planner/priced"), "nd": ("highs", "highs/dest", "planner")}
 
 
 def run_one(case: str, tool: str, time_limit: float, gap: float, log: bool = False) -> dict[str, Any]:
@@ -436,7 +438,7 @@ def run_one(case: str, tool: str, time_limit: float, gap: float, log: bool = Fal
         inst = cfl_instance(case)
         if tool.startswith("highs"):
             return solve_highs(cfl_matrix(inst, aggregate=tool == "highs+agg"), time_limit, gap, log)
-        return solve_planner(cfl_scenario(inst, case, hard=tool == "planner/hard"), time_limit, gap, log)
+        return solve_planner(cfl_scenario(inst, case, priced=tool == "planner/priced"), time_limit, gap, log)
     inst = nd_instance(case)
     if tool.startswith("highs"):
         return solve_highs(nd_matrix(inst, by_destination=tool == "highs/dest"), time_limit, gap, log)

@@ -289,12 +289,55 @@ def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix:
     return h, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
+def _cover_rows(comp: _Compiled, binary: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Knapsack-cover rows ``Σ a_i y_i ≥ b`` (``a > 0``, ``b > 0``) over binary columns only."""
+    csr = comp.csc().tocsr()
+    lo, up = np.asarray(comp.lp.row_lower_), np.asarray(comp.lp.row_upper_)
+    out = []
+    for r in np.flatnonzero(np.isfinite(lo) & (lo > 0) & ~np.isfinite(up)):
+        cols, vals = csr.indices[csr.indptr[r]:csr.indptr[r + 1]], csr.data[csr.indptr[r]:csr.indptr[r + 1]]
+        if len(cols) > 1 and binary[cols].all() and (vals > 0).all() and vals.sum() >= lo[r]:
+            out.append((cols, vals, float(lo[r])))
+    return out
+
+
+def _cover_rounding(comp: _Compiled, x: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Binaries of each cover row chosen greedily, largest LP value first, until the row holds.
+
+    On a row ``Σ K[s] open[s] ≥ P`` (sites, ``cuts.open_capacity_covers_peak``) this opens the sites
+    the relaxation uses most until their capacity covers the peak and closes the rest: the classic
+    LP rounding of capacitated facility location, where rounding every fractional site up opens far
+    too many. Returns the values and the columns to fix (the rest is re-solved), or ``None``.
+    """
+    rows = _cover_rows(comp, binary)
+    if not rows:
+        return None
+    fix = x.copy()
+    chosen: set[int] = set()
+    fixed: set[int] = set()
+    for cols, vals, need in rows:
+        acc = float(sum(v for c, v in zip(cols, vals) if c in chosen))
+        for k in sorted(range(len(cols)), key=lambda k: (-x[cols[k]], -vals[k])):
+            if acc >= need * (1 - 1e-9):
+                break
+            if cols[k] not in chosen and cols[k] not in fixed:
+                chosen.add(int(cols[k]))
+                acc += vals[k]
+        fixed.update(int(c) for c in cols)
+    idx = np.array(sorted(fixed))
+    fix[idx] = [1.0 if c in chosen else 0.0 for c in idx]
+    return fix, idx
+
+
 def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], lp_deadline: float,
                deadline: float) -> tuple[np.ndarray | None, float | None, float | None]:
     """A feasible plan from the LP relaxation; returns its columns, objective and the LP bound.
 
     The relaxation may run until ``lp_deadline``; rounding and the fixed LPs until ``deadline``.
-    Two candidates, the better one kept: (1) round every integer up (repairing rows over integers
+    Up to three candidates, the best one kept, each tried only while none is within the gap:
+    (0) cover rounding (:func:`_cover_rounding`: on knapsack-cover rows such as the open-capacity
+    cut, open greedily by LP value until the row holds, close the rest, re-solve with the other
+    integers relaxed), then as (1); (1) round every integer up (repairing rows over integers
     only) and re-solve the placement LP; (2) relax-and-fix: set binaries (site open, link built) to
     1 where the relaxation has them ≥ 0.5, re-solve with integers relaxed, then as (1). When the
     relaxation stops at its deadline, (1) rounds its last interior-point iterate (no bound then).
@@ -349,9 +392,15 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
         if best[1] is None or obj < best[1]:
             best = (plan, obj)
 
-    consider(x, "round up")
     binary = np.array([comp.is_int[i] and comp.col_lower[i] >= 0 and comp.col_upper[i] <= 1 for i in range(len(x))])
     bidx = np.flatnonzero(binary)
+    cover = _cover_rounding(comp, x, binary)
+    if cover is not None and time.perf_counter() < deadline:
+        h3, ok = _solve_fixed(comp, options, deadline, cover[0], cover[1])
+        if ok:
+            consider(np.array(h3.getSolution().col_value), "cover")
+    if time.perf_counter() < deadline and (best[1] is None or lp_bound is None or _rel_gap(best[1], lp_bound) > gap):
+        consider(x, "round up")
     if (lp_bound is not None and len(bidx) and (best[1] is None or _rel_gap(best[1], lp_bound) > gap)
             and time.perf_counter() < deadline):
         fix = x.copy()

@@ -16,7 +16,10 @@ cost c_ij of serving *all* of j's demand from i) onto a scenario:
 * serving cost ``c_ij / d_j / 8760`` CNY per PFLOPS·h, so that x_ij PFLOPS for 8760 h cost
   ``c_ij × x_ij / d_j`` (the fraction of j served from i times c_ij);
 * an explicit latency table (1 ms for every pair) makes every site eligible without links;
-* ``unserved_cost`` so large that leaving work undone never pays (see :func:`unserved_cost`);
+* ``policy.allow_unserved: false``: every customer is served in full, as the CFLP demands (so the
+  open-capacity cut ``Σ s_i y_i ≥ Σ d_j`` of docs/model.md §10 applies); ``unserved_cost`` is
+  also set so large that leaving work undone would never pay (see :func:`unserved_cost`), which
+  keeps the optimum the same when a caller switches ``allow_unserved`` back on;
 * for the single-source variant the class is ``single_site``: each customer picks one site.
 
 With that, the planner objective is ``Σ f_i y_i + Σ c_ij x_ij / d_j`` over the CFLP
@@ -180,4 +183,5 @@ def to_scenario(inst: CapInstance, *, single_source: bool, name: str) -> Scenari
         "demand": [{"class": "serve", "region": f"c{j}", "pflops": inst.demand[j]} for j in range(inst.n)],
         "serving_costs": serving,
         "latency": latency,
+        "policy": {"allow_unserved": False},
     })

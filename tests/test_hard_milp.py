@@ -57,10 +57,16 @@ def test_cfl_planner_matches_highs_optimum(cap) -> None:
     assert plain["status"] == agg["status"] == "Optimal"
     opt = plain["objective"]
     assert agg["objective"] == pytest.approx(opt, rel=GAP)
-    for hard in (False, True):
-        out = H.solve_planner(H.cfl_scenario(inst, "cfl-s", hard=hard), TIME_LIMIT, GAP)
+    for priced in (False, True):
+        out = H.solve_planner(H.cfl_scenario(inst, "cfl-s", priced=priced), TIME_LIMIT, GAP)
         assert out["status"] == "optimal", out
         assert out["objective"] == pytest.approx(opt, rel=2 * GAP)
+        starts = {msg.split("(")[1].split(")")[0]: float(msg.split(": ")[1].split()[0])
+                  for _, msg in out["log"] if msg.startswith("MIP start (") and "above the LP bound" in msg}
+        # the cover rounding needs the open-capacity row, which only full service makes valid
+        assert ("cover" in starts) is (not priced), starts
+        if not priced:  # it opens the sites the relaxation uses most until they cover the peak
+            assert starts["cover"] <= 1.02 * opt < starts["round up"], starts
 
 
 @pytest.mark.solve

@@ -159,7 +159,12 @@ def test_single_site_binds() -> None:
     inst = parse_multi_source(ORLIB_CAP / "multi-source" / "cap41.txt")
     multi = planner.run(to_scenario(inst, single_source=False, name="cap41"), time_limit=TIME_LIMIT, mip_gap=MIP_GAP)
     assert (multi.placement.groupby("region")["site"].nunique() > 1).any()
-    single = planner.run(to_scenario(inst, single_source=True, name="cap41-ss"), time_limit=TIME_LIMIT, mip_gap=1e-4)
+    ss = to_scenario(inst, single_source=True, name="cap41-ss")
+    with pytest.raises(planner.InfeasibleError):  # full service is impossible single-source
+        planner.run(ss, time_limit=TIME_LIMIT, mip_gap=1e-4)
+    # priced instead (the mapping's unserved_cost never pays where service is possible)
+    ss = ss.model_copy(update={"policy": ss.policy.model_copy(update={"allow_unserved": True})})
+    single = planner.run(ss, time_limit=TIME_LIMIT, mip_gap=1e-4)
     assert (single.placement.groupby("region")["site"].nunique() == 1).all()
     big = {f"c{j}": inst.demand[j] - 5000.0 for j in range(inst.n) if inst.demand[j] > 5000.0}
     assert sorted(big.values()) == [495.0, 7912.0]

@@ -35,9 +35,13 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     with_fixed = [ln for ln in L if d.links[ln].fixed_cost > 0 and d.links[ln].max_units > d.links[ln].existing_units]
     b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
 
-    @b.Constraint(with_fixed, doc="units − existing ≤ (max_units − existing) × built")
+    @b.Constraint(with_fixed, doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)")
     def units_need_built(b, ln):
         lk = d.links[ln]
+        if lk.max_units - lk.existing_units == 1:
+            # one new unit at most: built is that unit (built = 1 with no new unit only adds the fixed
+            # cost, so no optimum is lost); presolve then keeps one integer per link, not two
+            return b.units[ln] - lk.existing_units == b.built[ln]
         return b.units[ln] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[ln]
 
     b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t (routing: flow)")
