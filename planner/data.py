@@ -122,6 +122,9 @@ class PlanningData:
     TRANSPORT: list[str] = field(default_factory=list)
     #: ``(j, a, t)``: PFLOPS of transport class ``j`` shipped over arc ``a`` in slice ``t``
     SHIP: list[tuple[str, str, str]] = field(default_factory=list)
+    #: links whose shipments are one signed column per slice on the forward arc ``l>`` (negative:
+    #: towards ``l<``): two-way, one transport class ships, no usage or energy cost per TB. Exact.
+    SIGNED: set[str] = field(default_factory=set)
     #: ``(j, v, t)``: node balance rows of transport classes (``v = "*"``: one national pool, for work needing no bandwidth)
     TNODE: list[tuple[str, str, str]] = field(default_factory=list)
     #: ``(j, r, t)``: work of shiftable transport class ``j`` from ``r`` released in slice ``t``
@@ -341,13 +344,18 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
 
     # transport classes: shipments over arcs, node balances, released work of shiftable classes
     SHIP: list[tuple[str, str, str]] = []
+    arc_link = {a.name: a.link for a in ARCS}
+    busy = {arc_link[a] for arcs in PATH.values() for a in arcs} | {arc_link[a] for (a, _n, _t) in FLOW}
+    signed = _signed_links(links, live_arcs, [j for j in TRANSPORT if cls_by[j].gbps_per_pflops > 0], busy) \
+        if sc.network.signed_shipments else set()
     TNODE: list[tuple[str, str, str]] = []
     RELEASE: list[tuple[str, str, str]] = []
     for j in TRANSPORT:
         regions_j = [r for (jj, r) in DEMAND_JR if jj == j]
         slices_j = [t for t in SLICES if cls_by[j].shiftable or any((j, r, t) in demand for r in regions_j)]
         if cls_by[j].gbps_per_pflops > 0:
-            SHIP += [(j, a.name, t) for t in slices_j for a in live_arcs]
+            SHIP += [(j, a.name, t) for t in slices_j for a in live_arcs
+                     if not (a.name.endswith("<") and a.link in signed)]
             touched = set(regions_j) | {site_by[s].region for (jj, s, _h) in USE_SET if jj == j}
             touched |= {a.tail for a in live_arcs} | {a.head for a in live_arcs}
             nodes = [v for v in REGIONS if v in touched]
@@ -376,7 +384,7 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
         carbon_price=sc.policy.carbon_price, site_tags={s.name: set(s.tags) for s in sc.sites}, pue_cap=pue_cap,
         pue_closed=pue_closed, pue_over_existing=pue_over_existing, isolated=isolated, dropped=dict(dropped),
-        routing=routing, PATH=PATH, TRANSPORT=TRANSPORT, SHIP=SHIP, TNODE=TNODE, RELEASE=RELEASE, pair_reason=pair_reason,
+        routing=routing, PATH=PATH, TRANSPORT=TRANSPORT, SHIP=SHIP, SIGNED=signed, TNODE=TNODE, RELEASE=RELEASE, pair_reason=pair_reason,
     )
     log.info("prepared %s: %s", sc.name, data.size)
     return data
@@ -447,6 +455,23 @@ def least_latency_paths(regions: list[str], arcs: list[Arc], ms: dict[str, float
                 v = a.tail
             paths[r, n] = seq[::-1]
     return paths
+
+
+def _signed_links(links: dict[str, LinkData], live_arcs: list[Arc], shippers: list[str], busy: set[str]) -> set[str]:
+    """Links whose two directed shipment columns can be one signed column (docs/model.md §10).
+
+    Exact when the link carries one transport class's work and nothing else: each direction's
+    capacity row is then ``gbps × |ship| ≤ unit_gbps × units``, and a two-way shipment nets to a
+    one-way one that uses less of both directions. Not where other traffic shares the link
+    (``busy``: least-latency paths or routed flows; the reverse row would read
+    ``load − gbps × ship`` and let the load exceed the capacity), nor where it costs per TB
+    carried (the cost would be ``|ship|``).
+    """
+    if len(shippers) != 1:
+        return set()
+    live = {a.link for a in live_arcs}
+    return {ln for ln, lk in links.items()
+            if ln in live and ln not in busy and not lk.one_way and not lk.usage_cost_tb and not lk.kwh_per_tb}
 
 
 def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 
 from .data import TB_PER_GBPS_HOUR, PlanningData
 from .decompose import transport_placements
+from .model.network import arc_traffic, directed_ship
 from .model.objective import objective_terms
 from .solve import SolveOutcome
 
@@ -112,7 +113,7 @@ def placements(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str, str, str],
     if d.TRANSPORT:
         b = m.placement
         x.update(transport_placements(
-            d, {k: _v(v) for k, v in b.y.items() if k[0] in d.TRANSPORT}, {k: _v(v) for k, v in b.ship.items()},
+            d, {k: _v(v) for k, v in b.y.items() if k[0] in d.TRANSPORT}, directed_ship(d, {k: _v(v) for k, v in b.ship.items()}),
             {k: _v(v) for k, v in b.unserved.items() if k[0] in d.TRANSPORT}, {k: _v(v) for k, v in b.release.items()}))
     return x
 
@@ -170,7 +171,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     sites = pd.DataFrame(site_rows)
 
     # ---- links ---------------------------------------------------------------------------
-    traffic = {k: _v(e) for k, e in m.network.traffic.items()}
+    traffic = arc_traffic(m, d)
     link_rows = []
     for name, lk in d.links.items():
         u = round(_v(m.network.units[name]))

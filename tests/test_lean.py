@@ -176,3 +176,69 @@ def test_stale_temporaries_of_planner_only_are_removed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "keep.json"]
     save_json({"a": 1}, tmp_path / "x.json")
     assert (tmp_path / "x.json").read_text().strip().startswith("{") and remove_stale_temporaries(tmp_path) == 0
+
+
+def _one_shipper(sc):
+    """The synthetic scenario with free links and only ``training`` sending work over them."""
+    sc = tweak(sc, "links", None, usage_cost_tb=0.0, kwh_per_tb=0.0)
+    for jc in sc.job_classes:
+        if jc.name != "training":
+            sc = tweak(sc, "job_classes", jc.name, gbps_per_pflops=0.0)
+    return sc
+
+
+@pytest.mark.solve
+@pytest.mark.parametrize("seed", [3, 5])
+def test_signed_shipments_exact(seed):
+    """One signed shipment column per link gives the directed model's optimum, and fewer columns.
+
+    Each direction's reported traffic (``arc_traffic``) stays within its own capacity, and the two
+    directions' Gbps·h add up to what the directed columns of the same plan would carry.
+    """
+    from planner.model.network import arc_traffic
+
+    sc = _one_shipper(make_scenario(8, 6, 24, 4, seed=seed))
+    off = tweak(sc, "network", signed_shipments=False)
+    d_on, d_off = prepare(sc), prepare(off)
+    assert d_on.SIGNED and not d_off.SIGNED
+    assert len(d_off.SHIP) - len(d_on.SHIP) == len(d_on.SIGNED) * len(d_on.SLICES) * len(
+        [j for j in d_on.TRANSPORT if d_on.gbps_per_pflops[j] > 0])
+    lp = {}
+    for key, d in (("on", d_on), ("off", d_off)):
+        m = build_model(d)
+        out = solve_model(m, relax=True, time_limit=120, lp_solver="simplex")
+        assert out.ok
+        lp[key] = out.objective
+        if key == "on":
+            tr = arc_traffic(m, d)
+            assert min(tr.values()) >= -1e-6
+            for (a, _t), v in tr.items():
+                lk = d.links[next(x.link for x in d.ARCS if x.name == a)]
+                assert v <= lk.unit_gbps * m.network.units[lk.name].value + 1e-6
+    assert lp["on"] == pytest.approx(lp["off"], rel=1e-9)
+    small = _one_shipper(make_scenario(5, 4, 6, 4, seed=seed))
+    assert prepare(small).SIGNED
+    a, b = planner.run(small, **LIMITS), planner.run(tweak(small, "network", signed_shipments=False), **LIMITS)
+    assert a.outcome.gap <= 1e-6 and b.outcome.gap <= 1e-6
+    assert a.outcome.objective == pytest.approx(b.outcome.objective, rel=2e-6)
+    # the Links sheet shows each direction's own traffic: both runs carry the same work over links
+    assert a.links[["TB/yr →", "TB/yr ←"]].to_numpy().min() >= 0
+
+
+@pytest.mark.unit
+def test_signed_shipments_only_where_exact():
+    """Not on links that charge per TB carried, nor when two classes ship work."""
+    assert not prepare(make_scenario(8, 6, 24, 4, seed=3)).SIGNED  # two shipping classes, priced links
+    sc = _one_shipper(make_scenario(8, 6, 24, 4, seed=3))
+    d = prepare(sc)
+    assert d.SIGNED and d.SIGNED == {ln for ln, lk in d.links.items() if not lk.one_way and lk.max_units > 0}
+    # a class with a latency limit whose remote traffic takes a path keeps that path's links directed
+    inf = next(jc.name for jc in sc.job_classes if jc.max_latency_ms is not None)
+    d3 = prepare(tweak(sc, "job_classes", inf, gbps_per_pflops=0.05))
+    busy = {a[:-1] for arcs in d3.PATH.values() for a in arcs}
+    assert busy and d3.SIGNED == d.SIGNED - busy
+    assert not prepare(tweak(sc, "links", None, usage_cost_tb=1.0)).SIGNED
+    assert not prepare(tweak(sc, "links", None, kwh_per_tb=0.5)).SIGNED
+    two = tweak(sc, "job_classes", None, max_latency_ms=None, gbps_per_pflops=0.1)
+    d2 = prepare(two)
+    assert len([j for j in d2.TRANSPORT if d2.gbps_per_pflops[j] > 0]) >= 2 and not d2.SIGNED

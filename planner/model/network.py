@@ -25,6 +25,36 @@ from ..data import TB_PER_GBPS_HOUR, PlanningData
 from .registry import CostRegistry
 
 
+def directed_ship(d: PlanningData, ship: dict[tuple[str, str, str], float]) -> dict[tuple[str, str, str], float]:
+    """Shipments per directed arc: a signed link's column split into ``l>`` (positive) and ``l<`` (negative)."""
+    out: dict[tuple[str, str, str], float] = {}
+    for (j, a, t), v in ship.items():
+        if a[:-1] in d.SIGNED:
+            out[j, a, t] = max(v, 0.0)
+            out[j, f"{a[:-1]}<", t] = max(-v, 0.0)
+        else:
+            out[j, a, t] = v
+    return out
+
+
+def arc_traffic(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str], float]:
+    """Gbps carried on each (arc, slice) of a solved model.
+
+    On a signed link (which carries nothing but one class's shipments) the model's ``traffic``
+    is ``gbps × ship`` on ``l>`` and its negative on ``l<``; each direction here gets its own
+    (non-negative) part.
+    """
+    out = {k: float(pyo.value(e, exception=False) or 0.0) for k, e in m.network.traffic.items()}
+    if d.SIGNED:
+        for (j, a, t), v in m.placement.ship.items():
+            ln = a[:-1]
+            if ln in d.SIGNED:
+                f = d.gbps_per_pflops[j] * (v.value or 0.0)
+                out[f"{ln}>", t] = out.get((f"{ln}>", t), 0.0) + max(-f, 0.0)
+                out[f"{ln}<", t] = out.get((f"{ln}<", t), 0.0) + max(f, 0.0)
+    return out
+
+
 def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
     """Add ``units``, ``built``, ``traffic`` (and ``flow`` under routing ``flow``) and their rows to ``m.network``."""
     d = data
@@ -62,6 +92,8 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -
     ship = m.placement.ship
     for k in d.SHIP:
         load[k[1], k[2]].append((d.gbps_per_pflops[k[0]], ship[k]))
+        if k[1][:-1] in d.SIGNED:  # one signed column per link: negative shipments use the reverse arc
+            load[f"{k[1][:-1]}<", k[2]].append((-d.gbps_per_pflops[k[0]], ship[k]))
     arc_link = {a.name: a.link for a in d.ARCS}
     ARC_T = [(a.name, t) for t in d.SLICES for a in d.ARCS if (a.name, t) in load]
     b.traffic = pyo.Expression(ARC_T, rule=lambda b, a, t: quicksum(c * v for c, v in load[a, t]),

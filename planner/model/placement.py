@@ -111,12 +111,15 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
     ``ship[j,a,t]`` (PFLOPS of class ``j``'s work carried over arc ``a``) and, at every node ``v``:
     ``Σ_{s at v, h} y[j,s,h,t] + Σ_{a out of v} ship − Σ_{a into v} ship = d[j,v,t] − unserved[j,v,t]``
     (shiftable classes: ``= release[j,v,t]``, whose day total is the day's demand less unserved).
+    On a signed link (``d.SIGNED``) only the forward arc ``l>`` has a column, free in sign: the
+    balance above then nets both directions, and the network counts ``−ship`` on ``l<``.
     Work that needs no bandwidth is one national pool (node ``*``: every site, every region). Any
     per-pair placement of such a class gives a feasible transport plan of the same cost and back
     (flow decomposition), because nothing in its costs or targets depends on the origin.
     """
     b = m.placement
-    b.ship = pyo.Var(d.SHIP, domain=pyo.NonNegativeReals, doc="PFLOPS of transport class j's work sent over arc a in slice t")
+    b.ship = pyo.Var(d.SHIP, domain=lambda _, j, a, t: pyo.Reals if a[:-1] in d.SIGNED else pyo.NonNegativeReals,
+                     doc="PFLOPS of transport class j's work sent over arc a in slice t (signed links: over l>, negative over l<)")
     transport = set(d.TRANSPORT)
     y_at: dict[tuple[str, str, str], list] = defaultdict(list)
     for k in d.Y:

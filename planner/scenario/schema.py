@@ -246,6 +246,7 @@ class NetworkOptions(Row):
     grid_tco2_mwh: float = F(0.0, unit="tCO2/MWh", desc="emission factor of network energy", ge=0)
     routing: Literal["path", "flow"] = F("path", desc="remote traffic of classes with a latency limit: path = over each (region, site) pair's least-latency path (lean; the path its latency is measured on), flow = routed flows per destination over any links (exact multi-commodity routing, larger)")
     transport: bool = F(True, desc="classes without a latency limit as a transport problem (work flows between regions; exact and lean). Off: per (region, site) pairs like the classes with a limit. Pairs are used anyway where the scenario needs origins: serving costs, remote/local shares, single-site classes, the isolated baseline")
+    signed_shipments: bool = F(True, desc="when a single class without a latency limit ships work between regions, one signed shipment column per two-way link and slice (as PyPSA's bidirectional links) instead of one per direction; exact, used only on links that carry nothing else and cost nothing per TB carried. Off: one column per direction")
 
 
 #: Policy targets that may carry a penalised slack, and the unit of one unit of slack.
