@@ -169,7 +169,9 @@ def schema(out: Path | None) -> None:
 
     text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False)
     if out:
-        out.write_text(text + "\n", encoding="utf-8")
+        from .atomic import save_text
+
+        _guard(False, save_text, text + "\n", out, "schema")
         click.echo(f"wrote {out}")
     else:
         click.echo(text)

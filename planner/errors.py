@@ -50,6 +50,15 @@ class ScenarioError(PlannerError, ValueError):
         super().__init__("\n".join(lines))
 
 
+class OutputError(PlannerError, OSError):
+    """An output cannot be written where asked (not a regular file, an input, unwritable, disk full).
+
+    Nothing is written when it is raised: no part of the target, no temporary file.
+    """
+
+    exit_code = EXIT_INVALID_INPUT
+
+
 class InfeasibleError(PlannerError):
     """The model has no feasible plan (or is unbounded)."""
 

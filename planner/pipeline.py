@@ -125,6 +125,10 @@ def run(
     4061280
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if out is not None:
+        from .atomic import check_target
+
+        check_target(out, sc._inputs, what="report")  # before solving: a bad --out is said at once
     unknown = [c for c in compare if c not in ("isolated", "local-first")]
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")

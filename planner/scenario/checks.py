@@ -173,6 +173,7 @@ def check_tables(
             P.append(Problem(at("links", i, "unit_cost_per_km"), "give unit_cost or unit_cost_per_km, not both"))
         if lk.unit_cost_per_km is not None and lk.distance_km is None and not (a and b and None not in (*coords[lk.from_region], *coords[lk.to_region])):
             P.append(Problem(at("links", i, "distance_km"), "unit_cost_per_km needs distance_km or lat/lon for both regions"))
+    P.extend(_duplicate_links(tables.get("links", []), at))
     for t in ("serving_costs", "latency"):
         seen: Counter[tuple[str, str]] = Counter()
         for i, e in enumerate(tables.get(t, [])):
@@ -196,14 +197,40 @@ def check_tables(
     return P
 
 
+def _duplicate_links(links: list[Any], at: Any) -> list[Problem]:
+    """The same pair of regions joined twice, in either direction (two one-way links in opposite
+    directions are one link's two directions, and fine)."""
+    out = []
+    first: dict[frozenset[str], tuple[int, Any]] = {}
+    for i, lk in enumerate(links):
+        key = frozenset((lk.from_region, lk.to_region))
+        if key not in first:
+            first[key] = (i, lk)
+            continue
+        k, other = first[key]
+        if lk.one_way and other.one_way and (lk.from_region, lk.to_region) == (other.to_region, other.from_region):
+            continue
+        how = "the same link" if (lk.from_region, lk.to_region) == (other.from_region, other.to_region) else "the same link, given the other way round"
+        out.append(Problem(at("links", i), f"{how} as {at('links', k).rsplit(' › ', 1)[-1]} ({other.from_region}–{other.to_region}): "
+                                           "give each pair of regions one link (more units in max_units), or two one-way links"))
+    return out
+
+
 def _check_periods(tables: Mapping[str, list[Any]], at: Any, file_label: str) -> list[Problem]:
-    """Periods are distinct; demand years are period years; every (class, region) has demand in every period."""
+    """Periods are distinct and do not overlap; demand years are period years; every (class, region) has demand in every period."""
     out: list[Problem] = []
     periods = tables.get("periods", [])
     years = [p.year for p in periods]
     for y, n in Counter(years).items():
         if n > 1:
             out.append(Problem(at("periods", [k for k, v in enumerate(years) if v == y][1], "year"), f"duplicate period {y}"))
+    order = sorted(range(len(periods)), key=lambda k: periods[k].year)
+    for a, b in zip(order, order[1:]):
+        p, q = periods[a], periods[b]
+        if p.years is not None and q.year > p.year and p.year + p.years > q.year + 1e-9:
+            out.append(Problem(at("periods", a, "years"), f"period {p.year} lasts {p.years:g} years, to {p.year + p.years:g}, "
+                                                          f"past the start of the next period ({q.year}): periods may not overlap; "
+                                                          f"give years: {q.year - p.year} or leave it empty"))
     demand = tables.get("demand", [])
     if not periods:
         for i, d in enumerate(demand):
