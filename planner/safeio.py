@@ -44,9 +44,9 @@ MAX_YAML_ALIASES = 1_000
 #: Most nodes of a YAML file once its aliases are expanded.
 MAX_YAML_NODES = 1_000_000
 #: Most data rows of one CSV table (as for a workbook sheet).
-MAX_CSV_ROWS = 100_000
+MAX_CSV_ROWS = 50_000
 #: Most cells of one CSV file.
-MAX_CSV_CELLS = 2_000_000
+MAX_CSV_CELLS = 1_000_000
 #: Largest magnitude of any number of a scenario (beyond it, sums overflow the solver's precision).
 MAX_NUMBER = 1e15
 
@@ -224,6 +224,8 @@ def load_yaml(text: str, label: str) -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f"{label} › line {mark.line + 1}" if mark is not None else label
         what = getattr(err, "problem", None) or str(err)
+        if "nesting depth" in str(what):
+            raise _refuse(where, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)") from None
         raise _refuse(where, f"not valid YAML: {what}") from None
     except RecursionError:
         raise _refuse(label, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)") from None

@@ -102,10 +102,10 @@ class Site(Row):
     def _number_or_profile(cls, v: Any) -> Any:
         if isinstance(v, str):
             try:
-                return float(v)
+                v = float(v)
             except ValueError:
                 return v.strip()
-        return v
+        return check_number(v)  # inf, nan, 1e400: said once, not as "nor a profile name"
 
     @field_validator("price_mwh", "grid_tco2_mwh")
     @classmethod

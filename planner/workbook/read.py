@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import logging
 import re
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -53,9 +54,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_FILE_BYTES = 50 * 1024**2  # the .xlsx file itself
 MAX_UNPACKED_BYTES = 400 * 1024**2  # its parts once unzipped (a zip bomb stops here)
 MAX_PART_BYTES = 32 * 1024**2  # one part other than a sheet once unzipped (shared strings, styles), read whole by openpyxl
-MAX_ROWS = 100_000  # data rows per sheet
+MAX_ROWS = 50_000  # data rows per sheet
 MAX_COLUMNS = 500
-MAX_CELLS = 1_000_000  # cells read in the whole workbook (sheets are read as streams and stop here)
+MAX_CELLS = 200_000  # cells read in the whole workbook (sheets are read as streams and stop here)
 MAX_CELL_CHARS = 10_000
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -73,6 +74,33 @@ def _split(text: str) -> list[str]:
 
 def _pairs(text: str) -> dict[str, str]:
     return parse_pairs(text)
+
+
+class _LazySheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not look for its size when opened.
+
+    openpyxl's read-only sheet reads its ``<dimension>`` on opening, and a sheet without one (as
+    many writers make them) is parsed whole just for that: the stream of :meth:`WorkbookFile._grid`
+    is the only pass over a sheet here, and it stops at the limits.
+    """
+
+    def _get_size(self) -> None:
+        self._min_row = self._min_column = self._max_row = self._max_column = None
+
+
+_LAZY = threading.Lock()
+
+
+def _load_lazily(source: Any) -> Any:
+    """``openpyxl.load_workbook(read_only=True, data_only=True, keep_links=False)`` with lazy sheets."""
+    import openpyxl.reader.excel as excel
+
+    with _LAZY:
+        excel.ReadOnlyWorksheet = _LazySheet  # type: ignore[misc]
+        try:
+            return openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False)
+        finally:
+            excel.ReadOnlyWorksheet = ReadOnlyWorksheet  # type: ignore[misc]
 
 
 class _Parser(WorkSheetParser):
@@ -147,7 +175,7 @@ class WorkbookFile:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl's notes about unsupported extensions
-                self.values = openpyxl.load_workbook(io.BytesIO(self.data), read_only=True, data_only=True, keep_links=False)
+                self.values = _load_lazily(io.BytesIO(self.data))
         except Exception as err:  # defusedxml's refusals, broken XML, missing parts
             self._refused(err)
             self.values = None
