@@ -201,6 +201,21 @@ def many_csv_rows(folder: Path) -> Path:
     return sc
 
 
+def many_unknown_names(folder: Path, n: int = 20_000) -> Path:
+    """Under 1 MB: 20,000 regions and 20,000 sites, each site in a region that does not exist
+    (20,000 problems, none of them quadratic to find)."""
+    sc = tiny_copy(folder)
+    with open(sc / "sites.csv", "w", encoding="utf-8") as fh:
+        fh.write("name,region,pue,price_mwh,grid_tco2_mwh,max_it_mw\n")
+        fh.writelines(f"site{i},rgn{i},1.2,300,0.5,10\n" for i in range(n))
+    with open(sc / "regions.csv", "w", encoding="utf-8") as fh:
+        fh.write("name\n")
+        fh.writelines(f"region{i}\n" for i in range(n))
+    text = _tiny_yaml().replace("regions:\n  - {name: east", "regions: regions.csv\nx_old_regions:\n  - {name: east")
+    (sc / "scenario.yaml").write_text(text, encoding="utf-8")
+    return sc
+
+
 def huge_cell_csv(folder: Path) -> Path:
     sc = tiny_copy(folder)
     (sc / "sites.csv").write_text("name,region\n\"" + "x" * 300_000 + "\",east\n", encoding="utf-8")
@@ -279,6 +294,7 @@ CASES: dict[str, tuple[str, Maker, str]] = {
     "big-csv-behind-link": ("size", big_csv_behind_link, "is too large"),
     "many-csv-rows": ("size", many_csv_rows, "rows (the limit for one table)"),
     "huge-cell-csv": ("size", huge_cell_csv, "field larger than field limit"),
+    "many-unknown-names": ("size", many_unknown_names, "sites › row 20000 (line 20001) › region: unknown region 'rgn19999'"),
     "workbook-rows": ("workbooks", workbook_too_many_rows, "has more than 50,000 rows"),
     "workbook-cells": ("workbooks", workbook_too_many_cells, "cells (the limit)"),
     "workbook-not-zip": ("workbooks", workbook_not_a_zip, "old .xls file"),

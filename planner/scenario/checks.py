@@ -62,14 +62,30 @@ def check_tables(
     for t in ("time_slices", "regions", "sites", "hardware", "job_classes"):
         names[t] = [r.name for r in tables.get(t, [])]
         declared[t] = names[t] + [str(raw["name"]) for raw, _ in invalid.get(t, []) if raw.get("name") is not None]
-        for name, n in Counter(names[t]).items():
+        counts = Counter(names[t])
+        second: dict[str, int] = {}
+        seen_once: set[str] = set()
+        for k, r in enumerate(names[t]):
+            if r in seen_once:
+                second.setdefault(r, k)
+            seen_once.add(r)
+        for name, n in counts.items():
             if n > 1:
-                i = [k for k, r in enumerate(names[t]) if r == name][1]
+                i = second[name]
                 P.append(Problem(at(t, i, "name"), f"duplicate name '{name}' ({n} rows)"))
     slices, regions, sites, hws, classes = (names[t] for t in ("time_slices", "regions", "sites", "hardware", "job_classes"))
 
+    sets: dict[int, tuple[list[str], set[str]]] = {}
+
+    def among(value: str, known: list[str]) -> bool:
+        """``value in known`` in constant time (a hostile file may declare tens of thousands of names)."""
+        hit = sets.get(id(known))
+        if hit is None or hit[0] is not known:
+            hit = sets[id(known)] = (known, set(known))
+        return value in hit[1]
+
     def ref(table: str, i: int, field: str, value: str, known: list[str], what: str) -> bool:
-        if value not in known:
+        if not among(value, known):
             P.append(Problem(at(table, i, field), f"unknown {what} '{value}'{near_miss(value, known)}"))
             return False
         return True
@@ -79,13 +95,13 @@ def check_tables(
         known = declared[target]
         for i, row in enumerate(tables.get(t, [])):
             v = getattr(row, _ATTR.get(f, f))
-            if v not in known:
+            if not among(v, known):
                 P.append(Problem(at(t, i, f), f"unknown {what} '{v}'{near_miss(v, known)}"))
         for raw, place in invalid.get(t, []):
             v = raw.get(f)
-            if v is not None and str(v) not in known:
+            if v is not None and not among(str(v), known):
                 P.append(Problem(f"{place} › {f}", f"unknown {what} '{v}'{near_miss(str(v), known)}"))
-    ok_ref = {(t, i): all(getattr(row, _ATTR.get(f, f)) in names[target] for (tt, f), (target, _) in REFS.items() if tt == t)
+    ok_ref = {(t, i): all(among(getattr(row, _ATTR.get(f, f)), names[target]) for (tt, f), (target, _) in REFS.items() if tt == t)
               for t in {t for t, _ in REFS} for i, row in enumerate(tables.get(t, []))}
     prof_names = list(profiles)
     year = top.get("year", 2025)
@@ -160,8 +176,8 @@ def check_tables(
     net = blocks.get("network")
     coords = {r.name: (r.lat, r.lon) for r in tables.get("regions", [])}
     for i, lk in enumerate(tables.get("links", [])):
-        a = lk.from_region in regions
-        b = lk.to_region in regions
+        a = among(lk.from_region, regions)
+        b = among(lk.to_region, regions)
         if lk.from_region == lk.to_region:
             P.append(Problem(at("links", i, "to"), f"a link must join two different regions (both ends are '{lk.to_region}')"))
         if a and b and net is not None and lk.latency_ms is None:

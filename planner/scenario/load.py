@@ -242,10 +242,11 @@ class _Reader:
         else:
             self.problems.append(Problem(where, "must be a mapping of profiles or the path of a CSV file"))
             return out
+        known = set(slices)
         for name, vals in raw.items():
             prof: dict[str, float] = {}
             for s, (v, place) in vals.items():
-                if s not in slices:
+                if s not in known:
                     self.problems.append(Problem(place, f"unknown time slice '{s}'{near_miss(s, slices)}"))
                     continue
                 try:
