@@ -114,6 +114,7 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
     if res.headline:
         lines.append(f"network      {res.headline}")
+    lines += [f"WARNING      {w.splitlines()[0]} (see above)" for w in res.warnings]
     if target is not None:
         lines.append(f"report       {target}")
     click.echo("\n".join(lines))
@@ -135,6 +136,7 @@ def _period_lines(name: str, res: Any) -> list[str]:
                      f"PFLOPS {p['PFLOPS in service']:,.1f} (bought {p['PFLOPS bought']:,.1f}, retired {p['PFLOPS retired']:,.1f})   "
                      f"sites {p['sites open']}   unserved {100 * p['unserved share']:.2f}%")
     lines.append(f"time         {res.metadata.get('plan time s', 0):.1f}s to plan")
+    lines += [f"WARNING      {w.splitlines()[0]}" for w in res.warnings]
     return lines
 
 
@@ -169,7 +171,9 @@ def schema(out: Path | None) -> None:
 
     text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False)
     if out:
-        out.write_text(text + "\n", encoding="utf-8")
+        from .atomic import save_text
+
+        _guard(False, save_text, text + "\n", out, "schema")
         click.echo(f"wrote {out}")
     else:
         click.echo(text)

@@ -67,10 +67,11 @@ def compare(run_dirs: tuple[Path, ...], out: Path, base: str | None, debug: bool
     """Compare runs (folders with results.json, or a sweep's output folder) in one workbook."""
     from .cli import _guard
     from .comparison import write_comparison
+    from .errors import OutputError
 
     try:
         path = write_comparison(run_dirs, out, base=base)
-    except ValueError as err:
+    except (OutputError, ValueError) as err:
         if debug:
             raise
         click.echo(f"error: {err}", err=True)

@@ -25,11 +25,11 @@ def _write(out: Path, source: Path | None) -> tuple[Path, str]:
 
     if out.suffix.lower() != ".xlsx":
         raise ScenarioError([Problem(str(out), "the workbook must end in .xlsx")])
+    from .atomic import check_target
+
     sc = load_scenario(source) if source is not None else None
-    try:
-        path = write_template(out, sc)
-    except OSError as err:
-        raise ScenarioError([Problem(str(out), f"cannot write it: {err.strerror or err}")]) from None
+    check_target(out, sc._inputs if sc is not None else (), what="workbook")
+    path = write_template(out, sc)
     return path, (f"scenario '{sc.name}'" if sc is not None else "a blank template with example rows")
 
 

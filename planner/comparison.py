@@ -102,6 +102,9 @@ def write_comparison(
     ValueError
         No run found, or ``base`` is not one of the runs.
     """
+    from .atomic import check_target
+
+    check_target(out, [q for d in find_runs(paths) for q in (d / "results.json", d / "report.xlsx")], what="comparison workbook")
     df, params, kpis, units = collect(paths)
     if df.empty:
         raise ValueError(f"no run folders with results.json in {', '.join(map(str, paths))}")

@@ -50,6 +50,15 @@ class ScenarioError(PlannerError, ValueError):
         super().__init__("\n".join(lines))
 
 
+class OutputError(PlannerError, OSError):
+    """An output cannot be written where asked (not a regular file, an input, unwritable, disk full).
+
+    Nothing is written when it is raised: no part of the target, no temporary file.
+    """
+
+    exit_code = EXIT_INVALID_INPUT
+
+
 class InfeasibleError(PlannerError):
     """The model has no feasible plan (or is unbounded)."""
 
@@ -62,12 +71,21 @@ class SolverError(PlannerError, RuntimeError):
     exit_code = EXIT_SOLVER_ERROR
 
 
+#: Most known names :func:`near_miss` compares a name with.
+MAX_NEAR_MISS = 2_000
+
+
 def near_miss(name: str, known: Iterable[str]) -> str:
     """Return ``" — did you mean 'X'?"`` for the closest known name, or ``""``.
 
     Closeness is difflib's ratio (case-insensitive); ties go to the name with the same first letter.
+    Past :data:`MAX_NEAR_MISS` known names no suggestion is made (the search would cost more than
+    it helps: a hostile file with tens of thousands of unknown names must still be reported fast).
     """
     name = str(name).strip()
+    known = known if isinstance(known, (list, tuple)) else list(known)
+    if len(known) > MAX_NEAR_MISS or len(name) > 200:
+        return ""
     best, best_score = None, 0.0
     for k in known:
         score = difflib.SequenceMatcher(None, name.lower(), k.lower()).ratio()

@@ -28,8 +28,6 @@ the annual mean and the maximum of both are reported.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import time
@@ -42,7 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, near_miss
+from .errors import Problem, ScenarioError, near_miss
+from .safeio import MAX_CSV_BYTES, csv_rows, read_text
 
 log = logging.getLogger(__name__)
 
@@ -128,21 +127,19 @@ def read_hourly(path: str | Path, label: str | None = None) -> tuple[pd.DataFram
     label = label or path.name
     where = f"{label} › hourly"
     problems: list[Problem] = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        return None, [Problem(where, f"cannot read the file: {err}")]
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
-    for lineno, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            header = [c.strip() for c in cells]
-            continue
-        rows.append(cells)
-        lines.append(lineno)
+    try:
+        text, _ = read_text(path, label, MAX_CSV_BYTES)
+        for lineno, cells in csv_rows(text, label):
+            if header is None:
+                header = [c.strip() for c in cells]
+                continue
+            rows.append(cells)
+            lines.append(lineno)
+    except ScenarioError as err:
+        return None, err.problems
     if header is None:
         return None, [Problem(where, "is empty: needs a header row of profile names and 8760 rows")]
     cols: list[tuple[int, str]] = []
@@ -203,12 +200,11 @@ def read_hourly(path: str | Path, label: str | None = None) -> tuple[pd.DataFram
 def hourly_columns(path: str | Path) -> list[str]:
     """The profile names in the header of an hourly CSV (``[]`` if it cannot be read)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return []
-    for cells in csv.reader(io.StringIO(text)):
-        if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#"):
+        text, _ = read_text(path, Path(path).name, MAX_CSV_BYTES)
+        for _, cells in csv_rows(text, Path(path).name):
             return [c.strip() for c in cells if c.strip() and c.strip().lower() not in IGNORED_COLUMNS]
+    except ScenarioError:
+        return []
     return []
 
 

@@ -263,6 +263,10 @@ def pareto(
     if points < 2:
         raise ScenarioError(f"points must be at least 2 (got {points})")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if out is not None:
+        from .atomic import check_target
+
+        check_target(out, sc._inputs, what="frontier workbook")  # before solving
     from .periods import one_period_only
 
     one_period_only(sc, "a Pareto frontier")

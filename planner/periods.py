@@ -153,6 +153,7 @@ def period_scenario(sc: Scenario, p: PeriodInfo, periods: list[PeriodInfo]) -> S
         "hardware": hardware, "periods": (), "demand_growth": (), "name": f"{sc.name} {p.year}",
     })
     out._places.update(sc._places)
+    out._inputs.extend(sc._inputs)
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .compare import comparison_table, headline
 from .data import PlanningData, prepare
 from .errors import InfeasibleError, ScenarioError, SolverError
-from .explain import explain_infeasible, presolve_reasons
+from .explain import MOST_UNSERVED, explain_infeasible, presolve_reasons, unserved_warning
 from .model import build_model
 from .results import Results, extract
 from .scenario import Scenario, load_scenario
@@ -125,6 +125,10 @@ def run(
     4061280
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if out is not None:
+        from .atomic import check_target
+
+        check_target(out, sc._inputs, what="report")  # before solving: a bad --out is said at once
     unknown = [c for c in compare if c not in ("isolated", "local-first")]
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
@@ -134,6 +138,8 @@ def run(
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
     res = _plan(sc, opts, log_solver=log_solver)
+    if not res.outcome.relaxed:
+        _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":
         base = _plan(_with_policy(sc, resilience="none"), opts)
         res.extras["resilience cost CNY/yr"] = res.total_cost - base.total_cost
@@ -154,6 +160,13 @@ def run(
     return res
 
 
+def _warn_unserved(res: Results, warning: str | None, name: str) -> None:
+    """Record a warning on the results (the Summary sheet shows it) and log it."""
+    if warning:
+        res.warnings.append(warning)
+        log.warning("%s: %s", name, warning)
+
+
 def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
                  log_solver: bool) -> Results:
     """:func:`run` for a scenario with several periods (docs/model.md §5.6)."""
@@ -164,6 +177,9 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     if sc.policy.resilience != "none":
         log.info("%s: resilience is required in every period", sc.name)
     res = plan_periods(sc, opts, log_solver=log_solver)
+    share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
+    if share > MOST_UNSERVED:
+        _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)
     if out is not None:
         from .report import write_excel
 

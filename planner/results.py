@@ -65,6 +65,8 @@ class Results:
     comparison: pd.DataFrame | None = None
     headline: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: warnings about the plan in plain words (most demand unserved, and why); on the Summary sheet too
+    warnings: list[str] = field(default_factory=list)
     #: further tables, each written to the report as its own sheet (title → table): the periods and
     #: build schedule of a several-period plan, the representative days of an hourly scenario
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)

@@ -40,6 +40,7 @@ import yaml
 
 from .atomic import remove_stale_temporaries, save_json
 from .errors import Problem, ScenarioError
+from .safeio import load_yaml_file
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     label = path.name
     if not path.is_file():
         raise ScenarioError([Problem(str(path), "sweep file not found")])
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ScenarioError([Problem(label, f"not valid YAML: {err}")]) from None
+    doc = load_yaml_file(path, label)[0] or {}
     problems: list[Problem] = []
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(label, "must be a YAML mapping (scenario, grid / one_at_a_time / variants)")])

@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status.stopped": "STOPPED EARLY ({termination}) — gap {gap}: best plan found, not proven optimal",
         "status.other": "Status: {status} ({termination})",
         "note.relaxed": "LP RELAXATION: integer decisions were relaxed — not a buildable plan",
+        "note.warning": "WARNING: {text}",
         "note.unserved": "Unserved demand: {value} PFLOPS·h/yr ({share} of demand) — see sheet '{sheet}'",
         "line.run": "Solver {solver} {version} · planner {planner} · created {created} UTC · input hash {hash}…",
         "total.costs": "total",

@@ -31,6 +31,7 @@ LABELS_ZH: dict[str, str] = {
     "status.stopped": "提前停止（{termination}）— 间隙 {gap}：为找到的最好方案，未证明最优",
     "status.other": "状态：{status}（{termination}）",
     "note.relaxed": "线性松弛：整数决策已松弛 — 不是可建设的方案",
+    "note.warning": "警告：{text}",
     "note.unserved": "未满足需求：{value} PFLOPS·时/年（占需求 {share}）— 见工作表“{sheet}”",
     "line.run": "求解器 {solver} {version} · planner {planner} · 生成于 {created} UTC · 输入哈希 {hash}…",
     "total.costs": "合计",

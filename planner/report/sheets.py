@@ -104,6 +104,10 @@ def _status_lines(ctx: Context) -> list[tuple[str, bool]]:
     if uns and uns > 1e-6:
         lines.append((ctx.t("note.unserved", value=f"{uns:,.0f}", share=_fmt_pct(_kpi(ctx.results, "unserved share")),
                             sheet=ctx.t("sheet.unserved")), True))
+    for w in getattr(ctx.results, "warnings", []):
+        first, *rest = w.split("\n")
+        lines.append((ctx.t("note.warning", text=first), True))
+        lines += [(line.strip(), True) for line in rest]
     return lines
 
 

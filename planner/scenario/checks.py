@@ -62,14 +62,30 @@ def check_tables(
     for t in ("time_slices", "regions", "sites", "hardware", "job_classes"):
         names[t] = [r.name for r in tables.get(t, [])]
         declared[t] = names[t] + [str(raw["name"]) for raw, _ in invalid.get(t, []) if raw.get("name") is not None]
-        for name, n in Counter(names[t]).items():
+        counts = Counter(names[t])
+        second: dict[str, int] = {}
+        seen_once: set[str] = set()
+        for k, r in enumerate(names[t]):
+            if r in seen_once:
+                second.setdefault(r, k)
+            seen_once.add(r)
+        for name, n in counts.items():
             if n > 1:
-                i = [k for k, r in enumerate(names[t]) if r == name][1]
+                i = second[name]
                 P.append(Problem(at(t, i, "name"), f"duplicate name '{name}' ({n} rows)"))
     slices, regions, sites, hws, classes = (names[t] for t in ("time_slices", "regions", "sites", "hardware", "job_classes"))
 
+    sets: dict[int, tuple[list[str], set[str]]] = {}
+
+    def among(value: str, known: list[str]) -> bool:
+        """``value in known`` in constant time (a hostile file may declare tens of thousands of names)."""
+        hit = sets.get(id(known))
+        if hit is None or hit[0] is not known:
+            hit = sets[id(known)] = (known, set(known))
+        return value in hit[1]
+
     def ref(table: str, i: int, field: str, value: str, known: list[str], what: str) -> bool:
-        if value not in known:
+        if not among(value, known):
             P.append(Problem(at(table, i, field), f"unknown {what} '{value}'{near_miss(value, known)}"))
             return False
         return True
@@ -79,13 +95,13 @@ def check_tables(
         known = declared[target]
         for i, row in enumerate(tables.get(t, [])):
             v = getattr(row, _ATTR.get(f, f))
-            if v not in known:
+            if not among(v, known):
                 P.append(Problem(at(t, i, f), f"unknown {what} '{v}'{near_miss(v, known)}"))
         for raw, place in invalid.get(t, []):
             v = raw.get(f)
-            if v is not None and str(v) not in known:
+            if v is not None and not among(str(v), known):
                 P.append(Problem(f"{place} › {f}", f"unknown {what} '{v}'{near_miss(str(v), known)}"))
-    ok_ref = {(t, i): all(getattr(row, _ATTR.get(f, f)) in names[target] for (tt, f), (target, _) in REFS.items() if tt == t)
+    ok_ref = {(t, i): all(among(getattr(row, _ATTR.get(f, f)), names[target]) for (tt, f), (target, _) in REFS.items() if tt == t)
               for t in {t for t, _ in REFS} for i, row in enumerate(tables.get(t, []))}
     prof_names = list(profiles)
     year = top.get("year", 2025)
@@ -160,8 +176,8 @@ def check_tables(
     net = blocks.get("network")
     coords = {r.name: (r.lat, r.lon) for r in tables.get("regions", [])}
     for i, lk in enumerate(tables.get("links", [])):
-        a = lk.from_region in regions
-        b = lk.to_region in regions
+        a = among(lk.from_region, regions)
+        b = among(lk.to_region, regions)
         if lk.from_region == lk.to_region:
             P.append(Problem(at("links", i, "to"), f"a link must join two different regions (both ends are '{lk.to_region}')"))
         if a and b and net is not None and lk.latency_ms is None:
@@ -173,6 +189,7 @@ def check_tables(
             P.append(Problem(at("links", i, "unit_cost_per_km"), "give unit_cost or unit_cost_per_km, not both"))
         if lk.unit_cost_per_km is not None and lk.distance_km is None and not (a and b and None not in (*coords[lk.from_region], *coords[lk.to_region])):
             P.append(Problem(at("links", i, "distance_km"), "unit_cost_per_km needs distance_km or lat/lon for both regions"))
+    P.extend(_duplicate_links(tables.get("links", []), at))
     for t in ("serving_costs", "latency"):
         seen: Counter[tuple[str, str]] = Counter()
         for i, e in enumerate(tables.get(t, [])):
@@ -196,14 +213,40 @@ def check_tables(
     return P
 
 
+def _duplicate_links(links: list[Any], at: Any) -> list[Problem]:
+    """The same pair of regions joined twice, in either direction (two one-way links in opposite
+    directions are one link's two directions, and fine)."""
+    out = []
+    first: dict[frozenset[str], tuple[int, Any]] = {}
+    for i, lk in enumerate(links):
+        key = frozenset((lk.from_region, lk.to_region))
+        if key not in first:
+            first[key] = (i, lk)
+            continue
+        k, other = first[key]
+        if lk.one_way and other.one_way and (lk.from_region, lk.to_region) == (other.to_region, other.from_region):
+            continue
+        how = "the same link" if (lk.from_region, lk.to_region) == (other.from_region, other.to_region) else "the same link, given the other way round"
+        out.append(Problem(at("links", i), f"{how} as {at('links', k).rsplit(' › ', 1)[-1]} ({other.from_region}–{other.to_region}): "
+                                           "give each pair of regions one link (more units in max_units), or two one-way links"))
+    return out
+
+
 def _check_periods(tables: Mapping[str, list[Any]], at: Any, file_label: str) -> list[Problem]:
-    """Periods are distinct; demand years are period years; every (class, region) has demand in every period."""
+    """Periods are distinct and do not overlap; demand years are period years; every (class, region) has demand in every period."""
     out: list[Problem] = []
     periods = tables.get("periods", [])
     years = [p.year for p in periods]
     for y, n in Counter(years).items():
         if n > 1:
             out.append(Problem(at("periods", [k for k, v in enumerate(years) if v == y][1], "year"), f"duplicate period {y}"))
+    order = sorted(range(len(periods)), key=lambda k: periods[k].year)
+    for a, b in zip(order, order[1:]):
+        p, q = periods[a], periods[b]
+        if p.years is not None and q.year > p.year and p.year + p.years > q.year + 1e-9:
+            out.append(Problem(at("periods", a, "years"), f"period {p.year} lasts {p.years:g} years, to {p.year + p.years:g}, "
+                                                          f"past the start of the next period ({q.year}): periods may not overlap; "
+                                                          f"give years: {q.year - p.year} or leave it empty"))
     demand = tables.get("demand", [])
     if not periods:
         for i, d in enumerate(demand):

@@ -11,18 +11,26 @@ and raised together in one :class:`~planner.errors.ScenarioError`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError, near_miss
+from ..safeio import (
+    MAX_CSV_BYTES,
+    csv_rows,
+    decode,
+    file_kind,
+    load_yaml,
+    read_bytes,
+    read_text,
+    to_number,
+)
 from .checks import check_tables
 from .schema import BLOCKS, REQUIRED_TABLES, TABLES, HourlyOptions, Row, Scenario, TimeSlice
 
@@ -74,6 +82,8 @@ def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) 
         elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
             what = "a whole number" if kind.startswith("int") else "a number"
             msg = f"must be {what} (got {_fmt(got)})"
+        elif kind == "finite_number":
+            msg = f"must be a finite number (got {_fmt(got)})"
         elif kind in ("bool_parsing", "bool_type"):
             msg = f"must be yes/no (true/false) (got {_fmt(got)})"
         elif kind == "literal_error":
@@ -86,18 +96,12 @@ def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) 
     return out
 
 
-def _read_csv(path: Path, table: str, label: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Read a CSV table; returns rows (empty cells dropped) and each row's place."""
-    text = path.read_text(encoding="utf-8-sig")
-    reader = csv.reader(io.StringIO(text))
+def _read_csv(text: str, table: str, label: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows of a CSV table's text (empty cells dropped) and each row's place; bounded by :func:`csv_rows`."""
     rows: list[dict[str, Any]] = []
     places: list[str] = []
     header: list[str] | None = None
-    for lineno, cells in enumerate(reader, start=1):
-        if not any(c.strip() for c in cells):
-            continue
-        if cells[0].lstrip().startswith("#"):
-            continue
+    for lineno, cells in csv_rows(text, label):
         if header is None:
             header = [c.strip() for c in cells]
             continue
@@ -112,20 +116,23 @@ def _read_csv(path: Path, table: str, label: str) -> tuple[list[dict[str, Any]],
 class _Reader:
     """Reads the tables of one scenario file, remembering every file read (for the hash)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
         self.base = path.parent
         self.problems: list[Problem] = []
-        self.files: dict[str, bytes] = {path.name: path.read_bytes()}
+        self.files: dict[str, bytes] = {path.name: data if data is not None else b""}
+        self.inputs: list[str] = [os.path.realpath(path)]  # every file read, resolved
         self.workbooks: dict[Path, Any] = {}  # resolved path -> planner.workbook.WorkbookFile
 
     def workbook(self, p: Path, label: str) -> Any:
         """The workbook at ``p``, opened once (its problems join the reader's)."""
         from ..workbook.read import WorkbookFile
 
-        key = p.resolve()
+        key = Path(os.path.realpath(p))
         if key not in self.workbooks:
             wb = WorkbookFile(p, label)
+            if wb.data:
+                self.files[str(p.relative_to(self.base)) if p.is_relative_to(self.base) else str(p)] = wb.data
             self.workbooks[key] = wb
             self.problems.extend(wb.problems)
             wb.problems = self.problems  # later problems go straight to the reader's list
@@ -150,7 +157,13 @@ class _Reader:
         if p.suffix.lower() != ".csv" or sheet is not None:
             self.problems.append(Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv or .xlsx file"))
             return None
-        return _read_csv(p, table, p.name)
+        try:
+            text, data = read_text(p, p.name, MAX_CSV_BYTES)
+            self.files[str(Path(spec))] = data
+            return _read_csv(text, table, p.name)
+        except ScenarioError as err:
+            self.problems.extend(err.problems)
+            return None
 
     def cell_places(self, problems: list[Problem]) -> list[Problem]:
         """Problems about workbook fields, placed at their cells."""
@@ -162,12 +175,18 @@ class _Reader:
         return problems
 
     def _file(self, ref: str, table: str) -> Path | None:
-        p = (self.base / ref).resolve()
-        if not p.is_file():
-            here = [f.name for f in self.base.glob("*")]
-            self.problems.append(Problem(f"{self.path.name} › {table}", f"file '{ref}' not found{near_miss(Path(ref).name, here)}"))
+        """The file ``ref`` names (beside the scenario), if it is a regular file; else a problem."""
+        p = self.base / ref
+        why = file_kind(p)
+        if why is not None:
+            if why == "not found":
+                here = [f.name for f in self.base.glob("*")][:1000]
+                why = f"file '{ref}' not found{near_miss(Path(ref).name, here)}"
+            else:
+                why = f"file '{ref}' {why}"
+            self.problems.append(Problem(f"{self.path.name} › {table}", why))
             return None
-        self.files[str(Path(ref))] = p.read_bytes()
+        self.inputs.append(os.path.realpath(p))
         return p
 
     def table(self, table: str, spec: Any) -> tuple[list[dict[str, Any]], list[str]]:
@@ -223,16 +242,17 @@ class _Reader:
         else:
             self.problems.append(Problem(where, "must be a mapping of profiles or the path of a CSV file"))
             return out
+        known = set(slices)
         for name, vals in raw.items():
             prof: dict[str, float] = {}
             for s, (v, place) in vals.items():
-                if s not in slices:
+                if s not in known:
                     self.problems.append(Problem(place, f"unknown time slice '{s}'{near_miss(s, slices)}"))
                     continue
                 try:
-                    prof[s] = float(v)
-                except (TypeError, ValueError):
-                    self.problems.append(Problem(place, f"must be a number (got {_fmt(v)})"))
+                    prof[s] = to_number(v)
+                except ValueError as err:
+                    self.problems.append(Problem(place, f"must be a number (got {_fmt(v)})" if "must be a number" in str(err) else str(err)))
             missing = [s for s in slices if s not in vals]
             if missing:
                 self.problems.append(Problem(f"{where} › {name}", f"has no value for {len(missing)} time slice(s): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}"))
@@ -282,11 +302,7 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
     >>> sc.name  # doctest: +SKIP
     'tiny'
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "scenario.yaml"
-    if not path.is_file():
-        raise ScenarioError([Problem(str(path), "scenario file not found")])
+    path = _scenario_path(path)
     from ..workbook.read import is_workbook
 
     if is_workbook(path):
@@ -296,15 +312,36 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
             raise ScenarioError(reader.problems, source=str(path))
         doc = wb.scenario_doc()
         return _with_variants(doc, path, reader, variants, sets)
+    doc, data = _read_doc(path)
+    return _with_variants(doc, path, _Reader(path, data), variants, sets)
+
+
+def _scenario_path(path: str | Path) -> Path:
+    """The scenario file ``path`` names (a folder means its scenario.yaml); a problem if it is not a file."""
+    path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path.name} › line {mark.line + 1}" if mark else path.name
-        raise ScenarioError([Problem(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+        if path.is_dir():
+            path = path / "scenario.yaml"
+    except OSError:
+        pass
+    why = file_kind(path)
+    if why is not None:
+        raise ScenarioError([Problem(str(path), "scenario file not found" if why == "not found" else f"scenario file {why}")])
+    return path
+
+
+def _read_doc(path: Path) -> tuple[Mapping[str, Any], bytes]:
+    """The mapping of a YAML scenario file and its bytes, read safely (see :mod:`planner.safeio`)."""
+    from ..safeio import MAX_YAML_BYTES
+
+    data = read_bytes(path, path.name, MAX_YAML_BYTES)
+    doc = load_yaml(decode(data, path.name), path.name)
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
-    return _with_variants(doc, path, _Reader(path), variants, sets)
+    bad = [k for k in doc if not isinstance(k, str)]
+    if bad:
+        raise ScenarioError([Problem(f"{path.name} › {k!r}", "keys of the scenario must be names (text)") for k in bad])
+    return doc, data
 
 
 def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: Sequence[str], sets: Sequence[str]) -> Scenario:
@@ -372,11 +409,11 @@ def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[s
 
 def variant_names(path: str | Path) -> list[str]:
     """The names of the variants a scenario file defines (``[]`` for none)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "scenario.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) if path.suffix.lower() in (".yaml", ".yml") else {}
-    return list((doc or {}).get("variants") or {})
+    path = _scenario_path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return []
+    variants = _read_doc(path)[0].get("variants") or {}
+    return [str(v) for v in variants] if isinstance(variants, Mapping) else []
 
 
 def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
@@ -442,6 +479,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     if problems or scenario is None:
         raise ScenarioError(_dedupe(reader.cell_places(problems)), source=str(path))
     scenario._places.update(places)
+    scenario._inputs.extend(dict.fromkeys(reader.inputs))
     if reduction is not None:
         scenario._reduction.update(reduction.tables())
     log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
@@ -475,6 +513,11 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
         problems.append(Problem(f"{path.name} › {k}", f"cannot be given with hourly: the time slices and every profile come from the hourly file ({opts.file}); remove {k} or hourly"))
     file = reader._file(opts.file, "hourly")
     if file is None:
+        return opts, None
+    try:
+        reader.files[str(Path(opts.file))] = read_bytes(file, Path(opts.file).name, MAX_CSV_BYTES)
+    except ScenarioError as err:
+        problems.extend(err.problems)
         return opts, None
     from ..hourly import scenario_reduction
 

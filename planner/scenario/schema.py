@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ..safeio import check_number
+
 
 def F(default: Any = ..., *, unit: str = "", desc: str = "", **kw: Any) -> Any:
     """A field with a unit and a description recorded in its JSON-schema extra."""
@@ -20,11 +22,20 @@ def F(default: Any = ..., *, unit: str = "", desc: str = "", **kw: Any) -> Any:
 
 
 class Row(BaseModel):
-    """Base of every table row: frozen, no unknown fields, optional provenance."""
+    """Base of every table row: frozen, no unknown fields, optional provenance, finite numbers only.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    Every number (also inside lists and mappings) must be finite and at most
+    :data:`planner.safeio.MAX_NUMBER` in size: ``inf``, ``nan`` and ``1e400`` are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
     source: str | None = F(None, desc="where the numbers of this row come from (free text)")
     note: str | None = F(None, desc="free-text remark")
+
+    @field_validator("*")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return check_number(v)
 
 
 def _split_list(v: Any) -> Any:
@@ -91,10 +102,10 @@ class Site(Row):
     def _number_or_profile(cls, v: Any) -> Any:
         if isinstance(v, str):
             try:
-                return float(v)
+                v = float(v)
             except ValueError:
                 return v.strip()
-        return v
+        return check_number(v)  # inf, nan, 1e400: said once, not as "nor a profile name"
 
     @field_validator("price_mwh", "grid_tco2_mwh")
     @classmethod
@@ -173,7 +184,7 @@ class Demand(Row):
     profile: str | None = F(None, desc="name of a profile of per-slice multipliers; empty = flat 1.0")
     year: int | None = F(None, unit="year", desc="the period this level is for (several periods); empty = the base level of the first period, grown by demand_growth")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Period(Row):
@@ -186,7 +197,7 @@ class DemandGrowth(Row):
     region: str | None = F(None, desc="origin region; empty = every region")
     rate: float = F(unit="1/yr", desc="growth of the base demand per year (0.4 = +40%/yr); the most specific row wins", gt=-1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class HourlyOptions(Row):
@@ -217,7 +228,7 @@ class Link(Row):
     kwh_per_tb: float = F(0.0, unit="kWh/TB", desc="network energy per TB carried", ge=0)
     one_way: bool = F(False, desc="capacity only from → to (default full duplex)")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _units(self) -> Link:
@@ -334,7 +345,7 @@ ObjectiveName = Literal["cost", "energy", "carbon"]
 class Scenario(BaseModel):
     """A validated scenario (one period). Tables are tuples of frozen rows."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = F(desc="scenario name")
     description: str = F("", desc="what this scenario is")
@@ -365,10 +376,17 @@ class Scenario(BaseModel):
     _places: dict[tuple[str, int], str] = PrivateAttr(default_factory=dict)
     #: tables describing how hourly profiles were reduced (set by the loader; written to the report)
     _reduction: dict[str, Any] = PrivateAttr(default_factory=dict)
+    #: every file the scenario was read from, resolved (set by the loader; an output may never be one)
+    _inputs: list[str] = PrivateAttr(default_factory=list)
 
     def place(self, table: str, index: int) -> str:
         """Where row ``index`` of ``table`` came from, e.g. ``sites.csv › sites › row 7``."""
         return self._places.get((table, index), f"{table} › row {index + 1}")
+
+    @field_validator("discount_rate", "objective", "profiles", "year")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return check_number(v)
 
     @field_validator("objective")
     @classmethod

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, near_miss
+from ..safeio import load_yaml
 from .schema import BLOCKS, TABLES, Scenario
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
@@ -102,8 +102,8 @@ def parse_set(text: str, place: str | None = None) -> Override:
     if not sep or not path.strip():
         raise ScenarioError([Problem(f"--set {text}", "must be path=value, e.g. policy.carbon_price=200")])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = load_yaml(raw, f"--set {text.strip()}") if raw.strip() else ""
+    except ScenarioError:
         value = raw.strip()
     return Override(path.strip(), value, place or f"--set {text.strip()}")
 
@@ -240,6 +240,7 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
     except ValidationError as err:
         raise ScenarioError(_placed(err, touched)) from None
     new._places.update(sc._places)
+    new._inputs.extend(sc._inputs)
     new._reduction.update(sc._reduction)  # the representative days; hourly options are reduced again only by load_scenario(sets=...)
     _cross_check(new, touched)
     return new

@@ -19,6 +19,8 @@ import datetime as dt
 import io
 import logging
 import re
+import threading
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -27,9 +29,12 @@ from typing import Any
 import openpyxl
 import openpyxl.xml
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+from openpyxl.worksheet.cell_range import CellRange
 
-from ..errors import Problem, near_miss
+from ..errors import Problem, ScenarioError, near_miss
+from ..safeio import read_bytes
 from ..scenario.schema import BLOCKS, REQUIRED_TABLES, TABLES, parse_pairs
 from .layout import (
     FIRST_DATA_ROW,
@@ -48,8 +53,10 @@ log = logging.getLogger(__name__)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_FILE_BYTES = 50 * 1024**2  # the .xlsx file itself
 MAX_UNPACKED_BYTES = 400 * 1024**2  # its parts once unzipped (a zip bomb stops here)
-MAX_ROWS = 100_000  # data rows per sheet
+MAX_PART_BYTES = 32 * 1024**2  # one part other than a sheet once unzipped (shared strings, styles), read whole by openpyxl
+MAX_ROWS = 50_000  # data rows per sheet
 MAX_COLUMNS = 500
+MAX_CELLS = 200_000  # cells read in the whole workbook (sheets are read as streams and stop here)
 MAX_CELL_CHARS = 10_000
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -67,6 +74,44 @@ def _split(text: str) -> list[str]:
 
 def _pairs(text: str) -> dict[str, str]:
     return parse_pairs(text)
+
+
+class _LazySheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not look for its size when opened.
+
+    openpyxl's read-only sheet reads its ``<dimension>`` on opening, and a sheet without one (as
+    many writers make them) is parsed whole just for that: the stream of :meth:`WorkbookFile._grid`
+    is the only pass over a sheet here, and it stops at the limits.
+    """
+
+    def _get_size(self) -> None:
+        self._min_row = self._min_column = self._max_row = self._max_column = None
+
+
+_LAZY = threading.Lock()
+
+
+def _load_lazily(source: Any) -> Any:
+    """``openpyxl.load_workbook(read_only=True, data_only=True, keep_links=False)`` with lazy sheets."""
+    import openpyxl.reader.excel as excel
+
+    with _LAZY:
+        excel.ReadOnlyWorksheet = _LazySheet  # type: ignore[misc]
+        try:
+            return openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False)
+        finally:
+            excel.ReadOnlyWorksheet = ReadOnlyWorksheet  # type: ignore[misc]
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's sheet parser giving each cell its saved value *and*, for a formula, its text."""
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        cell = super().parse_cell(element)
+        f = element.find(FORMULA_TAG)
+        if f is not None:
+            cell["formula"] = "=" + (f.text or "")
+        return cell
 
 
 def _excel_serial(d: dt.datetime) -> float:
@@ -91,8 +136,8 @@ class WorkbookFile:
         self.cells: dict[str, tuple[str, str]] = {}
         self.data = b""
         self.values: Any = None
-        self.formulas: Any = None
         self.n_formulas = 0
+        self.n_cells = 0  # cells read so far, in every sheet
         self.missing_columns: set[tuple[str, str]] = set()  # (label › sheet, column)
         self.reported_cells: set[str] = set()  # field places whose cell was already reported
         self._open()
@@ -105,35 +150,47 @@ class WorkbookFile:
         if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
             self._bad("cannot be read safely: the 'defusedxml' package is missing (pip install defusedxml)")
             return
-        size = self.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            self._bad(f"is too large ({size / 1024**2:.0f} MB; at most {MAX_FILE_BYTES // 1024**2} MB)")
+        try:
+            self.data = read_bytes(self.path, self.label, MAX_FILE_BYTES)
+        except ScenarioError as err:
+            self.problems.extend(err.problems)
             return
-        self.data = self.path.read_bytes()
         try:
             with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
-                unpacked = sum(i.file_size for i in zf.infolist())
-        except zipfile.BadZipFile:
+                parts = [(i.filename, i.file_size) for i in zf.infolist()]
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
             hint = " (an old .xls file? save it as .xlsx)" if self.data[:4] == b"\xd0\xcf\x11\xe0" else ""
             self._bad(f"is not an Excel .xlsx workbook{hint}")
             return
+        unpacked = sum(n for _, n in parts)
         if unpacked > MAX_UNPACKED_BYTES:
             self._bad(f"is too large once unpacked ({unpacked / 1024**2:.0f} MB; at most {MAX_UNPACKED_BYTES // 1024**2} MB)")
             return
+        big = [(name, n) for name, n in parts if n > MAX_PART_BYTES and not name.startswith("xl/worksheets/")]
+        if big:
+            name, n = big[0]
+            self._bad(f"has a part too large once unpacked ({name}: {n / 1024**2:.0f} MB; at most "
+                      f"{MAX_PART_BYTES // 1024**2} MB outside the sheets)")
+            return
         try:
-            self.values = openpyxl.load_workbook(io.BytesIO(self.data), data_only=True, keep_links=False)
-            self.formulas = openpyxl.load_workbook(io.BytesIO(self.data), data_only=False, keep_links=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # openpyxl's notes about unsupported extensions
+                self.values = _load_lazily(io.BytesIO(self.data))
         except Exception as err:  # defusedxml's refusals, broken XML, missing parts
-            chain, e = [], err
-            while e is not None and len(chain) < 10:
-                chain.append(type(e).__name__)
-                e = e.__cause__ or e.__context__
-            name = next((n for n in chain if "Entit" in n or "DTD" in n or "External" in n), type(err).__name__)
-            if "Entit" in name or "DTD" in name or "External" in name:
-                self._bad(f"was refused: it declares XML entities or a DTD ({name}), which a workbook never needs")
-            else:
-                self._bad(f"cannot be read as an Excel workbook ({name}: {err})")
-            self.values = self.formulas = None
+            self._refused(err)
+            self.values = None
+
+    def _refused(self, err: BaseException, where: str = "") -> None:
+        chain: list[str] = []
+        e: BaseException | None = err
+        while e is not None and len(chain) < 10:
+            chain.append(type(e).__name__)
+            e = e.__cause__ or e.__context__
+        name = next((n for n in chain if "Entit" in n or "DTD" in n or "External" in n), type(err).__name__)
+        if "Entit" in name or "DTD" in name or "External" in name:
+            self._bad(f"was refused: it declares XML entities or a DTD ({name}), which a workbook never needs", where)
+        else:
+            self._bad(f"cannot be read as an Excel workbook ({name}: {str(err)[:200]})", where)
 
     @property
     def ok(self) -> bool:
@@ -156,32 +213,73 @@ class WorkbookFile:
 
     # ---- cells -----------------------------------------------------------------------------
     def _grid(self, sheet: str, extra_rows: int = 0) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
-        """The sheet's values (1-based rows, trailing empty rows dropped) and formula texts."""
-        ws: Worksheet = self.values[sheet]
-        fws: Worksheet = self.formulas[sheet]
+        """The sheet's values (1-based rows, trailing empty rows dropped) and formula texts.
+
+        The sheet is read as a stream of rows (never loaded whole) and reading stops with a
+        problem at the first row past :data:`MAX_ROWS`, a value past :data:`MAX_COLUMNS`, or past
+        :data:`MAX_CELLS` cells read in the whole workbook.
+        """
         where = sheet
-        max_row, max_col = ws.max_row, ws.max_column
+        ws = self.values[sheet]
+        if not isinstance(ws, ReadOnlyWorksheet):
+            self._bad("is a chart sheet, not a table", where)
+            return [], {}
+        limit = MAX_ROWS + FIRST_DATA_ROW - 1 + extra_rows
         grid: list[list[Any]] = []
-        last = 0
-        for r, row in enumerate(ws.iter_rows(min_row=1, max_row=max_row, values_only=True), start=1):
-            vals = list(row)
-            if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in vals):
-                last = r
-                if r > MAX_ROWS + FIRST_DATA_ROW - 1 + extra_rows:
-                    self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
-                    return [], {}
-                if max_col > MAX_COLUMNS and any(v is not None for v in vals[MAX_COLUMNS:]):
-                    self._bad(f"has more than {MAX_COLUMNS} columns", where)
-                    return [], {}
-            grid.append(vals[:MAX_COLUMNS])
-        grid = grid[:last]
         formulas: dict[tuple[int, int], str] = {}
-        for row in fws.iter_rows(min_row=1, max_row=last):
-            for c in row:
-                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=") and c.data_type != "s"):
-                    formulas[c.row, c.column] = str(c.value if isinstance(c.value, str) else getattr(c.value, "text", c.value))
+        last = seen_rows = 0
+        try:
+            with ws._get_source() as src:
+                parser = _Parser(src, ws._shared_strings, data_only=True, epoch=self.values.epoch,
+                                 date_formats=self.values._date_formats, timedelta_formats=self.values._timedelta_formats)
+                for r, cells in parser.parse():
+                    seen_rows += 1
+                    self.n_cells += len(cells)
+                    if self.n_cells > MAX_CELLS:
+                        self._bad(f"the workbook has more than {MAX_CELLS:,} cells (the limit); reading stopped in row {r}", where)
+                        return [], {}
+                    if seen_rows > 2 * limit:
+                        self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
+                        return [], {}
+                    vals: dict[int, Any] = {}
+                    data = False
+                    for c in cells:
+                        col, v = c["column"], c["value"]
+                        if "formula" in c and col <= MAX_COLUMNS:
+                            formulas[r, col] = c["formula"]
+                        if v is None:
+                            continue
+                        if not (isinstance(v, str) and not v.strip()):
+                            data = True
+                            if col > MAX_COLUMNS:
+                                self._bad(f"has more than {MAX_COLUMNS} columns", where)
+                                return [], {}
+                        vals[col] = v
+                    if data:
+                        if r > limit:
+                            self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
+                            return [], {}
+                        last = r
+                    if r > limit or not vals:
+                        continue
+                    while len(grid) < r - 1:
+                        grid.append([])
+                    row = [None] * max(vals)
+                    for col, v in vals.items():
+                        row[col - 1] = v
+                    grid.append(row)
+                merged = parser.merged_cells
+        except Exception as err:  # broken XML, a cell that is not what its type says, defusedxml's refusals
+            self._refused(err, where)
+            return [], {}
+        grid = grid[:last]
+        while len(grid) < last:
+            grid.append([])
+        formulas = {k: v for k, v in formulas.items() if k[0] <= last}
+        ranges = [CellRange(m.ref) for m in merged.mergeCell] if merged is not None else []
+        filled = 0
         # merged cells: vertical runs in the data are filled down; merges across columns are not guessed
-        for rng in ws.merged_cells.ranges:
+        for rng in ranges:
             a = f"{get_column_letter(rng.min_col)}{rng.min_row}:{get_column_letter(rng.max_col)}{rng.max_row}"
             if rng.min_row > last:
                 continue
@@ -191,10 +289,18 @@ class WorkbookFile:
             elif rng.min_row >= FIRST_DATA_ROW and rng.max_col > rng.min_col:
                 self._bad("cells are merged across columns: unmerge them and give each column its own value",
                           f"{where} › {a}")
-            elif rng.min_row >= FIRST_DATA_ROW:
-                top = grid[rng.min_row - 1][rng.min_col - 1]
+            elif rng.min_row >= FIRST_DATA_ROW and rng.min_col <= MAX_COLUMNS:
+                first = grid[rng.min_row - 1]
+                top = first[rng.min_col - 1] if rng.min_col <= len(first) else None
                 for r in range(rng.min_row + 1, min(rng.max_row, last) + 1):
-                    grid[r - 1][rng.min_col - 1] = top
+                    filled += 1
+                    if filled > MAX_CELLS:
+                        self._bad(f"merged cells cover more than {MAX_CELLS:,} cells (the limit)", where)
+                        return [], {}
+                    cells_r = grid[r - 1]
+                    if len(cells_r) < rng.min_col:
+                        cells_r.extend([None] * (rng.min_col - len(cells_r)))
+                    cells_r[rng.min_col - 1] = top
                 log.info("%s › %s › %s: merged cells read as the value '%s' in each row", self.label, sheet, a, top)
         return grid, formulas
 
