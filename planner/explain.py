@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from .data import PlanningData, prepare
 from .model import build_model
+from .model.network import arc_traffic
 from .scenario.schema import SLACK_UNITS, Scenario
 from .solve import solve
 
@@ -92,8 +93,9 @@ def why_unserved(m: pyo.ConcreteModel, data: PlanningData, j: str, r: str, t: st
             reasons.append(f"{s}: no more modules allowed")
     remote = [s for s in sites if d.site_region[s] != r]
     if remote and d.gbps_per_pflops[j] > 0:
-        full = sorted({a.link for a in d.ARCS if (a.name, t) in m.network.traffic
-                       and pyo.value(m.network.traffic[a.name, t]) >= d.links[a.link].max_units * d.links[a.link].unit_gbps * (1 - 1e-6)
+        traffic = arc_traffic(m, d)  # each direction's own Gbps (signed links split)
+        full = sorted({a.link for a in d.ARCS if (a.name, t) in traffic
+                       and traffic[a.name, t] >= d.links[a.link].max_units * d.links[a.link].unit_gbps * (1 - 1e-6)
                        and d.links[a.link].max_units > 0})
         if full:
             reasons.append(f"links at their most units in {t}: {', '.join(full)}")
