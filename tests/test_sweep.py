@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.errors import ScenarioError
-from planner.sweep import RESULTS, Member, load_sweep, member_id, run_member, run_sweep
+from planner.studies.sweep import RESULTS, Member, load_sweep, member_id, run_member, run_sweep
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "tiny"
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .common import _guard, _setup_logging
+
 
 def register(main: click.Group) -> None:
     """Add the ``pareto`` command to ``main``."""
@@ -35,9 +37,8 @@ def register(main: click.Group) -> None:
         spaced caps between them, each plan solved in parallel; write the frontier workbook."""
         import pandas as pd
 
-        from .cli import _guard, _setup_logging
-        from .pareto import pareto as run_pareto
-        from .scenario import load_scenario
+        from ..scenario import load_scenario
+        from ..studies.pareto import pareto as run_pareto
 
         _setup_logging(verbose, quiet)
         if not verbose:
