@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -15,6 +16,25 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("pyomo").setLevel(logging.WARNING)
+
+
+#: Loggers of Dask and the libraries under it, quiet unless ``--verbose``.
+DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+
+
+def _quiet_dask(verbose: bool) -> None:
+    """Dask distributed's own log lines (scheduler, nanny, "Worker process … was killed by signal 9"
+    as a cluster shuts down) only with ``--verbose``; its errors always.
+
+    distributed sets its loggers' levels from its config when it is imported, in this process and in
+    every worker process, so the level goes into that config through the environment (which the
+    workers inherit) before distributed is imported; a level the user set there is kept.
+    """
+    if verbose:
+        return
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _guard(debug: bool, fn: Any, *args: Any, **kw: Any) -> Any:

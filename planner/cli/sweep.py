@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_SOLVER_ERROR, OutputError
-from .common import _guard, _setup_logging
+from .common import _guard, _quiet_dask, _setup_logging
 
 
 def register(main: click.Group) -> None:
@@ -33,14 +33,10 @@ def register(main: click.Group) -> None:
 def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: str | None, resume: bool,
           no_progress: bool, verbose: bool, debug: bool) -> None:
     """Run every member of SWEEP (a sweep YAML file) in parallel on Dask distributed."""
-    import logging
-
     from ..studies.sweep import load_sweep, run_sweep
 
     _setup_logging(verbose, not verbose)
-    if not verbose:
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    _quiet_dask(verbose)
     sw = _guard(debug, load_sweep, sweep_file, out)
     from ..scenario.load import load_scenario
 

@@ -171,7 +171,8 @@ class _Runner:
             self.describe = f"Dask scheduler {scheduler}"
         else:
             n = workers or max(1, min(points, os.cpu_count() or 1))
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             self.describe = f"local Dask cluster, {n} worker processes"
 
