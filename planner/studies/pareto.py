@@ -273,8 +273,9 @@ def pareto(
         log.info("pareto %s: %d points, cost vs %s, %s", sc.name, points, second, runner.describe)
         cheapest, least = runner.map([(sc, first, None, None, opts), (sc, second, None, None, opts)])
         for label, r in (("least cost", cheapest), (f"least {second}", least)):
-            if r["results"] is None:
-                raise SolverError(f"pareto {sc.name}: the {label} plan failed ({r['message']}); there is no frontier to span")
+            problem = extreme_problem(r, opts)
+            if problem:
+                raise SolverError(f"pareto {sc.name}: the {label} plan {problem}")
         hi = float(cheapest["results"].kpi(kpi))
         lo = float(least["results"].kpi(kpi))
         lo_cap = lo + LEX_TOL * max(1.0, abs(lo))
@@ -298,6 +299,20 @@ def pareto(
     if out is not None:
         write_frontier(front, out)
     return front
+
+
+def extreme_problem(r: dict[str, Any], opts: dict[str, Any]) -> str | None:
+    """Why an extreme plan (a :func:`solve_point` record) cannot anchor the caps, or ``None``.
+
+    The caps are spaced between the two extremes, so both must be plans, and within
+    :data:`MAX_GAP` of their bounds (a plan further away may be far from the true extreme).
+    """
+    if r["results"] is None:
+        return f"failed ({r['message'] or r['status']}); there is no frontier to span"
+    if (r["gap"] or 0.0) > MAX_GAP:
+        return (f"stopped at the time limit ({opts.get('time_limit')} s) {100 * r['gap']:.0f}% from its bound, so "
+                "the frontier has no reliable end to span from: raise time_limit or mip_gap")
+    return None
 
 
 def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]], opts: dict[str, Any]) -> Frontier:
