@@ -338,8 +338,8 @@ def run_sweep(
                 cluster.close()
     outcome.seconds = time.perf_counter() - t0
     if summary:
-        dirs = [sweep.out / m.id for m in sweep.members if (sweep.out / m.id / RESULTS).is_file()]
-        if dirs:
+        dirs = [sweep.out / m.id for m in sweep.members if any((sweep.out / m.id / f).is_file() for f in (RESULTS, ERROR))]
+        if any((d / RESULTS).is_file() for d in dirs):  # failed members are listed with their errors
             outcome.summary = write_comparison(dirs, sweep.out / "summary.xlsx", swept=sweep.swept)
     return outcome
 
