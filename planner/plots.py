@@ -86,7 +86,7 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
     biggest = float(cap.max()) if len(cap) and cap.max() > 0 else 1.0
     xs, ys, sizes, colors = [], [], [], []
     for s, c in cap.items():
-        x, y = pos[site_region[s]]
+        x, y = pos[site_region[str(s)]]
         xs.append(x)
         ys.append(y)
         sizes.append(20 + 600 * c / biggest)
@@ -95,7 +95,7 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
     if labels:
         for s, c in cap.items():
             if c > 0:
-                x, y = pos[site_region[s]]
+                x, y = pos[site_region[str(s)]]
                 ax.annotate(f"{s} {c:,.0f}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("longitude °E")
     ax.set_ylabel("latitude °N")

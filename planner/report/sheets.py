@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..results import Results
@@ -151,7 +152,10 @@ def _one_printed_page(ws: Worksheet) -> None:
     """Print (and export to PDF) the sheet on one landscape page, charts included."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    if fit is None:
+        fit = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    fit.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
 
@@ -274,7 +278,7 @@ def _objective_units(ctx: Context) -> pd.DataFrame:
     units = {"energy_mwh": "MWh/yr", "carbon_t": "tCO2/yr"}
     if "term" in obj.columns and "unit" not in obj.columns:
         unit = obj["term"].map(lambda t: "CNY/yr" if t in cost_terms else units.get(t, ""))
-        obj.insert(obj.columns.get_loc("value") + 1 if "value" in obj.columns else 1, "unit", unit)
+        obj.insert(list(obj.columns).index("value") + 1 if "value" in obj.columns else 1, "unit", unit)
     return obj.rename(columns={"contribution": "contribution (objective units)"})
 
 

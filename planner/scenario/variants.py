@@ -232,8 +232,8 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
             raise ScenarioError([Problem(ov.place, f"unknown field '{top}'{near_miss(top, [k for k in doc if k not in ('source_path', 'input_hash')])}")])
         hits: list[tuple[Any, ...]] = []
         _assign(doc, segs, ov, "", hits, ())
-        for h in hits:
-            touched[h] = ov
+        for hit in hits:
+            touched[hit] = ov
     h = hashlib.sha256((sc.input_hash or "").encode())
     h.update(json.dumps([[o.path, o.value] for o in overrides], sort_keys=True, default=str).encode())
     doc["input_hash"] = h.hexdigest()

@@ -19,7 +19,7 @@ from openpyxl.chart import Reference, ScatterChart, Series
 
 from ..atomic import check_target, save_workbook
 from ..errors import near_miss
-from ..report.style import fit_widths, put, write_frame
+from ..report.style import first_sheet, fit_widths, put, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,10 @@ def collect(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[str], list[
     A failed run (``error.json``, no ``results.json``) is a row with status ``failed``, its error in
     the ``error`` column and no KPIs.
     """
-    rows, params, kpis, units = [], [], [], {}
+    rows: list[dict[str, Any]] = []
+    params: list[str] = []
+    kpis: list[str] = []
+    units: dict[str, str] = {}
     for d in find_runs(paths):
         done = (d / RESULTS).is_file()
         rec = json.loads((d / (RESULTS if done else ERROR)).read_text(encoding="utf-8"))
@@ -134,7 +137,7 @@ def write_comparison(
                          f"({failed.loc[failed['run'] == base, 'error'].iloc[0]}); choose another --base")
     hdr = _header(units)
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = "Runs"
     note = f"; {len(failed)} failed (no plan, see the error column): {', '.join(failed['run'])}" if len(failed) else ""
     put(ws, 1, 1, f"{len(df)} runs; base run for the differences: {base}{note}")

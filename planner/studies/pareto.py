@@ -144,7 +144,8 @@ def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: flo
                 excess = pyo.value(m.pareto_excess)
                 out["excess"] = excess
                 if excess > TOL * max(1.0, abs(cap)):
-                    out["message"] = f"cap missed by {excess:,.6g} {SECOND[cap_on][1]}"
+                    unit = SECOND[cap_on][1] if cap_on is not None else ""
+                    out["message"] = f"cap missed by {excess:,.6g} {unit}"
         else:
             out["message"] = f"no plan: {outcome.status} (HiGHS: {outcome.termination})"
     except Exception as err:  # a failed point is reported, never fatal for the others
@@ -180,7 +181,8 @@ class _Runner:
         if self.client is None:
             return [solve_point(*c) for c in calls]
         futures = [self.client.submit(solve_point, *c, pure=False) for c in calls]
-        return self.client.gather(futures)
+        done: list[dict[str, Any]] = self.client.gather(futures)
+        return done
 
     def close(self) -> None:
         if self.client is not None:
@@ -317,7 +319,9 @@ def extreme_problem(r: dict[str, Any], opts: dict[str, Any]) -> str | None:
 
 def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]], opts: dict[str, Any]) -> Frontier:
     n = len(runs)
-    rows, results, pairs = [], [], []
+    rows: list[dict[str, Any]] = []
+    results: list[Results | None] = []
+    pairs: list[tuple[float, float] | None] = []
     for i, r in enumerate(runs, start=1):
         res: Results | None = r["results"]
         results.append(res)
@@ -365,11 +369,11 @@ def build_frontier_workbook(front: Frontier) -> Any:
     from openpyxl import Workbook
     from openpyxl.chart import Reference, ScatterChart, Series
 
-    from ..report.style import fit_widths, put, write_frame
+    from ..report.style import first_sheet, fit_widths, put, write_frame
 
     second_col = front.second_column
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = "Frontier"
     table = front.table.copy()
     table = table.rename(columns={"cap": f"cap {SECOND[front.second][1].replace('/yr', '')}/yr"})

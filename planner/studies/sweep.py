@@ -230,7 +230,7 @@ def read_done(member_dir: Path, member: Member) -> dict[str, Any] | None:
     """The member's results if its ``results.json`` is complete and for these parameters, else ``None``."""
     p = member_dir / RESULTS
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if data.get("id") != member.id or data.get("parameters") != member.parameters or tuple(data.get("variants", ())) != member.variants:
