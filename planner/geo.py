@@ -62,9 +62,9 @@ def link_distance_km(
     if given is not None:
         return given
     (la, oa), (lb, ob) = coords.get(a, (None, None)), coords.get(b, (None, None))
-    if None in (la, oa, lb, ob):
+    if la is None or oa is None or lb is None or ob is None:
         return None
-    return haversine_km(la, oa, lb, ob) * route_factor  # type: ignore[arg-type]
+    return haversine_km(la, oa, lb, ob) * route_factor
 
 
 def link_latency_ms(given: float | None, distance_km: float | None, per_km: float, base: float) -> float | None:

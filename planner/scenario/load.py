@@ -416,7 +416,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
             problems.extend(pydantic_problems(err, f"{path.name} › {b}", model))
             blocks[b] = model()
     hourly, reduction = _hourly(doc, path, reader, tables, places)
-    slices = [s.name for s in tables["time_slices"]]  # type: ignore[attr-defined]
+    slices = [s.name for s in tables["time_slices"] if isinstance(s, TimeSlice)]
     if reduction is not None:
         profiles = reduction.profiles
     elif doc.get("hourly") is not None:  # the hourly block has problems: its file's profile names, for the cross-table checks

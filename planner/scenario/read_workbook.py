@@ -23,6 +23,7 @@ import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -506,8 +507,8 @@ _SLICE = Column(key="slice", attr="slice", kind="str", unit="", description="", 
 _ROW_PLACE = re.compile(r"^(.*) › row \d+$")
 
 
-def drop_missing_column_rows(problems: Iterable[Problem], missing: set[tuple[str, str]],
-                             reported: set[str] = frozenset()) -> list[Problem]:  # type: ignore[assignment]
+def drop_missing_column_rows(problems: Iterable[Problem], missing: AbstractSet[tuple[str, str]],
+                             reported: AbstractSet[str] = frozenset()) -> list[Problem]:
     """Drop "is required but missing" where it repeats a problem already reported: for each row
     of a sheet whose column is missing (said once), and for a cell already reported (a formula
     without a value, an Excel error)."""

@@ -153,7 +153,9 @@ def _new_value(current: Any, ov: Override) -> Any:
         cur = _num(current)
         if cur is None:
             raise ScenarioError([Problem(ov.place, f"cannot multiply {current!r}: not a number")])
-        new = cur * k  # type: ignore[operator]
+        if k is None:  # pragma: no cover - a "*" value always has a factor (or raised above)
+            return ov.value
+        new = cur * k
         return int(new) if isinstance(current, int) and new == int(new) else new
     return ov.value
 
