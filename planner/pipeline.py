@@ -133,6 +133,8 @@ def run(
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
+    if sc.futures:
+        return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     if sc.periods:
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     if sc.planning == "myopic":
@@ -180,6 +182,26 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
     if share > MOST_UNSERVED:
         _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)
+    if out is not None:
+        from .report import write_excel
+
+        write_excel(res, out, lang=lang)
+    return res
+
+
+def _run_futures(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
+                 log_solver: bool) -> Results:
+    """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures")."""
+    from .plan_futures import plan_futures
+
+    if compare:
+        raise ScenarioError("comparisons (--compare) are made without futures; remove the futures table or the comparison")
+    if sc.policy.resilience != "none":
+        raise ScenarioError("resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none")
+    res = plan_futures(sc, opts, log_solver=log_solver)
+    share = float(res.kpi("unserved share"))
+    if share > MOST_UNSERVED:
+        _warn_unserved(res, f"the plan leaves {share:.1%} of the expected demand unserved (see the Unserved and Futures sheets)", sc.name)
     if out is not None:
         from .report import write_excel
 

@@ -80,8 +80,10 @@ class Results:
 
     @property
     def total_cost(self) -> float:
-        """Total cost: CNY/yr for one period; discounted CNY over all periods for several (the cost table's sum)."""
-        col = "discounted CNY" if "discounted CNY" in self.costs.columns else "CNY/yr"
+        """Total cost: CNY/yr for one period; discounted CNY over all periods for several (the cost table's sum);
+        with demand futures, the expected cost (the sum of the probability-weighted column)."""
+        cols = [c for c in ("expected CNY", "expected CNY/yr", "discounted CNY") if c in self.costs.columns]
+        col = cols[0] if cols else "CNY/yr"
         return float(self.costs[col].sum())
 
     @property
@@ -338,7 +340,7 @@ def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
     """The scenario's tables as DataFrames (for the report's inputs echo)."""
     out = {}
     for t in ("periods", "time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand",
-              "demand_growth", "links", "serving_costs", "latency"):
+              "demand_growth", "futures", "future_demand", "links", "serving_costs", "latency"):
         rows = getattr(sc, t)
         if rows:
             df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])

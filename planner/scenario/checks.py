@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import Problem, near_miss
 from ..geo import link_distance_km, region_site_latency
+from .future_checks import check_futures
 
 WEIGHT_TOLERANCE_H = 1e-6 * 8760
 
@@ -167,6 +168,7 @@ def check_tables(
             when = f" for {d.year}" if d.year is not None else ""
             P.append(Problem(at("demand", i), f"duplicate demand for class '{d.job_class}' in region '{d.region}'{when}"))
     P.extend(_check_periods(tables, at, file_label))
+    P.extend(check_futures(tables, profiles, at, file_label, declared, ref))
     for (t, f), (target, what) in OPTIONAL_REFS.items():
         for i, row in enumerate(tables.get(t, [])):
             v = getattr(row, _ATTR.get(f, f))

@@ -200,6 +200,46 @@ class DemandGrowth(Row):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
+class Future(Row):
+    name: str = F(desc="future name, e.g. slow, base, fast")
+    probability: float = F(unit="-", desc="probability of this future; the futures' probabilities sum to 1", gt=0, le=1)
+    scale: float = F(1.0, unit="-", desc="multiplies every demand row in this future (before future_demand factors)", ge=0)
+    label_zh: str | None = F(None, desc="Chinese label for reports")
+
+
+class FutureDemand(Row):
+    future: str = F(desc="the future this row changes")
+    job_class: str | None = F(None, alias="class", desc="job class; empty = every class (factor and rate rows)")
+    region: str | None = F(None, desc="origin region; empty = every region (factor and rate rows)")
+    factor: float | None = F(None, unit="-", desc="multiplies the matching demand rows in this future (a regional shock: one region, factor 1.5); the most specific row wins", ge=0)
+    rate: float | None = F(None, unit="1/yr", desc="growth per year of the matching base demand in this future (several periods); the most specific row wins over demand_growth", gt=-1)
+    pflops: float | None = F(None, unit="PFLOPS", desc="demand of class and region in this future, replacing the scenario's row (or adding one: a new class of work); taken as given, not scaled", ge=0)
+    profile: str | None = F(None, desc="profile of a pflops row; empty = flat 1.0")
+    year: int | None = F(None, unit="year", desc="period of a pflops row (several periods); empty = the base level")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _kind(self) -> FutureDemand:
+        if self.pflops is not None:
+            if self.factor is not None or self.rate is not None:
+                raise ValueError("a row gives pflops (demand of its own) or factor/rate (changes to the scenario's demand), not both")
+            if self.job_class is None or self.region is None:
+                raise ValueError("a pflops row needs class and region")
+        elif self.factor is None and self.rate is None:
+            raise ValueError("give factor, rate or pflops")
+        elif self.profile is not None or self.year is not None:
+            raise ValueError("profile and year belong to pflops rows")
+        return self
+
+
+class RiskOptions(Row):
+    measure: Literal["expected", "cvar", "regret"] = F("expected", desc="with futures: minimise the expected cost, CVaR of the cost at `level`, or the largest regret (cost above each future's own optimum)")
+    level: float = F(0.9, unit="-", desc="CVaR level α: CVaR is the mean cost of the worst 1 − α of probability", ge=0, lt=1)
+    weight: float = F(1.0, unit="-", desc="objective = (1 − weight) × expected cost + weight × risk measure (measure cvar or regret)", ge=0, le=1)
+    value_of_information: bool = F(True, desc="also solve the plan for the expected demand and each future alone: the value of the stochastic solution and of perfect information")
+
+
 class HourlyOptions(Row):
     file: str = F(desc="CSV of hourly profiles: 8760 rows (365 days × 24 h), one column per profile (an optional 'hour' column is ignored)")
     days: int = F(12, unit="days", desc="representative days to keep (the peak-demand day is always one of them)", ge=1, le=365)
@@ -359,6 +399,9 @@ class Scenario(BaseModel):
     periods: tuple[Period, ...] = F((), desc="planning periods (several periods); empty = one period, the scenario's year")
     planning: Literal["perfect_foresight", "myopic"] = F("perfect_foresight", desc="several periods: plan all at once (perfect foresight) or period by period, carrying forward what was built (myopic)")
     demand_growth: tuple[DemandGrowth, ...] = F((), desc="growth per year of the base demand over the periods")
+    futures: tuple[Future, ...] = F((), desc="demand futures: build once, operate in each (investments shared, operation per future)")
+    future_demand: tuple[FutureDemand, ...] = F((), desc="how each future's demand differs: factors, growth rates, rows of its own")
+    risk: RiskOptions = F(default_factory=RiskOptions, desc="with futures: the risk measure of the objective")
     hourly: HourlyOptions | None = F(None, desc="hourly profiles reduced to representative days (replaces time_slices)")
     time_slices: tuple[TimeSlice, ...] = F((), desc="representative hours (or give hourly)")
     regions: tuple[Region, ...] = F(desc="regions")
@@ -419,6 +462,8 @@ TABLES: dict[str, type[Row]] = {
     "demand": Demand,
     "periods": Period,
     "demand_growth": DemandGrowth,
+    "futures": Future,
+    "future_demand": FutureDemand,
     "links": Link,
     "serving_costs": ServingCost,
     "latency": LatencyEntry,
@@ -428,5 +473,6 @@ BLOCKS: dict[str, type[Row]] = {
     "solver": SolverOptions,
     "network": NetworkOptions,
     "policy": Policy,
+    "risk": RiskOptions,
 }
 REQUIRED_TABLES = ("regions", "sites", "hardware", "job_classes", "demand")
