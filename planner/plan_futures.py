@@ -2,10 +2,10 @@
 
 Steps (docs/model.md §10, "Demand futures"):
 
-1. when the measure is ``regret`` or ``risk.value_of_information`` is on, each future is planned
+1. when the measure is ``regret`` or ``risk.perfect_information`` is on, each future is planned
    alone (perfect information): ``cost*[f]``, and the wait-and-see cost ``WS = Σ_f π_f cost*[f]``;
 2. the stochastic plan (:func:`planner.model.futures.build_futures_model`): objective ``RP``;
-3. with ``value_of_information``: the plan for the expected demand (one deterministic plan), whose
+3. with ``risk.value_of_information``: the plan for the expected demand (one deterministic plan), whose
    investments are fixed in the futures model and its operation re-solved in every future:
    objective ``EEV``. The value of the stochastic solution is ``VSS = EEV − RP`` (≥ 0: the
    stochastic plan is optimal for that objective) and the expected value of perfect information
@@ -103,7 +103,7 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
     risk = sc.risk
     fd = prepare_futures(sc)
     alone: dict[str, Results] = {}
-    if risk.measure == "regret" or risk.value_of_information:
+    if risk.measure == "regret" or risk.perfect_information:
         for f in fd.names:
             try:
                 alone[f] = plan_one(future_scenario(sc, f), opts)
@@ -115,12 +115,13 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
     res = combine_futures(fd, m, outcome)
     if best is not None:
         res.extras["cost planned alone"] = best
+        add_regret(res, fd, m, best)
     if risk.value_of_information:
         ev = plan_one(expected_scenario(sc), opts)
         fixed = investments(ev, fd.multi_period)
         m_ev = build_futures_model(fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best, fixed=fixed)
         out_ev = _solve(m_ev, sc, opts, log_solver, "expected-demand plan on every future")
-        add_value_of_information(res, fd, m, outcome, m_ev, out_ev, ev, best or {})
+        add_value_of_information(res, fd, m, outcome, m_ev, out_ev, ev, best)
     res.metadata["plan time s"] = round(time.perf_counter() - t0, 3)
     return res
 
@@ -307,12 +308,13 @@ def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: 
 
 
 def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, m_ev: pyo.ConcreteModel,
-                             out_ev: SolveOutcome, ev: Results, best: dict[str, float]) -> None:
+                             out_ev: SolveOutcome, ev: Results, best: dict[str, float] | None) -> None:
     """The ``Value of information`` table, the other plans' costs in ``Futures``, and the KPIs.
 
     ``RP`` = the stochastic plan's objective, ``EEV`` = the expected-demand plan's objective on
-    every future (its investments fixed, operation re-solved per future), ``VSS = EEV − RP``,
-    ``WS = Σ π_f cost*[f]``, ``EVPI = Σ π_f cost[f] − WS`` (cost of the stochastic plan).
+    every future (its investments fixed, operation re-solved per future), ``VSS = EEV − RP``;
+    with ``best`` (each future planned alone): ``WS = Σ π_f cost*[f]``, ``EVPI = Σ π_f cost[f] − WS``
+    (cost of the stochastic plan).
     """
     pi = fd.probability
     unit = "CNY (discounted)" if fd.multi_period else "CNY/yr"
@@ -320,7 +322,6 @@ def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel
     eev = float(out_ev.objective)
     e_rp = float(pyo.value(m.expected_cost))
     e_ev = float(pyo.value(m_ev.expected_cost))
-    ws = sum(pi[f] * best[f] for f in fd.names)
     rows = [
         ("RP: objective of the stochastic plan", rp, unit, "investments made for all futures at once"),
         ("EEV: objective of the expected-demand plan on every future", eev, unit,
@@ -329,21 +330,32 @@ def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel
         ("expected cost of the stochastic plan", e_rp, unit, "Σ π_f cost[f]"),
         ("expected cost of the expected-demand plan", e_ev, unit, "Σ π_f cost[f] with the expected-demand plan's investments"),
         ("cost of the expected-demand plan on its own demand", float(ev.outcome.objective), unit, "the deterministic plan's own objective"),
-        ("WS: expected cost planned with perfect information", ws, unit, "Σ π_f cost*[f], each future planned alone"),
-        ("EVPI: expected value of perfect information", e_rp - ws, unit,
-         "expected cost of the stochastic plan − WS: what knowing the future before building would save"),
-        ("PFLOPS installed, stochastic plan", float(res.kpi("PFLOPS installed")), "PFLOPS", ""),
-        ("PFLOPS installed, expected-demand plan", float(ev.kpi("PFLOPS installed")), "PFLOPS", ""),
     ]
+    extra = [("value of the stochastic solution", eev - rp, unit)]
+    res.extras.update({"RP": rp, "EEV": eev, "VSS": eev - rp})
+    if best is not None:
+        ws = sum(pi[f] * best[f] for f in fd.names)
+        rows += [("WS: expected cost planned with perfect information", ws, unit, "Σ π_f cost*[f], each future planned alone"),
+                 ("EVPI: expected value of perfect information", e_rp - ws, unit,
+                  "expected cost of the stochastic plan − WS: what knowing the future before building would save")]
+        extra.append(("expected value of perfect information", e_rp - ws, unit))
+        res.extras.update({"WS": ws, "EVPI": e_rp - ws})
+    rows += [("PFLOPS installed, stochastic plan", float(res.kpi("PFLOPS installed")), "PFLOPS", ""),
+             ("PFLOPS installed, expected-demand plan", float(ev.kpi("PFLOPS installed")), "PFLOPS", "")]
     res.extra_tables["Value of information"] = pd.DataFrame(rows, columns=["quantity", "value", "unit", "meaning"])
     fut = res.extra_tables["Futures"]
     cost_ev = {f: float(pyo.value(m_ev.cost[f])) for f in fd.names}
     tag = "CNY (discounted)" if fd.multi_period else "CNY/yr"
     fut[f"cost of expected-demand plan {tag}"] = fut["future"].map(cost_ev)
+    at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
+    res.summary = pd.concat([res.summary.iloc[:at], pd.DataFrame(extra, columns=["kpi", "value", "unit"]), res.summary.iloc[at:]],
+                            ignore_index=True)
+    res.extras["expected-demand plan cost"] = cost_ev
+
+
+def add_regret(res: Results, fd: FuturesData, m: pyo.ConcreteModel, best: dict[str, float]) -> None:
+    """Each future's cost planned alone and the stochastic plan's regret there, in ``Futures``."""
+    fut = res.extra_tables["Futures"]
+    tag = "CNY (discounted)" if fd.multi_period else "CNY/yr"
     fut[f"cost planned alone {tag}"] = fut["future"].map(best)
     fut[f"regret {tag}"] = fut["future"].map({f: float(pyo.value(m.cost[f])) - best[f] for f in fd.names})
-    at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
-    extra = pd.DataFrame([("value of the stochastic solution", eev - rp, unit), ("expected value of perfect information", e_rp - ws, unit)],
-                         columns=["kpi", "value", "unit"])
-    res.summary = pd.concat([res.summary.iloc[:at], extra, res.summary.iloc[at:]], ignore_index=True)
-    res.extras.update({"RP": rp, "EEV": eev, "VSS": eev - rp, "WS": ws, "EVPI": e_rp - ws, "expected-demand plan cost": cost_ev})

@@ -237,7 +237,8 @@ class RiskOptions(Row):
     measure: Literal["expected", "cvar", "regret"] = F("expected", desc="with futures: minimise the expected cost, CVaR of the cost at `level`, or the largest regret (cost above each future's own optimum)")
     level: float = F(0.9, unit="-", desc="CVaR level α: CVaR is the mean cost of the worst 1 − α of probability", ge=0, lt=1)
     weight: float = F(1.0, unit="-", desc="objective = (1 − weight) × expected cost + weight × risk measure (measure cvar or regret)", ge=0, le=1)
-    value_of_information: bool = F(True, desc="also solve the plan for the expected demand and each future alone: the value of the stochastic solution and of perfect information")
+    value_of_information: bool = F(True, desc="also solve the plan for the expected demand and evaluate it on every future: the value of the stochastic solution (VSS)")
+    perfect_information: bool = F(True, desc="also plan each future alone: the expected value of perfect information (EVPI) and each future's regret (measure regret plans them anyway)")
 
 
 class HourlyOptions(Row):
