@@ -133,7 +133,7 @@ def run(
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
-    if sc.futures:
+    if sc.futures or sc.announced:
         return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     if sc.periods:
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)

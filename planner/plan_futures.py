@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from .announced import module_stats
 from .errors import InfeasibleError, ScenarioError, SolverError
 from .futures import FuturesData, expected_scenario, future_scenario, prepare_futures
 from .model.futures import build_futures_model
@@ -97,13 +98,13 @@ def _solve(m: pyo.ConcreteModel, sc: Scenario, opts: dict[str, Any], log_solver:
 
 def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False) -> Results:
     """Solve ``sc`` over its demand futures and return the combined :class:`Results` (see module docs)."""
-    if not sc.futures:
+    if not sc.futures and not sc.announced:
         raise ScenarioError(f"scenario '{sc.name}' has no futures table")
     t0 = time.perf_counter()
     risk = sc.risk
     fd = prepare_futures(sc)
     alone: dict[str, Results] = {}
-    if risk.measure == "regret" or risk.perfect_information:
+    if sc.futures and (risk.measure == "regret" or risk.perfect_information):
         for f in fd.names:
             try:
                 alone[f] = plan_one(future_scenario(sc, f), opts)
@@ -116,14 +117,62 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
     if best is not None:
         res.extras["cost planned alone"] = best
         add_regret(res, fd, m, best)
-    if risk.value_of_information:
+    if not fd.multi_period:
+        add_stranded(res, module_stats(m, fd, sc.baseline.stranded_below))
+    if sc.futures and risk.value_of_information:
         ev = plan_one(expected_scenario(sc), opts)
         fixed = investments(ev, fd.multi_period)
         m_ev = build_futures_model(fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best, fixed=fixed)
         out_ev = _solve(m_ev, sc, opts, log_solver, "expected-demand plan on every future")
         add_value_of_information(res, fd, m, outcome, m_ev, out_ev, ev, best)
+    if sc.announced:
+        add_announced_baseline(res, fd, sc, opts, log_solver, best)
     res.metadata["plan time s"] = round(time.perf_counter() - t0, 3)
     return res
+
+
+def add_stranded(res: Results, stats: pd.DataFrame) -> None:
+    """Stranded modules and capital per site in the ``Idle compute`` table (see :mod:`planner.announced`)."""
+    idle = res.extra_tables["Idle compute"]
+    st = stats.groupby("site")[["stranded modules", "stranded capital CNY"]].sum()
+    for c in ("stranded modules", "stranded capital CNY"):
+        idle[c] = idle["site"].map(st[c]).fillna(0.0) if len(idle) else []
+    res.extras["module stats"] = stats
+
+
+def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: dict[str, Any], log_solver: bool,
+                           best: dict[str, float] | None) -> None:
+    """Solve the announced baseline on every future and add the side-by-side tables (:mod:`planner.announced`)."""
+    from .announced import baseline_investments, compare, site_table
+
+    r = sc.risk
+    fixed = baseline_investments(sc, fd)
+    for d in fd.data.values():  # announced modules beyond the demand-based bound M[s,h] (built last: earlier models keep theirs)
+        for k, n in fixed["modules"].items():
+            d.module_bound[k] = max(d.module_bound[k], n)
+    if sc.baseline.top_up:
+        m_b = build_futures_model(fd, measure=r.measure, level=r.level, weight=r.weight, best=best, floor=fixed)
+    else:
+        m_b = build_futures_model(fd, measure=r.measure, level=r.level, weight=r.weight, best=best, fixed=fixed)
+    out_b = _solve(m_b, sc, opts, log_solver, "announced baseline")
+    base = combine_futures(fd, m_b, out_b)
+    stats_b = module_stats(m_b, fd, sc.baseline.stranded_below)
+    add_stranded(base, stats_b)
+    plans = {}
+    for label, rr, stats in (("coordinated", res, res.extras["module stats"]), ("announced", base, stats_b)):
+        plans[label] = {"cost": float(rr.outcome.objective), "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
+                        "unserved share": float(rr.kpi("unserved share"))}
+    tables = compare(plans["coordinated"], plans["announced"], sc)
+    res.extra_tables.update(tables)
+    res.extras["announced baseline"] = base
+    d = tables["Announced vs coordinated"].set_index("quantity")["difference (announced − coordinated)"]
+    at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
+    unit = res.summary.set_index("kpi").loc["total cost", "unit"]
+    extra = pd.DataFrame([("announced baseline: extra cost", float(d["expected cost"]), unit),
+                          ("announced baseline: extra idle PFLOPS", float(d["idle PFLOPS (average)"]), "PFLOPS"),
+                          ("announced baseline: extra stranded capital", float(d["stranded capital CNY"]), "CNY")],
+                         columns=["kpi", "value", "unit"])
+    res.summary = pd.concat([res.summary.iloc[:at], extra, res.summary.iloc[at:]], ignore_index=True)
 
 
 # ---- results -------------------------------------------------------------------------------------

@@ -32,13 +32,15 @@ log = logging.getLogger(__name__)
 
 
 def build_futures_model(fd: FuturesData, *, measure: str = "expected", level: float = 0.9, weight: float = 1.0,
-                        best: Mapping[str, float] | None = None, fixed: Mapping[str, Mapping] | None = None) -> pyo.ConcreteModel:
+                        best: Mapping[str, float] | None = None, fixed: Mapping[str, Mapping] | None = None,
+                        floor: Mapping[str, Mapping] | None = None) -> pyo.ConcreteModel:
     """Build the model of every future of ``fd`` with shared investments (see module docs).
 
     ``best`` gives ``cost*[f]`` (measure ``regret``). ``fixed`` fixes the investments (to evaluate a
     given plan on every future): ``"open"``, ``"modules"`` and ``"units"`` keyed like the variables
     (one period: ``s``, ``(s, h)``, ``link``; several: ``(s, year)``, ``"build"`` ``(s, h, year)``,
-    ``(link, year)``).
+    ``(link, year)``). ``floor`` (one period) makes ``floor["modules"]`` the least modules of each
+    ``(s, h)`` (an announced baseline with top-up).
     """
     t0 = time.perf_counter()
     m = pyo.ConcreteModel(name=fd.scenario.name)
@@ -76,6 +78,8 @@ def build_futures_model(fd: FuturesData, *, measure: str = "expected", level: fl
         m.objective = pyo.Objective(expr=(1.0 - weight) * m.expected_cost + weight * m.risk, sense=pyo.minimize)
     if fixed:
         fix_investments(m, fd, fixed)
+    if floor:
+        floor_investments(m, fd, floor)
     m._planner_round = lambda cols, x, out: _round_futures(m, fd, cols, x, out)
     log.info("built %d-future model %s in %.2fs", len(names), fd.scenario.name, time.perf_counter() - t0)
     return m
@@ -86,26 +90,47 @@ def first_block(m: pyo.ConcreteModel) -> pyo.Block:
     return m.future[m.F.first()]
 
 
-def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping]) -> None:
-    """Fix the shared investments at ``fixed`` (see :func:`build_futures_model`); absent keys: 0 (nothing built)."""
+def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping]) -> None:
+    """Raise the lower bounds of the shared modules to ``floor["modules"]`` (one period) and open those sites."""
     b = first_block(m)
+    for k, v in b.sizing.modules.items():
+        n = round(floor.get("modules", {}).get(k, 0))
+        if n > (v.lb or 0):
+            v.setlb(n)
+            if v.ub is not None and v.ub < n:
+                v.setub(n)
+            if not b.sizing.open[k[0]].fixed:
+                b.sizing.open[k[0]].fix(1)
+
+
+def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping]) -> None:
+    """Fix the shared investments at ``fixed`` (see :func:`build_futures_model`).
+
+    Each kind given (``"open"``, ``"modules"`` or ``"build"``, ``"units"``) is fixed everywhere, keys
+    it does not list at 0 (nothing built there); a kind not given stays free (an announced baseline
+    fixes sites and modules and leaves the links to the plan).
+    """
+    b = first_block(m)
+
+    def fix(v: pyo.Var, kind: str, key: object) -> None:
+        if kind in fixed and not v.fixed:
+            v.fix(max(v.lb or 0, round(fixed[kind].get(key, 0))))
+
     if fd.multi_period:
         for k, v in b.build.items():
-            v.fix(round(fixed.get("build", {}).get(k, 0)))
+            fix(v, "build", k)
         for y in b.P:
             for s, v in b.period[y].sizing.open.items():
-                if not v.fixed:
-                    v.fix(round(fixed.get("open", {}).get((s, y), 0)))
+                fix(v, "open", (s, y))
             for ln, v in b.period[y].network.units.items():
-                v.fix(max(v.lb or 0, round(fixed.get("units", {}).get((ln, y), 0))))
+                fix(v, "units", (ln, y))
         return
     for s, v in b.sizing.open.items():
-        if not v.fixed:
-            v.fix(round(fixed.get("open", {}).get(s, 0)))
+        fix(v, "open", s)
     for k, v in b.sizing.modules.items():
-        v.fix(max(v.lb or 0, round(fixed.get("modules", {}).get(k, 0))))
+        fix(v, "modules", k)
     for ln, v in b.network.units.items():
-        v.fix(max(v.lb or 0, round(fixed.get("units", {}).get(ln, 0))))
+        fix(v, "units", ln)
 
 
 def _round_futures(m: pyo.ConcreteModel, fd: FuturesData, columns: list, x, out) -> None:

@@ -134,6 +134,14 @@ TERMS_ZH: dict[str, str] = {
     "regret CNY/yr": "后悔值 元/年", "cost CNY (discounted)": "成本 元（折现）",
     "cost of expected-demand plan CNY (discounted)": "按期望需求规划的成本 元（折现）",
     "cost planned alone CNY (discounted)": "单独规划的成本 元（折现）", "regret CNY (discounted)": "后悔值 元（折现）",
+    # announced baseline
+    "Announced vs coordinated": "公布产能与统筹规划", "Announced by site": "公布产能·按站点",
+    "Announced by region": "公布产能·按区域", "Announced by hub": "公布产能·按枢纽", "hub": "枢纽",
+    "coordinated": "统筹规划", "announced": "公布产能", "difference (announced − coordinated)": "差值（公布 − 统筹）",
+    "idle PFLOPS (average)": "闲置算力 PFLOPS（平均）", "stranded modules": "搁浅模块", "stranded new modules": "搁浅新模块",
+    "stranded capital CNY": "搁浅投资 元", "expected cost": "期望成本",
+    "announced baseline: extra cost": "公布产能基线：多出的成本", "announced baseline: extra idle PFLOPS": "公布产能基线：多出的闲置算力",
+    "announced baseline: extra stranded capital": "公布产能基线：多出的搁浅投资",
     # several periods
     "period": "规划期", "Periods": "规划期", "Build schedule": "建设计划", "Link schedule": "链路建设计划",
     "Myopic steps": "逐期求解步骤", "years": "年数", "discount factor": "折现系数", "period weight yr": "规划期权重 年",
@@ -172,6 +180,9 @@ def term(text: str, lang: str) -> str:
         return table[text]
     if text.startswith("cost in future ") and lang == "zh":
         return f"情景 {text[15:]} 的成本"
+    for suffix, zh in ((" coordinated", "（统筹）"), (" announced", "（公布）"), (" difference", "（差值）")):
+        if lang == "zh" and text.endswith(suffix) and text[: -len(suffix)] in table:
+            return table[text[: -len(suffix)]] + zh
     if text.startswith("utilisation ") and lang == "zh":
         return f"利用率 {text[12:]}"
     if text.startswith("cost: "):

@@ -56,3 +56,32 @@ def check_futures(tables: Mapping[str, list[Any]], profiles: Mapping[str, Any], 
                     out.append(Problem(at("future_demand", i), f"duplicate {what} for future '{r.future}', class '{r.job_class or 'every'}', "
                                                               f"region '{r.region or 'every'}'"))
     return out
+
+
+def check_announced(tables: Mapping[str, list[Any]], at: Callable[..., str]) -> list[Problem]:
+    """Announced capacity (with the brownfield modules) fits each site's power envelope and ``max_modules``."""
+    import math
+
+    out: list[Problem] = []
+    hw = {h.name: h for h in tables.get("hardware", [])}
+    sites = {s.name: (i, s) for i, s in enumerate(tables.get("sites", []))}
+    kw: dict[str, float] = {}
+    mods: dict[str, int] = {}
+    for e in tables.get("existing_modules", []):
+        if e.hardware in hw:
+            kw[e.site] = kw.get(e.site, 0.0) + e.modules * hw[e.hardware].kw
+            mods[e.site] = mods.get(e.site, 0) + e.modules
+    for r in tables.get("announced", []):
+        if r.hardware in hw and r.site in sites:
+            n = r.modules if r.modules is not None else math.ceil(r.pflops / hw[r.hardware].pflops - 1e-9)
+            kw[r.site] = kw.get(r.site, 0.0) + n * hw[r.hardware].kw
+            mods[r.site] = mods.get(r.site, 0) + n
+    for name, (i, s) in sites.items():
+        if name in kw and kw[name] > 1000 * s.max_it_mw * (1 + 1e-9) and any(r.site == name for r in tables.get("announced", [])):
+            out.append(Problem(at("sites", i, "max_it_mw"), f"announced and existing modules draw {kw[name] / 1000:g} MW, above max_it_mw "
+                                                            f"{s.max_it_mw:g}: the announced baseline cannot be built there"))
+        if s.max_modules is not None and mods.get(name, 0) > s.max_modules and any(r.site == name for r in tables.get("announced", [])):
+            out.append(Problem(at("sites", i, "max_modules"), f"is below the {mods[name]} announced and existing modules"))
+    if tables.get("announced") and tables.get("periods"):
+        out.append(Problem(at("announced", 0), "the announced baseline is compared on one period: drop the periods table for this analysis"))
+    return out

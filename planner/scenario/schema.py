@@ -233,6 +233,25 @@ class FutureDemand(Row):
         return self
 
 
+class Announced(Row):
+    site: str = F(desc="site where the capacity is announced")
+    hardware: str = F(desc="hardware type the announced capacity is counted in")
+    pflops: float | None = F(None, unit="PFLOPS", desc="announced PFLOPS (rounded up to whole modules of the hardware type); or give modules", ge=0)
+    modules: int | None = F(None, unit="modules", desc="announced modules; or give pflops", ge=0)
+    year: int | None = F(None, unit="year", desc="year the capacity is announced to be in service; empty = by the planning year (later rows are not in the baseline)")
+
+    @model_validator(mode="after")
+    def _amount(self) -> Announced:
+        if (self.pflops is None) == (self.modules is None):
+            raise ValueError("give pflops or modules (one of them)")
+        return self
+
+
+class BaselineOptions(Row):
+    stranded_below: float = F(0.3, unit="-", desc="a module whose expected utilisation (work packed onto the fewest modules in every slice) is below this is stranded", ge=0, le=1)
+    top_up: bool = F(False, desc="false: the baseline is exactly what was announced (no other site or module); true: the announced modules are a floor and the plan may add sites and modules where work is left over")
+
+
 class RiskOptions(Row):
     measure: Literal["expected", "cvar", "regret"] = F("expected", desc="with futures: minimise the expected cost, CVaR of the cost at `level`, or the largest regret (cost above each future's own optimum)")
     level: float = F(0.9, unit="-", desc="CVaR level α: CVaR is the mean cost of the worst 1 − α of probability", ge=0, lt=1)
@@ -403,6 +422,8 @@ class Scenario(BaseModel):
     futures: tuple[Future, ...] = F((), desc="demand futures: build once, operate in each (investments shared, operation per future)")
     future_demand: tuple[FutureDemand, ...] = F((), desc="how each future's demand differs: factors, growth rates, rows of its own")
     risk: RiskOptions = F(default_factory=RiskOptions, desc="with futures: the risk measure of the objective")
+    announced: tuple[Announced, ...] = F((), desc="capacity that cities and clusters have announced: fixed as a baseline and planned against the coordinated network")
+    baseline: BaselineOptions = F(default_factory=BaselineOptions, desc="how the announced baseline is compared")
     hourly: HourlyOptions | None = F(None, desc="hourly profiles reduced to representative days (replaces time_slices)")
     time_slices: tuple[TimeSlice, ...] = F((), desc="representative hours (or give hourly)")
     regions: tuple[Region, ...] = F(desc="regions")
@@ -465,6 +486,7 @@ TABLES: dict[str, type[Row]] = {
     "demand_growth": DemandGrowth,
     "futures": Future,
     "future_demand": FutureDemand,
+    "announced": Announced,
     "links": Link,
     "serving_costs": ServingCost,
     "latency": LatencyEntry,
@@ -475,5 +497,6 @@ BLOCKS: dict[str, type[Row]] = {
     "network": NetworkOptions,
     "policy": Policy,
     "risk": RiskOptions,
+    "baseline": BaselineOptions,
 }
 REQUIRED_TABLES = ("regions", "sites", "hardware", "job_classes", "demand")
