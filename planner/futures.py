@@ -172,3 +172,14 @@ def prepare_futures(sc: Scenario, *, isolated: bool = False) -> FuturesData:
                 d.module_bound[k] = v
     log.info("prepared %d futures of %s: %s", len(futures), sc.name, ", ".join(f"{f.name} ({f.probability:g})" for f in futures))
     return FuturesData(sc, futures, data)
+
+
+def without_futures(sc: Scenario, what: str) -> Scenario:
+    """``sc`` without its futures and announced baseline, for analyses made on one demand (a warning says so)."""
+    if not sc.futures and not sc.announced:
+        return sc
+    log.warning("%s plans scenario '%s' for its own demand rows: its demand futures and announced baseline are not used",
+                what, sc.name)
+    out = sc.model_copy(update={"futures": (), "future_demand": (), "announced": ()})
+    out._places.update(sc._places)
+    return out

@@ -270,6 +270,9 @@ def pareto(
     from .periods import one_period_only
 
     one_period_only(sc, "a Pareto frontier")
+    from .futures import without_futures
+
+    sc = without_futures(sc, "a Pareto frontier")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=1)
     opts.update(relax=False, duals=False)
     kpi = SECOND[second][0]

@@ -96,13 +96,22 @@ def _solve(m: pyo.ConcreteModel, sc: Scenario, opts: dict[str, Any], log_solver:
                       f"raise solver.time_limit ({opts.get('time_limit')} s) or relax mip_gap")
 
 
-def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False) -> Results:
-    """Solve ``sc`` over its demand futures and return the combined :class:`Results` (see module docs)."""
+def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False, isolated: bool = False) -> Results:
+    """Solve ``sc`` over its demand futures and return the combined :class:`Results` (see module docs).
+
+    ``isolated``: the baseline of docs/model.md §8 in every future (no VSS, EVPI or announced baseline).
+    """
     if not sc.futures and not sc.announced:
         raise ScenarioError(f"scenario '{sc.name}' has no futures table")
     t0 = time.perf_counter()
     risk = sc.risk
-    fd = prepare_futures(sc)
+    if isolated and (sc.announced or risk.value_of_information or risk.perfect_information or risk.measure == "regret"):
+        sc = sc.model_copy(update={"announced": (), "risk": risk.model_copy(update={
+            "value_of_information": False, "perfect_information": False, "measure": "expected" if risk.measure == "regret" else risk.measure})})
+        if risk.measure == "regret":
+            log.warning("%s: the isolated plan minimises the expected cost (regret needs each future planned alone)", sc.name)
+        risk = sc.risk
+    fd = prepare_futures(sc, isolated=isolated)
     alone: dict[str, Results] = {}
     if sc.futures and (risk.measure == "regret" or risk.perfect_information):
         for f in fd.names:

@@ -68,6 +68,9 @@ class Replanner:
         from .periods import one_period_only
 
         one_period_only(self.scenario, "fast re-solving (Replanner)")
+        from .futures import without_futures
+
+        self.scenario = without_futures(self.scenario, "fast re-solving (Replanner)")
         self.time_limit, self.mip_gap, self.threads = time_limit, mip_gap, threads
         t0 = time.perf_counter()
         self.data = prepare(self.scenario)

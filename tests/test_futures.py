@@ -215,3 +215,19 @@ def test_bad_futures_are_clear_errors(tmp_path: Path) -> None:
     assert "probabilities must sum to 1 (got 1.1)" in r.stderr + r.stdout
     assert "future_demand › row 1 › future" in r.stderr + r.stdout and "unknown future 'hihg'" in r.stderr + r.stdout
     assert "Traceback" not in r.stderr
+
+
+def test_options_and_comparison(tf: Scenario) -> None:
+    res = planner.run(with_risk(tf, perfect_information=False), compare=("isolated",), **SOLVE)
+    assert "VSS" in res.extras and "EVPI" not in res.extras and "cost planned alone CNY/yr" not in res.extra_tables["Futures"]
+    # one region: the isolated plan is the networked one, over the same futures
+    t = res.comparison.set_index("metric")
+    assert t.loc["total cost", "isolated"] == pytest.approx(t.loc["total cost", "networked"]) == pytest.approx(A + U)
+
+
+def test_pareto_and_replanner_plan_the_scenario_demand(tf: Scenario, caplog: pytest.LogCaptureFixture) -> None:
+    from planner.futures import without_futures
+
+    with caplog.at_level("WARNING"):
+        plain = without_futures(tf, "a Pareto frontier")
+    assert not plain.futures and "not used" in caplog.text
