@@ -103,3 +103,31 @@ def test_announced_over_envelope_is_an_input_error(tmp_path: Path) -> None:
 
         p.write_text(yaml.safe_dump(doc, allow_unicode=True))
         load_scenario(p)
+
+
+@pytest.mark.slow
+def test_china_baseline_reconciles() -> None:
+    """On the default scenario (three futures, announced pods as a floor): the totals are the sums of
+    the per-site, per-region and per-hub tables, and the per-site idle PFLOPS are capacity − served."""
+    from .conftest import CHINA
+
+    sc = planner.load_scenario(CHINA, sets=["risk.value_of_information=false"])
+    res = planner.run(sc, time_limit=300, mip_gap=0.01)
+    t = res.extra_tables["Announced vs coordinated"].set_index("quantity")
+    by_site = res.extra_tables["Announced by site"]
+    for label in ("coordinated", "announced"):
+        for level in ("site", "region", "hub"):
+            by = res.extra_tables[f"Announced by {level}"]
+            assert by[f"idle PFLOPS (average) {label}"].sum() == pytest.approx(t.loc["idle PFLOPS (average)", label], rel=1e-9)
+            assert by[f"stranded capital CNY {label}"].sum() == pytest.approx(t.loc["stranded capital CNY", label], rel=1e-9)
+        assert by_site[f"PFLOPS {label}"].sum() == pytest.approx(t.loc["PFLOPS installed", label], rel=1e-9)
+    # the coordinated plan's per-site idle compute is the Idle compute sheet's, which is capacity − expected served
+    idle = res.extra_tables["Idle compute"].set_index("site")
+    coord = by_site.set_index("site")["idle PFLOPS (average) coordinated"]
+    for s, v in coord.items():
+        want = idle.loc[s, "expected idle PFLOPS·h/yr"] / 8760 if s in idle.index else 0.0
+        assert v == pytest.approx(want, abs=1e-6)
+    # the announced floor holds: at least the announced pods at every announced site
+    ann = by_site.set_index("site")["PFLOPS announced"]
+    assert ann["Zhangjiakou_cluster"] >= 10_200 - 1e-6 and ann["Zhongwei_cluster"] >= 5_200 - 1e-6
+    assert t.loc["stranded capital CNY", "announced"] >= 0 and t.loc["expected cost", "difference (announced − coordinated)"] >= -0.02 * t.loc["expected cost", "coordinated"]
