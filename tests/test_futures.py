@@ -39,7 +39,7 @@ import pandas as pd
 import pytest
 
 import planner
-from planner.futures import expected_scenario, future_scenario, prepare_futures
+from planner.horizon.futures import expected_scenario, future_scenario, prepare_futures
 from planner.scenario.schema import Scenario
 
 from .conftest import ROOT, SOLVE, doc_of
@@ -226,7 +226,7 @@ def test_options_and_comparison(tf: Scenario) -> None:
 
 
 def test_pareto_and_replanner_plan_the_scenario_demand(tf: Scenario, caplog: pytest.LogCaptureFixture) -> None:
-    from planner.futures import without_futures
+    from planner.horizon.futures import without_futures
 
     with caplog.at_level("WARNING"):
         plain = without_futures(tf, "a Pareto frontier")

@@ -47,7 +47,7 @@ def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None, share
     """Add every block of the one-period model of ``data`` to ``m`` (a model or a period block).
 
     With ``carry`` (several periods), installed modules are expressions over build decisions that
-    live outside ``m`` (see :mod:`planner.model.periods`). With ``shared`` (demand futures), the
+    live outside ``m`` (see :mod:`planner.model.multi_period`). With ``shared`` (demand futures), the
     investment variables are those of block ``shared`` (see :mod:`planner.model.futures`).
     """
     costs = CostRegistry()

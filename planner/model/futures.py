@@ -24,9 +24,9 @@ from collections.abc import Mapping
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from ..futures import FuturesData
+from ..horizon.futures import FuturesData
 from . import populate
-from .periods import populate_periods, round_builds
+from .multi_period import populate_periods, round_builds
 
 log = logging.getLogger(__name__)
 

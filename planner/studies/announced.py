@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .futures import FuturesData
-from .results import HOURS
-from .scenario.schema import Scenario
+from ..horizon.futures import FuturesData
+from ..results import HOURS
+from ..scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,15 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-from .announced import module_stats
-from .errors import InfeasibleError, ScenarioError, SolverError
+from ..errors import InfeasibleError, ScenarioError, SolverError
+from ..model.futures import build_futures_model
+from ..plan import plan_one as plan_one_period
+from ..results import HOURS, Results, extract, input_tables, outcome_kpis
+from ..scenario import Scenario
+from ..solve import SolveOutcome, solve
+from ..studies.announced import baseline_investments, compare, module_stats, site_table
 from .futures import FuturesData, expected_scenario, future_scenario, prepare_futures
-from .model.futures import build_futures_model
-from .results import HOURS, Results, extract, input_tables, outcome_kpis
-from .scenario import Scenario
-from .solve import SolveOutcome, solve
+from .planning import combine, plan_periods
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +56,8 @@ def measure_label(sc: Scenario) -> str:
 def plan_one(sc: Scenario, opts: dict[str, Any]) -> Results:
     """Plan a scenario without futures (one period or several) and return its results."""
     if sc.periods:
-        from .plan_periods import plan_periods
-
         return plan_periods(sc, opts)
-    from .pipeline import _plan
-
-    return _plan(sc, opts)
+    return plan_one_period(sc, opts)
 
 
 def investments(res: Results, multi_period: bool) -> dict[str, dict]:
@@ -152,8 +150,6 @@ def add_stranded(res: Results, stats: pd.DataFrame) -> None:
 def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: dict[str, Any], log_solver: bool,
                            best: dict[str, float] | None) -> None:
     """Solve the announced baseline on every future and add the side-by-side tables (:mod:`planner.announced`)."""
-    from .announced import baseline_investments, compare, site_table
-
     r = sc.risk
     fixed = baseline_investments(sc, fd)
     for d in fd.data.values():  # announced modules beyond the demand-based bound M[s,h] (built last: earlier models keep theirs)
@@ -187,8 +183,6 @@ def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: di
 # ---- results -------------------------------------------------------------------------------------
 def _per_future(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome) -> dict[str, Results]:
     if fd.multi_period:
-        from .plan_periods import combine
-
         return {f: combine(fd.data[f], m.future[f], outcome, "perfect_foresight") for f in fd.names}
     return {f: extract(m.future[f], fd.data[f], outcome) for f in fd.names}
 

@@ -23,10 +23,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .data import PlanningData, prepare
-from .errors import ScenarioError
+from ..data import PlanningData, prepare
+from ..errors import ScenarioError
+from ..scenario.schema import Demand, DemandGrowth, FutureDemand, Scenario
 from .periods import MultiPeriodData, period_demand, period_list, prepare_periods
-from .scenario.schema import Demand, DemandGrowth, FutureDemand, Scenario
 
 log = logging.getLogger(__name__)
 
