@@ -83,7 +83,7 @@ def test_announced_report_sheets(plan: planner.Results, tmp_path: Path) -> None:
     for lang, names in (("en", ("Announced vs coordinated", "Announced by site", "Announced by hub")),
                         ("zh", ("公布产能与统筹规划", "公布产能·按站点", "公布产能·按枢纽"))):
         out = tmp_path / f"a_{lang}.xlsx"
-        planner.report.write_excel(plan, out, lang=lang)
+        planner.write_excel(plan, out, lang=lang)
         wb = openpyxl.load_workbook(out, read_only=True)
         sheets = wb.sheetnames
         wb.close()
@@ -95,7 +95,7 @@ def test_announced_over_envelope_is_an_input_error(tmp_path: Path) -> None:
     doc = doc_of(announced(2.5))
     doc["hardware"][0]["kw"] = 5000  # 3 modules × 5 MW > 10 MW
     doc["announced"] = doc["announced"][:1]
-    with pytest.raises(planner.errors.ScenarioError, match="announced and existing modules draw 15 MW, above max_it_mw 10"):
+    with pytest.raises(planner.ScenarioError, match="announced and existing modules draw 15 MW, above max_it_mw 10"):
         from planner.scenario.load import load_scenario
 
         p = tmp_path / "s.yaml"

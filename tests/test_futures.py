@@ -188,7 +188,7 @@ def test_expected_scenario_mixes_profiles(tf: Scenario) -> None:
 def test_futures_report_en_zh(plan: planner.Results, tmp_path: Path) -> None:
     for lang in ("en", "zh"):
         out = tmp_path / f"f_{lang}.xlsx"
-        planner.report.write_excel(plan, out, lang=lang)
+        planner.write_excel(plan, out, lang=lang)
         wb = openpyxl.load_workbook(out, read_only=True)
         names = wb.sheetnames
         wb.close()
