@@ -213,6 +213,8 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     uns = [{"class": j, "region": r, "slice": t, "PFLOPS": _v(v), "PFLOPS·h/yr": W[t] * _v(v)}
            for (j, r, t), v in m.placement.unserved.items() if _v(v) > 1e-6]
     unserved = pd.DataFrame(uns, columns=["class", "region", "slice", "PFLOPS", "PFLOPS·h/yr"])
+    if d.unserved_reason:  # work in whole jobs that no site can take: said, not split
+        unserved["reason"] = [d.unserved_reason.get((j, r), "") for j, r in zip(unserved["class"], unserved["region"])]
 
     # ---- per-slice profiles (long) ----------------------------------------------------------
     prof_rows = []
@@ -281,7 +283,8 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     }
     return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
-                   policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction))
+                   policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction),
+                   warnings=[f"class '{j}' from {r} is left unserved: {why}" for (j, r), why in d.unserved_reason.items()])
 
 
 POLICY_COLUMNS = ["lever", "scope", "target", "sense", "target value", "achieved", "unit", "binding", "slack used",

@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 from ..data import PlanningData
 from .cuts import add_cuts
 from .energy import add_energy
+from .jobs import add_jobs
 from .network import add_network
 from .objective import add_objective
 from .placement import add_placement
@@ -53,6 +54,8 @@ def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None, share
     costs = CostRegistry()
     add_sizing(m, data, costs, carry, shared)
     add_placement(m, data, costs)
+    if data.job_pflops:
+        add_jobs(m, data)
     add_capacity(m, data)
     add_network(m, data, costs, shared)
     add_cuts(m, data)

@@ -157,6 +157,9 @@ class JobClass(Row):
     unserved_cost: float = F(unit="CNY/PFLOPS·h", desc="price of leaving one PFLOPS·h of this work undone", ge=0)
     domestic_min_share: float | None = F(None, unit="-", desc="least share of this class's work on domestic hardware (policy issue)", ge=0, le=1)
     single_site: bool = F(False, desc="a region's demand of this class runs whole at exactly one site")
+    job_pflops: float | None = F(None, unit="PFLOPS", desc="size of one job of this class (effective PFLOPS): work runs in whole jobs, each at one site (integer job counts per site); work that does not fill a whole job, or fits at no site, is unserved", gt=0)
+    job_moves: bool = F(True, desc="with job_pflops: a job may move to another site between slices; false: each site runs the same number of the class's jobs in every slice of a representative day")
+    job_one_hardware: bool = F(False, desc="with job_pflops: each job runs on one hardware type at its site (within that type's installed capacity)")
 
     @field_validator("hardware", mode="before")
     @classmethod

@@ -1,0 +1,54 @@
+"""Work in whole jobs (docs/model.md §10, "Jobs"): integer job counts per site.
+
+For a class ``j`` with a job size ``S = job_pflops``: ``x[j,r,s,t] = S × k[j,r,s,t]`` with integer
+``k ≥ 0`` — each job runs whole at one site; demand that does not fill a whole job is unserved.
+With ``job_moves: false`` a site runs the same jobs in every slice of a representative day:
+``k[j,r,s,t] = k[j,r,s,day(t)]``. With ``job_one_hardware`` each job runs on one hardware type:
+``y[j,s,h,t] = S × q[j,s,h,t]`` with integer ``q ≥ 0`` (and, from the hardware split,
+``Σ_h q = Σ_r k``), so a job never spans types and fits within one type's installed capacity.
+Sites that could never hold one job are not eligible (``planner.data.job_capacity``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyomo.environ as pyo
+
+from ..data import PlanningData
+
+
+def _slot(d: PlanningData, j: str, t: str) -> str:
+    """The slot a job count is held over: the slice, or its representative day when jobs stay put."""
+    if d.scenario_class(j).job_moves:
+        return t
+    return next(day for day, ts in d.DAYS.items() if t in ts)
+
+
+def add_jobs(m: pyo.Block, d: PlanningData) -> None:
+    """Add ``jobs[j,r,s,slot]`` (and ``hw_jobs[j,s,h,slot]``) with their rows to ``m.placement``."""
+    b = m.placement
+    size = d.job_pflops
+    JX = [k for k in d.X if k[0] in size]
+    slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
+    K = sorted({(j, r, s, slot[j, t]) for (j, r, s, t) in JX})
+    top = {}
+    for (j, r, s, t) in JX:
+        dem = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else max(
+            (v for (jj, rr, _t), v in d.demand.items() if (jj, rr) == (j, r)), default=0.0) * len(d.SLICES)
+        top[j, r, s, slot[j, t]] = max(top.get((j, r, s, slot[j, t]), 0), math.floor(dem / size[j] + 1e-9))
+    b.jobs = pyo.Var(K, domain=pyo.NonNegativeIntegers, bounds=lambda _, *k: (0, top[k]),
+                     doc="jobs of class j from r running at s (per slice, or per day when jobs stay put)")
+
+    @b.Constraint(JX, doc="x[j,r,s,t] = job_pflops[j] × jobs[j,r,s,slot(t)]")
+    def whole_jobs(b, j, r, s, t):
+        return b.x[j, r, s, t] == size[j] * b.jobs[j, r, s, slot[j, t]]
+
+    JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
+    yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
+    Q = sorted({(j, s, h, yslot[j, t]) for (j, s, h, t) in JY})
+    b.hw_jobs = pyo.Var(Q, domain=pyo.NonNegativeIntegers, doc="jobs of class j at s on hardware h")
+
+    @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
+    def jobs_on_one_hardware(b, j, s, h, t):
+        return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
