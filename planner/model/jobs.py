@@ -29,6 +29,8 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     """Add ``jobs[j,r,s,slot]`` (and ``hw_jobs[j,s,h,slot]``) with their rows to ``m.placement``."""
     b = m.placement
     size = d.job_pflops
+    top_model = m.model()
+    top_model._planner_jobs = True  # the MIP start rounds job counts down (round_jobs)
     JX = [k for k in d.X if k[0] in size]
     slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
     K = sorted({(j, r, s, slot[j, t]) for (j, r, s, t) in JX})
@@ -52,3 +54,47 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
     def jobs_on_one_hardware(b, j, s, h, t):
         return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
+
+
+def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
+    """MIP-start rounding of job counts: down (work short of a whole job is unserved, always
+    feasible), and each site's jobs per hardware type made to add up to its rounded jobs (the
+    types with the largest LP counts first). ``x`` holds the relaxation, ``out`` the rounded plan."""
+    pos = {id(v): i for i, v in enumerate(columns)}
+    for b in m.component_data_objects(pyo.Block, descend_into=True):
+        jobs = b.component("jobs")
+        if jobs is None or b.local_name != "placement":
+            continue
+        # per (class, origin, slot): as many whole jobs as the relaxation runs in all, ⌊Σ_s k⌋, placed at
+        # the sites with the largest LP counts (each up to its LP count rounded up)
+        by_origin: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+        for (j, r, s, slot), v in jobs.items():
+            i = pos.get(id(v))
+            if i is not None:
+                by_origin.setdefault((j, r, slot), []).append((s, i))
+        total: dict[tuple[str, str, str], float] = {}
+        for (j, _r, slot), cols in by_origin.items():
+            want = math.floor(sum(x[i] for _s, i in cols) + 1e-6)
+            for s, i in sorted(cols, key=lambda c: -x[c[1]]):
+                n = min(want, math.ceil(x[i] - 1e-6))
+                out[i] = float(n)
+                want -= n
+                total[j, s, slot] = total.get((j, s, slot), 0.0) + n
+        hw = b.component("hw_jobs")
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for (j, s, _h, slot), v in (hw.items() if hw is not None else ()):
+            i = pos.get(id(v))
+            if i is not None:
+                groups.setdefault((j, s, slot), []).append(i)
+        for key, cols in groups.items():
+            want = round(total.get(key, 0.0))
+            for i in cols:
+                out[i] = 0.0
+            for i in sorted(cols, key=lambda i: -x[i]):
+                if want <= 0:
+                    break
+                n = min(want, max(1, math.ceil(x[i] - 1e-6)))
+                out[i] = float(n)
+                want -= n
+            if want > 0 and cols:
+                out[max(cols, key=lambda i: x[i])] += want
