@@ -314,8 +314,9 @@ def combine_futures(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome
 
 def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: dict[str, Results], costs: pd.DataFrame,
              exp_col: str, ops: pd.DataFrame) -> pd.DataFrame:
+    """The Summary KPIs: solver status, the futures and objective, expected cost terms, the shared
+    investments, and the expected operation (probability-weighted, × years with periods)."""
     sc = fd.scenario
-    pi = fd.probability
     unit = "CNY (discounted, expected)" if fd.multi_period else "CNY/yr (expected)"
     first = per[fd.names[0]]
     terms = costs.groupby("term", sort=False)[exp_col].sum()
@@ -355,7 +356,6 @@ def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: 
     ]
     for f in fd.names:
         kpis.append((f"cost in future {f}", float(pyo.value(m.cost[f])), unit.replace(", expected", "").replace(" (expected)", "")))
-    del pi
     return pd.DataFrame(kpis, columns=["kpi", "value", "unit"])
 
 
