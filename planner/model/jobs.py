@@ -30,7 +30,8 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     b = m.placement
     size = d.job_pflops
     top_model = m.model()
-    top_model._planner_jobs = True  # the MIP start rounds job counts down (round_jobs)
+    top_model._planner_jobs = True  # the MIP start rounds job counts (round_jobs)
+    b._planner_data = d
     JX = [k for k in d.X if k[0] in size]
     slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
     K = sorted({(j, r, s, slot[j, t]) for (j, r, s, t) in JX})
@@ -73,6 +74,7 @@ def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
             if i is not None:
                 by_origin.setdefault((j, r, slot), []).append((s, i))
         total: dict[tuple[str, str, str], float] = {}
+        extra: dict[tuple[str, str], float] = {}  # (class, site): jobs placed beyond the relaxation's, at most over the slots
         for (j, _r, slot), cols in by_origin.items():
             want = math.floor(sum(x[i] for _s, i in cols) + 1e-6)
             for s, i in sorted(cols, key=lambda c: -x[c[1]]):
@@ -80,6 +82,8 @@ def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
                 out[i] = float(n)
                 want -= n
                 total[j, s, slot] = total.get((j, s, slot), 0.0) + n
+                extra[j, s] = max(extra.get((j, s), 0.0), n - x[i])
+        _room_for_jobs(b, pos, x, out, extra)
         hw = b.component("hw_jobs")
         groups: dict[tuple[str, str, str], list[int]] = {}
         for (j, s, _h, slot), v in (hw.items() if hw is not None else ()):
@@ -98,3 +102,27 @@ def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
                 want -= n
             if want > 0 and cols:
                 out[max(cols, key=lambda i: x[i])] += want
+
+
+def _room_for_jobs(b: pyo.Block, pos: dict, x, out, extra: dict[tuple[str, str], float]) -> None:
+    """Add the modules the rounded-up jobs need at their sites (one period; the hardware type with
+    the most modules in the relaxation that the class may use), and open those sites."""
+    d = getattr(b, "_planner_data", None)
+    sizing = getattr(b.parent_block(), "sizing", None)
+    if d is None or sizing is None or sizing.modules.ctype is not pyo.Var:
+        return
+    use = {(j, s): [h for (jj, ss, h) in d.USE if (jj, ss) == (j, s)] for (j, s) in extra}
+    for (j, s), n in extra.items():
+        if n <= 1e-6 or not use[j, s]:
+            continue
+        cols = {h: pos.get(id(sizing.modules[s, h])) for h in use[j, s]}
+        cols = {h: i for h, i in cols.items() if i is not None}
+        if not cols:
+            continue
+        h = max(cols, key=lambda h: x[cols[h]])
+        v = sizing.modules[s, h]
+        add = math.ceil(n * d.job_pflops[j] / (d.pflops[h] * d.efficiency[j, h]) - 1e-9)
+        out[cols[h]] = min(out[cols[h]] + add, v.ub if v.ub is not None else math.inf)
+        i = pos.get(id(sizing.open[s]))
+        if i is not None:
+            out[i] = 1.0
