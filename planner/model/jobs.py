@@ -58,36 +58,29 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
 
 
 def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
-    """MIP-start rounding of job counts (``x`` the relaxation, ``out`` the rounded plan, in place).
-
-    Per (class, origin, slot) — for a shiftable class per (class, origin, day), in job-hours over
-    the day's slices — as many whole jobs as the relaxation runs, placed at the (site, slot) with
-    the largest LP counts, each up to its LP count rounded up: never more work than the demand
-    (the rest is unserved), so the plan stays feasible. The sites get the modules those jobs need
-    beyond the relaxation's (:func:`_room_for_jobs`), and each site's jobs per hardware type are
-    made to add up to its rounded jobs (the types with the largest LP counts first)."""
+    """MIP-start rounding of job counts: down (work short of a whole job is unserved, always
+    feasible), and each site's jobs per hardware type made to add up to its rounded jobs (the
+    types with the largest LP counts first). ``x`` holds the relaxation, ``out`` the rounded plan."""
     pos = {id(v): i for i, v in enumerate(columns)}
     for b in m.component_data_objects(pyo.Block, descend_into=True):
         jobs = b.component("jobs")
         if jobs is None or b.local_name != "placement":
             continue
-        d = getattr(b, "_planner_data", None)
-        day_of = {t: day for day, ts in d.DAYS.items() for t in ts} if d is not None else {}
-        by_origin: dict[tuple[str, str, str], list[tuple[str, str, str, int]]] = {}
+        # per (class, origin, slot): as many whole jobs as the relaxation runs in all, ⌊Σ_s k⌋, placed at
+        # the sites with the largest LP counts (each up to its LP count rounded up)
+        by_origin: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
         for (j, r, s, slot), v in jobs.items():
             i = pos.get(id(v))
             if i is not None:
-                key = (j, r, day_of.get(slot, slot)) if d is not None and d.shiftable[j] else (j, r, slot)
-                by_origin.setdefault(key, []).append((j, s, slot, i))
+                by_origin.setdefault((j, r, slot), []).append((s, i))
         total: dict[tuple[str, str, str], float] = {}
         extra: dict[tuple[str, str], float] = {}  # (class, site): jobs placed beyond the relaxation's, at most over the slots
-        for cols in by_origin.values():
-            w = {slot: (d.weight.get(slot, 1.0) if d is not None else 1.0) for _j, _s, slot, _i in cols}
-            hours = sum(w[slot] * x[i] for _j, _s, slot, i in cols)  # job-hours the relaxation runs
-            for j, s, slot, i in sorted(cols, key=lambda c: -x[c[3]]):
-                n = max(0, min(math.ceil(x[i] - 1e-6), math.floor((hours + 1e-6) / w[slot])))
+        for (j, _r, slot), cols in by_origin.items():
+            want = math.floor(sum(x[i] for _s, i in cols) + 1e-6)
+            for s, i in sorted(cols, key=lambda c: -x[c[1]]):
+                n = min(want, math.ceil(x[i] - 1e-6))
                 out[i] = float(n)
-                hours -= n * w[slot]
+                want -= n
                 total[j, s, slot] = total.get((j, s, slot), 0.0) + n
                 extra[j, s] = max(extra.get((j, s), 0.0), n - x[i])
         _room_for_jobs(b, pos, x, out, extra)
