@@ -67,7 +67,10 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
         ax.set_ylabel("latitude °N")
         return ax
 
-    links = res.links
+    links, sites = res.links, res.sites
+    if "future" in sites.columns and len(sites):  # demand futures share the investments: draw them once
+        sites = sites[sites["future"] == sites["future"].iloc[0]]
+        links = links[links["future"] == links["future"].iloc[0]] if len(links) else links
     if len(links):
         gbps = links["Gbps per direction"].astype(float)
         top = float(gbps.max()) or 1.0
@@ -80,7 +83,6 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
             else:
                 ax.plot([x0, x1], [y0, y1], color="0.85", lw=0.5, ls=":", zorder=1)
 
-    sites = res.sites
     site_region = {s.name: s.region for s in sc.sites}
     cap = sites.set_index("site")["PFLOPS"].astype(float)
     biggest = float(cap.max()) if len(cap) and cap.max() > 0 else 1.0
