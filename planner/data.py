@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .geo import link_distance_km, link_latency_ms, region_site_latency
-from .scenario.schema import Hardware, JobClass, Scenario, Site
+from .scenario.schema import Hardware, JobClass, Scenario, Site, TimeSlice
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class PlanningData:
                 "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW),
                 "transport classes": len(self.TRANSPORT), "shipments": len(self.SHIP)}
 
-    def scenario_class(self, j: str):  # noqa: ANN201 - a JobClass row
+    def scenario_class(self, j: str) -> JobClass:
         """The scenario's row of job class ``j``."""
         return next(c for c in self.scenario.job_classes if c.name == j)
 
@@ -474,7 +474,7 @@ def _job_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], ELIG: list[tupl
             out[j, r] = (f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
                          f"a site can hold is {v:,.1f} PFLOPS ({s})")
         elif cls_by[j].shiftable:  # a job in a slice of weight w does S × w of the day's work
-            days: dict[str, list] = defaultdict(list)
+            days: dict[str, list[TimeSlice]] = defaultdict(list)
             for t in sc.time_slices:
                 days[t.day or "all"].append(t)
             most = max(sum(t.weight * demand.get((j, r, t.name), 0.0) for t in ts) / min(t.weight for t in ts) for ts in days.values())

@@ -264,11 +264,11 @@ def write_profiles(ctx: Context) -> None:
                 label = prof[col].astype(str) + " " + label
         wide[demand] = prof.groupby(label, sort=False)[demand].first().reindex(wide.index)
     wide = wide.rename_axis(ctx.t("axis.slice")).reset_index()
-    col = len(prof.columns) + 2 + CHART_COLS
-    header, last = _helper(ctx, ws, wide, col=col, key="profiles", fmt=st.DEC2)
+    first_col = len(prof.columns) + 2 + CHART_COLS
+    header, last = _helper(ctx, ws, wide, col=first_col, key="profiles", fmt=st.DEC2)
     st.fit_widths(ws)
-    values = list(range(col + 1, col + len(wide.columns)))
-    chart = st.line_chart(ws, cat_col=col, value_cols=values, header_row=header, last_row=last,
+    values = list(range(first_col + 1, first_col + len(wide.columns)))
+    chart = st.line_chart(ws, cat_col=first_col, value_cols=values, header_row=header, last_row=last,
                           title=ctx.t("chart.load"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.slice"),
                           dashed=values[-1:] if demand in prof.columns else ())
     ws.add_chart(chart, f"{get_column_letter(len(prof.columns) + 2)}2")
