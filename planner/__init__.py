@@ -18,6 +18,7 @@ alone, or the command line's ``--help``, does not).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,7 @@ __all__ = [
 
 
 class _Package(types.ModuleType):
-    """``planner`` itself: public names imported on first use (PEP 562).
+    """``planner`` itself: public names (and subpackages, ``planner.studies``) imported on first use (PEP 562).
 
     ``planner.solve`` is both a function and the module that defines it. Importing the module
     (as :mod:`planner.results` does) makes Python bind it on the package; this keeps the public
@@ -61,6 +62,8 @@ class _Package(types.ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         if name not in _WHERE:
+            if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+                return importlib.import_module(f".{name}", __name__)  # a subpackage: planner.scenario, planner.studies
             raise AttributeError(f"module 'planner' has no attribute '{name}'")
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
         setattr(self, name, value)

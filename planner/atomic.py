@@ -178,7 +178,7 @@ def _os_problem(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], None], what: str) -> Path:
+def _atomic_write(target: Path, write: Callable[[IO[bytes]], object], what: str) -> Path:
     """Write ``target`` through a locked temporary file beside it, synced and renamed over it."""
     check_target(target, what=what)
     try:

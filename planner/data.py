@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .geo import link_distance_km, link_latency_ms, region_site_latency
-from .scenario.schema import Scenario
+from .scenario.schema import Hardware, JobClass, Scenario, Site, TimeSlice
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def crf(rate: float, years: float) -> float:
     """Capital recovery factor ``i(1+i)^n / ((1+i)^n − 1)``, and ``1/n`` when ``i = 0``."""
     if rate == 0:
         return 1.0 / years
-    g = (1 + rate) ** years
+    g = float((1 + rate) ** years)
     return rate * g / (g - 1)
 
 
@@ -145,14 +145,14 @@ class PlanningData:
     # ---- groupings used by the model (built once, on first use) -------------------------
     def y_by_site_hw_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str]]]:
         """Hardware-split indices grouped by ``(s, h, t)`` (compute capacity, energy)."""
-        g: dict[tuple[str, str, str], list] = defaultdict(list)
+        g: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = defaultdict(list)
         for k in self.Y:
             g[k[1], k[2], k[3]].append(k)
         return g
 
-    def x_by_demand_slice(self) -> dict[tuple[str, str, str], list]:
+    def x_by_demand_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str]]]:
         """Placement indices grouped by ``(j, r, t)`` (demand balance)."""
-        g: dict[tuple[str, str, str], list] = defaultdict(list)
+        g: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = defaultdict(list)
         for k in self.X:
             g[k[0], k[1], k[3]].append(k)
         return g
@@ -165,7 +165,7 @@ class PlanningData:
                 "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW),
                 "transport classes": len(self.TRANSPORT), "shipments": len(self.SHIP)}
 
-    def scenario_class(self, j: str):  # noqa: ANN201 - a JobClass row
+    def scenario_class(self, j: str) -> JobClass:
         """The scenario's row of job class ``j``."""
         return next(c for c in self.scenario.job_classes if c.name == j)
 
@@ -209,8 +209,8 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     SLICES = [t.name for t in sc.time_slices]
     weight = {t.name: t.weight for t in sc.time_slices}
     DAYS: dict[str, list[str]] = defaultdict(list)
-    for t in sc.time_slices:
-        DAYS[t.day or "all"].append(t.name)
+    for ts in sc.time_slices:
+        DAYS[ts.day or "all"].append(ts.name)
     REGIONS = [r.name for r in sc.regions]
     SITES = [s.name for s in sc.sites]
     HW = [h.name for h in sc.hardware]
@@ -222,13 +222,13 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     price: dict[tuple[str, str], float] = {}
     grid_ef: dict[tuple[str, str], float] = {}
     green_max: dict[tuple[str, str], float] = {}
-    for s in sc.sites:
-        for t, v in _per_slice(s.price_mwh, sc.profiles, SLICES).items():
-            price[s.name, t] = v
-        for t, v in _per_slice(s.grid_tco2_mwh, sc.profiles, SLICES).items():
-            grid_ef[s.name, t] = v
-        for t, v in _per_slice(s.green_share_max, sc.profiles, SLICES).items():
-            green_max[s.name, t] = min(1.0, max(0.0, v))
+    for site in sc.sites:
+        for t, v in _per_slice(site.price_mwh, sc.profiles, SLICES).items():
+            price[site.name, t] = v
+        for t, v in _per_slice(site.grid_tco2_mwh, sc.profiles, SLICES).items():
+            grid_ef[site.name, t] = v
+        for t, v in _per_slice(site.green_share_max, sc.profiles, SLICES).items():
+            green_max[site.name, t] = min(1.0, max(0.0, v))
 
     existing: dict[tuple[str, str], int] = defaultdict(int)
     for e in sc.existing_modules:
@@ -474,7 +474,7 @@ def _job_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], ELIG: list[tupl
             out[j, r] = (f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
                          f"a site can hold is {v:,.1f} PFLOPS ({s})")
         elif cls_by[j].shiftable:  # a job in a slice of weight w does S × w of the day's work
-            days: dict[str, list] = defaultdict(list)
+            days: dict[str, list[TimeSlice]] = defaultdict(list)
             for t in sc.time_slices:
                 days[t.day or "all"].append(t)
             most = max(sum(t.weight * demand.get((j, r, t.name), 0.0) for t in ts) / min(t.weight for t in ts) for ts in days.values())
@@ -560,7 +560,11 @@ def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:
     return reach
 
 
-def _module_bounds(sc, SITE_HW, ELIG, USE, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by):
+def _module_bounds(sc: Scenario, SITE_HW: list[tuple[str, str]], ELIG: list[tuple[str, str, str]],
+                   USE: set[tuple[str, str, str]], demand: dict[tuple[str, str, str], float], DAYS: dict[str, list[str]],
+                   weight: dict[str, float], efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int],
+                   buyable: dict[str, bool], hw_by: dict[str, Hardware], site_by: dict[str, Site],
+                   cls_by: dict[str, JobClass]) -> dict[tuple[str, str], int]:
     """Tightest valid ``M[s, h]`` for ``modules[s,h] ≤ M × open[s]`` (model.md §5, constraint 3).
 
     ``M = existing`` when ``h`` cannot be bought; otherwise the least of the power envelope
@@ -586,7 +590,7 @@ def _module_bounds(sc, SITE_HW, ELIG, USE, demand, DAYS, weight, efficiency, exi
         for h in hw_by:
             if (j, s, h) in USE:
                 need[s, h] += peak[j, r] / efficiency[j, h]
-    bound = {}
+    bound: dict[tuple[str, str], int] = {}
     for s, h in SITE_HW:
         ex = existing.get((s, h), 0)
         if not buyable[h]:
@@ -598,8 +602,9 @@ def _module_bounds(sc, SITE_HW, ELIG, USE, demand, DAYS, weight, efficiency, exi
         cands = [ex + math.ceil(need[s, h] / hw.pflops - 1e-9)] if demand_bound else []
         if hw.kw > 0:
             cands.append(math.floor(1000 * site_by[s].max_it_mw / hw.kw + 1e-9))
-        if site_by[s].max_modules is not None:
-            cands.append(site_by[s].max_modules)
+        most = site_by[s].max_modules
+        if most is not None:
+            cands.append(most)
         if not cands:  # no envelope, no max_modules, no demand bound: fall back to the demand bound
             cands.append(ex + math.ceil(need[s, h] / hw.pflops - 1e-9))
         bound[s, h] = max(ex, min(cands))

@@ -74,10 +74,14 @@ def decompose_flows(supply: Mapping[str, float], consume: Mapping[str, float],
     return dict(result)
 
 
-def transport_placements(d: PlanningData, y: Mapping[tuple, float], ship: Mapping[tuple, float],
-                         unserved: Mapping[tuple, float], release: Mapping[tuple, float]) -> dict[tuple, float]:
+Key3 = tuple[str, str, str]
+Key4 = tuple[str, str, str, str]
+
+
+def transport_placements(d: PlanningData, y: Mapping[Key4, float], ship: Mapping[Key3, float],
+                         unserved: Mapping[Key3, float], release: Mapping[Key3, float]) -> dict[Key4, float]:
     """``x[j, r, s, t]`` (PFLOPS) of every transport-form class, from a solved plan's values."""
-    out: dict[tuple, float] = {}
+    out: dict[Key4, float] = {}
     arc_by = {a.name: a for a in d.ARCS}
     regions = {j: [r for (jj, r) in d.DEMAND_JR if jj == j] for j in d.TRANSPORT}
     site_work: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))

@@ -87,8 +87,8 @@ def why_unserved(m: pyo.ConcreteModel, data: PlanningData, j: str, r: str, t: st
         kw = sum(d.kw[h] * mods[h] for h in d.HW) / 1000
         if kw >= d.max_it_mw[s] * (1 - 1e-6) and d.max_it_mw[s] > 0:
             reasons.append(f"{s}: power envelope full ({d.max_it_mw[s]:g} MW)")
-        elif d.max_modules_site[s] is not None and sum(mods.values()) >= d.max_modules_site[s] - 1e-6:
-            reasons.append(f"{s}: max_modules reached ({d.max_modules_site[s]})")
+        elif (most := d.max_modules_site[s]) is not None and sum(mods.values()) >= most - 1e-6:
+            reasons.append(f"{s}: max_modules reached ({most})")
         elif all(mods[h] >= d.module_bound[s, h] - 1e-6 for h in d.HW):
             reasons.append(f"{s}: no more modules allowed")
     remote = [s for s in sites if d.site_region[s] != r]

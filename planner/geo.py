@@ -8,6 +8,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the type checker only: geo sits below the scenario package
+    from .scenario.schema import LatencyEntry, Link, NetworkOptions, Region, Site
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -58,9 +62,9 @@ def link_distance_km(
     if given is not None:
         return given
     (la, oa), (lb, ob) = coords.get(a, (None, None)), coords.get(b, (None, None))
-    if None in (la, oa, lb, ob):
+    if la is None or oa is None or lb is None or ob is None:
         return None
-    return haversine_km(la, oa, lb, ob) * route_factor  # type: ignore[arg-type]
+    return haversine_km(la, oa, lb, ob) * route_factor
 
 
 def link_latency_ms(given: float | None, distance_km: float | None, per_km: float, base: float) -> float | None:
@@ -71,7 +75,8 @@ def link_latency_ms(given: float | None, distance_km: float | None, per_km: floa
 
 
 def region_site_latency(
-    regions: Iterable, sites: Iterable, links: Iterable, explicit: Iterable, network, intra_region_latency_ms: float
+    regions: Iterable[Region], sites: Iterable[Site], links: Iterable[Link], explicit: Iterable[LatencyEntry],
+    network: NetworkOptions, intra_region_latency_ms: float
 ) -> dict[tuple[str, str], float]:
     """Latency ``lat[r, s]`` (ms) from every region to every reachable site (model.md §4).
 

@@ -92,7 +92,7 @@ def run(
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
     res = plan_one(sc, opts, log_solver=log_solver)
-    if not res.outcome.relaxed:
+    if res.outcome is not None and not res.outcome.relaxed:
         _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":
         base = plan_one(_with_policy(sc, resilience="none"), opts)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ import pandas as pd
 from .results import Results
 from .scenario import Scenario
 
+log = logging.getLogger(__name__)
+
 
 def _plt() -> Any:
     import matplotlib.pyplot as plt
@@ -23,15 +26,23 @@ def _plt() -> Any:
     return plt
 
 
-def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = None, labels: bool = True) -> Any:
+def _no_plan(ax: Any, why: str) -> None:
+    """Write ``why`` across an axes that has no plan to show."""
+    ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="tab:red", wrap=True)
+
+
+def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | None = None, labels: bool = True) -> Any:
     """Map of a plan: regions (grey), sites sized by installed PFLOPS, links by Gbps built.
+
+    A missing plan (``None``: a frontier point or sweep member that failed) draws the regions
+    and says "no plan" on the map, so that a figure of several plans still renders.
 
     Parameters
     ----------
     sc
         The scenario (coordinates of regions; sites sit at their region).
     res
-        The plan's results (``res.sites["PFLOPS"]``, ``res.links["Gbps per direction"]``).
+        The plan's results (``res.sites["PFLOPS"]``, ``res.links["Gbps per direction"]``), or ``None``.
     ax
         Axes to draw on (a new figure if ``None``).
     title
@@ -48,6 +59,13 @@ def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = 
         _, ax = plt.subplots(figsize=(8, 6))
     pos = {r.name: (r.lon, r.lat) for r in sc.regions}
     ax.scatter([p[0] for p in pos.values()], [p[1] for p in pos.values()], s=12, color="0.7", zorder=1, label="regions")
+    if res is None:
+        log.warning("plan_map: no plan to draw for %s (the solve failed or found none)", sc.name)
+        _no_plan(ax, "no plan: the solve failed or found none\n(see its status and message)")
+        ax.set_title(title or f"{sc.name}: no plan")
+        ax.set_xlabel("longitude °E")
+        ax.set_ylabel("latitude °N")
+        return ax
 
     links, sites = res.links, res.sites
     if "future" in sites.columns and len(sites):  # demand futures share the investments: draw them once
@@ -70,7 +88,7 @@ def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = 
     biggest = float(cap.max()) if len(cap) and cap.max() > 0 else 1.0
     xs, ys, sizes, colors = [], [], [], []
     for s, c in cap.items():
-        x, y = pos[site_region[s]]
+        x, y = pos[site_region[str(s)]]
         xs.append(x)
         ys.append(y)
         sizes.append(20 + 600 * c / biggest)
@@ -79,7 +97,7 @@ def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = 
     if labels:
         for s, c in cap.items():
             if c > 0:
-                x, y = pos[site_region[s]]
+                x, y = pos[site_region[str(s)]]
                 ax.annotate(f"{s} {c:,.0f}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("longitude °E")
     ax.set_ylabel("latitude °N")
@@ -106,6 +124,9 @@ def frontier_plot(front: Any, *, ax: Any = None) -> Any:
             ax.annotate(str(r["point"]), (r[col], r["cost CNY/yr"] / 1e6), fontsize=8, xytext=(4, 4),
                         textcoords="offset points")
     failed = int((t["dominated"] == "failed").sum())
+    if ok.empty and dom.empty:
+        log.warning("frontier_plot: no plan on the frontier of %s (%d failed)", front.scenario, failed)
+        _no_plan(ax, f"no plan on the frontier: {failed} of {len(t)} points failed\n(see front.table's status and message)")
     ax.set_xlabel(col)
     ax.set_ylabel("cost M CNY/yr")
     ax.set_title(f"{front.scenario}: cost–{front.second} frontier" + (f" ({failed} failed)" if failed else ""))

@@ -148,7 +148,12 @@ def read_text(path: str | os.PathLike[str], label: str, max_bytes: int) -> tuple
 _LoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
+def _line(mark: Any) -> int:
+    """The 1-based line of a YAML event's mark (0 if the parser gave none; the C and the Python parser's marks)."""
+    return mark.line + 1 if mark is not None else 0
+
+
+class _Loader(_LoaderBase):  # type: ignore[misc]
     """A safe loader that records mapping keys given twice (with their lines) instead of dropping them."""
 
     def __init__(self, stream: str) -> None:
@@ -182,7 +187,7 @@ def _prescan(text: str, label: str) -> None:
         if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([1, ev.anchor])
             if len(stack) - 1 > MAX_YAML_DEPTH:
-                raise _refuse(f"{label} › line {ev.start_mark.line + 1}",
+                raise _refuse(f"{label} › line {_line(ev.start_mark)}",
                               f"nests mappings and lists more than {MAX_YAML_DEPTH} levels deep (the limit)")
             continue
         if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -196,13 +201,13 @@ def _prescan(text: str, label: str) -> None:
         elif isinstance(ev, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_YAML_ALIASES:
-                raise _refuse(f"{label} › line {ev.start_mark.line + 1}", f"uses more than {MAX_YAML_ALIASES:,} aliases (the limit)")
-            size = sizes.get(ev.anchor, 1)  # an undefined alias is reported by the loader
+                raise _refuse(f"{label} › line {_line(ev.start_mark)}", f"uses more than {MAX_YAML_ALIASES:,} aliases (the limit)")
+            size = sizes.get(ev.anchor or "", 1)  # an undefined alias is reported by the loader
         else:
             continue
         stack[-1][0] += size
         if stack[-1][0] > MAX_YAML_NODES:
-            raise _refuse(f"{label} › line {ev.start_mark.line + 1}",
+            raise _refuse(f"{label} › line {_line(ev.start_mark)}",
                           f"expands to more than {MAX_YAML_NODES:,} values once its aliases are replaced (the limit): "
                           "write the values out, or use fewer aliases")
 

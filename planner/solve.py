@@ -168,7 +168,7 @@ def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str,
     t0 = time.perf_counter()
     _ensure_scheduler(int(options.get("threads") or 1))
     h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
-    if not is_lp:
+    if integrality is not None and not is_lp:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]
     else:
         lp.integrality_ = []
@@ -569,12 +569,13 @@ def solve(
         ts = time.perf_counter()
         start, start_obj, lp_bound = _mip_start(comp, m, options, t0 + LP_SHARE * time_limit, t0 + START_SHARE * time_limit)
         start_s = time.perf_counter() - ts
-    common = dict(compile_s=t1 - t0, mip_start_s=start_s, mip_start_objective=start_obj, solver_version=_highs_version(),
+    common: dict[str, Any] = dict(compile_s=t1 - t0, mip_start_s=start_s, mip_start_objective=start_obj, solver_version=_highs_version(),
                   options={k: v for k, v in options.items() if k != "log"} | {"relax": relax, "mip_start": mip_start},
                   size=size)
-    if start is not None and lp_bound is not None and _rel_gap(start_obj, lp_bound) <= mip_gap:
+    if start is not None and start_obj is not None and lp_bound is not None and _rel_gap(start_obj, lp_bound) <= mip_gap:
+        start_gap = _rel_gap(start_obj, lp_bound)
         out = SolveOutcome(status="optimal", termination=f"within {mip_gap:g} of the LP relaxation bound (MIP start)",
-                           has_solution=True, objective=start_obj, bound=lp_bound, gap=_rel_gap(start_obj, lp_bound),
+                           has_solution=True, objective=start_obj, bound=lp_bound, gap=start_gap,
                            relaxed=False, **common)
         _load(comp, start, True)
         if _too_far(out, max_plan_gap, m.name):
@@ -582,7 +583,7 @@ def solve(
         if duals:
             out.duals = _fixed_duals(comp, options, time_limit)
         log.info("solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
-                 m.name, 100 * out.gap, start_s)
+                 m.name, 100 * start_gap, start_s)
         return out
     remaining = max(1.0, deadline - time.perf_counter())
     h, handover, solve_s = _run(comp.lp, comp.is_int if is_mip else None, {**options, "time_limit": remaining}, start)
@@ -619,7 +620,7 @@ def solve(
     if not out.has_solution and start is not None and status not in ("infeasible", "unbounded"):
         # HiGHS stopped without a plan of its own (e.g. time ran out in its root LP): keep ours
         out.status, out.has_solution, out.objective, out.bound = "feasible", True, start_obj, lp_bound
-        out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None else None
+        out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None and start_obj is not None else None
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
     if is_mip:

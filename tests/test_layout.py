@@ -58,19 +58,30 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 # a module's own packages are already being imported when it runs: not an edge
                 deps = {t for t in _targets(node, mod, is_package) if t in modules and t != mod and not mod.startswith(t + ".")}
-                (top if _at_top(tree, node) else inner)[mod] |= deps
+                live = _at_top(tree, node)
+                if live is not None:
+                    (top if live else inner)[mod] |= deps
     return top, inner
 
 
-def _at_top(tree: ast.Module, node: ast.AST) -> bool:
-    """Whether ``node`` runs when the module is imported (not inside a function)."""
-    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+def _typing_only(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:``: imports that only the type checker follows."""
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def _at_top(tree: ast.Module, node: ast.AST) -> bool | None:
+    """Whether ``node`` runs when the module is imported (not inside a function); ``None`` for a
+    typing-only import, which never runs."""
+    stack: list[tuple[ast.AST, bool | None]] = [(tree, True)]
     while stack:
         cur, live = stack.pop()
         if cur is node:
             return live
         for child in ast.iter_child_nodes(cur):
-            stack.append((child, live and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))))
+            if live is None or _typing_only(cur):
+                stack.append((child, None))
+            else:
+                stack.append((child, live and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))))
     return False
 
 

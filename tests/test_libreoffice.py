@@ -62,14 +62,14 @@ def render_first_page(xlsx: list[Path], out: Path) -> list[Path]:
     profile = out / "lo-profile"
     r = subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
                         "--convert-to", "pdf", "--outdir", str(out), *map(str, xlsx)],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=600)  # a hang guard: LibreOffice starts slowly on a busy machine
     assert r.returncode == 0, r.stderr
     images = []
     for x in xlsx:
         pdf = out / f"{x.stem}.pdf"
         assert pdf.is_file() and pdf.stat().st_size > 1000, (r.stdout, r.stderr)
         subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(out / x.stem)],
-                       check=True, capture_output=True, timeout=60)
+                       check=True, capture_output=True, timeout=600)
         images.append(next(out.glob(f"{x.stem}*.pgm")))
     return images
 

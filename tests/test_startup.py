@@ -68,6 +68,9 @@ def test_public_names_resolve() -> None:
     assert callable(solve_fn) and solve_fn is sys.modules["planner.solve"].solve  # the function, not its module
     assert planner.solve is solve_fn
     assert set(planner.__all__) <= set(dir(planner))
+    code = "import planner; print(planner.scenario.variants.parse_set('a=1').path, planner.results.Results.__name__)"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.stdout.split() == ["a", "Results"], p.stdout + p.stderr  # submodules reached as attributes, as before
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = planner.nope  # type: ignore[attr-defined]
 

@@ -99,7 +99,11 @@ def test_sweep_with_a_failing_member_then_resume_and_compare(tmp_path: Path) -> 
     assert wb.sheetnames == ["Runs", "Differences", "Charts"]
     rows = list(wb["Runs"].iter_rows(min_row=3, values_only=True))
     header, body = rows[0], rows[1:]
-    assert len(body) == 7 and "policy.carbon_price" in header and "total cost (CNY/yr)" in header
+    assert len(body) == 8 and "policy.carbon_price" in header and "total cost (CNY/yr)" in header
+    (failed,) = [r for r in body if r[header.index("status")] == "failed"]  # listed, with its error and no KPIs
+    assert failed[0] == bad and "must be ≥ 1.0 (got 0.9)" in failed[header.index("error")]
+    assert failed[header.index("total cost (CNY/yr)")] is None
+    assert "1 failed" in wb["Runs"]["A1"].value
     cost = {r[0]: r[header.index("total cost (CNY/yr)")] for r in body}
     assert cost["m000-base"] == pytest.approx(4061280)
     assert cost["m004-carbon_price=300"] > cost["m001-carbon_price=0"]
@@ -117,6 +121,10 @@ def test_sweep_with_a_failing_member_then_resume_and_compare(tmp_path: Path) -> 
     assert dcost["m004-carbon_price=300"] == pytest.approx(cost["m004-carbon_price=300"] - cost["m001-carbon_price=0"])
     res = CliRunner().invoke(main, ["compare", str(sw.out), "--base", "m999"])
     assert res.exit_code == 1 and "not among the runs" in res.output
+    res = CliRunner().invoke(main, ["compare", str(sw.out), "--out", str(tmp_path / "c2.xlsx"), "--base", bad])
+    assert res.exit_code == 1 and f"base run '{bad}' failed" in res.output and "must be ≥ 1.0" in res.output
+    res = CliRunner().invoke(main, ["compare", str(sw.out / bad), "--out", str(tmp_path / "c3.xlsx")])
+    assert res.exit_code == 1 and "none of the 1 runs has a plan" in res.output
 
 
 @pytest.mark.slow

@@ -411,7 +411,7 @@ def test_round_trip_china(tmp_path):
 
 # ---- the command line ---------------------------------------------------------------------------
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 @pytest.mark.solve

@@ -69,8 +69,11 @@ def future_scenario(sc: Scenario, name: str) -> Scenario:
     own = {(r.job_class, r.region, r.year): r for r in rows if r.pflops is not None}
     demand = [d.model_copy(update={"pflops": d.pflops * f.scale * _factor(rows, d.job_class, d.region)})
               for d in sc.demand if (d.job_class, d.region, d.year) not in own]
-    demand += [Demand(job_class=r.job_class, region=r.region, pflops=r.pflops, profile=r.profile, year=r.year, source=r.source)
-               for r in own.values()]
+    for r in own.values():
+        if r.job_class is None or r.region is None or r.pflops is None:  # own holds only rows with pflops
+            raise ScenarioError(f"future '{name}': a pflops row needs its class and region")
+        demand.append(Demand(job_class=r.job_class, region=r.region, pflops=r.pflops, profile=r.profile, year=r.year,
+                             source=r.source))
     growth = tuple(DemandGrowth(job_class=r.job_class, region=r.region, rate=r.rate) for r in rows if r.rate is not None)
     out = sc.model_copy(update={"demand": tuple(demand), "demand_growth": growth + tuple(sc.demand_growth), "futures": (),
                                 "future_demand": (), "name": f"{sc.name} · {name}"})
@@ -92,6 +95,7 @@ def expected_scenario(sc: Scenario) -> Scenario:
     slices = [t.name for t in sc.time_slices]
     profiles = dict(sc.profiles)
     rows: list[Demand] = []
+    per: dict[tuple[str, int | None], tuple[Demand, ...]]
     if sc.periods:
         periods = period_list(sc)
         years: list[int | None] = [p.year for p in periods]
@@ -158,10 +162,10 @@ def prepare_futures(sc: Scenario, *, isolated: bool = False) -> FuturesData:
                 v = max(md.data[y].module_bound[k] for md in mds)
                 for md in mds:
                     md.data[y].module_bound[k] = v
-        for k in mds[0].purchase_bound:
-            v = max(md.purchase_bound.get(k, 0) for md in mds)
+        for pk in mds[0].purchase_bound:
+            v = max(md.purchase_bound.get(pk, 0) for md in mds)
             for md in mds:
-                md.purchase_bound[k] = v
+                md.purchase_bound[pk] = v
         if any(md.BUILD != mds[0].BUILD for md in mds):
             raise ScenarioError(f"scenario '{sc.name}': the futures differ in what can be bought, which they share")
     else:

@@ -60,9 +60,17 @@ def plan_one(sc: Scenario, opts: dict[str, Any]) -> Results:
     return plan_one_period(sc, opts)
 
 
-def investments(res: Results, multi_period: bool) -> dict[str, dict]:
+def _objective(plan: Results | SolveOutcome) -> float:
+    """The objective value of a plan (or of a solve) that has one."""
+    outcome = plan.outcome if isinstance(plan, Results) else plan
+    if outcome is None or outcome.objective is None:
+        raise SolverError("a plan without an objective value (the solve found no plan)")
+    return float(outcome.objective)
+
+
+def investments(res: Results, multi_period: bool) -> dict[str, dict[Any, float]]:
     """The investments of a solved plan, keyed as :func:`planner.model.futures.fix_investments` wants."""
-    out: dict[str, dict] = {"open": {}, "modules": {}, "units": {}, "build": {}}
+    out: dict[str, dict[Any, float]] = {"open": {}, "modules": {}, "units": {}, "build": {}}
     if multi_period:
         for r in res.sites.to_dict("records"):
             out["open"][r["site"], int(r["period"])] = int(bool(r["open"]))
@@ -117,7 +125,7 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
                 alone[f] = plan_one(future_scenario(sc, f), opts)
             except InfeasibleError as err:
                 raise InfeasibleError(f"future '{f}' alone has no feasible plan:\n{err}") from err
-    best = {f: float(r.outcome.objective) for f, r in alone.items()} if alone else None
+    best = {f: _objective(r) for f, r in alone.items()} if alone else None
     m = build_futures_model(fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best)
     outcome = _solve(m, sc, opts, log_solver, "stochastic plan")
     res = combine_futures(fd, m, outcome)
@@ -165,7 +173,7 @@ def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: di
     add_stranded(base, stats_b)
     plans = {}
     for label, rr, stats in (("coordinated", res, res.extras["module stats"]), ("announced", base, stats_b)):
-        plans[label] = {"cost": float(rr.outcome.objective), "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
+        plans[label] = {"cost": _objective(rr), "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
                         "unserved share": float(rr.kpi("unserved share"))}
     tables = compare(plans["coordinated"], plans["announced"], sc)
     res.extra_tables.update(tables)
@@ -370,8 +378,8 @@ def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel
     """
     pi = fd.probability
     unit = "CNY (discounted)" if fd.multi_period else "CNY/yr"
-    rp = float(outcome.objective)
-    eev = float(out_ev.objective)
+    rp = _objective(outcome)
+    eev = _objective(out_ev)
     e_rp = float(pyo.value(m.expected_cost))
     e_ev = float(pyo.value(m_ev.expected_cost))
     rows = [
@@ -381,7 +389,7 @@ def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel
         ("VSS: value of the stochastic solution", eev - rp, unit, "EEV − RP: what planning for the futures saves against planning for their average"),
         ("expected cost of the stochastic plan", e_rp, unit, "Σ π_f cost[f]"),
         ("expected cost of the expected-demand plan", e_ev, unit, "Σ π_f cost[f] with the expected-demand plan's investments"),
-        ("cost of the expected-demand plan on its own demand", float(ev.outcome.objective), unit, "the deterministic plan's own objective"),
+        ("cost of the expected-demand plan on its own demand", _objective(ev), unit, "the deterministic plan's own objective"),
     ]
     extra = [("value of the stochastic solution", eev - rp, unit)]
     res.extras.update({"RP": rp, "EEV": eev, "VSS": eev - rp})

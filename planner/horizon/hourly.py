@@ -263,8 +263,8 @@ def _normalised(frame: pd.DataFrame) -> np.ndarray:
     x = frame.to_numpy(float)
     lo, hi = x.min(axis=0), x.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
-    z = (x - lo) / span
-    return z.reshape(DAYS, HOURS, -1).transpose(0, 2, 1).reshape(DAYS, -1)
+    z: np.ndarray = ((x - lo) / span).reshape(DAYS, HOURS, -1).transpose(0, 2, 1).reshape(DAYS, -1)
+    return z
 
 
 def _cluster(features: pd.DataFrame, other: list[int], n: int, method: str, seed: int,
@@ -496,7 +496,8 @@ def _normalised_rep(rep: np.ndarray, features: pd.DataFrame) -> np.ndarray:
     x = features.to_numpy(float)
     lo, hi = x.min(axis=0), x.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
-    return ((rep - lo) / span).T.reshape(-1)
+    day: np.ndarray = ((rep - lo) / span).T.reshape(-1)
+    return day
 
 
 # ----------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..data import PlanningData, prepare
 from ..errors import ScenarioError
-from ..scenario.schema import Demand, Hardware, Scenario
+from ..scenario.schema import Demand, Hardware, Period, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def period_list(sc: Scenario) -> list[PeriodInfo]:
     return period_list_of(list(sc.periods), sc.discount_rate)
 
 
-def period_list_of(periods: list, rate: float) -> list[PeriodInfo]:
+def period_list_of(periods: list[Period], rate: float) -> list[PeriodInfo]:
     """:func:`period_list` for a list of ``Period`` rows and a discount rate."""
     rows = sorted(periods, key=lambda p: p.year)
     first = rows[0].year
@@ -218,7 +218,8 @@ def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = 
         for s, h in d.SITE_HW:
             if d.buyable[h] and s not in d.pue_closed:
                 cap = [math.floor(1000 * site_by[s].max_it_mw / hw_by[h].kw + 1e-9)] if hw_by[h].kw > 0 else []
-                cap += [site_by[s].max_modules] if site_by[s].max_modules is not None else []
+                most = site_by[s].max_modules
+                cap += [most] if most is not None else []
                 d.module_bound[s, h] = min([d.existing.get((s, h), 0) + extra[s, h], *cap])
     existing = {(s, h, y): d.existing.get((s, h), 0) for y, d in data.items() for s, h in d.SITE_HW}
     log.info("prepared %d periods of %s: %s", len(periods), sc.name, ", ".join(str(p.year) for p in periods))

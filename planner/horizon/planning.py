@@ -40,7 +40,7 @@ def plan_periods(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, 
     """Solve ``sc`` over its periods (``sc.planning``) and return the combined :class:`Results`."""
     t0 = time.perf_counter()
     if sc.planning == "myopic":
-        fixed: dict[str, dict] = {"build": {}, "open": {}, "units": {}}
+        fixed: dict[str, dict[Any, float]] = {"build": {}, "open": {}, "units": {}}
         steps = []
         for p in period_list(sc):
             md = prepare_periods(sc, isolated=isolated, upto=p.year)

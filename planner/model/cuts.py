@@ -70,8 +70,9 @@ def site_capacity_bound(d: PlanningData, s: str) -> float:
     bounds = [sum(d.pflops[h] * d.module_bound[s, h] for h in hw)]
     if all(d.kw[h] > 0 for h in hw):
         bounds.append(1000 * d.max_it_mw[s] * max(d.pflops[h] / d.kw[h] for h in hw))
-    if d.max_modules_site[s] is not None:
-        bounds.append(d.max_modules_site[s] * max(d.pflops[h] for h in hw))
+    most = d.max_modules_site[s]
+    if most is not None:
+        bounds.append(most * max(d.pflops[h] for h in hw))
     return min(bounds)
 
 

@@ -8,6 +8,8 @@ Cost terms: ``energy_cost``, ``green_premium``, ``carbon_cost``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
@@ -22,7 +24,7 @@ def add_energy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     load = m.placement.load
     modules = m.sizing.modules
 
-    def energy_rule(b, s, t):
+    def energy_rule(b: Any, s: str, t: str) -> Any:
         terms = []
         for h in d.HW:
             if d.module_bound[s, h] == 0 or d.kw[h] == 0:
@@ -40,7 +42,7 @@ def add_energy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     b.green = pyo.Var(GREEN, domain=pyo.NonNegativeReals, doc="green power bought at s, MWh per hour of slice t")
 
     @b.Constraint(GREEN, doc="green[s,t] ≤ green_share_max[s,t] × energy[s,t]")
-    def green_limit(b, s, t):
+    def green_limit(b: Any, s: str, t: str) -> Any:
         return b.green[s, t] <= d.green_max[s, t] * b.energy[s, t]
 
     net = m.network.network_mwh

@@ -20,20 +20,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from ..horizon.futures import FuturesData
 from . import populate
-from .multi_period import populate_periods, round_builds
+from .multi_period import Columns, populate_periods, round_builds
 
 log = logging.getLogger(__name__)
 
 
 def build_futures_model(fd: FuturesData, *, measure: str = "expected", level: float = 0.9, weight: float = 1.0,
-                        best: Mapping[str, float] | None = None, fixed: Mapping[str, Mapping] | None = None,
-                        floor: Mapping[str, Mapping] | None = None) -> pyo.ConcreteModel:
+                        best: Mapping[str, float] | None = None, fixed: Mapping[str, Mapping[Any, float]] | None = None,
+                        floor: Mapping[str, Mapping[Any, float]] | None = None) -> pyo.ConcreteModel:
     """Build the model of every future of ``fd`` with shared investments (see module docs).
 
     ``best`` gives ``cost*[f]`` (measure ``regret``). ``fixed`` fixes the investments (to evaluate a
@@ -90,7 +91,7 @@ def first_block(m: pyo.ConcreteModel) -> pyo.Block:
     return m.future[m.F.first()]
 
 
-def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping]) -> None:
+def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping[Any, float]]) -> None:
     """Raise the lower bounds of the shared modules to ``floor["modules"]`` (one period) and open those sites."""
     b = first_block(m)
     for k, v in b.sizing.modules.items():
@@ -103,7 +104,7 @@ def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str,
                 b.sizing.open[k[0]].fix(1)
 
 
-def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping]) -> None:
+def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping[Any, float]]) -> None:
     """Fix the shared investments at ``fixed`` (see :func:`build_futures_model`).
 
     Each kind given (``"open"``, ``"modules"`` or ``"build"``, ``"units"``) is fixed everywhere, keys
@@ -133,7 +134,7 @@ def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, M
         fix(v, "units", ln)
 
 
-def _round_futures(m: pyo.ConcreteModel, fd: FuturesData, columns: list, x, out) -> None:
+def _round_futures(m: pyo.ConcreteModel, fd: FuturesData, columns: list[Any], x: Columns, out: Columns) -> None:
     """MIP-start rounding: purchases as in several periods (on the shared block); each future's
     single-site assignments to their largest share."""
     if fd.multi_period:

@@ -12,7 +12,10 @@ Sites that could never hold one job are not eligible (``planner.data.job_capacit
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyomo.environ as pyo
 
 from ..data import PlanningData
@@ -35,7 +38,7 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     JX = [k for k in d.X if k[0] in size]
     slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
     K = sorted({(j, r, s, slot[j, t]) for (j, r, s, t) in JX})
-    top = {}
+    top: dict[tuple[str, str, str, str], int] = {}
     for (j, r, s, t) in JX:
         dem = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else max(
             (v for (jj, rr, _t), v in d.demand.items() if (jj, rr) == (j, r)), default=0.0) * len(d.SLICES)
@@ -44,7 +47,7 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
                      doc="jobs of class j from r running at s (per slice, or per day when jobs stay put)")
 
     @b.Constraint(JX, doc="x[j,r,s,t] = job_pflops[j] × jobs[j,r,s,slot(t)]")
-    def whole_jobs(b, j, r, s, t):
+    def whole_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
         return b.x[j, r, s, t] == size[j] * b.jobs[j, r, s, slot[j, t]]
 
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
@@ -53,11 +56,14 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     b.hw_jobs = pyo.Var(Q, domain=pyo.NonNegativeIntegers, doc="jobs of class j at s on hardware h")
 
     @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
-    def jobs_on_one_hardware(b, j, s, h, t):
+    def jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
         return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
 
 
-def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
+Columns = npt.NDArray[np.float64]
+
+
+def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> None:
     """MIP-start rounding of job counts: down (work short of a whole job is unserved, always
     feasible), and each site's jobs per hardware type made to add up to its rounded jobs (the
     types with the largest LP counts first). ``x`` holds the relaxation, ``out`` the rounded plan."""
@@ -90,21 +96,21 @@ def round_jobs(m: pyo.Block, columns: list, x, out) -> None:
             i = pos.get(id(v))
             if i is not None:
                 groups.setdefault((j, s, slot), []).append(i)
-        for key, cols in groups.items():
+        for key, hcols in groups.items():
             want = round(total.get(key, 0.0))
-            for i in cols:
-                out[i] = 0.0
-            for i in sorted(cols, key=lambda i: -x[i]):
+            for c in hcols:
+                out[c] = 0.0
+            for c in sorted(hcols, key=lambda c: -x[c]):
                 if want <= 0:
                     break
-                n = min(want, max(1, math.ceil(x[i] - 1e-6)))
-                out[i] = float(n)
+                n = min(want, max(1, math.ceil(x[c] - 1e-6)))
+                out[c] = float(n)
                 want -= n
-            if want > 0 and cols:
-                out[max(cols, key=lambda i: x[i])] += want
+            if want > 0 and hcols:
+                out[max(hcols, key=lambda c: x[c])] += want
 
 
-def _room_for_jobs(b: pyo.Block, pos: dict, x, out, extra: dict[tuple[str, str], float]) -> None:
+def _room_for_jobs(b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns, extra: dict[tuple[str, str], float]) -> None:
     """Add the modules the rounded-up jobs need at their sites (one period; the hardware type with
     the most modules in the relaxation that the class may use), and open those sites."""
     d = getattr(b, "_planner_data", None)
@@ -115,8 +121,7 @@ def _room_for_jobs(b: pyo.Block, pos: dict, x, out, extra: dict[tuple[str, str],
     for (j, s), n in extra.items():
         if n <= 1e-6 or not use[j, s]:
             continue
-        cols = {h: pos.get(id(sizing.modules[s, h])) for h in use[j, s]}
-        cols = {h: i for h, i in cols.items() if i is not None}
+        cols = {h: pos[id(sizing.modules[s, h])] for h in use[j, s] if id(sizing.modules[s, h]) in pos}
         if not cols:
             continue
         h = max(cols, key=lambda h: x[cols[h]])

@@ -19,10 +19,14 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from ..data import PlanningData
 from ..horizon.periods import MultiPeriodData
 from . import populate
 from .registry import share
@@ -31,7 +35,7 @@ from .sizing import Carry
 log = logging.getLogger(__name__)
 
 
-def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None = None) -> pyo.ConcreteModel:
+def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping[Any, float]] | None = None) -> pyo.ConcreteModel:
     """Build the several-period model of ``md``.
 
     ``fixed`` (myopic planning) maps ``"build"``, ``"open"`` and ``"units"`` to values keyed like
@@ -65,13 +69,8 @@ def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None
                           bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
                           doc="modules of h bought at s in period p")
     m.period = pyo.Block(m.P)
-    for k, p in enumerate(md.periods):
-        prev = years[k - 1] if k else None
-        carry = Carry(
-            modules=lambda s, h, y=p.year: md.existing[s, h, y] + quicksum(m.build[b] for b in md.builds_alive(s, h, y)),
-            bought=lambda s, h, y=p.year: m.build[s, h, y] if (s, h, y) in m.BUILD else 0,
-            open_before=lambda s, prev=prev: m.period[prev].sizing.open[s] if prev is not None else 0,
-        )
+    for i, p in enumerate(md.periods):
+        carry = _carry(m, md, p.year, years[i - 1] if i else None)
         b = m.period[p.year]
         populate(b, md.data[p.year], carry, shared.period[p.year] if shared is not None else None)
         b.objective.deactivate()
@@ -102,7 +101,25 @@ def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None
             m.build[k].fix(0)
 
 
-def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, out) -> None:
+def _carry(m: pyo.ConcreteModel, md: MultiPeriodData, y: int, prev: int | None) -> Carry:
+    """How period ``y``'s modules, purchases and earlier openings follow from ``m.build`` (§5.6)."""
+
+    def modules(s: str, h: str) -> Any:
+        return md.existing[s, h, y] + quicksum(m.build[b] for b in md.builds_alive(s, h, y))
+
+    def bought(s: str, h: str) -> Any:
+        return m.build[s, h, y] if (s, h, y) in m.BUILD else 0
+
+    def open_before(s: str) -> Any:
+        return m.period[prev].sizing.open[s] if prev is not None else 0
+
+    return Carry(modules=modules, bought=bought, open_before=open_before)
+
+
+Columns = npt.NDArray[np.float64]
+
+
+def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], x: Columns, out: Columns) -> None:
     """Round purchases period by period so that modules *in service* are the LP's, rounded up.
 
     Rounding each ``build[s,h,p]`` up on its own over-buys when the relaxation spreads a purchase
@@ -114,27 +131,27 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, ou
     relaxation's column values, ``out`` the rounded ones (changed in place).
     """
     pos = {id(v): i for i, v in enumerate(columns)}
-    col = {k: pos.get(id(v)) for k, v in m.build.items()}
+    col: dict[tuple[str, str, int], int] = {k: pos[id(v)] for k, v in m.build.items() if id(v) in pos}
 
-    def value(b: tuple[str, str, int], vals) -> float:
-        return vals[col[b]] if col.get(b) is not None else round(m.build[b].value or 0)
+    def value(b: tuple[str, str, int], vals: Columns) -> float:
+        return float(vals[col[b]]) if b in col else round(m.build[b].value or 0)
 
     first = md.data[md.years[0]]
     for p in md.years:
         d = md.data[p]
         for s in first.SITES:
-            free = []
-            in_service = {}
+            free: list[tuple[str, str, int]] = []
+            in_service: dict[str, float] = {}
             for h in d.HW:
                 k = (s, h, p)
                 alive = md.builds_alive(s, h, p)
                 have = md.existing[s, h, p] + sum(value(b, out) for b in alive if b != k)
-                if k in col and col[k] is not None and not m.build[k].fixed:
+                if k in col and not m.build[k].fixed:
                     lp = md.existing[s, h, p] + sum(value(b, x) for b in alive)
                     ub = m.build[k].ub if m.build[k].ub is not None else math.inf
                     out[col[k]] = min(max(0.0, math.ceil(lp - 1e-3) - have), ub)
                     free.append(k)
-                in_service[h] = have + (value(k, out) if k in col else 0)
+                in_service[h] = have + (value(k, out) if k in m.build else 0)
 
             if _over(d, s, in_service):
                 _fit_envelope(d, s, free, col, x, out, in_service)
@@ -154,14 +171,15 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, ou
                         out[i] = 1.0
 
 
-def _over(d, s: str, in_service: dict) -> bool:
+def _over(d: PlanningData, s: str, in_service: dict[str, float]) -> bool:
     """Whether modules ``in_service`` (per hardware) exceed site ``s``'s power envelope or ``max_modules``."""
     kw = sum(d.kw[h] * n for h, n in in_service.items())
     mm = d.max_modules_site[s]
     return kw > 1000 * d.max_it_mw[s] + 1e-6 or (mm is not None and sum(in_service.values()) > mm + 1e-9)
 
 
-def _fit_envelope(d, s: str, free: list, col: dict, x, out, in_service: dict) -> None:
+def _fit_envelope(d: PlanningData, s: str, free: list[tuple[str, str, int]], col: dict[tuple[str, str, int], int],
+                  x: Columns, out: Columns, in_service: dict[str, float]) -> None:
     """Round this period's purchases at site ``s`` down or up so the site fits its power envelope and
     ``max_modules`` with the most PFLOPS in service (each purchase is ⌊LP⌋ or the rounded-up value;
     at most 2^10 combinations are tried, the rest stay rounded up)."""
@@ -170,7 +188,8 @@ def _fit_envelope(d, s: str, free: list, col: dict, x, out, in_service: dict) ->
     ks = free[:10]
     base = {h: n - sum(out[col[k]] for k in ks if k[1] == h) for h, n in in_service.items()}
     cap_kw, mm = 1000 * d.max_it_mw[s] + 1e-6, d.max_modules_site[s]
-    best, best_pf = None, -1.0
+    best: tuple[tuple[float, ...], dict[str, float]] | None = None
+    best_pf = -1.0
     for choice in product(*[(math.floor(x[col[k]] + 1e-9), out[col[k]]) for k in ks]):
         n = dict(base)
         for k, v in zip(ks, choice):
@@ -186,7 +205,7 @@ def _fit_envelope(d, s: str, free: list, col: dict, x, out, in_service: dict) ->
         in_service.update(best[1])
 
 
-def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping]) -> None:
+def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping[Any, float]]) -> None:
     """Fix earlier periods' decisions (myopic planning)."""
     for (s, h, y), v in fixed.get("build", {}).items():
         if (s, h, y) in m.BUILD:
@@ -199,9 +218,9 @@ def _fix(m: pyo.ConcreteModel, fixed: Mapping[str, Mapping]) -> None:
             m.period[y].network.units[ln].fix(round(v))
 
 
-def decisions(m: pyo.ConcreteModel) -> dict[str, dict]:
+def decisions(m: pyo.ConcreteModel) -> dict[str, dict[Any, float]]:
     """The investment decisions of a solved several-period model (to fix them in the next myopic step)."""
-    out: dict[str, dict] = {"build": {}, "open": {}, "units": {}}
+    out: dict[str, dict[Any, float]] = {"build": {}, "open": {}, "units": {}}
     for k, v in m.build.items():
         out["build"][k] = round(pyo.value(v, exception=False) or 0)
     for y in m.P:

@@ -17,6 +17,7 @@ energy). Expression ``network_mwh[t]`` (MWh per hour).
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
@@ -74,7 +75,7 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
         b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
 
     @b.Constraint(with_fixed if shared is None else [], doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)")
-    def units_need_built(b, ln):
+    def units_need_built(b: Any, ln: str) -> Any:
         lk = d.links[ln]
         if lk.max_units - lk.existing_units == 1:
             # one new unit at most: built is that unit (built = 1 with no new unit only adds the fixed
@@ -85,7 +86,7 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
     b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t (routing: flow)")
     x = m.placement.x
     # Gbps on each (arc, slice): a list of (coefficient, variable)
-    load: dict[tuple[str, str], list] = defaultdict(list)
+    load: dict[tuple[str, str], list[Any]] = defaultdict(list)
     if d.routing == "path":
         for k in d.X:
             j, r, s, t = k
@@ -95,20 +96,20 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
                     load[a, t].append((d.gbps_per_pflops[j], x[k]))
     else:
         _add_routed_flows(b, m, d)
-        for k in d.FLOW:
-            load[k[0], k[2]].append((1.0, b.flow[k]))
+        for fk in d.FLOW:
+            load[fk[0], fk[2]].append((1.0, b.flow[fk]))
     ship = m.placement.ship
-    for k in d.SHIP:
-        load[k[1], k[2]].append((d.gbps_per_pflops[k[0]], ship[k]))
-        if k[1][:-1] in d.SIGNED:  # one signed column per link: negative shipments use the reverse arc
-            load[f"{k[1][:-1]}<", k[2]].append((-d.gbps_per_pflops[k[0]], ship[k]))
+    for sk in d.SHIP:
+        load[sk[1], sk[2]].append((d.gbps_per_pflops[sk[0]], ship[sk]))
+        if sk[1][:-1] in d.SIGNED:  # one signed column per link: negative shipments use the reverse arc
+            load[f"{sk[1][:-1]}<", sk[2]].append((-d.gbps_per_pflops[sk[0]], ship[sk]))
     arc_link = {a.name: a.link for a in d.ARCS}
     ARC_T = [(a.name, t) for t in d.SLICES for a in d.ARCS if (a.name, t) in load]
     b.traffic = pyo.Expression(ARC_T, rule=lambda b, a, t: quicksum(c * v for c, v in load[a, t]),
                                doc="Gbps on arc a in slice t")
 
     @b.Constraint(ARC_T, doc="traffic[a,t] ≤ unit_gbps[ln] × units[ln]")
-    def link_capacity(b, a, t):
+    def link_capacity(b: Any, a: str, t: str) -> Any:
         ln = arc_link[a]
         return b.traffic[a, t] <= d.links[ln].unit_gbps * b.units[ln]
 
@@ -136,7 +137,7 @@ def _add_routed_flows(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
     At every region ``v ≠ n``: ``Σ_out flow[·,n,t] − Σ_in flow[·,n,t] = g[v,n,t]``, the Gbps of
     remote work from ``v`` served at sites of node ``n``.
     """
-    g: dict[tuple[str, str, str], list] = defaultdict(list)
+    g: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for k in d.X:
         j, r, s, t = k
         n = d.site_region[s]
@@ -157,7 +158,7 @@ def _add_routed_flows(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
             if v != n and (out_arcs[v] or in_arcs[v] or (v, n, t) in g)]
 
     @b.Constraint(rows, doc="Σ_out flow[·,n,t] − Σ_in flow[·,n,t] = g[v,n,t] at every v ≠ n")
-    def conservation(b, v, n, t):
+    def conservation(b: Any, v: str, n: str, t: str) -> Any:
         out = quicksum(b.flow[a, n, t] for a in out_arcs[v])
         inn = quicksum(b.flow[a, n, t] for a in in_arcs[v])
         src = quicksum(d.gbps_per_pflops[k[0]] * x[k] for k in g.get((v, n, t), ()))

@@ -12,6 +12,7 @@ Cost terms: ``serving_cost``, ``unserved_cost``.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
@@ -35,7 +36,7 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     fixed = [k for k in d.UNSERVED if not d.shiftable[k[0]] and k[0] not in transport]
 
     @b.Constraint(fixed, doc="Σ_{s,h} x[j,r,s,h,t] + unserved[j,r,t] = d[j,r,t]")
-    def demand_met(b, j, r, t):
+    def demand_met(b: Any, j: str, r: str, t: str) -> Any:
         return quicksum(b.x[k] for k in by_jrt.get((j, r, t), ())) + b.unserved[j, r, t] == d.demand[j, r, t]
 
     unserved_of = set(d.UNSERVED)
@@ -46,7 +47,7 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
                         doc="PFLOPS of shiftable transport class j's work from r done in slice t")
 
     @b.Constraint(day_rows, doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t] (release instead of Σ x in transport form)")
-    def demand_met_per_day(b, j, r, day):
+    def demand_met_per_day(b: Any, j: str, r: str, day: str) -> Any:
         ts = d.DAYS[day]
         if j in transport:
             served = quicksum(d.weight[t] * b.release[j, r, t] for t in ts)
@@ -62,34 +63,34 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
         sites_of[j, r].append(s)
 
     @b.Constraint(list(sites_of), doc="Σ_s assign[j,r,s] = 1")
-    def one_site(b, j, r):
+    def one_site(b: Any, j: str, r: str) -> Any:
         return quicksum(b.assign[j, r, s] for s in sites_of[j, r]) == 1
 
     single = [k for k in d.X if d.single_site[k[0]]]
     peak = _peak_service(d)
 
     @b.Constraint(single, doc="x[j,r,s,t] ≤ d̂[j,r,t] × assign[j,r,s]")
-    def only_assigned_site(b, j, r, s, t):
+    def only_assigned_site(b: Any, j: str, r: str, s: str, t: str) -> Any:
         cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
         return b.x[j, r, s, t] <= cap * b.assign[j, r, s]
 
     # valid inequality (facility location): work runs only at an open site. Implied by the
     # capacity and open-before-use rows in the MILP, but much tighter in the LP relaxation.
     @b.Constraint(d.X, doc="x[j,r,s,t] ≤ d̂[j,r,t] × open[s]")
-    def only_open_sites(b, j, r, s, t):
+    def only_open_sites(b: Any, j: str, r: str, s: str, t: str) -> Any:
         cap = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else peak[j, r]
         return b.x[j, r, s, t] <= cap * m.sizing.open[s]
 
     # hardware split: the work of class j at (s, t) is carried by the hardware there
-    x_by_jst: dict[tuple[str, str, str], list] = defaultdict(list)
+    x_by_jst: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for k in d.X:
         x_by_jst[k[0], k[2], k[3]].append(k)
-    y_by_jst: dict[tuple[str, str, str], list] = defaultdict(list)
+    y_by_jst: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for k in d.Y:
         y_by_jst[k[0], k[1], k[3]].append(k)
 
     @b.Constraint(list(x_by_jst), doc="Σ_r x[j,r,s,t] = Σ_h y[j,s,h,t]")
-    def hardware_split(b, j, s, t):
+    def hardware_split(b: Any, j: str, s: str, t: str) -> Any:
         return quicksum(b.x[k] for k in x_by_jst[j, s, t]) == quicksum(b.y[k] for k in y_by_jst[j, s, t])
 
     _add_transport(m, d)
@@ -121,7 +122,7 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
     b.ship = pyo.Var(d.SHIP, domain=lambda _, j, a, t: pyo.Reals if a[:-1] in d.SIGNED else pyo.NonNegativeReals,
                      doc="PFLOPS of transport class j's work sent over arc a in slice t (signed links: over l>, negative over l<)")
     transport = set(d.TRANSPORT)
-    y_at: dict[tuple[str, str, str], list] = defaultdict(list)
+    y_at: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for k in d.Y:
         if k[0] in transport:
             y_at[k[0], d.site_node(k[0], k[1]), k[3]].append(k)
@@ -136,7 +137,7 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
     regions = {j: [r for (jj, r) in d.DEMAND_JR if jj == j] for j in d.TRANSPORT}
 
     @b.Constraint(d.TNODE, doc="Σ_{s at v} y + ship out − ship in = d[j,v,t] − unserved[j,v,t] (or release[j,v,t])")
-    def transport_balance(b, j, v, t):
+    def transport_balance(b: Any, j: str, v: str, t: str) -> Any:
         here = quicksum(b.y[k] for k in y_at.get((j, v, t), ()))
         net = quicksum(b.ship[j, a, t] for a in out_arcs[v] if (j, a, t) in ship) - quicksum(
             b.ship[j, a, t] for a in in_arcs[v] if (j, a, t) in ship)

@@ -133,26 +133,26 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
         util_target(tag, [s for s in d.SITES if tag in d.site_tags[s]], u)
 
     own_site = {d.site_region[s] for s in d.SITES}
-    x_by_region: dict[str, list] = defaultdict(list)
+    x_by_region: dict[str, list[Any]] = defaultdict(list)
     for k in d.X:
         x_by_region[k[1]].append(k)
     demand_h: dict[str, float] = defaultdict(float)
     for (_j, r, t), v in d.demand.items():
         demand_h[r] += W[t] * v
-    for lever, share in (("max_remote_share", pol.max_remote_share), ("min_local_share", pol.min_local_share)):
-        if share is None:
+    for lever, level in (("max_remote_share", pol.max_remote_share), ("min_local_share", pol.min_local_share)):
+        if level is None:
             continue
         for r in d.REGIONS:
             if r not in own_site or demand_h[r] <= 0:
                 continue
             if lever == "max_remote_share":
                 remote = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] != r)
-                B.add(lever, r, remote, "<=", share * demand_h[r], share, "-", remote / demand_h[r],
-                      f"region {r}: ≤ {share:.0%} of its demand served elsewhere")
+                B.add(lever, r, remote, "<=", level * demand_h[r], level, "-", remote / demand_h[r],
+                      f"region {r}: ≤ {level:.0%} of its demand served elsewhere")
             else:
                 local = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] == r)
-                B.add(lever, r, local, ">=", share * demand_h[r], share, "-", local / demand_h[r],
-                      f"region {r}: ≥ {share:.0%} of its demand served at home")
+                B.add(lever, r, local, ">=", level * demand_h[r], level, "-", local / demand_h[r],
+                      f"region {r}: ≥ {level:.0%} of its demand served at home")
 
     if pol.min_hub_share is not None:
         new = {(s, h): d.pflops[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW}
@@ -170,7 +170,8 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     m.policy_targets = B.targets
 
 
-def _contingency_placements(d: PlanningData, kind: str, name: str, X: list) -> list:
+def _contingency_placements(d: PlanningData, kind: str, name: str,
+                            X: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
     """The latency-sensitive placements still possible when site or link ``name`` is out of service."""
     if kind == "site":
         return [k for k in X if k[2] != name]
@@ -185,7 +186,8 @@ def _contingency_placements(d: PlanningData, kind: str, name: str, X: list) -> l
         j, r, s, _t = k
         ms = lat.get((r, s))
         node = d.site_region[s]
-        if ms is None or ms > limit[j]:
+        most = limit[j]
+        if ms is None or (most is not None and ms > most):
             continue
         if node != r and d.gbps_per_pflops[j] > 0 and node not in reach[r]:
             continue
@@ -229,9 +231,9 @@ def _add_resilience(B: _Builder) -> None:
     b.xk = pyo.Var(XK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j from r at s in t, contingency c")
     b.yk = pyo.Var(YK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j at s on h in t, contingency c")
     b.fk = pyo.Var(FK, domain=pyo.NonNegativeReals, doc="Gbps of sensitive traffic on arc a bound for n in t, contingency c")
-    by_jrt: dict[tuple, list] = defaultdict(list)
-    by_jst: dict[tuple, list] = defaultdict(list)
-    src: dict[tuple, list] = defaultdict(list)
+    by_jrt: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    by_jst: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    src: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     for k in XK:
         c, j, r, s, t = k
         by_jrt[c, j, r, t].append(k)
@@ -239,14 +241,14 @@ def _add_resilience(B: _Builder) -> None:
         n = d.site_region[s]
         if c.startswith("link:") and n != r and d.gbps_per_pflops[j] > 0:
             src[c, r, n, t].append(k)
-    y_jst: dict[tuple, list] = defaultdict(list)
-    y_sht: dict[tuple, list] = defaultdict(list)
-    for k in YK:
-        y_jst[k[0], k[1], k[2], k[4]].append(k)
-        y_sht[k[0], k[2], k[3], k[4]].append(k)
+    y_jst: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    y_sht: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    for yk in YK:
+        y_jst[yk[0], yk[1], yk[2], yk[4]].append(yk)
+        y_sht[yk[0], yk[2], yk[3], yk[4]].append(yk)
     sites_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for k in X:
-        sites_of[k[0], k[1]].add(k[2])
+    for xk in X:
+        sites_of[xk[0], xk[1]].add(xk[2])
     impossible = []
     priced = "resilience" in B.pol.policy_slack_cost
     demand_keys = sorted({(k[0], k[1], k[3]) for k in X})
@@ -268,15 +270,15 @@ def _add_resilience(B: _Builder) -> None:
     for (_c, s, h, _t), ks in y_sht.items():
         b.rows.add(quicksum(b.yk[k] / d.efficiency[k[1], h] for k in ks) <= d.pflops[h] * m.sizing.modules[s, h])
     # link contingencies: conservation per destination and capacity of the remaining arcs
-    out_arcs: dict[tuple, list] = defaultdict(list)
-    in_arcs: dict[tuple, list] = defaultdict(list)
-    by_arc: dict[tuple, list] = defaultdict(list)
-    dests: dict[str, set] = defaultdict(set)
-    for k in FK:
-        c, a, n, t = k
-        out_arcs[c, arcs_of[a].tail, n, t].append(k)
-        in_arcs[c, arcs_of[a].head, n, t].append(k)
-        by_arc[c, a, t].append(k)
+    out_arcs: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    in_arcs: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    by_arc: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    dests: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for fk in FK:
+        c, a, n, t = fk
+        out_arcs[c, arcs_of[a].tail, n, t].append(fk)
+        in_arcs[c, arcs_of[a].head, n, t].append(fk)
+        by_arc[c, a, t].append(fk)
         dests[c].add((n, t))
     for c, nts in dests.items():
         for (n, t) in sorted(nts):

@@ -83,7 +83,7 @@ def _add_site_rows(b: pyo.Block, d: PlanningData, carry: Carry | None) -> None:
     """Open before use, power envelope and ``max_modules`` (rows over the investments only)."""
 
     @b.Constraint(d.SITE_HW, doc="modules[s,h] ≤ M[s,h] × open[s]")
-    def modules_need_open(b, s, h):
+    def modules_need_open(b: Any, s: str, h: str) -> Any:
         if d.module_bound[s, h] == 0 and carry is None:
             return pyo.Constraint.Skip  # bound already 0
         expr = b.modules[s, h]
@@ -92,13 +92,13 @@ def _add_site_rows(b: pyo.Block, d: PlanningData, carry: Carry | None) -> None:
         return expr <= d.module_bound[s, h] * b.open[s]
 
     @b.Constraint(d.SITES, doc="Σ_h kw[h] × modules[s,h] ≤ 1000 × max_it_mw[s]")
-    def power_envelope(b, s):
+    def power_envelope(b: Any, s: str) -> Any:
         return quicksum(d.kw[h] * b.modules[s, h] for h in d.HW) <= 1000 * d.max_it_mw[s]
 
     limited = [s for s in d.SITES if d.max_modules_site[s] is not None]
 
     @b.Constraint(limited, doc="Σ_h modules[s,h] ≤ max_modules[s]")
-    def max_modules(b, s):
+    def max_modules(b: Any, s: str) -> Any:
         return quicksum(b.modules[s, h] for h in d.HW) <= d.max_modules_site[s]
 
 
@@ -118,5 +118,5 @@ def add_capacity(m: pyo.ConcreteModel, data: PlanningData) -> None:
     b = m.sizing
 
     @b.Constraint(list(m.placement.load.keys()), doc="Σ_{j,r} x / efficiency ≤ pflops[h] × modules[s,h]")
-    def capacity(b, s, h, t):
+    def capacity(b: Any, s: str, h: str, t: str) -> Any:
         return m.placement.load[s, h, t] <= d.pflops[h] * b.modules[s, h]

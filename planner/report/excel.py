@@ -36,7 +36,7 @@ from . import sheets
 from .extra_sheets import add_extra_sheets
 from .i18n import LABELS_ZH
 from .policy_sheets import add_policy_sheets
-from .style import sheet_title
+from .style import first_sheet, sheet_title
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def labels(lang: str) -> Mapping[str, str]:
 def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
     """The report as an in-memory openpyxl workbook (nothing is written to disk)."""
     ctx = sheets.Context(results=results, labels=labels(lang), wb=Workbook(), lang=lang)
-    first = ctx.wb.active
+    first = first_sheet(ctx.wb)
     for i, (key, _) in enumerate(SHEET_PLAN):
         title = sheet_title(ctx.t(f"sheet.{key}"), ctx.wb.sheetnames if i else ())
         if i == 0:

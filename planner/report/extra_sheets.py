@@ -67,7 +67,7 @@ def _summary_costs_by_period(ctx: Any) -> None:
     row = summary.max_row + 2
     st.put(summary, row, 1, ctx.h("Cost by period")).font = st.SUBTITLE_FONT
     last = st.write_frame(summary, wide, row=row + 1, table_name=ctx.table("summary_periods"), header=ctx.h)
-    cells = {1: (ctx.t("total.costs"), None)}
+    cells: dict[int, tuple[Any, str | None]] = {1: (ctx.t("total.costs"), None)}
     for j, c in enumerate(wide.columns[1:], start=2):
         cells[j] = (float(wide[c].sum()), st.MONEY)
     st.total_row(summary, last + 1, cells)

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from . import style as st
 from .i18n import term
+from .sheets import Context
 
 TITLES = {"en": {"policy": "Policy", "network": "Network value", "headline": "The value of the network",
                  "resilience": "Cost of N-1 resilience (CNY/yr)", "res_pflops": "Extra PFLOPS installed for N-1"},
@@ -20,7 +21,7 @@ TITLES = {"en": {"policy": "Policy", "network": "Network value", "headline": "Th
                  "resilience": "N-1 韧性成本（元/年）", "res_pflops": "为 N-1 增加的算力（PFLOPS）"}}
 
 
-def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.Context
+def add_policy_sheets(ctx: Context, lang: str = "en") -> None:
     """Add the Policy and Network value sheets when the results carry them (after Costs)."""
     res = ctx.results
     t = TITLES.get(lang, TITLES["en"])
@@ -60,9 +61,9 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
         # the headline goes in the first empty row above the KPI table (inserting rows would not move
         # the sheet's Excel table and would corrupt it)
         summary = ctx.wb.worksheets[0]
-        row = next((r for r in range(2, 8) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
-        if row is not None:
-            st.put(summary, row, 1, res.headline).font = Font(bold=True, color="1F6F3F")
+        free = next((r for r in range(2, 8) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
+        if free is not None:
+            st.put(summary, free, 1, res.headline).font = Font(bold=True, color="1F6F3F")
     if after is not None:
         for ws in new:
             ctx.wb.move_sheet(ws, offset=ctx.wb.index(after) + 1 - ctx.wb.index(ws))

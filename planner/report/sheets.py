@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..results import Results
@@ -151,7 +152,10 @@ def _one_printed_page(ws: Worksheet) -> None:
     """Print (and export to PDF) the sheet on one landscape page, charts included."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    if fit is None:
+        fit = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    fit.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
 
@@ -260,11 +264,11 @@ def write_profiles(ctx: Context) -> None:
                 label = prof[col].astype(str) + " " + label
         wide[demand] = prof.groupby(label, sort=False)[demand].first().reindex(wide.index)
     wide = wide.rename_axis(ctx.t("axis.slice")).reset_index()
-    col = len(prof.columns) + 2 + CHART_COLS
-    header, last = _helper(ctx, ws, wide, col=col, key="profiles", fmt=st.DEC2)
+    first_col = len(prof.columns) + 2 + CHART_COLS
+    header, last = _helper(ctx, ws, wide, col=first_col, key="profiles", fmt=st.DEC2)
     st.fit_widths(ws)
-    values = list(range(col + 1, col + len(wide.columns)))
-    chart = st.line_chart(ws, cat_col=col, value_cols=values, header_row=header, last_row=last,
+    values = list(range(first_col + 1, first_col + len(wide.columns)))
+    chart = st.line_chart(ws, cat_col=first_col, value_cols=values, header_row=header, last_row=last,
                           title=ctx.t("chart.load"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.slice"),
                           dashed=values[-1:] if demand in prof.columns else ())
     ws.add_chart(chart, f"{get_column_letter(len(prof.columns) + 2)}2")
@@ -278,7 +282,7 @@ def _objective_units(ctx: Context) -> pd.DataFrame:
     units = {"energy_mwh": "MWh/yr", "carbon_t": "tCO2/yr"}
     if "term" in obj.columns and "unit" not in obj.columns:
         unit = obj["term"].map(lambda t: "CNY/yr" if t in cost_terms else units.get(t, ""))
-        obj.insert(obj.columns.get_loc("value") + 1 if "value" in obj.columns else 1, "unit", unit)
+        obj.insert(list(obj.columns).index("value") + 1 if "value" in obj.columns else 1, "unit", unit)
     return obj.rename(columns={"contribution": "contribution (objective units)"})
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -109,7 +110,15 @@ def excel_value(value: Any) -> Any:
     return str(value)
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell:
+def first_sheet(wb: Workbook) -> Worksheet:
+    """The worksheet a new workbook starts with (``wb.active``, which openpyxl types as optional)."""
+    ws = wb.active
+    if not isinstance(ws, Worksheet):
+        raise TypeError("a new openpyxl workbook starts with one worksheet")
+    return ws
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell | MergedCell:
     """Write one cell. Strings are always text, never formulas; numbers get ``number_format``."""
     v = excel_value(value)
     cell = ws.cell(row=row, column=col)

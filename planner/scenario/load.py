@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -53,6 +53,9 @@ from .variants import (
     variant_overrides,
 )
 
+if TYPE_CHECKING:  # imported when a workbook is read (openpyxl is not needed for YAML and CSV)
+    from .read_workbook import WorkbookFile
+
 log = logging.getLogger(__name__)
 
 KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles", "variants", "hourly"}
@@ -74,7 +77,7 @@ def _read_csv(text: str, table: str, label: str) -> tuple[list[dict[str, Any]], 
         if header is None:
             header = [c.strip() for c in cells]
             continue
-        row = {h: c.strip() for h, c in zip(header, cells) if h and c.strip() != ""}
+        row: dict[str, Any] = {h: c.strip() for h, c in zip(header, cells) if h and c.strip() != ""}
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             row["__extra_cells__"] = True
         rows.append(row)
@@ -91,9 +94,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.files: dict[str, bytes] = {path.name: data if data is not None else b""}
         self.inputs: list[str] = [os.path.realpath(path)]  # every file read, resolved
-        self.workbooks: dict[Path, Any] = {}  # resolved path -> planner.workbook.WorkbookFile
+        self.workbooks: dict[Path, WorkbookFile] = {}  # resolved path -> the workbook read
 
-    def workbook(self, p: Path, label: str) -> Any:
+    def workbook(self, p: Path, label: str) -> WorkbookFile:
         """The workbook at ``p``, opened once (its problems join the reader's)."""
         from .read_workbook import WorkbookFile
 
@@ -279,8 +282,7 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
         wb = reader.workbook(path, path.name)
         if not wb.ok:
             raise ScenarioError(reader.problems, source=str(path))
-        doc = wb.scenario_doc()
-        return _with_variants(doc, path, reader, variants, sets)
+        return _with_variants(wb.scenario_doc(), path, reader, variants, sets)
     doc, data = _read_doc(path)
     return _with_variants(doc, path, _Reader(path, data), variants, sets)
 
@@ -414,7 +416,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
             problems.extend(pydantic_problems(err, f"{path.name} › {b}", model))
             blocks[b] = model()
     hourly, reduction = _hourly(doc, path, reader, tables, places)
-    slices = [s.name for s in tables["time_slices"]]  # type: ignore[attr-defined]
+    slices = [s.name for s in tables["time_slices"] if isinstance(s, TimeSlice)]
     if reduction is not None:
         profiles = reduction.profiles
     elif doc.get("hourly") is not None:  # the hourly block has problems: its file's profile names, for the cross-table checks

@@ -23,6 +23,7 @@ import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,11 @@ def _load_lazily(source: Any) -> Any:
     import openpyxl.reader.excel as excel
 
     with _LAZY:
-        excel.ReadOnlyWorksheet = _LazySheet  # type: ignore[misc]
+        setattr(excel, "ReadOnlyWorksheet", _LazySheet)  # noqa: B010 - not in openpyxl's stubs
         try:
             return openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False)
         finally:
-            excel.ReadOnlyWorksheet = ReadOnlyWorksheet  # type: ignore[misc]
+            setattr(excel, "ReadOnlyWorksheet", ReadOnlyWorksheet)  # noqa: B010
 
 
 class _Parser(WorkSheetParser):
@@ -229,8 +230,9 @@ class WorkbookFile:
         formulas: dict[tuple[int, int], str] = {}
         last = seen_rows = 0
         try:
-            with ws._get_source() as src:
-                parser = _Parser(src, ws._shared_strings, data_only=True, epoch=self.values.epoch,
+            stream: Any = ws  # openpyxl's streaming reader: _get_source and _shared_strings are not in its stubs
+            with stream._get_source() as src:
+                parser = _Parser(src, stream._shared_strings, data_only=True, epoch=self.values.epoch,
                                  date_formats=self.values._date_formats, timedelta_formats=self.values._timedelta_formats)
                 for r, cells in parser.parse():
                     seen_rows += 1
@@ -428,8 +430,8 @@ class WorkbookFile:
                     self.reported_cells.add(f"{place} › {name}")
                 if not ok or value is None:
                     continue
-                col = cols[name] if cols is not None else (_SLICE if name == "slice" else None)
-                row[name] = self._clean(col, value, cell)
+                spec = cols[name] if cols is not None else (_SLICE if name == "slice" else None)
+                row[name] = self._clean(spec, value, cell)
             if not row and not any(v not in (None, "") for v in cells):
                 continue  # an empty row between rows
             if not row:
@@ -505,8 +507,8 @@ _SLICE = Column(key="slice", attr="slice", kind="str", unit="", description="", 
 _ROW_PLACE = re.compile(r"^(.*) › row \d+$")
 
 
-def drop_missing_column_rows(problems: Iterable[Problem], missing: set[tuple[str, str]],
-                             reported: set[str] = frozenset()) -> list[Problem]:  # type: ignore[assignment]
+def drop_missing_column_rows(problems: Iterable[Problem], missing: AbstractSet[tuple[str, str]],
+                             reported: AbstractSet[str] = frozenset()) -> list[Problem]:
     """Drop "is required but missing" where it repeats a problem already reported: for each row
     of a sheet whose column is missing (said once), and for a cell already reported (a formula
     without a value, an Excel error)."""

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from ..safeio import check_number
 
 
 def F(default: Any = ..., *, unit: str = "", desc: str = "", **kw: Any) -> Any:
     """A field with a unit and a description recorded in its JSON-schema extra."""
-    extra = {"unit": unit} if unit else {}
+    extra: dict[str, JsonValue] = {"unit": unit} if unit else {}
     return Field(default, description=desc, json_schema_extra=extra or None, **kw)
 
 

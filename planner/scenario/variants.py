@@ -153,7 +153,9 @@ def _new_value(current: Any, ov: Override) -> Any:
         cur = _num(current)
         if cur is None:
             raise ScenarioError([Problem(ov.place, f"cannot multiply {current!r}: not a number")])
-        new = cur * k  # type: ignore[operator]
+        if k is None:  # pragma: no cover - a "*" value always has a factor (or raised above)
+            return ov.value
+        new = cur * k
         return int(new) if isinstance(current, int) and new == int(new) else new
     return ov.value
 
@@ -232,8 +234,8 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
             raise ScenarioError([Problem(ov.place, f"unknown field '{top}'{near_miss(top, [k for k in doc if k not in ('source_path', 'input_hash')])}")])
         hits: list[tuple[Any, ...]] = []
         _assign(doc, segs, ov, "", hits, ())
-        for h in hits:
-            touched[h] = ov
+        for hit in hits:
+            touched[hit] = ov
     h = hashlib.sha256((sc.input_hash or "").encode())
     h.update(json.dumps([[o.path, o.value] for o in overrides], sort_keys=True, default=str).encode())
     doc["input_hash"] = h.hexdigest()

@@ -39,7 +39,7 @@ def announced_modules(sc: Scenario) -> tuple[dict[tuple[str, str], int], float]:
     out: dict[tuple[str, str], int] = defaultdict(int)
     later = 0.0
     for r in sc.announced:
-        n = r.modules if r.modules is not None else math.ceil(r.pflops / hw[r.hardware].pflops - 1e-9)
+        n = r.modules if r.modules is not None else math.ceil((r.pflops or 0.0) / hw[r.hardware].pflops - 1e-9)  # one of them is given
         if r.year is not None and r.year > sc.year:
             later += n * hw[r.hardware].pflops
             continue
@@ -47,7 +47,7 @@ def announced_modules(sc: Scenario) -> tuple[dict[tuple[str, str], int], float]:
     return dict(out), later
 
 
-def baseline_investments(sc: Scenario, fd: FuturesData) -> dict[str, dict]:
+def baseline_investments(sc: Scenario, fd: FuturesData) -> dict[str, dict[Any, float]]:
     """The announced baseline as fixed investments: modules = brownfield + announced; open where any."""
     d = fd.data[fd.names[0]]
     ann, later = announced_modules(sc)
@@ -120,7 +120,8 @@ def site_table(idle: pd.DataFrame, stats: pd.DataFrame, sc: Scenario) -> pd.Data
         row = {"site": s.name, "region": region[s.name], "hub": hub[s.name], "PFLOPS": cap, "expected served PFLOPS·h/yr": served,
                "idle PFLOPS (average)": cap - served / HOURS, "expected utilisation": served / (cap * HOURS) if cap else 0.0}
         for c in ("stranded modules", "stranded new modules", "stranded capital CNY"):
-            row[c] = float(st.loc[s.name, c]) if st is not None and s.name in st.index else 0.0
+            cell: Any = st.loc[s.name, c] if st is not None and s.name in st.index else 0.0
+            row[c] = float(cell)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -19,23 +19,30 @@ from openpyxl.chart import Reference, ScatterChart, Series
 
 from ..atomic import check_target, save_workbook
 from ..errors import near_miss
-from ..report.style import fit_widths, put, write_frame
+from ..report.style import first_sheet, fit_widths, put, write_frame
 
 log = logging.getLogger(__name__)
 
 #: KPIs charted against each parameter (and shown first), as named in ``Results.summary``.
 HEADLINE = ("total cost", "PFLOPS built (new)", "carbon", "energy")
 FIXED = ("run", "status", "variants")
+#: The files a run folder holds: a finished plan's results, or a failed run's error.
+RESULTS, ERROR = "results.json", "error.json"
+
+
+def _is_run(d: Path) -> bool:
+    return (d / RESULTS).is_file() or (d / ERROR).is_file()
 
 
 def find_runs(paths: Sequence[str | Path]) -> list[Path]:
-    """Run folders among ``paths``: a folder with ``results.json``, or its subfolders that have one."""
+    """Run folders among ``paths``: a folder with ``results.json`` (or a failed run's ``error.json``),
+    or its subfolders that have one."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if (p / "results.json").is_file():
+        if _is_run(p):
             out.append(p)
         elif p.is_dir():
-            out += sorted(q.parent for q in p.glob("*/results.json"))
+            out += sorted(q for q in p.iterdir() if q.is_dir() and _is_run(q))
     return out
 
 
@@ -50,12 +57,21 @@ def _param_value(v: Any) -> Any:
 
 
 def collect(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[str], list[str], dict[str, str]]:
-    """(runs table, parameter columns, KPI columns, KPI units) from the runs' ``results.json``."""
-    rows, params, kpis, units = [], [], [], {}
+    """(runs table, parameter columns, KPI columns, KPI units) from the runs' ``results.json``.
+
+    A failed run (``error.json``, no ``results.json``) is a row with status ``failed``, its error in
+    the ``error`` column and no KPIs.
+    """
+    rows: list[dict[str, Any]] = []
+    params: list[str] = []
+    kpis: list[str] = []
+    units: dict[str, str] = {}
     for d in find_runs(paths):
-        rec = json.loads((d / "results.json").read_text(encoding="utf-8"))
-        row: dict[str, Any] = {"run": rec.get("id") or d.name, "status": rec.get("status", ""),
-                               "variants": ", ".join(rec.get("variants") or [])}
+        done = (d / RESULTS).is_file()
+        rec = json.loads((d / (RESULTS if done else ERROR)).read_text(encoding="utf-8"))
+        row: dict[str, Any] = {"run": rec.get("id") or d.name, "status": rec.get("status", "") if done else "failed",
+                               "variants": ", ".join(rec.get("variants") or []),
+                               "error": "" if done else str(rec.get("error") or "failed (no message)")}
         for p, v in (rec.get("parameters") or {}).items():
             col = f"{p} (×)" if isinstance(v, str) and v.strip().startswith("*") else p
             row[col] = _param_value(v)
@@ -70,7 +86,7 @@ def collect(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[str], list[
         row["seconds"] = rec.get("seconds")
         rows.append(row)
     kpis = [k for k in HEADLINE if k in kpis] + [k for k in kpis if k not in HEADLINE]
-    df = pd.DataFrame(rows, columns=[*FIXED, *params, *kpis, "seconds"])
+    df = pd.DataFrame(rows, columns=[*FIXED, *params, *kpis, "seconds", "error"])
     return df, params, kpis, units
 
 
@@ -101,20 +117,30 @@ def write_comparison(
     Raises
     ------
     ValueError
-        No run found, or ``base`` is not one of the runs.
+        No run found, no run has a plan, or ``base`` is not one of the runs or has no plan.
     """
-    check_target(out, [q for d in find_runs(paths) for q in (d / "results.json", d / "report.xlsx")], what="comparison workbook")
+    check_target(out, [q for d in find_runs(paths) for q in (d / RESULTS, d / ERROR, d / "report.xlsx")],
+                 what="comparison workbook")
     df, params, kpis, units = collect(paths)
     if df.empty:
         raise ValueError(f"no run folders with results.json in {', '.join(map(str, paths))}")
-    base = base or str(df["run"].iloc[0])
+    failed = df[df["status"] == "failed"]
+    planned = df[df["status"] != "failed"]
+    if planned.empty:
+        first = failed.iloc[0]
+        raise ValueError(f"none of the {len(df)} runs has a plan to compare (run {first['run']}: {first['error']})")
+    base = base or str(planned["run"].iloc[0])
     if base not in set(df["run"]):
         raise ValueError(f"base run '{base}' is not among the runs{near_miss(base, df['run'])}")
+    if base in set(failed["run"]):
+        raise ValueError(f"base run '{base}' failed, so it has no KPIs to take differences to "
+                         f"({failed.loc[failed['run'] == base, 'error'].iloc[0]}); choose another --base")
     hdr = _header(units)
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = "Runs"
-    put(ws, 1, 1, f"{len(df)} runs; base run for the differences: {base}")
+    note = f"; {len(failed)} failed (no plan, see the error column): {', '.join(failed['run'])}" if len(failed) else ""
+    put(ws, 1, 1, f"{len(df)} runs; base run for the differences: {base}{note}")
     write_frame(ws, df, row=3, table_name="T_runs", header=hdr)
     ws.freeze_panes = "B4"
     fit_widths(ws, min_row=3)
@@ -144,7 +170,7 @@ def write_comparison(
         put(ws3, 1, 1, "no numeric parameter varies between the runs: nothing to chart")
     row = 1
     for c in cols:
-        block = df.loc[df[c].notna(), [c, *charted]].sort_values(c).reset_index(drop=True)
+        block = planned.loc[planned[c].notna(), [c, *charted]].sort_values(c).reset_index(drop=True)
         put(ws3, row, 1, f"KPIs against {c}")
         last = write_frame(ws3, block, row=row + 1, header=hdr)
         for j, k in enumerate(charted):
@@ -170,5 +196,5 @@ def write_comparison(
 
     target = Path(out)
     save_workbook(wb, target)
-    log.info("comparison written: %s (%d runs)", target, len(df))
+    log.info("comparison written: %s (%d runs, %d failed)", target, len(df), len(failed))
     return target

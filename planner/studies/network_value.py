@@ -7,6 +7,8 @@ hosts at least ``local_share`` of its own demand (``policy.min_local_share``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ..results import Results
@@ -48,7 +50,7 @@ def comparison_table(plans: dict[str, Results], base: str = "networked") -> pd.D
     return pd.DataFrame(rows)[order]
 
 
-def _diffs(row: dict, plans: dict[str, Results], base: str) -> dict:
+def _diffs(row: dict[str, Any], plans: dict[str, Results], base: str) -> dict[str, Any]:
     for name in plans:
         if name != base:
             diff = row[name] - row[base]
@@ -57,11 +59,16 @@ def _diffs(row: dict, plans: dict[str, Results], base: str) -> dict:
     return row
 
 
+def _num(value: Any) -> float:
+    """A number from a table cell (pandas types a cell as any scalar)."""
+    return float(value)
+
+
 def headline(table: pd.DataFrame, other: str = "isolated", base: str = "networked") -> str:
     """E.g. 'Against every region serving itself, the network saves 120.5 M CNY a year (12.3%) and 8.1% of PFLOPS built.'"""
     t = table.set_index("metric")
     who = "every region serving itself" if other == "isolated" else f"the {other} plan"
-    u_other, u_base = float(t.loc["unserved share", other]), float(t.loc["unserved share", base])
+    u_other, u_base = _num(t.loc["unserved share", other]), _num(t.loc["unserved share", base])
     metric = "total cost"
     note = ""
     if u_other > u_base + 1e-3:
@@ -70,10 +77,10 @@ def headline(table: pd.DataFrame, other: str = "isolated", base: str = "networke
         metric = "cost excluding unserved work"
         note = (f" {who.capitalize()} leaves {u_other:.1%} of demand unserved (against {u_base:.1%}), "
                 "so costs are compared without the price of unserved work.")
-    cost_diff = float(t.loc[metric, f"{other} − {base}"])
-    c_other = float(t.loc[metric, other])
+    cost_diff = _num(t.loc[metric, f"{other} − {base}"])
+    c_other = _num(t.loc[metric, other])
     cost_rel = cost_diff / c_other if c_other else 0.0
-    p_other, p_base = float(t.loc["PFLOPS installed", other]), float(t.loc["PFLOPS installed", base])
+    p_other, p_base = _num(t.loc["PFLOPS installed", other]), _num(t.loc["PFLOPS installed", base])
     p_rel = (p_other - p_base) / p_other if p_other else 0.0
     verb = "saves" if cost_diff >= 0 else "costs"
     pf = f"{abs(p_rel):.1%} {'fewer' if p_rel >= 0 else 'more'} PFLOPS installed"

@@ -145,7 +145,8 @@ def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: flo
                 excess = pyo.value(m.pareto_excess)
                 out["excess"] = excess
                 if excess > TOL * max(1.0, abs(cap)):
-                    out["message"] = f"cap missed by {excess:,.6g} {SECOND[cap_on][1]}"
+                    unit = SECOND[cap_on][1] if cap_on is not None else ""
+                    out["message"] = f"cap missed by {excess:,.6g} {unit}"
         else:
             out["message"] = f"no plan: {outcome.status} (HiGHS: {outcome.termination})"
     except Exception as err:  # a failed point is reported, never fatal for the others
@@ -181,7 +182,8 @@ class _Runner:
         if self.client is None:
             return [solve_point(*c) for c in calls]
         futures = [self.client.submit(solve_point, *c, pure=False) for c in calls]
-        return self.client.gather(futures)
+        done: list[dict[str, Any]] = self.client.gather(futures)
+        return done
 
     def close(self) -> None:
         if self.client is not None:
@@ -275,8 +277,9 @@ def pareto(
         log.info("pareto %s: %d points, cost vs %s, %s", sc.name, points, second, runner.describe)
         cheapest, least = runner.map([(sc, first, None, None, opts), (sc, second, None, None, opts)])
         for label, r in (("least cost", cheapest), (f"least {second}", least)):
-            if r["results"] is None:
-                raise SolverError(f"pareto {sc.name}: the {label} plan failed ({r['message']}); there is no frontier to span")
+            problem = extreme_problem(r, opts)
+            if problem:
+                raise SolverError(f"pareto {sc.name}: the {label} plan {problem}")
         hi = float(cheapest["results"].kpi(kpi))
         lo = float(least["results"].kpi(kpi))
         lo_cap = lo + LEX_TOL * max(1.0, abs(lo))
@@ -302,9 +305,25 @@ def pareto(
     return front
 
 
+def extreme_problem(r: dict[str, Any], opts: dict[str, Any]) -> str | None:
+    """Why an extreme plan (a :func:`solve_point` record) cannot anchor the caps, or ``None``.
+
+    The caps are spaced between the two extremes, so both must be plans, and within
+    :data:`MAX_GAP` of their bounds (a plan further away may be far from the true extreme).
+    """
+    if r["results"] is None:
+        return f"failed ({r['message'] or r['status']}); there is no frontier to span"
+    if (r["gap"] or 0.0) > MAX_GAP:
+        return (f"stopped at the time limit ({opts.get('time_limit')} s) {100 * r['gap']:.0f}% from its bound, so "
+                "the frontier has no reliable end to span from: raise time_limit or mip_gap")
+    return None
+
+
 def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]], opts: dict[str, Any]) -> Frontier:
     n = len(runs)
-    rows, results, pairs = [], [], []
+    rows: list[dict[str, Any]] = []
+    results: list[Results | None] = []
+    pairs: list[tuple[float, float] | None] = []
     for i, r in enumerate(runs, start=1):
         res: Results | None = r["results"]
         results.append(res)
@@ -352,11 +371,11 @@ def build_frontier_workbook(front: Frontier) -> Any:
     from openpyxl import Workbook
     from openpyxl.chart import Reference, ScatterChart, Series
 
-    from ..report.style import fit_widths, put, write_frame
+    from ..report.style import first_sheet, fit_widths, put, write_frame
 
     second_col = front.second_column
     wb = Workbook()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = "Frontier"
     table = front.table.copy()
     table = table.rename(columns={"cap": f"cap {SECOND[front.second][1].replace('/yr', '')}/yr"})

@@ -218,7 +218,7 @@ class Replanner:
             up[idx] = fix[idx]
         h.changeColsBounds(n, cols, lo, up)
         rows = np.arange(len(self.row_lo), dtype=np.int32)
-        h.changeRowsBounds(len(rows), rows, self.row_lo, self.row_up)
+        h.changeRowsBounds(len(rows), rows, self.row_lo, self.row_up)  # type: ignore[attr-defined]  # in highspy, not in its stubs
         for (i, j), v in self.coeffs.items():
             h.changeCoeff(int(i), int(j), float(v))
 
@@ -278,7 +278,7 @@ class Replanner:
         self._rescale_costs(res)
         return res
 
-    def _branch_and_bound(self, plan: np.ndarray, obj: float, bound: float) -> tuple:
+    def _branch_and_bound(self, plan: np.ndarray, obj: float, bound: float) -> tuple[float, np.ndarray, float, float, str]:
         """HiGHS's MIP search on the changed model, starting from the rounded plan."""
         lp = self.comp.lp
         lp.integrality_ = [_INT if i else highspy.HighsVarType.kContinuous for i in self.comp.is_int]
@@ -312,5 +312,5 @@ class Replanner:
         res.costs["share"] = res.costs["CNY/yr"] / total if total else 0.0
         res.summary.loc[res.summary["kpi"] == "total cost", "value"] = total
         for term in self.factors:
-            res.summary.loc[res.summary["kpi"] == f"cost: {term}", "value"] = float(
-                res.costs.set_index("term").loc[term, "CNY/yr"])
+            by_term = res.costs.set_index("term")["CNY/yr"]
+            res.summary.loc[res.summary["kpi"] == f"cost: {term}", "value"] = float(by_term[term])

@@ -230,7 +230,7 @@ def read_done(member_dir: Path, member: Member) -> dict[str, Any] | None:
     """The member's results if its ``results.json`` is complete and for these parameters, else ``None``."""
     p = member_dir / RESULTS
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if data.get("id") != member.id or data.get("parameters") != member.parameters or tuple(data.get("variants", ())) != member.variants:
@@ -338,8 +338,8 @@ def run_sweep(
                 cluster.close()
     outcome.seconds = time.perf_counter() - t0
     if summary:
-        dirs = [sweep.out / m.id for m in sweep.members if (sweep.out / m.id / RESULTS).is_file()]
-        if dirs:
+        dirs = [sweep.out / m.id for m in sweep.members if any((sweep.out / m.id / f).is_file() for f in (RESULTS, ERROR))]
+        if any((d / RESULTS).is_file() for d in dirs):  # failed members are listed with their errors
             outcome.summary = write_comparison(dirs, sweep.out / "summary.xlsx", swept=sweep.swept)
     return outcome
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..atomic import save_workbook
-from ..report.style import HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, put
+from ..report.style import HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, first_sheet, put
 from ..scenario.schema import BLOCKS, TABLES, Scenario
 from ..scenario.workbook_layout import (
     DESC_ROW,
@@ -129,7 +129,7 @@ def _header(ws: Worksheet, cols: list[Column]) -> None:
         width = max(len(c.key) + 4, len(c.unit) + 2, 12)
         ws.column_dimensions[get_column_letter(j)].width = min(width if c.kind != "str" or c.key != "source" else 30, 40)
     ws.row_dimensions[DESC_ROW].height = 45
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2).coordinate
 
 
 def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | None:
@@ -147,7 +147,8 @@ def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | 
     elif col.kind in ("number", "int") and col.bounds:
         lo = [v for op, v in col.bounds if op in (">=", ">")]
         hi = [v for op, v in col.bounds if op in ("<=", "<")]
-        kind = "whole" if col.kind == "int" else "decimal"
+        kind: Literal["whole", "decimal"] = "whole" if col.kind == "int" else "decimal"
+        op: Literal["greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
         if lo and hi:
             dv = DataValidation(type=kind, operator="between", formula1=f"{lo[0]:g}", formula2=f"{hi[0]:g}", allow_blank=True)
         elif lo:
@@ -170,7 +171,7 @@ def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | 
     return dv
 
 
-def _fill_table(ws: Worksheet, cols: list[Column], rows: list[Mapping[str, Any]]) -> None:
+def _fill_table(ws: Worksheet, cols: list[Column], rows: Sequence[Mapping[str, Any]]) -> None:
     for i, row in enumerate(rows, start=FIRST_DATA_ROW):
         for j, c in enumerate(cols, start=1):
             put(ws, i, j, _cell_text(c, row.get(c.key)))
@@ -194,7 +195,7 @@ def build_template(scenario: Scenario | None = None, *, file_name: str = "inputs
     else:
         doc = scenario.model_dump(mode="json", by_alias=True, exclude={"source_path", "input_hash"})
     wb = Workbook()
-    readme = wb.active
+    readme = first_sheet(wb)
     readme.title = README_SHEET
     nrows = max([len(doc.get(t) or []) for t in TABLES] + [len(doc.get("time_slices") or [])])
     last = FIRST_DATA_ROW + nrows + VALIDATED_ROWS
@@ -245,13 +246,13 @@ def build_template(scenario: Scenario | None = None, *, file_name: str = "inputs
                 letter = get_column_letter(j)
                 dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
         if table == "demand":
-            j = next((k for k, c in enumerate(cols, start=1) if c.key == "profile"), None)
-            if j:
+            pj = next((k for k, c in enumerate(cols, start=1) if c.key == "profile"), None)
+            if pj:
                 dv = DataValidation(type="list", formula1=f"{quote_sheetname(PROFILES_SHEET)}!$B${HEADER_ROW}:$Z${HEADER_ROW}",
                                     allow_blank=True)
                 dv.error, dv.errorTitle, dv.showErrorMessage = "Pick a profile (a column of sheet 'profiles').", "profile", True
                 ws.add_data_validation(dv)
-                dv.add(f"{get_column_letter(j)}{FIRST_DATA_ROW}:{get_column_letter(j)}{last}")
+                dv.add(f"{get_column_letter(pj)}{FIRST_DATA_ROW}:{get_column_letter(pj)}{last}")
 
     examples = ("The rows already filled in are an example (a small scenario that runs as it is): replace them\n"
                 "with your own." if scenario is None else f"The rows are scenario '{scenario.name}'.")
