@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def solver_options(scenario: Scenario, **overrides: Any) -> dict[str, Any]:
     """The scenario's solver block with any non-None ``overrides`` applied."""
-    opts = scenario.solver.model_dump(exclude={"source", "note", "valid_inequalities"})  # that one acts in build_model
+    opts = scenario.solver.model_dump(exclude={"source", "note", "valid_inequalities", "method", "subproblem_days"})  # build_model and the method choice read those
     opts.update({k: v for k, v in overrides.items() if v is not None})
     return opts
 

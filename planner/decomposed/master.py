@@ -1,0 +1,253 @@
+"""The master problem: investments, their costs, one ``θ_d`` per subproblem, budgets and cuts.
+
+Built from the model's own blocks on the data with no slices (:func:`.split.master_data`):
+``sizing`` (open, modules, ``modules ≤ M × open``, power envelope, max modules), ``placement``
+(single-site ``assign`` and ``Σ_s assign = 1``), ``network`` (units, built), the investment-only
+policy levers (budget, domestic share, hub share) and the cover row of ``cuts`` computed on the
+whole year. Then
+
+``min  Σ_{invest terms} w × cost  +  Σ_d θ_d``
+``s.t. θ_d ≥ L_d`` (0 when all operating prices are non-negative),
+``Σ_d b_{k,d} + a_k(x) (sense) B_k`` for each coupled target ``k``, ``b_{k,d} ∈ [lo, hi]`` (the range
+of ``g_{k,d}`` over every plan, :func:`.split.budget_range`),
+and the optimality cuts ``θ_d ≥ z + r_xᵀ(x − x̂) + r_bᵀ(b − b̂)``, added as HiGHS rows in a fixed order.
+
+The master lives in one ``highspy.Highs``; cuts are appended rows; the LP phase switches
+integrality off, the integer phase on. The level set of the integer phase (``lhs ≤ level``) is one
+more row whose upper bound moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from ..data import PlanningData
+from ..model.cuts import _open_capacity
+from ..model.energy import add_energy
+from ..model.network import add_network
+from ..model.objective import objective_terms
+from ..model.placement import add_placement
+from ..model.policy import add_policy
+from ..model.registry import CostRegistry
+from ..model.sizing import add_sizing
+from ..solve import INF, _round, compile_model
+from .split import INVEST_TERMS, CoupledTarget, master_data
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MasterSolution:
+    """One master solve: the plan, the budgets, the θ and the bound it proves."""
+
+    x: dict[str, float]
+    b: dict[tuple[tuple[str, str], int], float]
+    theta: np.ndarray
+    objective: float
+    bound: float
+    invest_cost: float
+    seconds: float
+    status: str
+
+
+class Master:
+    """The master problem in HiGHS (see the module docstring)."""
+
+    def __init__(self, data: PlanningData, n_sub: int, targets: dict[tuple[str, str], CoupledTarget],
+                 budget_boxes: dict[tuple[tuple[str, str], int], tuple[float, float]], theta_lb: list[float]) -> None:
+        md = master_data(data)
+        m = pyo.ConcreteModel(name=f"{data.scenario.name}-master")
+        costs = CostRegistry()
+        add_sizing(m, md, costs)
+        add_placement(m, md, costs)
+        add_network(m, md, costs)
+        add_energy(m, md, costs)
+        add_policy(m, md, costs)
+        m.cuts = pyo.Block()
+        if data.scenario.solver.valid_inequalities and not data.scenario.policy.allow_unserved:
+            _open_capacity(m.cuts, m, data)  # the cover row on the whole year's demand
+        weights = data.scenario.objective_weights
+        names = list(costs.terms)
+        inv = [w * costs.terms[k] for k, w in objective_terms(weights, names)
+               if w and (k in INVEST_TERMS or k == "policy_slack_cost")]
+        m.invest_cost = pyo.Expression(expr=quicksum(inv))
+        m.SUB = pyo.RangeSet(0, n_sub - 1)
+        m.theta = pyo.Var(m.SUB, bounds=lambda _, d: (None if not np.isfinite(theta_lb[d]) else theta_lb[d], None),
+                          doc="operating cost of subproblem d (bounded below by its cuts)")
+        m.budget = pyo.Var(list(budget_boxes), bounds=lambda _, *k: budget_boxes[_key(k)], doc="budget of target k in subproblem d")
+        m.year_rows = pyo.ConstraintList()
+        for key, t in targets.items():
+            days = [kd for kd in budget_boxes if kd[0] == key]
+            lhs = quicksum(m.budget[kd] for kd in days) + quicksum(c * m.find_component(n) for n, c in t.invest)
+            if isinstance(lhs, (int, float)):
+                continue
+            m.year_rows.add(lhs <= t.bound if t.sense == "<=" else lhs >= t.bound)
+        m.objective = pyo.Objective(expr=m.invest_cost + quicksum(m.theta[d] for d in m.SUB), sense=pyo.minimize)
+        self.model = m
+        self.comp = comp = compile_model(m)
+        cols = comp.columns
+        pos = {id(v): i for i, v in enumerate(cols)}
+        self.n_sub = n_sub
+        self.theta_cols = np.array([pos[id(m.theta[d])] for d in m.SUB], dtype=np.int32)
+        self.budget_cols = {kd: pos[id(m.budget[kd])] for kd in budget_boxes if id(m.budget[kd]) in pos}
+        self.x_cols = {v.name: i for i, v in enumerate(cols) if v.is_integer() or v.is_binary()}
+        self.is_int = comp.is_int.copy()
+        self.cost = np.asarray(comp.lp.col_cost_, dtype=float).copy()
+        self.offset = float(comp.lp.offset_)
+        self.n_cols = comp.lp.num_col_
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("threads", 1)
+        comp.lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.is_int]
+        h.passModel(comp.lp)
+        self.h = h
+        self.n_cuts = 0
+        self.level_row: int | None = None
+        self._integer = True
+
+    # ---- cuts -------------------------------------------------------------------------------
+    def add_cut(self, d: int, cost: float, grad_x: dict[str, float], grad_b: dict[tuple[str, str], float],
+                x: dict[str, float], b: dict[tuple[str, str], float]) -> None:
+        """``θ_d − Σ r_x x − Σ r_b b ≥ z − Σ r_x x̂ − Σ r_b b̂`` (coefficients below 1e-9 × scale dropped)."""
+        idx, val = [int(self.theta_cols[d])], [1.0]
+        rhs = cost
+        scale = max([abs(cost), 1.0])
+        for name, g in sorted(grad_x.items()):
+            if abs(g) * max(1.0, abs(x[name])) <= 1e-12 * scale:
+                continue
+            idx.append(self.x_cols[name])
+            val.append(-g)
+            rhs -= g * x[name]
+        for key, g in sorted(grad_b.items()):
+            if abs(g) <= 1e-12 * scale or (key, d) not in self.budget_cols:
+                continue
+            idx.append(self.budget_cols[key, d])
+            val.append(-g)
+            rhs -= g * b[key]
+        self.h.addRow(float(rhs), INF, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+        self.n_cuts += 1
+
+    # ---- solves -----------------------------------------------------------------------------
+    def set_integer(self, on: bool) -> None:
+        if on == self._integer:
+            return
+        kinds = [highspy.HighsVarType.kInteger if (i and on) else highspy.HighsVarType.kContinuous for i in self.is_int]
+        self.h.changeColsIntegrality(self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.array(kinds))
+        self._integer = on
+
+    def set_level(self, level: float | None) -> None:
+        """The level row ``invest cost + Σ θ ≤ level`` (``None``: off), for the level-set step."""
+        if self.level_row is None:
+            if level is None:
+                return
+            nz = np.flatnonzero(self.cost)
+            idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
+            vals = np.array([self.cost[i] if i not in set(self.theta_cols) else 1.0 for i in idx], dtype=float)
+            self.h.addRow(-INF, float(level - self.offset), len(idx), idx, vals)
+            self.level_row = self.h.getNumRow() - 1
+            return
+        self.h.changeRowBounds(self.level_row, -INF, INF if level is None else float(level - self.offset))
+
+    def set_objective(self, cost: np.ndarray | None) -> None:
+        """Replace the column costs (``None``: the master's own objective)."""
+        c = self.cost if cost is None else cost
+        self.h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.asarray(c, dtype=float))
+
+    def fix_investments(self, x: dict[str, float] | None) -> None:
+        """Fix the investment columns at ``x`` (``None``: free them again)."""
+        idx = np.array(sorted(self.x_cols.values()), dtype=np.int32)
+        if x is None:
+            lo, up = self.comp.col_lower[idx], self.comp.col_upper[idx]
+        else:
+            names = {i: n for n, i in self.x_cols.items()}
+            lo = up = np.array([x[names[i]] for i in idx], dtype=float)
+        self.h.changeColsBounds(len(idx), idx, np.asarray(lo, dtype=float), np.asarray(up, dtype=float))
+
+    def solve(self, *, integer: bool, time_limit: float, gap: float, start: np.ndarray | None = None) -> MasterSolution:
+        """Solve the master (LP or MILP); the bound is HiGHS's dual bound (the LP optimum for an LP)."""
+        t0 = time.perf_counter()
+        if integer:
+            # a fresh HiGHS for each MILP: the persistent one keeps LP state that misled its MIP
+            # search after integrality was switched back on (a bound above a known plan, seen)
+            self.set_integer(False)
+            lp = self.h.getLp()
+            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.is_int]
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("random_seed", 0)
+            h.setOptionValue("threads", 1)
+            h.passModel(lp)
+        else:
+            self.set_integer(False)
+            h = self.h
+        h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        if start is not None and integer:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(start)
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        status = h.modelStatusToString(h.getModelStatus())
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            raise RuntimeError(f"master problem: no solution ({status})")
+        col = np.asarray(h.getSolution().col_value, dtype=float)
+        obj = float(info.objective_function_value)
+        bound = float(info.mip_dual_bound) if integer else obj
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal and not integer:
+            bound = -np.inf  # an LP stopped early proves nothing
+        return self._solution(col, obj, bound, time.perf_counter() - t0, status)
+
+    def _solution(self, col: np.ndarray, obj: float, bound: float, seconds: float, status: str) -> MasterSolution:
+        x = {n: float(col[i]) for n, i in self.x_cols.items()}
+        b = {kd: float(col[i]) for kd, i in self.budget_cols.items()}
+        inv = self.invest_cost(col)
+        return MasterSolution(x, b, col[self.theta_cols].copy(), obj, bound, inv, seconds, status)
+
+    def invest_cost(self, col: np.ndarray) -> float:
+        """The investment part of the objective at master columns ``col``."""
+        mask = np.ones(self.n_cols, dtype=bool)
+        mask[self.theta_cols] = False
+        return float(self.cost[mask] @ col[mask]) + self.offset
+
+    def columns(self, x: dict[str, float], b: dict[tuple[tuple[str, str], int], float], theta: np.ndarray | None = None) -> np.ndarray:
+        """Master columns from a plan (investments and budgets; θ as given, else 0)."""
+        col = np.zeros(self.n_cols)
+        for n, i in self.x_cols.items():
+            col[i] = x[n]
+        for kd, i in self.budget_cols.items():
+            col[i] = b.get(kd, 0.0)
+        if theta is not None:
+            col[self.theta_cols] = theta
+        return col
+
+    def round(self, x: dict[str, float]) -> dict[str, float]:
+        """The rounding heuristic of :mod:`planner.solve` on a fractional plan: integer investments."""
+        col = _round(self.comp, self.model, self.columns(x, {}))
+        return {n: float(round(col[i])) for n, i in self.x_cols.items()}
+
+    def budgets_for(self, x: dict[str, float], time_limit: float) -> MasterSolution:
+        """The master with the investments fixed at ``x``: the budgets the cuts like best for that plan."""
+        self.fix_investments(x)
+        try:
+            self.set_level(None)
+            return self.solve(integer=False, time_limit=time_limit, gap=0.0)
+        finally:
+            self.fix_investments(None)
+
+
+def _key(k: Any) -> tuple[tuple[str, str], int]:
+    """Pyomo hands a tuple index flattened: ((lever, scope), d) arrives as (lever, scope, d)."""
+    if len(k) == 3:
+        return ((k[0], k[1]), k[2])
+    return k[0] if len(k) == 1 else k
