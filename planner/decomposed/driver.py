@@ -2,11 +2,11 @@
 
 1. **Build.** Every subproblem is built on its worker once (:mod:`.pool`); it reports its coupled
    targets, so the master gets the budget variables ``b_{k,d}`` and year rows.
-2. **LP phase** (Kelley with in-out stabilisation). The master's LP relaxation gives ``x_m``; the
-   subproblems are evaluated at ``x̂ = λ x_m + (1 − λ) x_core`` (``x_core``: the best LP point so
-   far; ``λ = 1/2``, and 1 after an iteration that did not raise the bound), each returns its cut.
-   Stops when the LP relaxation's bound and its best point are within half the asked gap. The
-   LP's bound is a lower bound of the plan.
+2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The master's LP relaxation
+   gives the bound ``L``; with ``U`` the best LP point's cost so far (at ``x_core``), the next point
+   is the projection of ``x_core`` on ``{cut model ≤ L + ½ (U − L)}`` (a QP, scaled by each
+   variable's range), where the subproblems give their cuts. Stops when ``L`` and ``U`` are within
+   half the asked gap. ``L`` is a lower bound of the plan.
 3. **First plan**: the rounding heuristic of :mod:`planner.solve` applied to ``x_core`` (round up
    from 10⁻³, repair rows over integers, single-site assignments to their largest share), budgets
    from the master with the investments fixed: a real plan, the first upper bound.
@@ -38,8 +38,8 @@ from .subproblem import Spec, SubResult
 
 log = logging.getLogger(__name__)
 
-#: In-out stabilisation weight of the master's point in the LP phase.
-IN_OUT = 0.5
+#: Level of the level-set step: bound + LEVEL × (best LP point − bound).
+LEVEL = 0.5
 #: Most iterations of the LP phase.
 MAX_LP_ITERATIONS = 60
 
@@ -189,28 +189,34 @@ def solve_decomposed(
 
         # ---- LP phase ------------------------------------------------------------------------
         lb = -math.inf
-        core: tuple[dict, dict] | None = None
-        best_lp = math.inf
-        lam = IN_OUT
+        # the first point is the largest plan (every investment at its bound), with budgets from
+        # the year rows' centre: a real plan whose cuts are moderate, where the empty plan's
+        # (all work undone) are steep
+        ti = time.perf_counter()
+        x0 = master.most()
+        b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
+        res, ss = evaluate(x0, b0)
+        add_cuts(res, x0, b0)
+        best_lp = master.invest_cost(master.columns(x0, b0)) + sum(r.cost for r in res)
+        core: tuple[dict, dict] | None = (x0, b0)
+        record("LP", lb, None, ti, 0.0, ss, res)
         for _ in range(MAX_LP_ITERATIONS):
             ti = time.perf_counter()
             ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
-            raised = ms.bound > lb + 1e-9 * max(1.0, abs(lb)) if math.isfinite(lb) else True
             lb = max(lb, ms.bound)
-            if core is None or not raised:
-                x, b = ms.x, ms.b
-                lam_used = 1.0
-            else:
-                x = {k: lam * v + (1 - lam) * core[0][k] for k, v in ms.x.items()}
-                b = {k: lam * v + (1 - lam) * core[1].get(k, 0.0) for k, v in ms.b.items()}
-                lam_used = lam
+            x, b, step = ms.x, ms.b, "master"
+            if core is not None and math.isfinite(lb):
+                level = lb + LEVEL * (best_lp - lb)
+                pr = master.project(core[0], core[1], level, max(1.0, deadline - ti))
+                if pr is not None:
+                    x, b, step = pr.x, pr.b, "level set"
             res, ss = evaluate(x, b)
             add_cuts(res, x, b)
             ub_lp = master.invest_cost(master.columns(x, b)) + sum(r.cost for r in res)
             if ub_lp < best_lp:
                 best_lp, core = ub_lp, (x, b)
             record("LP", lb, None, ti, ms.seconds, ss, res)
-            log.debug("LP phase: λ %.2f, LP point %.6g, best LP point %.6g", lam_used, ub_lp, best_lp)
+            log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
             if _gap(best_lp, lb) is not None and _gap(best_lp, lb) <= mip_gap / 2 or time.perf_counter() > deadline:
                 break
 

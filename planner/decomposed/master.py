@@ -30,7 +30,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from ..data import PlanningData
-from ..model.cuts import _open_capacity
+from ..model.cuts import _open_capacity, peak_requirement
 from ..model.energy import add_energy
 from ..model.network import add_network
 from ..model.objective import objective_terms
@@ -74,6 +74,13 @@ class Master:
         m.cuts = pyo.Block()
         if data.scenario.solver.valid_inequalities and not data.scenario.policy.allow_unserved:
             _open_capacity(m.cuts, m, data)  # the cover row on the whole year's demand
+            # and the installed PFLOPS cover the peak requirement: no plan that must leave work
+            # undone is proposed, so no steep cut (work undone at the subproblems' penalty) is made
+            need = peak_requirement(data)
+            best_eff = max([data.efficiency[j, h] for j in data.CLASSES for h in data.HW] or [1.0])
+            if need > 0:
+                m.cuts.capacity_covers_peak = pyo.Constraint(expr=quicksum(
+                    data.pflops[h] * best_eff * m.sizing.modules[s, h] for s, h in data.SITE_HW if data.module_bound[s, h] > 0) >= need)
         weights = data.scenario.objective_weights
         names = list(costs.terms)
         inv = [w * costs.terms[k] for k, w in objective_terms(weights, names)
@@ -133,6 +140,11 @@ class Master:
             idx.append(self.budget_cols[key, d])
             val.append(-g)
             rhs -= g * b[key]
+        # a margin of 1e-9 of the terms' magnitude: a steep cut (a plan leaving work undone at a
+        # penalty price) that is tight at an integer plan otherwise lets HiGHS's bound propagation
+        # round that integer up (seen: a MIP "optimum" above a known plan). Loosening keeps it valid.
+        mag = abs(cost) + sum(abs(v * x[n]) for n, v in grad_x.items()) + sum(abs(v * b[k]) for k, v in grad_b.items() if k in b)
+        rhs -= 1e-9 * mag
         self.h.addRow(float(rhs), INF, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
         self.n_cuts += 1
 
@@ -197,16 +209,72 @@ class Master:
             sol.value_valid = True
             h.setSolution(sol)
         h.run()
+        if not integer and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # cuts from a plan that leaves much undone have large coefficients: retry from scratch
+            log.debug("master LP: HiGHS %s; solving again from scratch", h.modelStatusToString(h.getModelStatus()))
+            h.clearSolver()
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                h.clearSolver()
+                h.setOptionValue("solver", "ipm")
+                h.run()
+                h.setOptionValue("solver", "choose")
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
-        if info.primal_solution_status != 2:
+        unknown = h.getModelStatus() == highspy.HighsModelStatus.kUnknown and info.primal_solution_status >= 1
+        if info.primal_solution_status != 2 and not unknown:
             raise RuntimeError(f"master problem: no solution ({status})")
+        if unknown:  # HiGHS unsure only by a residual on a row of 10¹³ CNY (cuts of plans leaving work undone)
+            log.debug("master: HiGHS status %s, residual %.3g; its point is used", status, info.max_primal_infeasibility)
         col = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if integer else obj
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal and not integer:
+        if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown) and not integer:
             bound = -np.inf  # an LP stopped early proves nothing
         return self._solution(col, obj, bound, time.perf_counter() - t0, status)
+
+    def project(self, x: dict[str, float], b: dict[tuple[tuple[str, str], int], float], level: float,
+                time_limit: float) -> MasterSolution | None:
+        """The level-set step: the plan nearest ``(x, b)`` whose cut model costs at most ``level``.
+
+        ``min Σ_i w_i |z_i − ẑ_i|`` over investments and budgets ``z``, with ``w_i = 1 / range_i``,
+        subject to every cut and ``invest cost + Σ θ ≤ level``: an LP (the ℓ1 level set; HiGHS's QP
+        solver stalled on the ℓ2 one). ``None`` when HiGHS does not solve it (the caller then takes
+        the master's own point).
+        """
+        lp = self.h.getLp()
+        n = self.n_cols
+        lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+        centre = self.columns(x, b)
+        moving = np.array(sorted([*self.x_cols.values(), *self.budget_cols.values()]), dtype=np.int32)
+        rng = (up - lo)[moving]
+        rng = np.where(np.isfinite(rng) & (rng > 1e-9), rng, np.maximum(1.0, np.abs(centre[moving])))
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+        lp.integrality_ = []
+        lp.col_cost_ = np.zeros(n)
+        lp.offset_ = 0.0
+        h.passModel(lp)
+        nz = np.flatnonzero(self.cost)
+        idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
+        h.addRow(-INF, float(level - self.offset), len(idx), idx, self.cost[idx].astype(float))
+        k = len(moving)
+        h.addCols(k, 1.0 / rng, np.zeros(k), np.full(k, INF), 0, np.array([], dtype=np.int32),
+                  np.array([], dtype=np.int32), np.array([], dtype=float))
+        for j, c in enumerate(moving):  # d_j ≥ z − ẑ and d_j ≥ ẑ − z
+            dj = n + j
+            h.addRow(float(-centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, -1.0]))
+            h.addRow(float(centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, 1.0]))
+        t0 = time.perf_counter()
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            log.debug("level-set step: HiGHS %s", h.modelStatusToString(h.getModelStatus()))
+            return None
+        col = np.asarray(h.getSolution().col_value, dtype=float)[:n]
+        return self._solution(col, float(self.cost @ col + self.offset), -np.inf, time.perf_counter() - t0, "level set")
 
     def _solution(self, col: np.ndarray, obj: float, bound: float, seconds: float, status: str) -> MasterSolution:
         x = {n: float(col[i]) for n, i in self.x_cols.items()}
@@ -230,6 +298,10 @@ class Master:
         if theta is not None:
             col[self.theta_cols] = theta
         return col
+
+    def most(self) -> dict[str, float]:
+        """The largest plan: every investment at its upper bound (the LP phase's first point)."""
+        return {n: float(self.comp.col_upper[i]) for n, i in self.x_cols.items()}
 
     def round(self, x: dict[str, float]) -> dict[str, float]:
         """The rounding heuristic of :mod:`planner.solve` on a fractional plan: integer investments."""
