@@ -49,9 +49,28 @@ def explain_failure(outcome: SolveOutcome, data: PlanningData) -> str:
     return f"scenario '{sc.name}': the solver failed (HiGHS: {outcome.termination})"
 
 
-def _plan(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False) -> Results:
-    """prepare → build → check → solve → extract, raising with an explanation when there is no plan."""
+def _plan(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False,
+          decomposed: dict[str, Any] | None = None) -> Results:
+    """prepare → build → check → solve → extract, raising with an explanation when there is no plan.
+
+    With ``decomposed`` (workers, scheduler, on_iteration), the plan is solved by Benders over the
+    days on Dask (:mod:`planner.decomposed`) and the report gets an Iterations sheet.
+    """
     data = prepare(sc, isolated=isolated)
+    if decomposed is not None:
+        from .decomposed import assemble, solve_decomposed
+
+        dec = solve_decomposed(data, time_limit=opts["time_limit"], mip_gap=opts["mip_gap"],
+                               days_per_group=sc.solver.subproblem_days, **decomposed)
+        m, outcome = assemble(data, dec, opts)
+        if outcome.gap is not None and outcome.gap > opts.get("max_plan_gap", 0.1):
+            outcome.status = "gap_too_large"
+            raise SolverError(explain_failure(outcome, data))
+        res = extract(m, data, outcome)
+        res.extra_tables["Iterations"] = dec.table()
+        res.extras["decomposed"] = {"subproblems": dec.subproblems, "workers": dec.workers, "iterations": len(dec.iterations),
+                                    "rebuilt": dec.rebuilt}
+        return res
     m = build_model(data)
     reasons = presolve_reasons(m, data)
     if reasons:
@@ -86,6 +105,10 @@ def run(
     lang: str = "en",
     compare: Sequence[str] = (),
     local_share: float = 0.5,
+    method: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_iteration: Any = None,
 ) -> Results:
     """Plan a scenario end to end and return its results (and write the report if ``out``).
 
@@ -107,6 +130,13 @@ def run(
         the comparison in ``results.comparison`` with ``results.headline`` (docs/model.md §8).
     local_share
         The share for ``"local-first"``.
+    method
+        ``monolithic``, ``decomposed`` or ``auto`` (overrides ``solver.method``; docs/model.md §13).
+    workers, scheduler
+        Decomposed: workers of the local Dask cluster [default: the number of cores; 0 = in this
+        process], or the address of an existing scheduler.
+    on_iteration
+        Decomposed: called with each :class:`planner.decomposed.Iteration` (a progress display).
 
     Raises
     ------
@@ -134,10 +164,19 @@ def run(
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
     if sc.periods:
+        if (method or sc.solver.method) == "decomposed":
+            log.warning("%s: the decomposed method plans one period; the periods are solved whole", sc.name)
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
-    res = _plan(sc, opts, log_solver=log_solver)
+    from .decomposed.assemble import choose_method
+
+    chosen, why = choose_method(sc, method)
+    if (method or sc.solver.method) != "monolithic":
+        (log.warning if why != "asked" and (method or sc.solver.method) == "decomposed" else log.info)(
+            "%s: method %s (%s)", sc.name, chosen, why)
+    dec = {"workers": workers, "scheduler": scheduler, "on_iteration": on_iteration} if chosen == "decomposed" else None
+    res = _plan(sc, opts, log_solver=log_solver, decomposed=dec)
     if not res.outcome.relaxed:
         _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":

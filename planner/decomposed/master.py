@@ -20,6 +20,7 @@ more row whose upper bound moves.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -222,6 +223,16 @@ class Master:
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         unknown = h.getModelStatus() == highspy.HighsModelStatus.kUnknown and info.primal_solution_status >= 1
+        if info.primal_solution_status != 2 and not unknown and integer:
+            # HiGHS's MIP can fail on the wide coefficient range of cuts: once more without presolve
+            log.warning("master MILP: HiGHS %s; solving again without presolve", status)
+            h.clearSolver()
+            h.setOptionValue("presolve", "off")
+            h.run()
+            status = h.modelStatusToString(h.getModelStatus())
+            info = h.getInfo()
+            if os.environ.get("PLANNER_DUMP_MASTER") and info.primal_solution_status != 2:
+                h.writeModel(os.environ["PLANNER_DUMP_MASTER"])
         if info.primal_solution_status != 2 and not unknown:
             raise RuntimeError(f"master problem: no solution ({status})")
         if unknown:  # HiGHS unsure only by a residual on a row of 10¹³ CNY (cuts of plans leaving work undone)
