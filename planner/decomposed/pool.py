@@ -97,7 +97,10 @@ class Pool:
         for i in sorted(by_i):
             submit(i, live)
         while futures:
-            wait([f for f, _ in futures.values()], timeout=POLL_S, return_when="FIRST_COMPLETED")
+            try:
+                wait([f for f, _ in futures.values()], timeout=POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                pass  # nothing finished yet: check the workers, then wait again
             live = self.live()
             for i in sorted(futures):
                 fut, addr = futures[i]
