@@ -131,7 +131,7 @@ def run(
     local_share
         The share for ``"local-first"``.
     method
-        ``monolithic``, ``decomposed`` or ``auto`` (overrides ``solver.method``; docs/model.md §13).
+        ``monolithic``, ``decomposed`` or ``auto`` (overrides ``solver.method``; docs/model.md §11).
     workers, scheduler
         Decomposed: workers of the local Dask cluster [default: the number of cores; 0 = in this
         process], or the address of an existing scheduler.

@@ -1,4 +1,4 @@
-"""A plan decomposed over its days: Benders on Dask (docs/model.md §13).
+"""A plan decomposed over its days: Benders on Dask (docs/model.md §11).
 
 ``solve_decomposed(data)`` runs the loop (:mod:`.driver`); :func:`assemble` loads its plan into the
 monolithic model of the same data, so the report, the cost breakdown and the policy table are the

@@ -4,13 +4,13 @@
    targets, so the master gets the budget variables ``b_{k,d}`` and year rows.
 2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The master's LP relaxation
    gives the bound ``L``; with ``U`` the best LP point's cost so far (at ``x_core``), the next point
-   is the projection of ``x_core`` on ``{cut model ≤ L + ½ (U − L)}`` (a QP, scaled by each
+   is the projection of ``x_core`` on ``{cut model ≤ L + ¼ (U − L)}`` (a QP, scaled by each
    variable's range), where the subproblems give their cuts. Stops when ``L`` and ``U`` are within
    half the asked gap. ``L`` is a lower bound of the plan.
 3. **First plan**: the rounding heuristic of :mod:`planner.solve` applied to ``x_core`` (round up
    from 10⁻³, repair rows over integers, single-site assignments to their largest share), budgets
    from the master with the investments fixed: a real plan, the first upper bound.
-4. **Integer phase.** The master MILP (to a quarter of the gap) gives a plan and a lower bound
+4. **Integer phase.** The master MILP (to half the gap) gives a plan and a lower bound
    (HiGHS's dual bound); the subproblems at that plan give cuts and an upper bound. Stops when
    ``(best − bound) / best ≤ mip_gap``, at the time limit, or after ``max_iterations``.
 
@@ -39,9 +39,10 @@ from .subproblem import Spec, SubResult
 log = logging.getLogger(__name__)
 
 #: Level of the level-set step: bound + LEVEL × (best LP point − bound).
-LEVEL = 0.5
-#: Most iterations of the LP phase.
-MAX_LP_ITERATIONS = 60
+LEVEL = 0.25
+#: Most iterations of the LP phase, and its share of the time limit.
+MAX_LP_ITERATIONS = 200
+LP_TIME_SHARE = 0.5
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Iteration:
     subproblems_s: float
     subproblem_cpu_s: float
     cuts: int
+    lp_point: float | None = None  # LP phase: the cost of the best (fractional) point so far
 
 
 @dataclass
@@ -86,7 +88,8 @@ class DecomposedOutcome:
         """The Iterations sheet: bound, best plan, gap and time per iteration."""
         rows = [{"iteration": it.iteration, "phase": it.phase, "lower bound": it.lower_bound, "best plan": it.best_plan,
                  "gap": it.gap, "seconds": it.seconds, "master s": it.master_s, "subproblems s (wall)": it.subproblems_s,
-                 "subproblems CPU s": it.subproblem_cpu_s, "cuts": it.cuts} for it in self.iterations]
+                 "subproblems CPU s": it.subproblem_cpu_s, "cuts": it.cuts, "best LP point": it.lp_point}
+                for it in self.iterations]
         return pd.DataFrame(rows)
 
 
@@ -177,13 +180,15 @@ def solve_decomposed(
             for r in res:  # in index order: the same master whatever the number of workers
                 master.add_cut(r.index, r.cost, r.grad_x, r.grad_b, x, {k: b.get((k, r.index), 0.0) for k in r.grad_b})
 
-        def record(phase: str, lb: float, ub: float | None, ti: float, ms: float, ss: float, res: list[SubResult]) -> None:
+        def record(phase: str, lb: float, ub: float | None, ti: float, ms: float, ss: float, res: list[SubResult],
+                   lp_point: float | None = None) -> None:
             it = Iteration(len(history) + 1, phase, lb, ub, _gap(ub, lb), time.perf_counter() - ti, ms, ss,
-                           sum(r.seconds for r in res), master.n_cuts)
+                           sum(r.seconds for r in res), master.n_cuts, lp_point)
             history.append(it)
             gap = f"{100 * it.gap:.3f}%" if it.gap is not None else "n/a"
-            log.info("decomposed %s: iteration %d (%s) bound %.6g best %s gap %s (master %.2fs, subproblems %.2fs)",
-                     sc.name, it.iteration, phase, lb, f"{ub:.6g}" if ub is not None else "none", gap, ms, ss)
+            log.info("decomposed %s: iteration %d (%s) bound %.6g best %s gap %s%s (master %.2fs, subproblems %.2fs)",
+                     sc.name, it.iteration, phase, lb, f"{ub:.6g}" if ub is not None else "none", gap,
+                     f" LP point {lp_point:.6g}" if lp_point is not None else "", ms, ss)
             if on_iteration is not None:
                 on_iteration(it)
 
@@ -199,7 +204,7 @@ def solve_decomposed(
         add_cuts(res, x0, b0)
         best_lp = master.invest_cost(master.columns(x0, b0)) + sum(r.cost for r in res)
         core: tuple[dict, dict] | None = (x0, b0)
-        record("LP", lb, None, ti, 0.0, ss, res)
+        record("LP", lb, None, ti, 0.0, ss, res, best_lp)
         for _ in range(MAX_LP_ITERATIONS):
             ti = time.perf_counter()
             ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
@@ -215,9 +220,12 @@ def solve_decomposed(
             ub_lp = master.invest_cost(master.columns(x, b)) + sum(r.cost for r in res)
             if ub_lp < best_lp:
                 best_lp, core = ub_lp, (x, b)
-            record("LP", lb, None, ti, ms.seconds, ss, res)
+            record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
-            if _gap(best_lp, lb) is not None and _gap(best_lp, lb) <= mip_gap / 2 or time.perf_counter() > deadline:
+            if _gap(best_lp, lb) is not None and _gap(best_lp, lb) <= mip_gap / 2:
+                break
+            if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
+                log.info("decomposed %s: LP phase stopped at %.0f%% of the time limit", sc.name, 100 * LP_TIME_SHARE)
                 break
 
         # ---- first plan: the rounding heuristic -------------------------------------------------
@@ -245,7 +253,7 @@ def solve_decomposed(
                 termination = "time limit"
                 break
             # no incumbent handed to HiGHS: with one (setSolution) its MIP reported a bound above a known plan
-            ms = master.solve(integer=True, time_limit=max(1.0, deadline - ti), gap=mip_gap / 4)
+            ms = master.solve(integer=True, time_limit=max(1.0, deadline - ti), gap=mip_gap / 2)
             lb = max(lb, ms.bound)
             if (_gap(best[0], lb) or 1.0) <= mip_gap:
                 record("integer", lb, best[0], ti, ms.seconds, 0.0, [])

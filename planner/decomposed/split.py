@@ -1,7 +1,7 @@
 """How one plan splits into a master problem and one subproblem per day (or group of days).
 
 The master holds the investments (``open``, ``modules``, link ``units`` and ``built``, single-site
-``assign``), their costs and the rows over investments only (docs/model.md §13). Subproblem ``d``
+``assign``), their costs and the rows over investments only (docs/model.md §11). Subproblem ``d``
 is the model of the slices of its days, built by the same model blocks on :func:`day_data`, with
 the investments fixed. Targets that sum over the year are *coupled*: with ``g_{k,d}`` the day-``d``
 part of target ``k``'s row, the master holds budget variables ``b_{k,d}`` with

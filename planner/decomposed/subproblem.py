@@ -2,8 +2,9 @@
 
 Built once from the model's own blocks (:func:`planner.model.populate` on the day's data), then:
 
-- rows over investments only (``modules ≤ M × open``, power envelope, one site per single-site
-  demand, the cover row, …) are dropped: they are the master's;
+- rows over investments only (``modules ≤ M × open``, power envelope, max modules, units need
+  built, one site per single-site demand, the cover row: :data:`MASTER_ROWS`) are dropped: they
+  are the master's;
 - coupled targets are rewritten as ``g_{k,d} ∓ e_{k,d} (≤ or ≥) b_{k,d}`` (see :mod:`.split`);
 - the objective keeps the operating cost terms (everything but :data:`.split.INVEST_TERMS`) at the
   scenario's objective weights, plus the elastic slacks;
@@ -27,7 +28,6 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.visitor import identify_variables
 from pyomo.core.util import quicksum
 from pyomo.repn import generate_standard_repn
 
@@ -38,6 +38,11 @@ from ..solve import compile_model
 from .split import COUPLED, HARD_PRICE, INVEST_COMPONENTS, INVEST_TERMS, YEAR_BOUND, YEAR_INVEST, CoupledTarget
 
 log = logging.getLogger(__name__)
+
+
+#: Rows over investments only, left to the master.
+MASTER_ROWS = ("sizing.modules_need_open", "sizing.power_envelope", "sizing.max_modules", "network.units_need_built",
+               "placement.one_site", "cuts.open_capacity_covers_peak")
 
 
 class NotBuilt(RuntimeError):
@@ -99,10 +104,12 @@ class Subproblem:
             v.domain = pyo.Reals  # fixed by bounds at each solve; no integrality in a subproblem
             v.setlb(None)
             v.setub(None)
-        # rows over investments only belong to the master
-        for con in list(m.component_data_objects(pyo.Constraint, active=True)):
-            if all(id(v) in inv_ids for v in identify_variables(con.body, include_fixed=False)):
-                con.deactivate()
+        # rows over investments only belong to the master (any other such row would be harmless:
+        # the master's plan satisfies it, and its columns are fixed here)
+        for name in MASTER_ROWS:
+            comp = m.find_component(name)
+            if comp is not None:
+                comp.deactivate()
         self.targets: list[CoupledTarget] = []
         m.decomp = pyo.Block()
         keys = [(t.lever, t.scope) for t in m.policy_targets if t.lever in COUPLED]
