@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 
 from ..data import PlanningData
 from .master import Master
@@ -125,6 +126,8 @@ def solve_decomposed(
         Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is then ignored.
     days_per_group
         Representative days per subproblem.
+    max_iterations
+        Most iterations (LP phase included).
     values
         Return every column's value at the best plan (what the report is built from).
     on_iteration
@@ -194,11 +197,11 @@ def solve_decomposed(
 
         # ---- LP phase ------------------------------------------------------------------------
         lb = -math.inf
-        # the first point is the largest plan (every investment at its bound), with budgets from
-        # the year rows' centre: a real plan whose cuts are moderate, where the empty plan's
-        # (all work undone) are steep
+        # the first point: the LP relaxation of the peak day standing for the whole year (else the
+        # largest plan), budgets at their boxes' centres; a plan whose cuts are moderate, where the
+        # empty plan's (all work undone) are steep
         ti = time.perf_counter()
-        x0 = master.most()
+        x0 = _peak_day_start(data, split, master, max(1.0, 0.1 * time_limit)) or master.most()
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         res, ss = evaluate(x0, b0)
         add_cuts(res, x0, b0)
@@ -290,3 +293,39 @@ def solve_decomposed(
     finally:
         pool.close()
 
+
+
+def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_limit: float) -> dict[str, float] | None:
+    """Investments of the LP relaxation of the peak subproblem with its weights scaled to 8760 h.
+
+    The one-day monolithic model (built by the same blocks) is small and, standing for the whole
+    year at its peak, builds about the right capacity: a good first point for the LP phase.
+    ``None`` when its LP does not solve.
+    """
+    from dataclasses import replace
+
+    from ..model import build_model
+    from ..solve import solve
+
+    peak: dict[int, float] = {}
+    for (_j, _r, t), v in data.demand.items():
+        i = split.group_of[t]
+        peak[i] = max(peak.get(i, 0.0), v)
+    if not peak:
+        return None
+    i = max(sorted(peak), key=lambda k: peak[k])
+    d = split.data_of(i)
+    scale = 8760.0 / max(split.hours(i), 1e-9)
+    d = replace(d, scenario=data.scenario, unserved_cost=data.unserved_cost, weight={t: w * scale for t, w in d.weight.items()})
+    m = build_model(d)
+    out = solve(m, relax=True, time_limit=time_limit, mip_gap=0.0)
+    if not out.has_solution:
+        log.info("decomposed: the peak day's LP did not solve (%s); starting from the largest plan", out.status)
+        return None
+    by_name = {v.name: v for v in m.component_data_objects(pyo.Var)}
+    x = {}
+    for name in master.x_cols:
+        v = by_name.get(name)
+        x[name] = float(v.value) if v is not None and v.value is not None else 0.0
+    log.info("decomposed: first point from the LP of subproblem %d (the peak day) standing for the year: %.6g", i, out.objective)
+    return x

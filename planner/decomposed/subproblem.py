@@ -35,7 +35,15 @@ from ..data import PlanningData
 from ..model import populate
 from ..model.objective import objective_terms
 from ..solve import compile_model
-from .split import COUPLED, HARD_PRICE, INVEST_COMPONENTS, INVEST_TERMS, YEAR_BOUND, YEAR_INVEST, CoupledTarget
+from .split import (
+    COUPLED,
+    HARD_PRICE,
+    INVEST_COMPONENTS,
+    INVEST_TERMS,
+    YEAR_BOUND,
+    YEAR_INVEST,
+    CoupledTarget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +256,7 @@ def run_subproblem(run_id: str, index: int, spec: Spec | None, x: dict[str, floa
     if built or x is None:
         out.targets, out.size, out.min_cost = sp.targets, sp.size, sp.min_cost
     try:
-        from distributed import get_worker
+        from dask.distributed import get_worker
 
         out.worker = get_worker().address
     except (ImportError, ValueError):
