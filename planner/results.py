@@ -20,6 +20,7 @@ from .data import TB_PER_GBPS_HOUR, PlanningData
 from .decompose import transport_placements
 from .model.network import arc_traffic, directed_ship
 from .model.objective import objective_terms
+from .scenario.schema import SLACK_UNITS
 from .solve import SolveOutcome
 
 log = logging.getLogger(__name__)
@@ -291,8 +292,6 @@ def policy_table(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome
     The shadow price is the dual of the target's row in the LP with every integer fixed at the
     plan (CNY/yr per unit of the slack unit): what one more unit of room would save.
     """
-    from .scenario.schema import SLACK_UNITS
-
     pol = data.scenario.policy
     duals = outcome.duals or {}
     rows = []

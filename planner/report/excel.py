@@ -33,7 +33,9 @@ from openpyxl import Workbook
 from ..atomic import save_workbook
 from ..results import Results
 from . import sheets
+from .extra_sheets import add_extra_sheets
 from .i18n import LABELS_ZH
+from .policy_sheets import add_policy_sheets
 from .style import sheet_title
 
 log = logging.getLogger(__name__)
@@ -126,11 +128,7 @@ def build_workbook(results: Results, *, lang: str = "en") -> Workbook:
     for key, writer in (*SHEET_PLAN, ("inputs", INPUTS_WRITER)):
         log.debug("report: writing sheet %s", key)
         getattr(sheets, writer)(ctx)
-    from .policy_sheets import add_policy_sheets
-
     add_policy_sheets(ctx, lang)
-    from .extra_sheets import add_extra_sheets
-
     add_extra_sheets(ctx)
     return ctx.wb
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .results import Results
+from ..results import Results
 
 #: (KPI in Results.summary, label, unit, lower is better)
 METRICS = [
