@@ -3,8 +3,8 @@
 Each decomposed plan is checked against the monolithic MILP of the same data, solved by HiGHS:
 its objective must be within the asked gap of the monolithic one, its bound must not exceed the
 monolithic optimum (a valid lower bound), and its plan must not beat the monolithic bound (it is a
-real plan). Sizes: hourly_small with 4 days (4 subproblems of ≈ 230 columns) and China with 2 days
-at a 2% gap (a few seconds each on this machine), so that the time limits are never what decides.
+real plan). Sizes: hourly_small with 4 days (4 subproblems of ≈ 230 columns) and China with 4 days
+at a 10% gap, so that the time limits are never what decides.
 """
 
 from __future__ import annotations
@@ -118,12 +118,19 @@ def test_priced_target_matches_monolithic_slack():
     assert sum(out.elastic.values()) > 0  # the cap is out of reach, priced: the slack is used
 
 
-def test_china_two_days_equals_monolithic():
-    sc = planner.load_scenario(CHINA / "hourly.yaml", sets=["hourly.days=2"])
+@pytest.mark.slow
+def test_china_four_days_equals_monolithic():
+    """China with 4 days at a 10% gap: what both methods reach well inside the limit on a loaded machine.
+
+    (At 1% the monolithic MILP needs ≈ 300 s here and the decomposition's bound closes more
+    slowly still: benchmarks/decomposed.md.)
+    """
+    sc = planner.load_scenario(CHINA / "hourly.yaml", sets=["hourly.days=4"])
     data = prepare(sc)
-    gap = 0.02
+    gap = 0.10
     mono_obj, mono_bound, _ = monolithic(data, gap)
-    out = solve_decomposed(data, time_limit=LIMIT, mip_gap=gap, workers=0)
+    out = solve_decomposed(data, time_limit=3 * LIMIT, mip_gap=gap, workers=0)  # measured ≈ 150 s on a loaded machine
+    assert out.status == "optimal", out.termination
     check(out.objective, out.bound, mono_obj, mono_bound, gap)
 
 

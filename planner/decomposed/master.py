@@ -107,6 +107,8 @@ class Master:
         self.theta_cols = np.array([pos[id(m.theta[d])] for d in m.SUB], dtype=np.int32)
         self.budget_cols = {kd: pos[id(m.budget[kd])] for kd in budget_boxes if id(m.budget[kd]) in pos}
         self.x_cols = {v.name: i for i, v in enumerate(cols) if v.is_integer() or v.is_binary()}
+        self.lower = {n: float(comp.col_lower[i]) for n, i in self.x_cols.items()}
+        self.upper = {n: float(comp.col_upper[i]) for n, i in self.x_cols.items()}
         self.is_int = comp.is_int.copy()
         self.cost = np.asarray(comp.lp.col_cost_, dtype=float).copy()
         self.offset = float(comp.lp.offset_)
