@@ -110,6 +110,12 @@ class Splitter:
         self._demand: list[dict] = [{} for _ in self.groups]
         for k, v in d.demand.items():
             self._demand[self.group_of[k[2]]][k] = v
+        self._site_t: dict[str, list[dict]] = {}
+        for name in ("price", "grid_ef", "green_max"):
+            parts_t: list[dict] = [{} for _ in self.groups]
+            for k, v in getattr(d, name).items():
+                parts_t[self.group_of[k[1]]][k] = v
+            self._site_t[name] = parts_t
         self.hard_unserved = not data.scenario.policy.allow_unserved
 
     def __len__(self) -> int:
@@ -119,14 +125,12 @@ class Splitter:
         """The planning data of subproblem ``i``: its slices only; module bounds stay the year's."""
         d = self.data
         ts = self.slices[i]
-        T = set(ts)
         unserved_cost = d.unserved_cost
         if self.hard_unserved:
             unserved_cost = {j: max(v, HARD_UNSERVED) for j, v in unserved_cost.items()}
         return replace(
             d, scenario=self.scenario, SLICES=list(ts), weight={t: d.weight[t] for t in ts}, DAYS=dict(self.day_of_group[i]),
-            price={k: v for k, v in d.price.items() if k[1] in T}, grid_ef={k: v for k, v in d.grid_ef.items() if k[1] in T},
-            green_max={k: v for k, v in d.green_max.items() if k[1] in T}, demand=dict(self._demand[i]),
+            **{name: dict(parts[i]) for name, parts in self._site_t.items()}, demand=dict(self._demand[i]),
             unserved_cost=unserved_cost, **{name: list(parts[i]) for name, parts in self._by.items()})
 
     def hours(self, i: int) -> float:

@@ -173,8 +173,6 @@ class Subproblem:
         self.unserved_w = np.array([d.weight[k[2]] for k, v in m.placement.unserved.items() if id(v) in pos])
         self.size = {"columns": comp.lp.num_col_, "rows": comp.lp.num_row_}
         self.min_cost = float(np.min(comp.lp.col_cost_)) if comp.lp.num_col_ else 0.0
-        self.lower = np.asarray(comp.col_lower, dtype=float)
-        self.upper = np.asarray(comp.col_upper, dtype=float)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("solver", "simplex")
