@@ -130,7 +130,7 @@ def solve_decomposed(
     days_per_group
         Representative days per subproblem.
     max_iterations
-        Most iterations (LP phase included).
+        Most iterations (LP phase included; the first plan and the final round of solves follow).
     values
         Return every column's value at the best plan (what the report is built from).
     on_iteration
@@ -234,6 +234,8 @@ def solve_decomposed(
             record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
             if _gap(best_lp, lb) is not None and _gap(best_lp, lb) <= mip_gap / 2:
+                break
+            if len(history) >= max_iterations:
                 break
             if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
                 log.info("decomposed %s: LP phase stopped at %.0f%% of the time limit", sc.name, 100 * LP_TIME_SHARE)
