@@ -348,5 +348,9 @@ def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_li
     for name in master.x_cols:
         v = by_name.get(name)
         x[name] = float(v.value) if v is not None and v.value is not None else 0.0
+        if name.startswith(("sizing.open[", "network.built[")) and x[name] > 1e-3:
+            # open what the peak day uses: a fractional open[s] caps work at s by d̂ × open[s]
+            # (only_open_sites) with the peak day's d̂, too little on days whose profile peaks elsewhere
+            x[name] = 1.0
     log.info("decomposed: first point from the LP of subproblem %d (the peak day) standing for the year: %.6g", i, out.objective)
     return x
