@@ -207,7 +207,7 @@ def solve_decomposed(
         x0 = _peak_day_start(data, split, master, max(1.0, 0.1 * time_limit)) or master.most()
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
-        for scale in START_SCALES:  # cuts around the first point, in every direction at once
+        for scale in START_SCALES[:max(1, max_iterations)]:  # cuts around the first point, in every direction at once
             xs = {k: min(master.upper[k], max(master.lower[k], scale * v)) for k, v in x0.items()}
             res, ss = evaluate(xs, b0)
             add_cuts(res, xs, b0)
@@ -250,6 +250,7 @@ def solve_decomposed(
         add_cuts(res, xr, mb.b)
         best = (master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res), xr, mb.b,
                 np.array([r.cost for r in res]))
+        best_res: list[SubResult] | None = res
         record("first plan", lb, best[0], ti, mb.seconds, ss, res)
 
         # ---- integer phase ---------------------------------------------------------------------
@@ -288,13 +289,17 @@ def solve_decomposed(
             ub = ms.invest_cost + sum(r.cost for r in res)
             if ub < best[0]:
                 best = (ub, xm, ms.b, np.array([r.cost for r in res]))
+                best_res = res
             record("integer", lb, best[0], ti, ms.seconds, ss, res)
 
         # ---- the plan's operations -------------------------------------------------------------
         ti = time.perf_counter()
-        res, ss = evaluate(best[1], best[2], want=values)
-        ub = master.invest_cost(master.columns(best[1], best[2])) + sum(r.cost for r in res)
-        record("final", lb, ub, ti, 0.0, ss, res)
+        if values or best_res is None:
+            res, ss = evaluate(best[1], best[2], want=values)
+            ub = master.invest_cost(master.columns(best[1], best[2])) + sum(r.cost for r in res)
+            record("final", lb, ub, ti, 0.0, ss, res)
+        else:  # no values asked: the best plan's last evaluation says all there is to say
+            res, ub = best_res, best[0]
         merged: dict[str, float] = {}
         elastic: dict[tuple[str, str], float] = {}
         for r in res:
