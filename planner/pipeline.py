@@ -13,6 +13,7 @@ from typing import Any
 from .atomic import check_target
 from .errors import ScenarioError
 from .explain import MOST_UNSERVED, unserved_warning
+from .horizon.futures_plan import plan_futures
 from .horizon.planning import plan_periods
 from .plan import plan_one, solver_options
 from .results import Results
@@ -95,6 +96,10 @@ def run(
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
+    if sc.futures or sc.announced:
+        if (method or sc.solver.method) == "decomposed":
+            log.warning("%s: the decomposed method plans one demand; the demand futures are solved whole", sc.name)
+        return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, local_share=local_share)
     if sc.periods:
         if (method or sc.solver.method) == "decomposed":
             log.warning("%s: the decomposed method plans one period; the periods are solved whole", sc.name)
@@ -149,6 +154,33 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
     if share > MOST_UNSERVED:
         _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)
+    if out is not None:
+        from .report import write_excel
+
+        write_excel(res, out, lang=lang)
+    return res
+
+
+def _run_futures(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
+                 log_solver: bool, local_share: float = 0.5) -> Results:
+    """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures")."""
+    if sc.policy.resilience != "none":
+        raise ScenarioError("resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none")
+    res = plan_futures(sc, opts, log_solver=log_solver)
+    if compare:  # the value of the network, both plans over the same futures (no VSS, EVPI or baseline for the others)
+        plain = sc.model_copy(update={"risk": sc.risk.model_copy(update={"value_of_information": False, "perfect_information": False}),
+                                      "announced": ()})
+        plans = {"networked": res}
+        for variant in compare:
+            if variant == "isolated":
+                plans["isolated"] = plan_futures(plain, opts, isolated=True)
+            else:
+                plans["local-first"] = plan_futures(_with_policy(plain, min_local_share=local_share), opts)
+        res.comparison = comparison_table(plans)
+        res.headline = headline(res.comparison, "isolated" if "isolated" in plans else "local-first")
+    share = float(res.kpi("unserved share"))
+    if share > MOST_UNSERVED:
+        _warn_unserved(res, f"the plan leaves {share:.1%} of the expected demand unserved (see the Unserved and Futures sheets)", sc.name)
     if out is not None:
         from .report import write_excel
 

@@ -30,6 +30,8 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
     asked = method or sc.solver.method
     n = len(sc.time_slices)
     if asked == "decomposed":
+        if getattr(sc, "futures", ()) or getattr(sc, "announced", None):
+            return "monolithic", "the decomposed method plans one demand; demand futures are solved whole"
         if sc.periods:
             return "monolithic", "the decomposed method plans one period; several periods are solved whole"
         if sc.policy.resilience != "none":
@@ -39,8 +41,8 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
         return "decomposed", "asked"
     if asked == "monolithic":
         return "monolithic", "asked"
-    if sc.periods or sc.policy.resilience != "none" or sc.solver.relax:
-        return "monolithic", "auto: several periods, resilience or relax are solved whole"
+    if sc.periods or sc.policy.resilience != "none" or sc.solver.relax or getattr(sc, "futures", ()):
+        return "monolithic", "auto: several periods, demand futures, resilience or relax are solved whole"
     if n > AUTO_SLICES:
         return "decomposed", f"auto: {n} slices > {AUTO_SLICES}"
     return "monolithic", f"auto: {n} slices ≤ {AUTO_SLICES}"
