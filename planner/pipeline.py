@@ -40,6 +40,10 @@ def run(
     lang: str = "en",
     compare: Sequence[str] = (),
     local_share: float = 0.5,
+    method: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_iteration: Any = None,
 ) -> Results:
     """Plan a scenario end to end and return its results (and write the report if ``out``).
 
@@ -61,6 +65,13 @@ def run(
         the comparison in ``results.comparison`` with ``results.headline`` (docs/model.md §8).
     local_share
         The share for ``"local-first"``.
+    method
+        ``monolithic``, ``decomposed`` or ``auto`` (overrides ``solver.method``; docs/model.md §11).
+    workers, scheduler
+        Decomposed: workers of the local Dask cluster [default: the number of cores; 0 = in this
+        process], or the address of an existing scheduler.
+    on_iteration
+        Decomposed: called with each :class:`planner.decomposed.Iteration` (a progress display).
 
     Raises
     ------
@@ -86,12 +97,23 @@ def run(
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
     if sc.futures or sc.announced:
+        if (method or sc.solver.method) == "decomposed":
+            log.warning("%s: the decomposed method plans one demand; the demand futures are solved whole", sc.name)
         return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, local_share=local_share)
     if sc.periods:
+        if (method or sc.solver.method) == "decomposed":
+            log.warning("%s: the decomposed method plans one period; the periods are solved whole", sc.name)
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
-    res = plan_one(sc, opts, log_solver=log_solver)
+    from .decomposed.assemble import choose_method
+
+    chosen, why = choose_method(sc, method)
+    if (method or sc.solver.method) != "monolithic":
+        (log.warning if why != "asked" and (method or sc.solver.method) == "decomposed" else log.info)(
+            "%s: method %s (%s)", sc.name, chosen, why)
+    dec = {"workers": workers, "scheduler": scheduler, "on_iteration": on_iteration} if chosen == "decomposed" else None
+    res = plan_one(sc, opts, log_solver=log_solver, decomposed=dec)
     if res.outcome is not None and not res.outcome.relaxed:
         _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":

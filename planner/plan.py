@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def solver_options(scenario: Scenario, **overrides: Any) -> dict[str, Any]:
     """The scenario's solver block with any non-None ``overrides`` applied."""
-    opts = scenario.solver.model_dump(exclude={"source", "note", "valid_inequalities"})  # that one acts in build_model
+    opts = scenario.solver.model_dump(exclude={"source", "note", "valid_inequalities", "method", "subproblem_days"})  # build_model and the method choice read those
     opts.update({k: v for k, v in overrides.items() if v is not None})
     return opts
 
@@ -48,9 +48,16 @@ def explain_failure(outcome: SolveOutcome, data: PlanningData) -> str:
     return f"scenario '{sc.name}': the solver failed (HiGHS: {outcome.termination})"
 
 
-def plan_one(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False) -> Results:
-    """prepare → build → check → solve → extract, raising with an explanation when there is no plan."""
+def plan_one(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False,
+             decomposed: dict[str, Any] | None = None) -> Results:
+    """prepare → build → check → solve → extract, raising with an explanation when there is no plan.
+
+    With ``decomposed`` (workers, scheduler, on_iteration), the plan is solved by Benders over the
+    days on Dask (:mod:`planner.decomposed`) and the report gets an Iterations sheet.
+    """
     data = prepare(sc, isolated=isolated)
+    if decomposed is not None:
+        return _plan_decomposed(sc, data, opts, decomposed)
     m = build_model(data)
     reasons = presolve_reasons(m, data)
     if reasons:
@@ -66,3 +73,20 @@ def plan_one(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_
     if outcome.status == "feasible":
         log.warning("%s: stopped at the time limit with a feasible plan, gap %.2f%%", sc.name, 100 * (outcome.gap or 0))
     return extract(m, data, outcome)
+
+
+def _plan_decomposed(sc: Scenario, data: PlanningData, opts: dict[str, Any], how: dict[str, Any]) -> Results:
+    """:func:`plan_one` by the decomposed method (docs/model.md §11)."""
+    from .decomposed import assemble, solve_decomposed
+
+    dec = solve_decomposed(data, time_limit=opts["time_limit"], mip_gap=opts["mip_gap"],
+                           days_per_group=sc.solver.subproblem_days, **how)
+    m, outcome = assemble(data, dec, opts)
+    if outcome.gap is not None and outcome.gap > opts.get("max_plan_gap", 0.1):
+        outcome.status = "gap_too_large"
+        raise SolverError(explain_failure(outcome, data))
+    res = extract(m, data, outcome)
+    res.extra_tables["Iterations"] = dec.table()
+    res.extras["decomposed"] = {"subproblems": dec.subproblems, "workers": dec.workers, "iterations": len(dec.iterations),
+                                "rebuilt": dec.rebuilt}
+    return res

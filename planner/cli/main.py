@@ -43,13 +43,16 @@ def main() -> None:
 @click.option("--planning", type=click.Choice(["perfect_foresight", "myopic"]), help="Several periods: all at once or period by period (overrides the scenario).")
 @click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field, e.g. policy.carbon_price=200 or 'sites[*].price_mwh=*1.2' (repeatable).")
+@click.option("--method", type=click.Choice(["monolithic", "decomposed", "auto"]), help="One MILP, Benders over the days on Dask, or by size (overrides solver.method).")
+@click.option("--workers", type=click.IntRange(min=0), help="Decomposed: workers of the local Dask cluster [default: the number of cores].")
+@click.option("--scheduler", metavar="ADDRESS", help="Decomposed: run the subproblems on an existing Dask scheduler (tcp://host:8786).")
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
         threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
         compare: tuple[str, ...], local_share: float, planning: str | None, variants: tuple[str, ...], sets: tuple[str, ...],
-        verbose: bool, quiet: bool, debug: bool) -> None:
+        method: str | None, workers: int | None, scheduler: str | None, verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
     from ..pipeline import run as run_plan
@@ -61,7 +64,8 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
-                 compare=compare, local_share=local_share)
+                 compare=compare, local_share=local_share, method=method, workers=workers, scheduler=scheduler,
+                 on_iteration=None if quiet else _iteration_line)
     if "Futures" in res.extra_tables:
         click.echo("\n".join(future_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
         return
@@ -89,6 +93,10 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         binding = res.policy[res.policy["binding"] == True]  # noqa: E712 - a pandas mask
         lines.append(f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
                      f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr")
+    if "decomposed" in res.extras:
+        dx = res.extras["decomposed"]
+        lines.append(f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
+                     f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)")
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
     if res.headline:
@@ -97,6 +105,14 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     if target is not None:
         lines.append(f"report       {target}")
     click.echo("\n".join(lines))
+
+
+def _iteration_line(it: Any) -> None:
+    """The progress display of a decomposed solve: one line per iteration (stderr)."""
+    best = f"{it.best_plan:,.0f}" if it.best_plan is not None else "-"
+    gap = f"{100 * it.gap:.2f}%" if it.gap is not None else "-"
+    click.echo(f"iteration {it.iteration:>3} {it.phase:<10} bound {it.lower_bound:,.0f}   best {best}   gap {gap}   "
+               f"{it.seconds:.1f}s", err=True)
 
 
 def _period_lines(name: str, res: Any) -> list[str]:

@@ -117,6 +117,10 @@ TERMS_ZH: dict[str, str] = {
     "cost excluding unserved work": "不含未满足需求的成本", "site capex": "站点投资", "hardware capex": "硬件投资",
     "fixed O&M": "固定运维", "energy cost": "电费", "network capex": "网络投资", "unserved cost": "未满足需求成本",
     "PFLOPS built": "新建算力",
+    # decomposed solve (Iterations sheet)
+    "Iterations": "迭代", "iteration": "迭代", "phase": "阶段", "lower bound": "下界", "best plan": "最优方案",
+    "master s": "主问题 秒", "subproblems s (wall)": "子问题 秒（墙钟）", "subproblems CPU s": "子问题 CPU 秒",
+    "cuts": "割平面数", "best LP point": "最优线性松弛点",
     # demand futures
     "future": "需求情景", "Futures": "需求情景", "Value of information": "信息价值", "Idle compute": "闲置算力",
     "probability": "概率", "futures": "需求情景", "objective (futures)": "目标（多情景）", "CVaR": "条件风险价值 CVaR",

@@ -408,6 +408,8 @@ class SolverOptions(Row):
     lp_solver: Literal["auto", "simplex", "ipm"] = F("auto", desc="LP method for relax and the MIP start: auto = interior point above 5,000 columns (measured: benchmarks/lp_methods.md)")
     valid_inequalities: bool = F(True, desc="add the valid inequalities of docs/model.md §10 (open capacity covers the peak; strong linking rows for links with a fixed cost): same optimum, tighter LP relaxation")
     max_plan_gap: float = F(0.10, unit="-", desc="a plan further than this from its bound (e.g. stopped at the time limit) is reported as failed, not as a plan", gt=0)
+    method: Literal["monolithic", "decomposed", "auto"] = F("monolithic", desc="monolithic: one MILP; decomposed: Benders over the representative days on Dask (docs/model.md §11); auto: decomposed above 720 slices, and the log says which")
+    subproblem_days: int = F(1, desc="decomposed: representative days per subproblem", ge=1)
 
 
 ObjectiveName = Literal["cost", "energy", "carbon"]
