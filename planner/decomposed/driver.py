@@ -176,13 +176,13 @@ def solve_decomposed(
         for (k, d) in boxes:
             keys_of[d].append(k)
 
-        def evaluate(x: dict[str, float], b: dict, want: bool = False) -> tuple[list[SubResult], float]:
-            calls = [(i, x, {k: b.get((k, i), 0.0) for k in keys_of[i]}, want) for i in range(n)]
+        def evaluate(x: dict[str, float], b: dict[Any, float], want: bool = False) -> tuple[list[SubResult], float]:
+            calls: list[tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, bool]] = [(i, x, {k: b.get((k, i), 0.0) for k in keys_of[i]}, want) for i in range(n)]
             ts = time.perf_counter()
             res = pool.map(calls, n)
             return res, time.perf_counter() - ts
 
-        def add_cuts(res: list[SubResult], x: dict[str, float], b: dict) -> None:
+        def add_cuts(res: list[SubResult], x: dict[str, float], b: dict[Any, float]) -> None:
             for r in res:  # in index order: the same master whatever the number of workers
                 master.add_cut(r.index, r.cost, r.grad_x, r.grad_b, x, {k: b.get((k, r.index), 0.0) for k in r.grad_b})
 
@@ -233,7 +233,8 @@ def solve_decomposed(
                 best_lp, core = ub_lp, (x, b)
             record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
-            if _gap(best_lp, lb) is not None and _gap(best_lp, lb) <= mip_gap / 2:
+            lp_gap = _gap(best_lp, lb)
+            if lp_gap is not None and lp_gap <= mip_gap / 2:
                 break
             if len(history) >= max_iterations:
                 break
@@ -351,8 +352,8 @@ def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_li
     by_name = {v.name: v for v in m.component_data_objects(pyo.Var)}
     x = {}
     for name in master.x_cols:
-        v = by_name.get(name)
-        x[name] = float(v.value) if v is not None and v.value is not None else 0.0
+        var = by_name.get(name)
+        x[name] = float(var.value) if var is not None and var.value is not None else 0.0
         if name.startswith(("sizing.open[", "network.built[")) and x[name] > 1e-3:
             # open what the peak day uses: a fractional open[s] caps work at s by d̂ × open[s]
             # (only_open_sites) with the peak day's d̂, too little on days whose profile peaks elsewhere

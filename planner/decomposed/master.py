@@ -23,7 +23,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import highspy
 import numpy as np
@@ -335,4 +335,4 @@ def _key(k: Any) -> tuple[tuple[str, str], int]:
     """Pyomo hands a tuple index flattened: ((lever, scope), d) arrives as (lever, scope, d)."""
     if len(k) == 3:
         return ((k[0], k[1]), k[2])
-    return k[0] if len(k) == 1 else k
+    return cast("tuple[tuple[str, str], int]", k[0] if len(k) == 1 else k)

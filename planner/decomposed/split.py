@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ..data import TB_PER_GBPS_HOUR, PlanningData
 from ..scenario.schema import Scenario
@@ -101,18 +102,18 @@ class Splitter:
             self.day_of_group = [{day: data.DAYS[day] for day in g} for g in self.groups]
         self.group_of = {t: i for i, ts in enumerate(self.slices) for t in ts}
         d = data
-        self._by: dict[str, list[list]] = {}
+        self._by: dict[str, list[list[Any]]] = {}
         for name, pos in (("X", 3), ("Y", 3), ("UNSERVED", 2), ("FLOW", 2), ("SHIP", 2), ("TNODE", 2), ("RELEASE", 2)):
-            parts: list[list] = [[] for _ in self.groups]
+            parts: list[list[Any]] = [[] for _ in self.groups]
             for k in getattr(d, name):
                 parts[self.group_of[k[pos]]].append(k)
             self._by[name] = parts
-        self._demand: list[dict] = [{} for _ in self.groups]
+        self._demand: list[dict[Any, float]] = [{} for _ in self.groups]
         for k, v in d.demand.items():
             self._demand[self.group_of[k[2]]][k] = v
-        self._site_t: dict[str, list[dict]] = {}
+        self._site_t: dict[str, list[dict[Any, float]]] = {}
         for name in ("price", "grid_ef", "green_max"):
-            parts_t: list[dict] = [{} for _ in self.groups]
+            parts_t: list[dict[Any, float]] = [{} for _ in self.groups]
             for k, v in getattr(d, name).items():
                 parts_t[self.group_of[k[1]]][k] = v
             self._site_t[name] = parts_t
@@ -128,10 +129,11 @@ class Splitter:
         unserved_cost = d.unserved_cost
         if self.hard_unserved:
             unserved_cost = {j: max(v, HARD_UNSERVED) for j, v in unserved_cost.items()}
+        changes: dict[str, Any] = {name: dict(parts[i]) for name, parts in self._site_t.items()}
+        changes.update({name: list(parts[i]) for name, parts in self._by.items()})
         return replace(
             d, scenario=self.scenario, SLICES=list(ts), weight={t: d.weight[t] for t in ts}, DAYS=dict(self.day_of_group[i]),
-            **{name: dict(parts[i]) for name, parts in self._site_t.items()}, demand=dict(self._demand[i]),
-            unserved_cost=unserved_cost, **{name: list(parts[i]) for name, parts in self._by.items()})
+            demand=dict(self._demand[i]), unserved_cost=unserved_cost, **changes)
 
     def hours(self, i: int) -> float:
         """Hours of the year subproblem ``i`` stands for (Σ slice weights)."""
@@ -162,7 +164,9 @@ def budget_range(data: PlanningData, slices: list[str], key: tuple[str, str], sh
     lever, scope = key
     W = sum(d.weight[t] for t in slices)
     if lever == "carbon_cap":
-        return 0.0, float(d.scenario.policy.carbon_cap)
+        cap = d.scenario.policy.carbon_cap
+        assert cap is not None  # the lever exists only when the cap is set
+        return 0.0, float(cap)
     if lever == "min_utilisation":
         sites = [scope] if scope in d.SITES else [s for s in d.SITES if scope in d.site_tags[s]]
         return 0.0, W * sum(d.pflops[h] * d.module_bound[s, h] for s in sites for h in d.HW)

@@ -134,7 +134,8 @@ class Subproblem:
             repn = generate_standard_repn(con.body, compute_values=True)
             sense = "<=" if con.upper is not None else ">="
             bound = float(pyo.value(con.upper if sense == "<=" else con.lower))
-            day_terms, year_terms = [], defaultdict(float)
+            day_terms: list[tuple[float, Any]] = []
+            year_terms: defaultdict[str, float] = defaultdict(float)
             for c, v in zip(repn.linear_coefs, repn.linear_vars):
                 if id(v) in inv_ids and t.lever in YEAR_INVEST:
                     year_terms[v.name] += float(c)
@@ -149,7 +150,7 @@ class Subproblem:
             hard = price is None
             slack_cost.append((HARD_PRICE if hard else price) * e)
             self.targets.append(CoupledTarget(key, sense, year_bound, tuple(sorted(year_terms.items())),
-                                              HARD_PRICE if hard else float(price), hard))
+                                              HARD_PRICE if price is None else float(price), hard))
             con.deactivate()
         # objective: operating terms at the scenario's weights, plus elastic slacks
         weights = d.scenario.objective_weights
