@@ -61,6 +61,8 @@ def main() -> None:
 @click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
 @click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
+@click.option("--currency", type=click.Choice(["CNY", "MCNY", "亿元"]), default=None,
+              help="Money unit of the report (CNY, million CNY, 亿元 = 100 million CNY) [default: the scenario's report.currency_unit].")
 @click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
               help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
 @click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
@@ -71,7 +73,7 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
-        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
+        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str, currency: str | None,
         compare: tuple[str, ...], local_share: float, planning: str | None, variants: tuple[str, ...], sets: tuple[str, ...],
         verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
@@ -85,7 +87,7 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
-                 compare=compare, local_share=local_share)
+                 compare=compare, local_share=local_share, currency=currency)
     if res.periods is not None:
         click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
         return

@@ -86,6 +86,7 @@ def run(
     lang: str = "en",
     compare: Sequence[str] = (),
     local_share: float = 0.5,
+    currency: str | None = None,
 ) -> Results:
     """Plan a scenario end to end and return its results (and write the report if ``out``).
 
@@ -107,6 +108,9 @@ def run(
         the comparison in ``results.comparison`` with ``results.headline`` (docs/model.md §8).
     local_share
         The share for ``"local-first"``.
+    currency
+        Money unit of the report: ``"CNY"``, ``"MCNY"`` or ``"亿元"`` [default: the scenario's
+        ``report.currency_unit``].
 
     Raises
     ------
@@ -133,11 +137,20 @@ def run(
     if unknown:
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
+    if currency is not None:
+        from .report.present import currency_key
+
+        try:
+            currency = currency_key(currency)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
+    settings = {"currency": currency or sc.report.currency_unit, "dust": sc.report.dust}
     if sc.periods:
-        return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver)
+        return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, settings=settings)
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
     res = _plan(sc, opts, log_solver=log_solver)
+    res.settings = dict(settings)
     if not res.outcome.relaxed:
         _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":
@@ -168,7 +181,7 @@ def _warn_unserved(res: Results, warning: str | None, name: str) -> None:
 
 
 def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
-                 log_solver: bool) -> Results:
+                 log_solver: bool, settings: dict[str, Any] | None = None) -> Results:
     """:func:`run` for a scenario with several periods (docs/model.md §5.6)."""
     from .plan_periods import plan_periods
 
@@ -177,6 +190,7 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     if sc.policy.resilience != "none":
         log.info("%s: resilience is required in every period", sc.name)
     res = plan_periods(sc, opts, log_solver=log_solver)
+    res.settings = dict(settings or {})
     share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
     if share > MOST_UNSERVED:
         _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)

@@ -70,6 +70,8 @@ class Results:
     #: further tables, each written to the report as its own sheet (title → table): the periods and
     #: build schedule of a several-period plan, the representative days of an hourly scenario
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the scenario's report settings (``report`` block): money unit and solver-dust threshold
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def kpi(self, name: str) -> Any:
         """The value of one KPI of the summary table, by name."""
@@ -96,10 +98,29 @@ class Results:
                 "costs": self.costs, "objective": self.objective}
 
 
-def outcome_kpis(outcome: SolveOutcome) -> list[tuple[str, Any, str]]:
-    """The solver's KPIs that head every summary: status, objective, best bound, MIP gap, solve time."""
-    return [("status", outcome.status, ""), ("objective", outcome.objective, "objective units"),
-            ("best bound", outcome.bound, "objective units"), ("MIP gap", outcome.gap, "-"), ("solve time", outcome.solve_s, "s")]
+def objective_unit(weights: dict[str, float]) -> str:
+    """The unit of the objective value: ``CNY/yr`` for a cost objective, else the weighted sum's terms.
+
+    With weights ``w`` the objective is ``w_cost × cost + w_energy × MWh + w_carbon × tCO2``
+    (:mod:`planner.model.objective`), so its unit is CNY/yr only when cost alone is weighed at 1;
+    otherwise it is spelled out, e.g. ``1 × CNY/yr + 200 × tCO2/yr``.
+    """
+    units = {"cost": "CNY/yr", "energy": "MWh/yr", "carbon": "tCO2/yr"}
+    w = {k: float(v) for k, v in weights.items() if v}
+    if list(w) == ["cost"] and w["cost"] == 1.0:
+        return "CNY/yr"
+    if len(w) == 1 and next(iter(w.values())) == 1.0:
+        return units[next(iter(w))]
+    return " + ".join(f"{v:g} × {units[k]}" for k, v in w.items())
+
+
+def outcome_kpis(outcome: SolveOutcome, unit: str = "CNY/yr") -> list[tuple[str, Any, str]]:
+    """The solver's KPIs that head every summary: status, objective and best bound (in ``unit``), MIP gap,
+    the solver stage's wall-clock time and its CPU time."""
+    stage = outcome.stage_s or (outcome.compile_s + outcome.mip_start_s + outcome.handover_s + outcome.solve_s)
+    return [("status", outcome.status, ""), ("objective", outcome.objective, unit),
+            ("best bound", outcome.bound, unit), ("MIP gap", outcome.gap, "-"), ("solve time", stage, "s"),
+            ("CPU time", outcome.cpu_s, "s")]
 
 
 def planner_version() -> str:
@@ -248,7 +269,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     total_dem = float(sum(demand_h.values()))
     green_mwh = float(sites["green MWh/yr"].sum())
     kpis: list[tuple[str, Any, str]] = [
-        *outcome_kpis(outcome),
+        *outcome_kpis(outcome, objective_unit(sc.objective_weights)),
         ("total cost", total, "CNY/yr"),
         *[(f"cost: {k}", v, "CNY/yr") for k, v in cost_vals.items()],
         ("sites open", int(sum(opened.values())), "sites"),
@@ -270,7 +291,8 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         "scenario": sc.name, "description": sc.description, "source": sc.source_path or "", "input hash (SHA-256)": sc.input_hash or "",
         "year": sc.year, "objective": str(sc.objective), "status": outcome.status, "termination": outcome.termination,
         "objective value": outcome.objective, "best bound": outcome.bound, "MIP gap": outcome.gap,
-        "relaxed (LP)": outcome.relaxed, "solve time s": round(outcome.solve_s, 3), "compile time s": round(outcome.compile_s, 3),
+        "relaxed (LP)": outcome.relaxed, "solve time s": round(outcome.stage_s, 3), "HiGHS time s": round(outcome.solve_s, 3),
+        "CPU time s": round(outcome.cpu_s, 3), "objective unit": objective_unit(sc.objective_weights), "compile time s": round(outcome.compile_s, 3),
         "MIP start time s": round(outcome.mip_start_s, 3), "MIP start objective": outcome.mip_start_objective,
         "solver": outcome.solver, "solver version": outcome.solver_version, "solver options": str(outcome.options),
         "model size": str(outcome.size), "planner version": planner_version(), "pyomo version": metadata.version("pyomo"),

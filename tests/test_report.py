@@ -15,6 +15,7 @@ from openpyxl.chart import BarChart, LineChart
 
 import planner
 from planner.report import excel, sheets, style
+from planner.report.i18n import term
 from planner.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def test_number_formats_follow_units(wb, res):
     assert fmt["avg utilisation"] == "0.0%"
     assert fmt["energy cost CNY/yr"] == "#,##0"
     assert fmt["energy MWh/yr"] == "#,##0"
-    assert ws.cell(row=2, column=cols["open"]).value is bool(res.sites["open"].iloc[0])
+    assert ws.cell(row=2, column=cols["open"]).value == ("yes" if res.sites["open"].iloc[0] else "no")  # words, not 0/1
     assert ws.column_dimensions["A"].width >= len("site")
 
 
@@ -103,9 +104,10 @@ def test_sites_and_hardware_read_back_with_pandas(report, res):
     sites = pd.read_excel(report, sheet_name="Sites")
     pd.testing.assert_series_equal(sites["PFLOPS"], res.sites["PFLOPS"], check_dtype=False)
     assert sites["site"].tolist() == res.sites["site"].tolist()
-    assert sites["open"].tolist() == res.sites["open"].tolist()
+    assert sites["open"].tolist() == ["yes" if v else "no" for v in res.sites["open"]]
     hw = pd.read_excel(report, sheet_name="Hardware mix", usecols=range(len(res.hardware.columns)))
-    pd.testing.assert_frame_equal(hw, res.hardware, check_dtype=False, check_exact=False, rtol=1e-12)
+    expected = res.hardware.assign(domestic=["yes" if v else "no" for v in res.hardware["domestic"]])
+    pd.testing.assert_frame_equal(hw, expected, check_dtype=False, check_exact=False, rtol=1e-12)
     prof = pd.read_excel(report, sheet_name="Load profiles", usecols=range(len(res.profiles.columns)))
     pd.testing.assert_frame_equal(prof, res.profiles, check_dtype=False, check_exact=False, rtol=1e-12)
 
@@ -114,8 +116,9 @@ def test_sites_and_hardware_read_back_with_pandas(report, res):
 def test_costs_reconcile_to_the_objective(report, wb, res):
     n = len(res.costs)
     costs = pd.read_excel(report, sheet_name="Costs", nrows=n)
-    pd.testing.assert_frame_equal(costs[["term", "CNY/yr"]], res.costs[["term", "CNY/yr"]], check_dtype=False,
-                                  check_exact=False, rtol=1e-12)
+    assert costs["term"].tolist() == [term(t, "en") for t in res.costs["term"]]  # words, not code names
+    assert "capex_hardware" not in costs["term"].tolist() and term("capex_hardware", "en") in costs["term"].tolist()
+    pd.testing.assert_series_equal(costs["CNY/yr"], res.costs["CNY/yr"], check_dtype=False, check_exact=False, rtol=1e-12)
     objective = res.outcome.objective
     assert math.isclose(costs["CNY/yr"].sum(), objective, rel_tol=1e-6)
     ws = wb["Costs"]
@@ -127,7 +130,7 @@ def test_costs_reconcile_to_the_objective(report, wb, res):
     head = next(i for i, r in enumerate(rows) if r[0] == "term")
     assert rows[head][:5] == ("term", "value", "unit", "weight", "contribution (objective units)")
     body = rows[head + 1: head + 1 + len(res.objective)]
-    assert [r[0] for r in body] == res.objective["term"].tolist()
+    assert [r[0] for r in body] == [term(t, "en") for t in res.objective["term"]]
     assert [r[3] for r in body] == res.objective["weight"].tolist()
     total = rows[head + 1 + len(res.objective)]
     assert total[0].startswith("objective") and math.isclose(total[4], objective, rel_tol=1e-6)
@@ -143,8 +146,13 @@ def test_summary_title_status_and_kpis(wb, res):
     kpis = {r[0]: r[1] for r in ws.iter_rows(min_row=head + 1, max_col=2, values_only=True) if r[0]}
     assert kpis["status"] == res.kpi("status")
     for name in ("total cost", "PFLOPS installed", "IT MW installed", "energy", "carbon", "green share",
-                 "average utilisation", "unserved demand", "MIP gap", "solve time"):
-        assert math.isclose(kpis[name], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), name
+                 "average utilisation", "unserved demand", "MIP gap", "solve time", "CPU time"):
+        assert math.isclose(kpis[term(name, "en")], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), name
+    # the solve time is the whole solver stage (never HiGHS's branch and bound alone, which may be 0 s)
+    o = res.outcome
+    assert res.kpi("solve time") == o.stage_s >= o.compile_s + o.mip_start_s + o.solve_s > 0
+    units = {r[0]: r[2] for r in ws.iter_rows(min_row=head + 1, max_col=3, values_only=True) if r[0]}
+    assert units["objective"] == units[term("best bound", "en")] == "CNY/yr"  # the objective's unit, not "objective units"
     fmts = {r[0].value: r[1].number_format for r in ws.iter_rows(min_row=head + 1, max_col=2) if r[0].value}
     assert fmts["total cost"] == "#,##0" and fmts["green share"] == "0.0%" and fmts["PFLOPS installed"] == "#,##0.00"
 
@@ -152,7 +160,7 @@ def test_summary_title_status_and_kpis(wb, res):
 @pytest.mark.solve
 def test_metadata_key_values(report, res):
     md = pd.read_excel(report, sheet_name="Metadata")
-    assert md["key"].tolist() == list(res.metadata)
+    assert md["key"].tolist() == [term(k, "en") for k in (*res.metadata, "money unit", "solver dust threshold")]
     got = dict(zip(md["key"], md["value"]))
     for key in ("scenario", "input hash (SHA-256)", "solver", "solver version", "planner version", "created (UTC)"):
         assert str(got[key]) == str(res.metadata[key]), key

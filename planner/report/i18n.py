@@ -33,6 +33,7 @@ LABELS_ZH: dict[str, str] = {
     "note.relaxed": "线性松弛：整数决策已松弛 — 不是可建设的方案",
     "note.warning": "警告：{text}",
     "note.unserved": "未满足需求：{value} PFLOPS·时/年（占需求 {share}）— 见工作表“{sheet}”",
+    "note.units": "金额单位：{money}。目标值单位：{objective_unit}。求解器残差（低于需求 {dust:g} 的布局与未满足需求、低于总成本 {dust:g} 的成本项）不列入方案表与成本。",
     "line.run": "求解器 {solver} {version} · planner {planner} · 生成于 {created} UTC · 输入哈希 {hash}…",
     "total.costs": "合计",
     "total.objective": "目标值（各项贡献之和）",
@@ -40,7 +41,7 @@ LABELS_ZH: dict[str, str] = {
     "chart.capacity": "各站点已装算力（PFLOPS）",
     "chart.hardware": "各站点各硬件算力（PFLOPS）",
     "chart.load": "各站点各时段负载（PFLOPS）",
-    "chart.costs": "各项成本（元/年）",
+    "chart.costs": "各项成本（{money}/年）",
     "axis.site": "站点",
     "axis.slice": "时段",
     "helper.load_column": "{site} 负载 PFLOPS",
@@ -139,7 +140,36 @@ TERMS_ZH: dict[str, str] = {
     "setting": "设置",
 }
 
-TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}
+#: Code names from Results → words an analyst reads (English). Column headers are already words.
+TERMS_EN: dict[str, str] = {
+    "capex_sites": "site opening (annualised)", "capex_hardware": "hardware capex (annualised)", "fixed_om": "fixed O&M",
+    "serving_cost": "serving cost", "unserved_cost": "penalty for unserved work", "network_capex": "network capex (annualised)",
+    "network_usage": "network usage", "energy_cost": "electricity", "green_premium": "green-power premium",
+    "carbon_cost": "carbon cost", "policy_slack_cost": "penalty for missed policy targets",
+    "energy_mwh": "energy (MWh/yr)", "carbon_t": "carbon (tCO2/yr)",
+    "solve time": "solve time (solver stage, wall clock)", "CPU time": "CPU time (solver stage)",
+    "best bound": "best bound (lower bound on the objective)", "sites open": "sites open",
+}
+
+#: Input table names on the In_ / 输入_ sheets, by language.
+INPUT_TABLES: dict[str, dict[str, str]] = {
+    "en": {},  # the scenario's own table names, as in its files
+    "zh": {"time_slices": "时段", "regions": "区域", "sites": "站点", "hardware": "硬件", "existing_modules": "既有模块",
+           "job_classes": "作业类别", "demand": "需求", "demand_growth": "需求增长", "links": "链路", "serving_costs": "服务成本",
+           "latency": "时延", "profiles": "曲线", "periods": "规划期", "targets": "政策目标"},
+}
+
+#: Input table names → Chinese (the 输入_ sheets), and solver words.
+TERMS_ZH.update({
+    "optimal": "最优", "feasible": "可行（未证明最优）", "gap_too_large": "间隙过大", "infeasible": "不可行",
+    "unbounded": "无界", "no_solution": "无解", "error": "错误", "yes": "是", "no": "否",
+    "CPU time": "CPU 时间", "solve time": "求解时间（求解阶段墙钟时间）", "HiGHS time s": "HiGHS 时间 秒", "CPU time s": "CPU 时间 秒",
+    "objective unit": "目标值单位", "money unit": "货币单位", "solver dust threshold": "求解器残差阈值",
+    "best bound": "最优界（目标值下界）",
+    "perfect foresight": "完全预见", "myopic": "逐期（短视）",
+})
+
+TERMS: dict[str, Mapping[str, str]] = {"en": TERMS_EN, "zh": TERMS_ZH}
 
 
 def term(text: str, lang: str) -> str:
@@ -154,5 +184,5 @@ def term(text: str, lang: str) -> str:
     if text in table:
         return table[text]
     if text.startswith("cost: "):
-        return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else text
+        return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else f"cost: {table.get(text[6:], text[6:])}"
     return text

@@ -333,3 +333,25 @@ def line_chart(
     ch.width, ch.height = 22, 10
     _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     return ch
+
+
+# ---- printing ---------------------------------------------------------------------------------
+def print_setup(wb: Any) -> None:
+    """Every sheet prints landscape on A4, fit to one page wide, its header rows repeated on each page.
+
+    A sheet already set to fit on one page (the Summary) keeps that. The repeated rows are the
+    frozen rows (the header of a data sheet).
+    """
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        if ws.page_setup.fitToHeight != 1 or ws.title != wb.worksheets[0].title:
+            ws.page_setup.fitToHeight = 0  # as many pages down as needed
+        frozen = ws.freeze_panes
+        if frozen:
+            row = int(re.sub(r"[A-Z]+", "", frozen) or 1) - 1
+            if row >= 1 and ws.max_row > row:
+                ws.print_title_rows = f"1:{row}"
+        ws.print_options.gridLines = False
