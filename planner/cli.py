@@ -63,8 +63,9 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
 @click.option("--currency", type=click.Choice(["CNY", "MCNY", "亿元"]), default=None,
               help="Money unit of the report (CNY, million CNY, 亿元 = 100 million CNY) [default: the scenario's report.currency_unit].")
-@click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
-              help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
+@click.option("--compare", "compare", multiple=True, type=click.Choice(["local-first", "isolated", "both"]),
+              help="Also solve the local-first plan and/or the isolated baseline (both: the two); report the value of the network "
+                   "against local-first first.")
 @click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
 @click.option("--planning", type=click.Choice(["perfect_foresight", "myopic"]), help="Several periods: all at once or period by period (overrides the scenario).")
 @click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")

@@ -103,9 +103,11 @@ def run(
     lang
         Report language (``"en"`` or ``"zh"``).
     compare
-        Also solve ``"isolated"`` (every region served only by its own sites, no new links) and/or
-        ``"local-first"`` (each region hosts at least ``local_share`` of its own demand), and put
-        the comparison in ``results.comparison`` with ``results.headline`` (docs/model.md §8).
+        Also solve ``"local-first"`` (each region hosts at least ``local_share`` of its own demand)
+        and/or ``"isolated"`` (every region served only by its own sites, no new links), or
+        ``"both"``, and put the comparison in ``results.comparison`` (columns: networked,
+        local-first, isolated) with ``results.headline``: against local-first first, like with
+        like (per PFLOPS·h served when the plans serve different work; docs/model.md §8).
     local_share
         The share for ``"local-first"``.
     currency
@@ -133,9 +135,11 @@ def run(
         from .atomic import check_target
 
         check_target(out, sc._inputs, what="report")  # before solving: a bad --out is said at once
-    unknown = [c for c in compare if c not in ("isolated", "local-first")]
+    unknown = [c for c in compare if c not in ("isolated", "local-first", "both")]
     if unknown:
-        raise ScenarioError(f"unknown comparison '{unknown[0]}': use isolated or local-first")
+        raise ScenarioError(f"unknown comparison '{unknown[0]}': use local-first, isolated or both")
+    # local-first is the headline comparison; the isolated plan is the second column
+    compare = [c for c in ("local-first", "isolated") if c in compare or "both" in compare]
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
     if currency is not None:
         from .report.present import currency_key
@@ -163,14 +167,37 @@ def run(
             if variant == "isolated":
                 plans["isolated"] = _plan(sc, opts, isolated=True)
             else:
-                plans["local-first"] = _plan(_with_policy(sc, min_local_share=local_share), opts)
+                plans["local-first"] = _local_first(sc, opts, local_share)
+                if "local-first shortfall PFLOPS·h/yr" in plans["local-first"].extras:
+                    res.extras["local-first shortfall PFLOPS·h/yr"] = plans["local-first"].extras["local-first shortfall PFLOPS·h/yr"]
         res.comparison = comparison_table(plans)
-        res.headline = headline(res.comparison, "isolated" if "isolated" in plans else "local-first")
+        res.headline = headline(res.comparison)
     if out is not None:
         from .report import write_excel
 
         write_excel(res, out, lang=lang)
     return res
+
+
+def _local_first(sc: Scenario, opts: dict[str, Any], share: float) -> Results:
+    """The local-first plan: each region with a site hosts ≥ ``share`` of its demand, or as much as its sites can.
+
+    Where a region's own sites cannot host ``share`` of its work (their power envelopes), the hard
+    target has no plan; the target is then given a slack priced at the highest unserved_cost (per
+    PFLOPS·h/yr hosted elsewhere), so the plan hosts as much at home as it can and serves the rest
+    remotely. The comparison leaves that price out (cost excluding penalties) and the shortfall is
+    recorded in ``extras["local-first shortfall PFLOPS·h/yr"]``.
+    """
+    try:
+        return _plan(_with_policy(sc, min_local_share=share), opts)
+    except InfeasibleError:
+        price = max((j.unserved_cost for j in sc.job_classes), default=1e4)
+        slack = {**sc.policy.policy_slack_cost, "min_local_share": price}
+        log.info("%s: local-first at %.0f%% has no plan; hosting as much at home as the sites can", sc.name, 100 * share)
+        res = _plan(_with_policy(sc, min_local_share=share, policy_slack_cost=slack), opts)
+        pol = res.policy
+        res.extras["local-first shortfall PFLOPS·h/yr"] = float(pol.loc[pol["lever"] == "min_local_share", "slack used"].sum())
+        return res
 
 
 def _warn_unserved(res: Results, warning: str | None, name: str) -> None:

@@ -12,7 +12,13 @@ import pandas as pd
 from openpyxl.styles import Font
 
 from . import style as st
+from ..compare import headlines
 from .i18n import term
+
+#: Header row of the comparison table on the Network value sheet (rows 2–3 hold the headlines).
+HEAD = 5
+#: Rows of the comparison charted on the Network value sheet (money per year; like with like).
+CHARTED = ("total cost", "cost excluding penalties")
 
 TITLES = {"en": {"policy": "Policy", "network": "Network value", "headline": "The value of the network",
                  "resilience": "Cost of N-1 resilience (CNY/yr)", "res_pflops": "Extra PFLOPS installed for N-1"},
@@ -42,28 +48,49 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
     if res.comparison is not None:
         ws = ctx.wb.create_sheet(st.sheet_title(t["network"], ctx.wb.sheetnames))
         st.put(ws, 1, 1, t["headline"]).font = Font(bold=True, size=14)
-        st.put(ws, 2, 1, res.headline)
+        lines = headlines(res.comparison, money=ctx.money, lang=lang)
+        for k, line in enumerate(lines[:2]):
+            st.put(ws, 2 + k, 1, line)
         df: pd.DataFrame = res.comparison.copy()
-        df["metric"] = [term(v, lang) for v in df["metric"]]
-        df["unit"] = [term(v, lang) for v in df["unit"]]
+        df["metric"] = [ctx.h(v) for v in df["metric"]]
+        df["unit"] = [ctx.h(v) for v in df["unit"]]
         fmts = {c: "0.0%" for c in df.columns if " vs " in str(c)}
-        last = st.write_frame(ws, df, row=4, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"),
-                              header=lambda c: term(c, lang))
+        last = st.write_frame(ws, df, row=HEAD, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"),
+                              header=ctx.h)
         plans = [c for c in df.columns if c in ("networked", "isolated", "local-first")]
         cols = [list(df.columns).index(p) + 1 for p in plans]
-        chart = st.bar_chart(ws, cat_col=1, value_cols=cols, header_row=4, last_row=last, title=t["network"], y_title="")
-        chart.y_axis.title = "value (see unit)"
-        ws.add_chart(chart, f"A{last + 3}")
-        ws.freeze_panes = "A5"
-        st.fit_widths(ws, min_row=4)
+        chart = _cost_chart(ctx, ws, res.comparison, plans, t)
+        if chart is not None:
+            ws.add_chart(chart, f"A{last + 3}")
+        ws.freeze_panes = f"A{HEAD + 1}"
+        st.fit_widths(ws, min_row=HEAD)
         new.append(ws)
         # the headline goes in the first empty row above the KPI table (inserting rows would not move
         # the sheet's Excel table and would corrupt it)
         summary = ctx.wb.worksheets[0]
-        row = next((r for r in range(2, 8) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
-        if row is not None:
-            st.put(summary, row, 1, res.headline).font = Font(bold=True, color="1F6F3F")
+        row = next((r for r in range(2, 9) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
+        if row is not None and lines:
+            st.put(summary, row, 1, lines[0]).font = Font(bold=True, color="1F6F3F")
     if after is not None:
         for ws in new:
             ctx.wb.move_sheet(ws, offset=ctx.wb.index(after) + 1 - ctx.wb.index(ws))
             after = ws
+
+
+def _cost_chart(ctx, ws, table: pd.DataFrame, plans: list[str], t: dict):  # noqa: ANN001, ANN202
+    """Columns of cost per plan (total cost and cost excluding penalties), from a helper table beside.
+
+    Metrics in different units never share the chart's axis (a chart of every row would put
+    PFLOPS beside CNY).
+    """
+    rows = table[table["metric"].isin(CHARTED)]
+    if rows.empty:
+        return None
+    helper = rows[["metric", *plans]].copy()
+    helper["metric"] = [ctx.h(m) for m in helper["metric"]]
+    col = len(table.columns) + 3
+    last = st.write_frame(ws, helper, row=HEAD, col=col, default_format="#,##0.00", table_name=ctx.table("network_chart"),
+                          header=ctx.h)
+    chart = st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + 1 + len(plans)), header_row=HEAD, last_row=last,
+                         title=t["network"], y_title=ctx.h("CNY/yr"))
+    return chart

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..results import Results
 from . import style as st
-from .i18n import INPUT_TABLES, term
+from .i18n import COST_WHAT_ZH, INPUT_TABLES, input_header, term, termination_text
 from .present import YES_NO, is_money, money_label, money_word
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,9 @@ def _status_lines(ctx: Context) -> list[tuple[str, bool]]:
         lines = [(ctx.t("status.optimal", gap=gap), False)]
     elif status == "feasible":
         key = "status.time_limit" if "time" in term.lower() else "status.stopped"
-        lines = [(ctx.t(key, gap=gap, termination=term), True)]
+        lines = [(ctx.t(key, gap=gap, termination=termination_text(term, ctx.lang)), True)]
     else:
-        lines = [(ctx.t("status.other", status=ctx.h(status), termination=term), True)]
+        lines = [(ctx.t("status.other", status=ctx.h(status), termination=termination_text(term, ctx.lang)), True)]
     if md.get("relaxed (LP)"):
         lines.append((ctx.t("note.relaxed"), True))
     uns = _kpi(ctx.results, "unserved demand")
@@ -299,6 +299,8 @@ def write_costs(ctx: Context) -> None:
     costs = res.costs
     shown = costs.copy()
     if "term" in shown.columns:
+        if ctx.lang == "zh" and "what" in shown.columns:
+            shown["what"] = [COST_WHAT_ZH.get(t, w) for t, w in zip(shown["term"], shown["what"])]
         shown["term"] = shown["term"].map(ctx.h)
     last = st.write_frame(ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h)
     vcol, scol = _col(costs, "discounted CNY") or _col(costs, "CNY/yr"), _col(costs, "share")
@@ -337,7 +339,8 @@ def write_metadata(ctx: Context) -> None:
     """Key/value rows of ``results.metadata`` (scenario, hash, status, solver, versions, time)."""
     yes, no = YES_NO.get(ctx.lang, YES_NO["en"])
     md = pd.DataFrame({ctx.t("meta.key"): [ctx.h(k) for k in ctx.results.metadata],
-                       ctx.t("meta.value"): [(yes if v else no) if isinstance(v, bool) else ctx.h(v) if k == "status" else v
+                       ctx.t("meta.value"): [(yes if v else no) if isinstance(v, bool) else ctx.h(v) if k in ("status", "objective")
+                                             else termination_text(str(v), ctx.lang) if k == "termination" else v
                                              for k, v in ctx.results.metadata.items()]})
     ws = _data_sheet(ctx, "metadata", md)
     for cell in ws["B"][1:]:
@@ -360,7 +363,7 @@ def write_inputs(ctx: Context) -> None:
         shown_name = INPUT_TABLES.get(ctx.lang, {}).get(name, name)
         ws = ctx.wb.create_sheet(st.sheet_title(f"{prefix}{shown_name}", ctx.wb.sheetnames))
         st.write_frame(ws, df, default_format=st.GENERAL, table_name=ctx.table(f"in_{name}"),
-                       empty_note=ctx.t("none.inputs"))
+                       empty_note=ctx.t("none.inputs"), header=lambda c: input_header(c, ctx.lang))
         ws.freeze_panes = "B2" if len(df.columns) > 4 and not df.empty else "A2"
         st.fit_widths(ws)
         ctx.sheets[f"in_{name}"] = ws
