@@ -133,7 +133,7 @@ def headlines(table: pd.DataFrame, *, base: str = "networked", money: str = "M C
         rel_col, diff_col = f"{other} vs {base}", f"{other} − {base}"
         u_o, u_b = float(t.loc["unserved share", other]), float(t.loc["unserved share", base])
 
-        def rel(metric: str) -> tuple[str, str]:
+        def rel(metric: str, rel_col: str = rel_col) -> tuple[str, str]:
             r = t.loc[metric, rel_col]
             r = 0.0 if r is None or pd.isna(r) else float(r)
             if abs(r) < 0.0005:

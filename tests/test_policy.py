@@ -182,7 +182,7 @@ def test_policy_and_network_sheets_read_back(tiny, green_w, tmp_path):
     import pandas as pd
 
     out = tmp_path / "p.xlsx"
-    res = run(policy(green_w, carbon_cap=3900), compare=("isolated",), out=out)
+    run(policy(green_w, carbon_cap=3900), compare=("isolated",), out=out)
     wb = openpyxl.load_workbook(out)
     names = wb.sheetnames
     assert names.index("Policy") == names.index("Costs") + 1 and "Network value" in names

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from openpyxl.styles import Font
 
-from . import style as st
 from ..compare import headlines
+from . import style as st
 from .i18n import term
 
 #: Header row of the comparison table on the Network value sheet (rows 2–3 hold the headlines).
@@ -58,7 +58,6 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
         last = st.write_frame(ws, df, row=HEAD, formats=fmts, default_format="#,##0.00", table_name=ctx.table("network"),
                               header=ctx.h)
         plans = [c for c in df.columns if c in ("networked", "isolated", "local-first")]
-        cols = [list(df.columns).index(p) + 1 for p in plans]
         chart = _cost_chart(ctx, ws, res.comparison, plans, t)
         if chart is not None:
             ws.add_chart(chart, f"A{last + 3}")
