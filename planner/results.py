@@ -70,6 +70,8 @@ class Results:
     #: further tables, each written to the report as its own sheet (title → table): the periods and
     #: build schedule of a several-period plan, the representative days of an hourly scenario
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the policy scorecard: every target of the scenario's ``targets`` table on this plan (planner.scorecard)
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the scenario's report settings (``report`` block): money unit and solver-dust threshold
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -298,7 +300,13 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         "model size": str(outcome.size), "planner version": planner_version(), "pyomo version": metadata.version("pyomo"),
         "created (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
-    return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
+    from .scorecard import scorecard
+
+    by_region: dict[str, float] = defaultdict(float)
+    for (_j, r), v in demand_h.items():
+        by_region[r] += v
+    card = scorecard(sc, sites, hardware, placement, links, dict(by_region)) if sc.targets else pd.DataFrame()
+    return Results(scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
                    policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction))
 

@@ -105,6 +105,18 @@ def yes_no_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     return df if out is None else out
 
 
+def _yes_no_keep_none(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The scorecard's met/imposed as words; a target with no figure keeps ``None`` (said in words by the sheet)."""
+    if df is None or df.empty:
+        return df
+    yes, no = YES_NO.get(lang, YES_NO["en"])
+    out = df.copy()
+    for c in ("met", "imposed"):
+        if c in out.columns:
+            out[c] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else (yes if v else no) for v in df[c]]
+    return out
+
+
 def _undust(res: Results, delta: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(placement, unserved, costs, summary) without dust below ``delta`` (module docstring)."""
     placement, unserved, costs, summary = res.placement, res.unserved, res.costs, res.summary.copy()
@@ -176,5 +188,6 @@ def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: floa
         links=yn(_scale_frame(res.links, factor)), placement=yn(_scale_frame(placement, factor)),
         unserved=yn(unserved), profiles=_scale_frame(res.profiles, factor), costs=_scale_frame(costs, factor),
         objective=objective, metadata=md, policy=yn(_scale_frame(res.policy, factor)), comparison=comparison, extras=extras,
-        extra_tables={k: yn(_scale_frame(v, factor)) for k, v in res.extra_tables.items()})
+        extra_tables={k: yn(_scale_frame(v, factor)) for k, v in res.extra_tables.items()},
+        scorecard=_yes_no_keep_none(res.scorecard, lang))
     return out

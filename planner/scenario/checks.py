@@ -225,8 +225,9 @@ def _check_targets(tables: Mapping[str, list[Any]], at: Any) -> list[Problem]:
         if tg.name in seen:
             out.append(Problem(at("targets", i, "name"), f"target '{tg.name}' is defined twice"))
         seen.add(tg.name)
-        if tg.scope and tg.scope not in tags:
-            out.append(Problem(at("targets", i, "scope"), f"no site has the tag '{tg.scope}'{near_miss(tg.scope, sorted(tags))}"))
+        for tag in [t.strip() for t in tg.scope.split("+") if t.strip()]:
+            if tag not in tags:
+                out.append(Problem(at("targets", i, "scope"), f"no site has the tag '{tag}'{near_miss(tag, sorted(tags))}"))
         if tg.job_class and tg.job_class not in classes:
             out.append(Problem(at("targets", i, "job_class"), f"unknown job class '{tg.job_class}'{near_miss(tg.job_class, classes)}"))
         if tg.indicator in ("served_within_ms", "coverage_within_ms") and tg.ms is None:

@@ -347,7 +347,7 @@ class Target(Row):
         desc="what the target measures (see the indicators in the reference)")
     sense: Literal[">=", "<="] = F(">=", desc="achieved ≥ value or achieved ≤ value")
     value: float | None = F(None, unit="-", desc="the target value (a share 0–1, or a PUE); empty = no public figure (achieved value reported only)")
-    scope: str = F("", desc="site tag the target applies to (e.g. hub, cluster, west, east); blank = all sites")
+    scope: str = F("", desc="site tag the target applies to (e.g. hub, cluster, west), or tags joined by + (sites with all of them, e.g. cluster+east); blank = all sites")
     job_class: str = F("", desc="served_within_ms: the job class (blank = all classes)")
     ms: float | None = F(None, unit="ms", desc="served_within_ms and coverage_within_ms: the latency circle", ge=0)
     new_only: bool = F(False, desc="green_share: only new (not existing) sites; domestic_share: new PFLOPS only")
