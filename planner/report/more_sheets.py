@@ -70,7 +70,7 @@ def _format_rows(ws: Any, df: pd.DataFrame, card: pd.DataFrame, header: int, ctx
                     cell.number_format = fmt
         if "met" in cols:
             cell = ws.cell(row=i, column=cols.index("met") + 1)
-            if m is None:
+            if m is None or (isinstance(m, float) and pd.isna(m)):
                 st.put(ws, i, cols.index("met") + 1, _w(ctx, "n/a"))
             else:
                 cell.fill = MET_FILL if m == yes else MISS_FILL
