@@ -72,6 +72,10 @@ class Results:
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: the policy scorecard: every target of the scenario's ``targets`` table on this plan (planner.scorecard)
     scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: balance sheets per hub and per province, and the matrices of where each group's work runs (planner.balances)
+    balances: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the price of compute: marginal (duals, integers fixed) and average cost per PFLOPS·h (planner.prices)
+    prices: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: the scenario's report settings (``report`` block): money unit and solver-dust threshold
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -306,7 +310,13 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     for (_j, r), v in demand_h.items():
         by_region[r] += v
     card = scorecard(sc, sites, hardware, placement, links, dict(by_region)) if sc.targets else pd.DataFrame()
-    return Results(scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
+    from .balances import balances
+
+    bal = balances(sc, sites, hardware, placement, unserved, dict(by_region))
+    from .prices import prices
+
+    price = prices(m, d, outcome, placement, sites, modules) if not outcome.relaxed or outcome.duals else {}
+    return Results(prices=price, balances=bal, scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
                    policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction))
 
@@ -368,7 +378,7 @@ def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
     """The scenario's tables as DataFrames (for the report's inputs echo)."""
     out = {}
     for t in ("periods", "time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand",
-              "demand_growth", "links", "serving_costs", "latency"):
+              "demand_growth", "links", "serving_costs", "latency", "targets"):
         rows = getattr(sc, t)
         if rows:
             df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])

@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny"
 CHINA = ROOT / "scenarios" / "china"
 
-FIXED = ["Summary", "Sites", "Hardware mix", "Links", "Placement", "Unserved", "Load profiles", "Costs", "Metadata"]
+FIXED = ["Summary", "Sites", "Hardware mix", "Links", "Placement", "Price of compute", "Unserved", "Load profiles", "Costs",
+         "Metadata"]
+#: china also has the scorecard (its targets table) and hub and province balances (hub: tags, provinces)
+CHINA_SHEETS = ["Summary", "Scorecard", "Sites", "Hardware mix", "Links", "Placement", "Hub balance", "Province balance",
+                "Price of compute", "Unserved", "Load profiles", "Costs"]
 INJECTIONS = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"]
 
 
@@ -358,8 +362,9 @@ def test_china_report(tmp_path):
     assert res.outcome.status in ("optimal", "feasible") and res.outcome.gap is not None and res.outcome.gap <= 0.05
     out = planner.write_excel(res, tmp_path / "china.xlsx")
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[: len(FIXED)] == FIXED
+    assert book.sheetnames[: len(CHINA_SHEETS)] == CHINA_SHEETS
     costs = pd.read_excel(out, sheet_name="Costs", nrows=len(res.costs))
-    assert math.isclose(costs["CNY/yr"].sum(), res.total_cost, rel_tol=1e-9)
+    # china's report setting: million CNY; dust (below 1e-6 of the total) shown as 0
+    assert math.isclose(costs["M CNY/yr"].sum(), res.total_cost / 1e6, rel_tol=1e-6)
     (line,) = book["Load profiles"]._charts
     assert len(line.series) == res.profiles["site"].nunique() + 1

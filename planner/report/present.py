@@ -189,5 +189,6 @@ def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: floa
         unserved=yn(unserved), profiles=_scale_frame(res.profiles, factor), costs=_scale_frame(costs, factor),
         objective=objective, metadata=md, policy=yn(_scale_frame(res.policy, factor)), comparison=comparison, extras=extras,
         extra_tables={k: yn(_scale_frame(v, factor)) for k, v in res.extra_tables.items()},
-        scorecard=_yes_no_keep_none(res.scorecard, lang))
+        scorecard=_yes_no_keep_none(res.scorecard, lang),
+        balances={k: _scale_frame(v, factor) for k, v in res.balances.items()})
     return out

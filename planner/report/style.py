@@ -36,7 +36,7 @@ GENERAL = "General"
 #: Column-name rules → number format (first match wins). Units are in the column names.
 COLUMN_FORMATS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), f) for p, f in [
-        (r"share|utilisation", PCT),
+        (r"share|utilisation|sufficiency", PCT),
         (r"CNY", MONEY),
         (r"contribution|^value$", MONEY),
         (r"PFLOPS·h", INT),

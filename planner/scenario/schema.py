@@ -74,7 +74,8 @@ class Region(Row):
     lat: float | None = F(None, unit="deg", desc="latitude (WGS-84)", ge=-90, le=90)
     lon: float | None = F(None, unit="deg", desc="longitude (WGS-84)", ge=-180, le=180)
     label_zh: str | None = F(None, desc="Chinese label for reports")
-    tags: list[str] = F(default_factory=list, desc="free tags, e.g. east; hub:京津冀")
+    tags: list[str] = F(default_factory=list, desc="free tags, e.g. east; hub:京津冀 (the report's hub balance groups regions by their hub: tag)")
+    province: str | None = F(None, desc="province (省级行政区) the region lies in, e.g. 广东省: the report's province balance and map")
 
     @field_validator("tags", mode="before")
     @classmethod
