@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import planner
-from planner.resolve import Replanner
+from planner.studies.replan import Replanner
 
 HERE = Path(__file__).resolve().parent
 

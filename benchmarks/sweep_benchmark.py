@@ -45,7 +45,7 @@ def scenario_file(case: str, folder: Path) -> Path:
 
 
 def measure(case: str, workers: int, mip_gap: float) -> dict:
-    from planner.sweep import load_sweep, run_sweep
+    from planner.studies.sweep import load_sweep, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

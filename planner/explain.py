@@ -13,7 +13,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from .data import PlanningData, prepare
+from .data import PlanningData, prepare, pue_caps
 from .model import build_model
 from .model.network import arc_traffic
 from .scenario.schema import SLACK_UNITS, Scenario
@@ -134,8 +134,6 @@ def _missed_targets(m: pyo.ConcreteModel) -> list[str]:
 
 def _restrictions_used(scenario: Scenario, m: pyo.ConcreteModel, data: PlanningData) -> list[str]:
     """PUE caps and availability windows the lifted plan had to break (it opens a capped site, buys out of window)."""
-    from .data import pue_caps
-
     lines = []
     caps = pue_caps(scenario)
     opened = [s for s in data.SITES if pyo.value(m.sizing.newly_open[s]) > 0.5 and s in caps

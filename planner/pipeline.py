@@ -10,64 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .compare import comparison_table, headline
-from .data import PlanningData, prepare
-from .errors import InfeasibleError, ScenarioError, SolverError
-from .explain import MOST_UNSERVED, explain_infeasible, presolve_reasons, unserved_warning
-from .model import build_model
-from .results import Results, extract
+from .atomic import check_target
+from .errors import InfeasibleError, ScenarioError
+from .explain import MOST_UNSERVED, unserved_warning
+from .horizon.planning import plan_periods
+from .plan import plan_one, solver_options
+from .results import Results
 from .scenario import Scenario, load_scenario
-from .solve import SolveOutcome, solve
+from .studies.network_value import comparison_table, headline
 
 log = logging.getLogger(__name__)
-
-
-def solver_options(scenario: Scenario, **overrides: Any) -> dict[str, Any]:
-    """The scenario's solver block with any non-None ``overrides`` applied."""
-    opts = scenario.solver.model_dump(exclude={"source", "note", "valid_inequalities"})  # that one acts in build_model
-    opts.update({k: v for k, v in overrides.items() if v is not None})
-    return opts
-
-
-def explain_failure(outcome: SolveOutcome, data: PlanningData) -> str:
-    """A plain-words message for a solve that found no plan."""
-    sc = data.scenario
-    if outcome.status in ("infeasible", "infeasible_or_unbounded"):
-        return (f"scenario '{sc.name}' has no feasible plan (HiGHS: {outcome.termination}). "
-                "Demand can always be left unserved at its unserved_cost, so a limit that cannot be met by any plan "
-                "is the cause: check existing modules against power envelopes and max_modules, and link existing units.")
-    if outcome.status == "unbounded":
-        return f"scenario '{sc.name}' is unbounded (HiGHS: {outcome.termination}); a cost or limit is missing."
-    if outcome.status == "no_solution":
-        return (f"scenario '{sc.name}': no feasible plan found within the time limit of "
-                f"{outcome.options.get('time_limit')} s (HiGHS: {outcome.termination}); raise solver.time_limit or relax mip_gap.")
-    if outcome.status == "gap_too_large":
-        far = "an unknown distance" if outcome.gap is None else f"{100 * outcome.gap:.1f}%"
-        return (f"scenario '{sc.name}': the best plan found within {outcome.options.get('time_limit')} s is {far} from its bound, "
-                f"more than solver.max_plan_gap ({100 * outcome.options.get('max_plan_gap', 0):.0f}%), so it is not reported as a plan "
-                f"(HiGHS: {outcome.termination}); raise solver.time_limit, or raise solver.max_plan_gap to accept it.")
-    return f"scenario '{sc.name}': the solver failed (HiGHS: {outcome.termination})"
-
-
-def _plan(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False) -> Results:
-    """prepare → build → check → solve → extract, raising with an explanation when there is no plan."""
-    data = prepare(sc, isolated=isolated)
-    m = build_model(data)
-    reasons = presolve_reasons(m, data)
-    if reasons:
-        raise InfeasibleError(f"scenario '{sc.name}' has no feasible plan:\n" + "\n".join(f"  - {r}" for r in reasons))
-    # duals (the LP with integers fixed) give the shadow prices of the policy targets and the price of compute
-    outcome = solve(m, log_solver=log_solver, duals=True, **opts)
-    if not outcome.ok:
-        if outcome.status in ("infeasible", "infeasible_or_unbounded"):
-            raise InfeasibleError(explain_infeasible(sc, opts, isolated=isolated))
-        msg = explain_failure(outcome, data)
-        if outcome.status == "unbounded":
-            raise InfeasibleError(msg)
-        raise SolverError(msg)
-    if outcome.status == "feasible":
-        log.warning("%s: stopped at the time limit with a feasible plan, gap %.2f%%", sc.name, 100 * (outcome.gap or 0))
-    return extract(m, data, outcome)
 
 
 def _with_policy(sc: Scenario, **changes: Any) -> Scenario:
@@ -133,8 +85,6 @@ def run(
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if out is not None:
-        from .atomic import check_target
-
         check_target(out, sc._inputs, what="report")  # before solving: a bad --out is said at once
     unknown = [c for c in compare if c not in ("isolated", "local-first", "both")]
     if unknown:
@@ -154,19 +104,19 @@ def run(
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, settings=settings)
     if sc.planning == "myopic":
         log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
-    res = _plan(sc, opts, log_solver=log_solver)
+    res = plan_one(sc, opts, log_solver=log_solver)
     res.settings = dict(settings)
     if not res.outcome.relaxed:
         _warn_unserved(res, unserved_warning(sc, opts, float(res.kpi("unserved share"))), sc.name)
     if sc.policy.resilience != "none":
-        base = _plan(_with_policy(sc, resilience="none"), opts)
+        base = plan_one(_with_policy(sc, resilience="none"), opts)
         res.extras["resilience cost CNY/yr"] = res.total_cost - base.total_cost
         res.extras["resilience extra PFLOPS"] = float(res.kpi("PFLOPS installed")) - float(base.kpi("PFLOPS installed"))
     if compare:
         plans = {"networked": res}
         for variant in compare:
             if variant == "isolated":
-                plans["isolated"] = _plan(sc, opts, isolated=True)
+                plans["isolated"] = plan_one(sc, opts, isolated=True)
             else:
                 plans["local-first"] = _local_first(sc, opts, local_share)
                 if "local-first shortfall PFLOPS·h/yr" in plans["local-first"].extras:
@@ -190,12 +140,12 @@ def _local_first(sc: Scenario, opts: dict[str, Any], share: float) -> Results:
     recorded in ``extras["local-first shortfall PFLOPS·h/yr"]``.
     """
     try:
-        return _plan(_with_policy(sc, min_local_share=share), opts)
+        return plan_one(_with_policy(sc, min_local_share=share), opts)
     except InfeasibleError:
         price = max((j.unserved_cost for j in sc.job_classes), default=1e4)
         slack = {**sc.policy.policy_slack_cost, "min_local_share": price}
         log.info("%s: local-first at %.0f%% has no plan; hosting as much at home as the sites can", sc.name, 100 * share)
-        res = _plan(_with_policy(sc, min_local_share=share, policy_slack_cost=slack), opts)
+        res = plan_one(_with_policy(sc, min_local_share=share, policy_slack_cost=slack), opts)
         pol = res.policy
         res.extras["local-first shortfall PFLOPS·h/yr"] = float(pol.loc[pol["lever"] == "min_local_share", "slack used"].sum())
         return res
@@ -211,8 +161,6 @@ def _warn_unserved(res: Results, warning: str | None, name: str) -> None:
 def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
                  log_solver: bool, settings: dict[str, Any] | None = None) -> Results:
     """:func:`run` for a scenario with several periods (docs/model.md §5.6)."""
-    from .plan_periods import plan_periods
-
     if compare:
         raise ScenarioError("comparisons (--compare) are made for one period; remove the periods table or the comparison")
     if sc.policy.resilience != "none":

@@ -2,7 +2,7 @@
 
 - :func:`plan_map`: sites and links on a lon/lat map, sites sized by installed PFLOPS, links by
   bandwidth built;
-- :func:`frontier_plot`: a cost–carbon (or cost–energy) frontier from :func:`planner.pareto.pareto`;
+- :func:`frontier_plot`: a cost–carbon (or cost–energy) frontier from :func:`planner.studies.pareto.pareto`;
 - :func:`kpi_curves`: KPIs of a sweep against its parameter, one panel each.
 """
 

@@ -16,10 +16,14 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from .balances import balances
 from .data import TB_PER_GBPS_HOUR, PlanningData
 from .decompose import transport_placements
 from .model.network import arc_traffic, directed_ship
 from .model.objective import objective_terms
+from .prices import prices
+from .scenario.schema import SLACK_UNITS
+from .scorecard import scorecard
 from .solve import SolveOutcome
 
 log = logging.getLogger(__name__)
@@ -304,17 +308,11 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         "model size": str(outcome.size), "planner version": planner_version(), "pyomo version": metadata.version("pyomo"),
         "created (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
-    from .scorecard import scorecard
-
     by_region: dict[str, float] = defaultdict(float)
     for (_j, r), v in demand_h.items():
         by_region[r] += v
     card = scorecard(sc, sites, hardware, placement, links, dict(by_region)) if sc.targets else pd.DataFrame()
-    from .balances import balances
-
     bal = balances(sc, sites, hardware, placement, unserved, dict(by_region))
-    from .prices import prices
-
     price = prices(m, d, outcome, placement, sites, modules) if not outcome.relaxed or outcome.duals else {}
     return Results(prices=price, balances=bal, scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
@@ -331,8 +329,6 @@ def policy_table(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome
     The shadow price is the dual of the target's row in the LP with every integer fixed at the
     plan (CNY/yr per unit of the slack unit): what one more unit of room would save.
     """
-    from .scenario.schema import SLACK_UNITS
-
     pol = data.scenario.policy
     duals = outcome.duals or {}
     rows = []

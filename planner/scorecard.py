@@ -28,6 +28,9 @@ from typing import Any
 
 import pandas as pd
 
+from .geo import region_site_latency
+from .scenario.schema import TARGET_INDICATORS
+
 HOURS = 8760.0
 #: How far an achieved value may fall short of its target and still count as met (rounding).
 TOLERANCE = 1e-6
@@ -46,8 +49,6 @@ def _ratio(num: float, den: float) -> float | None:
 
 def _plan_latency(sc: Any, links: pd.DataFrame) -> dict[tuple[str, str], float]:
     """Region → site latency over the links the plan has (units > 0), as the model computes latency."""
-    from .geo import region_site_latency
-
     have = set(links.loc[links["units"] > 0, "link"]) if len(links) else set()
     names, kept = set(), []
     for k, lk in enumerate(sc.links):  # the link names of planner.data.prepare
@@ -132,8 +133,6 @@ def met(sense: str, value: float | None, achieved: float | None) -> bool | None:
 def scorecard(sc: Any, sites: pd.DataFrame, hardware: pd.DataFrame, placement: pd.DataFrame, links: pd.DataFrame,
               demand_by_region: dict[str, float]) -> pd.DataFrame:
     """One row per target of ``sc.targets``: target, indicator, scope, sense, target value, achieved, met, imposed, source."""
-    from .scenario.schema import TARGET_INDICATORS
-
     rows = []
     latency = _plan_latency(sc, links) if any(t.indicator == "coverage_within_ms" for t in sc.targets) else None
     for tg in sc.targets:

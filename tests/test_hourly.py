@@ -1,4 +1,4 @@
-"""Representative days from hourly profiles (planner.hourly) on the hourly_small scenario.
+"""Representative days from hourly profiles (planner.horizon.hourly) on the hourly_small scenario.
 
 Real tsam reductions and real HiGHS solves; the full-year check solves all 365 days (8760 slices).
 """
@@ -18,7 +18,7 @@ import pytest
 import planner
 from planner.data import prepare
 from planner.errors import ScenarioError
-from planner.hourly import read_hourly, reduce_hourly
+from planner.horizon.hourly import read_hourly, reduce_hourly
 from planner.model import build_model
 from planner.results import placements
 from planner.scenario.schema import Period

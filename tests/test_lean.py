@@ -155,7 +155,7 @@ def test_a_plan_far_from_its_bound_is_not_a_plan():
 @pytest.mark.solve
 def test_resolve_scales_the_cut_with_demand(tiny):
     """A demand re-solve moves the open-capacity row with the demand (else it would cut off plans)."""
-    from planner.resolve import Replanner
+    from planner.studies.replan import Replanner
 
     hard = tweak(tweak(tiny, "policy", allow_unserved=False), "solver", mip_gap=1e-6)
     rp = Replanner(hard, mip_gap=1e-6, time_limit=60)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 import planner
 from planner.errors import ScenarioError
-from planner.pareto import dominated, pareto
+from planner.studies.pareto import dominated, pareto
 
 from .conftest import SOLVE, TINY, solve, tweak
 
@@ -90,7 +90,7 @@ def test_dominance_check():
 
 
 def test_failed_points_are_kept(front):
-    from planner.pareto import _assemble
+    from planner.studies.pareto import _assemble
 
     f, _ = front
     ok = {"cap": None, "status": "optimal", "gap": 0.0, "results": f.results[0], "message": "", "excess": None}

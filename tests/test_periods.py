@@ -28,7 +28,7 @@ import pytest
 
 import planner
 from planner.errors import ScenarioError
-from planner.periods import growth_rate, period_demand, period_list, prepare_periods
+from planner.horizon.periods import growth_rate, period_demand, period_list, prepare_periods
 from planner.scenario.schema import Period
 
 from .conftest import ROOT, SOLVE, TINY, doc_of, tweak
@@ -263,8 +263,8 @@ def test_single_period_unchanged() -> None:
 
 
 def test_one_period_analyses_refuse_periods(tp: planner.Scenario) -> None:
-    from planner.pareto import pareto
-    from planner.resolve import Replanner
+    from planner.studies.pareto import pareto
+    from planner.studies.replan import Replanner
 
     with pytest.raises(ScenarioError, match="works on one period"):
         Replanner(tp)

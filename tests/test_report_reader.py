@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import planner
-from planner.compare import headlines
 from planner.report.excel import build_workbook
+from planner.report.headline import headlines
 from planner.report.present import present
 
 from .conftest import SOLVE, TINY

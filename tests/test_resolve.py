@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import planner
-from planner.resolve import Replanner
+from planner.studies.replan import Replanner
 
 from .conftest import solve as run
 from .conftest import tweak

@@ -259,7 +259,7 @@ def test_infeasible_model_is_reported(tiny):
     out = solve(m, time_limit=30, mip_gap=1e-6)
     assert out.status in ("infeasible", "infeasible_or_unbounded") and not out.ok
     with pytest.raises(InfeasibleError):
-        from planner.pipeline import explain_failure
+        from planner.plan import explain_failure
         raise InfeasibleError(explain_failure(out, data))
 
 

@@ -9,8 +9,14 @@ import pytest
 import yaml
 
 from planner.errors import ScenarioError
-from planner.scenario import load_scenario
-from planner.scenario.variants import apply, parse_path, parse_set
+from planner.scenario import Scenario, load_scenario
+from planner.scenario.variants import parse_path, parse_set
+
+
+def apply(path: Path | str, variants: tuple[str, ...] | list[str] = (), sets: tuple[str, ...] | list[str] = ()) -> Scenario:
+    """The scenario at ``path`` with ``variants`` and ``sets`` applied (what ``planner run --variant --set`` loads)."""
+    return load_scenario(path, variants=variants, sets=sets)
+
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "tiny"
 
@@ -113,7 +119,7 @@ def test_variant_changes_the_plan(tiny_with_variants: Path) -> None:
 
 
 def _run_has_overrides() -> bool:
-    from planner.cli import run
+    from planner.cli.main import run
 
     return {"variants", "sets"} <= {p.name for p in run.params}
 

@@ -16,11 +16,11 @@ import pytest
 
 import planner
 from planner.errors import ScenarioError
+from planner.scenario import read_workbook as wbread
 from planner.scenario.checks import REFS
 from planner.scenario.schema import BLOCKS, TABLES
-from planner.workbook import read as wbread
+from planner.scenario.workbook_layout import FIRST_DATA_ROW, scalar_columns, table_columns
 from planner.workbook import write_template
-from planner.workbook.layout import FIRST_DATA_ROW, scalar_columns, table_columns
 
 from .conftest import CHINA, TINY, doc_of, solve
 

@@ -47,7 +47,7 @@ def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None) -> No
     """Add every block of the one-period model of ``data`` to ``m`` (a model or a period block).
 
     With ``carry`` (several periods), installed modules are expressions over build decisions that
-    live outside ``m`` (see :mod:`planner.model.periods`).
+    live outside ``m`` (see :mod:`planner.model.multi_period`).
     """
     costs = CostRegistry()
     add_sizing(m, data, costs, carry)

@@ -33,7 +33,9 @@ from openpyxl import Workbook
 from ..atomic import save_workbook
 from ..results import Results
 from . import sheets
+from .extra_sheets import add_extra_sheets
 from .i18n import LABELS_ZH
+from .policy_sheets import add_policy_sheets
 from .present import currency_key, present
 from .style import print_setup, sheet_title
 
@@ -139,11 +141,7 @@ def build_workbook(results: Results, *, lang: str = "en", currency: str | None =
     for key, writer in (*SHEET_PLAN, ("inputs", INPUTS_WRITER)):
         log.debug("report: writing sheet %s", key)
         getattr(sheets, writer)(ctx)
-    from .policy_sheets import add_policy_sheets
-
     add_policy_sheets(ctx, lang)
-    from .extra_sheets import add_extra_sheets
-
     add_extra_sheets(ctx)
     from .more_sheets import add_more_sheets
 

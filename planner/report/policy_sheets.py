@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from openpyxl.styles import Font
 
-from ..compare import headlines
 from . import style as st
+from .headline import headlines
 from .i18n import term
 
 #: Header row of the comparison table on the Network value sheet (rows 2–3 hold the headlines).

@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, near_miss
 from ..safeio import (
     MAX_CSV_BYTES,
+    MAX_YAML_BYTES,
     csv_rows,
     decode,
     file_kind,
@@ -32,11 +33,28 @@ from ..safeio import (
     to_number,
 )
 from .checks import check_tables
-from .schema import BLOCKS, REQUIRED_TABLES, TABLES, HourlyOptions, Row, Scenario, TimeSlice
+from .problems import pydantic_problems, shown
+from .schema import (
+    BLOCKS,
+    REQUIRED_TABLES,
+    TABLES,
+    TOP_LEVEL_FIELDS,
+    HourlyOptions,
+    Row,
+    Scenario,
+    TimeSlice,
+)
+from .variants import (
+    Override,
+    apply_overrides,
+    overrides_of,
+    parse_path,
+    parse_set,
+    variant_overrides,
+)
 
 log = logging.getLogger(__name__)
 
-TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective", "planning")
 KNOWN_KEYS = set(TOP_LEVEL_FIELDS) | set(TABLES) | set(BLOCKS) | {"profiles", "variants", "hourly"}
 
 
@@ -45,55 +63,6 @@ class Places(dict[tuple[str, int], str]):
 
     def of(self, table: str, index: int) -> str:
         return self.get((table, index), f"{table} › row {index + 1}")
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, str):
-        try:
-            float(v)
-            return v  # a number read from a CSV cell: show it as written
-        except ValueError:
-            return repr(v)
-    return str(v)
-
-
-def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) -> list[Problem]:
-    """Translate a pydantic error into problems with places and plain words."""
-    fields = list(model.model_fields)
-    aliases = [f.alias for f in model.model_fields.values() if f.alias]
-    known = fields + aliases
-    out = []
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
-        field = ".".join(loc)
-        kind = e["type"]
-        got = e.get("input")
-        ctx = e.get("ctx") or {}
-        if kind == "extra_forbidden":
-            msg = f"unknown field '{loc[-1]}'{near_miss(loc[-1], known)}"
-            out.append(Problem(f"{place} › {loc[-1]}", msg))
-            continue
-        if kind == "missing":
-            msg = "is required but missing"
-        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-            op = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
-            bound = next(iter(ctx.values()))
-            msg = f"must be {op} {bound} (got {_fmt(got)})"
-        elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-            what = "a whole number" if kind.startswith("int") else "a number"
-            msg = f"must be {what} (got {_fmt(got)})"
-        elif kind == "finite_number":
-            msg = f"must be a finite number (got {_fmt(got)})"
-        elif kind in ("bool_parsing", "bool_type"):
-            msg = f"must be yes/no (true/false) (got {_fmt(got)})"
-        elif kind == "literal_error":
-            msg = f"must be one of {ctx.get('expected')} (got {_fmt(got)})"
-        elif kind == "value_error":
-            msg = str(ctx.get("error", e["msg"]))
-        else:
-            msg = f"{e['msg']} (got {_fmt(got)})"
-        out.append(Problem(f"{place} › {field}" if field else place, msg))
-    return out
 
 
 def _read_csv(text: str, table: str, label: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -126,7 +95,7 @@ class _Reader:
 
     def workbook(self, p: Path, label: str) -> Any:
         """The workbook at ``p``, opened once (its problems join the reader's)."""
-        from ..workbook.read import WorkbookFile
+        from .read_workbook import WorkbookFile
 
         key = Path(os.path.realpath(p))
         if key not in self.workbooks:
@@ -146,7 +115,7 @@ class _Reader:
 
     def _file_rows(self, spec: str, sheet: str | None, table: str) -> tuple[list[dict[str, Any]], list[str]] | None:
         """Rows from a CSV file or a workbook sheet (``None`` if the file is missing or unusable)."""
-        from ..workbook.read import is_workbook
+        from .read_workbook import is_workbook
 
         p = self._file(spec, table)
         if p is None:
@@ -167,7 +136,7 @@ class _Reader:
 
     def cell_places(self, problems: list[Problem]) -> list[Problem]:
         """Problems about workbook fields, placed at their cells."""
-        from ..workbook.read import cell_places, drop_missing_column_rows
+        from .read_workbook import cell_places, drop_missing_column_rows
 
         for wb in self.workbooks.values():
             problems = drop_missing_column_rows(problems, wb.missing_columns, wb.reported_cells)
@@ -252,7 +221,7 @@ class _Reader:
                 try:
                     prof[s] = to_number(v)
                 except ValueError as err:
-                    self.problems.append(Problem(place, f"must be a number (got {_fmt(v)})" if "must be a number" in str(err) else str(err)))
+                    self.problems.append(Problem(place, f"must be a number (got {shown(v)})" if "must be a number" in str(err) else str(err)))
             missing = [s for s in slices if s not in vals]
             if missing:
                 self.problems.append(Problem(f"{where} › {name}", f"has no value for {len(missing)} time slice(s): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}"))
@@ -303,7 +272,7 @@ def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Seque
     'tiny'
     """
     path = _scenario_path(path)
-    from ..workbook.read import is_workbook
+    from .read_workbook import is_workbook
 
     if is_workbook(path):
         reader = _Reader(path)
@@ -332,8 +301,6 @@ def _scenario_path(path: str | Path) -> Path:
 
 def _read_doc(path: Path) -> tuple[Mapping[str, Any], bytes]:
     """The mapping of a YAML scenario file and its bytes, read safely (see :mod:`planner.safeio`)."""
-    from ..safeio import MAX_YAML_BYTES
-
     data = read_bytes(path, path.name, MAX_YAML_BYTES)
     doc = load_yaml(decode(data, path.name), path.name)
     if not isinstance(doc, Mapping):
@@ -352,8 +319,6 @@ def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: S
     applied to the loaded scenario as usual (the hourly ones change nothing more, but are checked
     and counted in the input hash).
     """
-    from .variants import apply_overrides, parse_set, variant_overrides
-
     if isinstance(names, str) or isinstance(sets, str):
         raise TypeError("variants and sets are sequences of strings")
     if not names and not sets:
@@ -376,8 +341,6 @@ def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[s
     Returns the changed document and the overrides, a ``*k`` multiplier of an hourly option
     replaced by the value it gives.
     """
-    from .variants import Override, parse_path
-
     out = []
     spec = doc.get("hourly")
     for ov in ovs:
@@ -455,7 +418,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     if reduction is not None:
         profiles = reduction.profiles
     elif doc.get("hourly") is not None:  # the hourly block has problems: its file's profile names, for the cross-table checks
-        from ..hourly import hourly_columns
+        from ..horizon.hourly import hourly_columns
 
         spec = doc["hourly"]
         file = hourly.file if hourly is not None else spec.get("file") if isinstance(spec, Mapping) else None
@@ -488,7 +451,7 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
 
 def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[str, list[Row]],
             places: Places) -> tuple[HourlyOptions | None, Any]:
-    """Reduce the ``hourly`` profiles of ``doc`` to representative days (see :mod:`planner.hourly`).
+    """Reduce the ``hourly`` profiles of ``doc`` to representative days (see :mod:`planner.horizon.hourly`).
 
     On success the reduced slices replace ``tables["time_slices"]`` and the reduction (whose
     ``profiles`` are the scenario's profiles) is returned with the options; problems join the
@@ -519,7 +482,7 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
     except ScenarioError as err:
         problems.extend(err.problems)
         return opts, None
-    from ..hourly import scenario_reduction
+    from ..horizon.hourly import scenario_reduction
 
     red, found = scenario_reduction(file, Path(opts.file).name, opts, tables["demand"], tables["sites"], where)
     problems.extend(found)
@@ -533,8 +496,6 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
 
 def _check_variants(spec: Any, label: str, problems: list[Problem]) -> None:
     """Each variant is a mapping of well-formed paths (values are checked when it is applied)."""
-    from .variants import overrides_of
-
     if spec is None:
         return
     if not isinstance(spec, Mapping):

@@ -468,3 +468,5 @@ BLOCKS: dict[str, type[Row]] = {
     "report": ReportOptions,
 }
 REQUIRED_TABLES = ("regions", "sites", "hardware", "job_classes", "demand")
+#: The scenario's own top-level fields (besides its tables, blocks, profiles, variants and hourly).
+TOP_LEVEL_FIELDS = ("name", "description", "year", "currency", "discount_rate", "objective", "planning")

@@ -38,7 +38,9 @@ from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError, near_miss
 from ..safeio import load_yaml
-from .schema import BLOCKS, TABLES, Scenario
+from .checks import check_tables
+from .problems import pydantic_problems
+from .schema import BLOCKS, TABLES, TOP_LEVEL_FIELDS, Scenario
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 
@@ -247,8 +249,6 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
 
 
 def _placed(err: ValidationError, touched: Mapping[tuple[Any, ...], Override]) -> list[Problem]:
-    from .load import pydantic_problems
-
     out = []
     for e, p in zip(err.errors(), pydantic_problems(err, "", Scenario)):
         loc = tuple(e["loc"])
@@ -261,9 +261,6 @@ def _placed(err: ValidationError, touched: Mapping[tuple[Any, ...], Override]) -
 
 def _cross_check(sc: Scenario, touched: Mapping[tuple[Any, ...], Override]) -> None:
     """The loader's cross-table checks on the changed scenario."""
-    from .checks import check_tables
-    from .load import TOP_LEVEL_FIELDS
-
     tables = {t: list(getattr(sc, t)) for t in TABLES}
     blocks = {b: getattr(sc, b) for b in BLOCKS}
     top = {k: getattr(sc, k) for k in TOP_LEVEL_FIELDS}
@@ -290,39 +287,3 @@ def variant_overrides(defined: Mapping[str, Any], names: Iterable[str], label: s
     if problems:
         raise ScenarioError(problems)
     return out
-
-
-def apply(scenario_path: str | Path, variants: Sequence[str] = (), sets: Sequence[str] = ()) -> Scenario:
-    """Load ``scenario_path`` with variants and ``--set`` overrides applied, validated.
-
-    This is what ``planner run SCENARIO --variant NAME --set path=value`` does.
-
-    Parameters
-    ----------
-    scenario_path
-        A scenario file or folder (as :func:`planner.load_scenario` takes).
-    variants
-        Names of variants defined under the scenario's ``variants``, applied in order.
-    sets
-        ``path=value`` texts applied after the variants (value read as YAML; ``*k`` multiplies).
-
-    Returns
-    -------
-    Scenario
-        The validated scenario; its ``input_hash`` covers the overrides.
-
-    Raises
-    ------
-    ScenarioError
-        The scenario, a variant name, a path or an overridden value is invalid (every problem placed).
-
-    Examples
-    --------
-    >>> from planner.scenario.variants import apply
-    >>> sc = apply("scenarios/tiny", sets=["policy.carbon_price=100"])  # doctest: +SKIP
-    >>> sc.policy.carbon_price  # doctest: +SKIP
-    100.0
-    """
-    from .load import load_scenario
-
-    return load_scenario(scenario_path, variants=variants, sets=sets)

@@ -7,7 +7,7 @@ scenario may take tables from one (``sites: {file: inputs.xlsx, sheet: sites}``)
 
 from __future__ import annotations
 
-from .read import WorkbookFile, is_workbook
+from ..scenario.read_workbook import WorkbookFile, is_workbook
 from .template import build_template, write_template
 
 __all__ = ["WorkbookFile", "build_template", "is_workbook", "write_template"]

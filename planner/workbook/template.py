@@ -1,7 +1,7 @@
 """Write an input workbook: a blank template with example rows, or a scenario as a workbook.
 
 The sheets, columns, units, descriptions and data validation all come from the schema (see
-:mod:`planner.workbook.layout`); nothing here lists a field by hand. The example rows of the
+:mod:`planner.scenario.workbook_layout`); nothing here lists a field by hand. The example rows of the
 blank template form a small working scenario (two regions, two sites, one link), so the template
 validates and runs as it is, and an analyst replaces the examples with their own rows.
 """
@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..atomic import save_workbook
 from ..report.style import HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, put
 from ..scenario.schema import BLOCKS, TABLES, Scenario
-from .layout import (
+from ..scenario.workbook_layout import (
     DESC_ROW,
     FIRST_DATA_ROW,
     HEADER_ROW,

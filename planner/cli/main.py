@@ -1,4 +1,4 @@
-"""Command line: a thin click app over the public API.
+"""The ``planner`` command group and its core commands: ``run``, ``validate``, ``schema``.
 
 Exit codes: 0 ok, 1 invalid input, 2 infeasible / no plan, 3 solver or internal error.
 ``--debug`` shows the traceback; otherwise a user's mistake gets one short message.
@@ -8,40 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .errors import EXIT_SOLVER_ERROR, PlannerError
+from . import pareto, sweep, workbook
+from .common import _guard, _setup_logging
 
 log = logging.getLogger("planner")
-
-
-def _setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("pyomo").setLevel(logging.WARNING)
-
-
-def _guard(debug: bool, fn: Any, *args: Any, **kw: Any) -> Any:
-    """Run ``fn``; map planner errors to their exit codes with a short message."""
-    try:
-        return fn(*args, **kw)
-    except PlannerError as err:
-        if debug:
-            raise
-        click.echo(f"error: {err}", err=True)
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as err:  # an internal error, not the user's
-        if debug:
-            raise
-        click.echo(f"internal error: {type(err).__name__}: {err}\n(run again with --debug for the traceback)", err=True)
-        sys.exit(EXIT_SOLVER_ERROR)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,8 +54,8 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
-    from .pipeline import run as run_plan
-    from .scenario import load_scenario
+    from ..pipeline import run as run_plan
+    from ..scenario import load_scenario
 
     sc = _guard(debug, load_scenario, scenario, variants=variants, sets=sets)
     if planning is not None:
@@ -149,15 +124,15 @@ def _period_lines(name: str, res: Any) -> list[str]:
 def validate(scenario: Path, debug: bool) -> None:
     """Check SCENARIO and report every problem (exit 1 if any)."""
     _setup_logging(False, True)
-    from .data import prepare
-    from .scenario import load_scenario
+    from ..data import prepare
+    from ..scenario import load_scenario
 
     sc = _guard(debug, load_scenario, scenario)
     data = _guard(debug, prepare, sc)
     s = data.size
     periods = ""
     if sc.periods:
-        from .periods import prepare_periods
+        from ..horizon.periods import prepare_periods
 
         md = _guard(debug, prepare_periods, sc)
         periods = f"; {len(md.periods)} periods ({', '.join(str(y) for y in md.years)}), planning {sc.planning}"
@@ -170,11 +145,11 @@ def validate(scenario: Path, debug: bool) -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the JSON schema here instead of printing it.")
 def schema(out: Path | None) -> None:
     """Print the JSON schema of a scenario file (for editors and checkers)."""
-    from .scenario.schema import Scenario
+    from ..scenario.schema import Scenario
 
     text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False)
     if out:
-        from .atomic import save_text
+        from ..atomic import save_text
 
         _guard(False, save_text, text + "\n", out, "schema")
         click.echo(f"wrote {out}")
@@ -182,25 +157,8 @@ def schema(out: Path | None) -> None:
         click.echo(text)
 
 
-#: Modules that add commands to ``main`` through their ``register(main)``.
-EXTENSIONS = ("cli_workbook", "cli_sweep", "cli_pareto")
-
-
-def _register_extensions() -> None:
-    """Commands that live in their own modules (each adds itself to ``main``)."""
-    import importlib
-
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(f".{name}", __package__)
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.{name}":
-                raise  # a real missing dependency inside the module
-            continue
-        module.register(main)
-
-
-_register_extensions()
+for _module in (workbook, sweep, pareto):
+    _module.register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,7 +15,7 @@ its time limit, error) is kept with its status.
 
 Example::
 
-    from planner.pareto import pareto
+    from planner.studies.pareto import pareto
     front = pareto("scenarios/tiny", objectives=("cost", "carbon"), points=6, out="frontier.xlsx")
     front.table[["point", "cost CNY/yr", "carbon tCO2/yr", "dominated"]]
 """
@@ -31,11 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyomo.environ as pyo
 
-from .atomic import save_workbook
-from .errors import ScenarioError, SolverError
-from .results import Results
-from .scenario import Scenario, load_scenario
+from ..atomic import check_target, save_workbook
+from ..data import prepare
+from ..errors import ScenarioError, SolverError
+from ..horizon.periods import one_period_only
+from ..model import build_model
+from ..plan import solver_options
+from ..results import Results, extract
+from ..scenario import Scenario, load_scenario
+from ..solve import solve
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +125,6 @@ def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: flo
     A top-level function so that a Dask worker can run it. It never raises: a failed plan comes
     back with its status and message, and ``results`` ``None``.
     """
-    import pyomo.environ as pyo
-
-    from .data import prepare
-    from .model import build_model
-    from .results import extract
-    from .solve import solve
-
     t0 = time.perf_counter()
     out: dict[str, Any] = {"cap": cap, "status": "error", "gap": None, "results": None, "message": "", "excess": None}
     try:
@@ -172,7 +171,8 @@ class _Runner:
             self.describe = f"Dask scheduler {scheduler}"
         else:
             n = workers or max(1, min(points, os.cpu_count() or 1))
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             self.describe = f"local Dask cluster, {n} worker processes"
 
@@ -256,19 +256,13 @@ def pareto(
     SolverError
         One of the two extremes has no plan (so there is no range to span).
     """
-    from .pipeline import solver_options
-
     t0 = time.perf_counter()
     first, second = _parse_objectives(objectives)
     if points < 2:
         raise ScenarioError(f"points must be at least 2 (got {points})")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if out is not None:
-        from .atomic import check_target
-
         check_target(out, sc._inputs, what="frontier workbook")  # before solving
-    from .periods import one_period_only
-
     one_period_only(sc, "a Pareto frontier")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=1)
     opts.update(relax=False, duals=False)
@@ -356,7 +350,7 @@ def build_frontier_workbook(front: Frontier) -> Any:
     from openpyxl import Workbook
     from openpyxl.chart import Reference, ScatterChart, Series
 
-    from .report.style import fit_widths, put, write_frame
+    from ..report.style import fit_widths, put, write_frame
 
     second_col = front.second_column
     wb = Workbook()

@@ -38,9 +38,12 @@ from typing import Any
 
 import yaml
 
-from .atomic import remove_stale_temporaries, save_json
-from .errors import Problem, ScenarioError
-from .safeio import load_yaml_file
+from ..atomic import remove_stale_temporaries, save_json
+from ..errors import PlannerError, Problem, ScenarioError, near_miss
+from ..safeio import load_yaml_file
+from ..scenario.load import load_scenario, variant_names
+from ..scenario.variants import parse_path
+from .compare_runs import write_comparison
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +103,6 @@ def member_id(index: int, parameters: Mapping[str, Any], variants: Sequence[str]
 
 def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     """Read a sweep file; raise :class:`ScenarioError` if it is invalid (the scenario is checked too)."""
-    from .scenario.load import variant_names
-    from .scenario.variants import parse_path
-
     path = Path(path)
     label = path.name
     if not path.is_file():
@@ -111,8 +111,6 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     problems: list[Problem] = []
     if not isinstance(doc, Mapping):
         raise ScenarioError([Problem(label, "must be a YAML mapping (scenario, grid / one_at_a_time / variants)")])
-    from .errors import near_miss
-
     for k in doc:
         if k not in SWEEP_KEYS:
             problems.append(Problem(f"{label} › {k}", f"unknown key{near_miss(str(k), sorted(SWEEP_KEYS))}"))
@@ -169,9 +167,7 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     for m in members:
         for name in m.variants:
             if name not in defined:
-                from .errors import near_miss as nm
-
-                problems.append(Problem(f"{label} › variant {name}", f"unknown variant '{name}'{nm(name, defined)}"))
+                problems.append(Problem(f"{label} › variant {name}", f"unknown variant '{name}'{near_miss(name, defined)}"))
     solver = dict(doc.get("solver") or {})
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)), source=str(path))
@@ -197,9 +193,7 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
     solver
         Solver options for :func:`planner.run` (``time_limit``, ``mip_gap``, ``mip_start``, ...).
     """
-    from .errors import PlannerError
-    from .pipeline import run
-    from .scenario.load import load_scenario
+    from ..pipeline import run
 
     d = Path(member_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -344,8 +338,6 @@ def run_sweep(
                 cluster.close()
     outcome.seconds = time.perf_counter() - t0
     if summary:
-        from .comparison import write_comparison
-
         dirs = [sweep.out / m.id for m in sweep.members if (sweep.out / m.id / RESULTS).is_file()]
         if dirs:
             outcome.summary = write_comparison(dirs, sweep.out / "summary.xlsx", swept=sweep.swept)

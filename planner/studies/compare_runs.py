@@ -17,8 +17,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 
-from .atomic import save_workbook
-from .report.style import fit_widths, put, write_frame
+from ..atomic import check_target, save_workbook
+from ..errors import near_miss
+from ..report.style import fit_widths, put, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -102,16 +103,12 @@ def write_comparison(
     ValueError
         No run found, or ``base`` is not one of the runs.
     """
-    from .atomic import check_target
-
     check_target(out, [q for d in find_runs(paths) for q in (d / "results.json", d / "report.xlsx")], what="comparison workbook")
     df, params, kpis, units = collect(paths)
     if df.empty:
         raise ValueError(f"no run folders with results.json in {', '.join(map(str, paths))}")
     base = base or str(df["run"].iloc[0])
     if base not in set(df["run"]):
-        from .errors import near_miss
-
         raise ValueError(f"base run '{base}' is not among the runs{near_miss(base, df['run'])}")
     hdr = _header(units)
     wb = Workbook()

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from ..periods import MultiPeriodData
+from ..horizon.periods import MultiPeriodData
 from . import populate
 from .sizing import Carry
 

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ScenarioError, near_miss
-from .safeio import MAX_CSV_BYTES, csv_rows, read_text
+from ..errors import Problem, ScenarioError, near_miss
+from ..safeio import MAX_CSV_BYTES, csv_rows, read_text
 
 log = logging.getLogger(__name__)
 

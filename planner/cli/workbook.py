@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from .errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError
+from .common import _guard, _setup_logging
 
 
 def register(main: click.Group) -> None:
@@ -20,12 +21,12 @@ def register(main: click.Group) -> None:
 
 
 def _write(out: Path, source: Path | None) -> tuple[Path, str]:
-    from .scenario import load_scenario
-    from .workbook import write_template
+    from ..scenario import load_scenario
+    from ..workbook import write_template
 
     if out.suffix.lower() != ".xlsx":
         raise ScenarioError([Problem(str(out), "the workbook must end in .xlsx")])
-    from .atomic import check_target
+    from ..atomic import check_target
 
     sc = load_scenario(source) if source is not None else None
     check_target(out, sc._inputs if sc is not None else (), what="workbook")
@@ -44,7 +45,6 @@ def template(out: Path, source: Path | None, debug: bool) -> None:
     One sheet per table with units, descriptions and drop-downs, a 'scenario' sheet of single
     values and a README sheet. Fill it in, then: planner validate OUT; planner run OUT.
     """
-    from .cli import _guard, _setup_logging
 
     _setup_logging(False, True)
     path, what = _guard(debug, _write, out, source)

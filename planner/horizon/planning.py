@@ -21,12 +21,14 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-from .errors import InfeasibleError, SolverError
-from .model.periods import build_periods_model, decisions
+from ..errors import InfeasibleError, SolverError
+from ..explain import explain_infeasible
+from ..model.multi_period import build_periods_model, decisions
+from ..plan import plan_one
+from ..results import Results, extract, input_tables, outcome_kpis
+from ..scenario import Scenario
+from ..solve import SolveOutcome, solve
 from .periods import MultiPeriodData, period_list, period_scenario, prepare_periods
-from .results import Results, extract, input_tables, outcome_kpis
-from .scenario import Scenario
-from .solve import SolveOutcome, solve
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +76,12 @@ def _solve(m: pyo.ConcreteModel, md: MultiPeriodData, opts: dict[str, Any], log_
 
 def explain_periods(sc: Scenario, opts: dict[str, Any], where: str = "") -> str:
     """Why a several-period plan is impossible: each period alone, explained as a one-period plan."""
-    from .explain import explain_infeasible
-    from .pipeline import _plan
-
     periods = period_list(sc)
     lines = []
     for p in periods:
         one = period_scenario(sc, p, periods)
         try:
-            _plan(one, opts)
+            plan_one(one, opts)
         except InfeasibleError as err:
             lines.append(f"period {p.year}: {err}")
         except SolverError:

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
-from ..scenario.checks import REFS
-from ..scenario.schema import BLOCKS, TABLES, Scenario
+from .checks import REFS
+from .schema import BLOCKS, TABLES, Scenario
 
 HEADER_ROW = 1
 UNIT_ROW = 2

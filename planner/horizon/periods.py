@@ -3,7 +3,7 @@
 A scenario with a ``periods`` table is planned over periods ``p`` with first years ``year[p]``
 and lengths ``years[p]``. Each period is an ordinary one-period plan of its own scenario
 (:func:`period_scenario`): its demand, the brownfield modules still in service, the sites that
-were already open. What links the periods is built in :mod:`planner.model.periods`:
+were already open. What links the periods is built in :mod:`planner.model.multi_period`:
 
 - ``modules[s,h,p] = existing[s,h,p] + Σ_{p' ≤ p, alive(h,p',p)} build[s,h,p']`` where a module
   bought in ``p'`` is in service while ``year[p] < year[p'] + life_years[h]``;
@@ -22,9 +22,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from .data import PlanningData, prepare
-from .errors import ScenarioError
-from .scenario.schema import Demand, Hardware, Scenario
+from ..data import PlanningData, prepare
+from ..errors import ScenarioError
+from ..scenario.schema import Demand, Hardware, Scenario
 
 log = logging.getLogger(__name__)
 

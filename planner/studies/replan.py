@@ -31,12 +31,13 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
-from .data import prepare
-from .model import build_model
-from .model.cuts import linking_bound, peak_requirement, ship_bound, site_capacity_bound
-from .results import Results, extract
-from .scenario import Scenario, load_scenario
-from .solve import (
+from ..data import prepare
+from ..horizon.periods import one_period_only
+from ..model import build_model
+from ..model.cuts import linking_bound, peak_requirement, ship_bound, site_capacity_bound
+from ..results import Results, extract
+from ..scenario import Scenario, load_scenario
+from ..solve import (
     SolveOutcome,
     _ensure_scheduler,
     _highs_version,
@@ -65,8 +66,6 @@ class Replanner:
     def __init__(self, scenario: str | Path | Scenario, *, time_limit: float = 600.0, mip_gap: float = 0.01,
                  threads: int = 1) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        from .periods import one_period_only
-
         one_period_only(self.scenario, "fast re-solving (Replanner)")
         self.time_limit, self.mip_gap, self.threads = time_limit, mip_gap, threads
         t0 = time.perf_counter()

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import click
 
+from ..errors import EXIT_SOLVER_ERROR, OutputError
+from .common import _guard, _quiet_dask, _setup_logging
+
 
 def register(main: click.Group) -> None:
     """Add ``sweep`` and ``compare`` to the ``planner`` command group."""
@@ -30,18 +33,12 @@ def register(main: click.Group) -> None:
 def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: str | None, resume: bool,
           no_progress: bool, verbose: bool, debug: bool) -> None:
     """Run every member of SWEEP (a sweep YAML file) in parallel on Dask distributed."""
-    import logging
-
-    from .cli import _guard, _setup_logging
-    from .errors import EXIT_SOLVER_ERROR
-    from .sweep import load_sweep, run_sweep
+    from ..studies.sweep import load_sweep, run_sweep
 
     _setup_logging(verbose, not verbose)
-    if not verbose:
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    _quiet_dask(verbose)
     sw = _guard(debug, load_sweep, sweep_file, out)
-    from .scenario.load import load_scenario
+    from ..scenario.load import load_scenario
 
     _guard(debug, load_scenario, sw.scenario)  # the base scenario must be valid before anything runs
     click.echo(f"sweep {sweep_file}: {len(sw.members)} members → {sw.out}", err=True)
@@ -65,9 +62,7 @@ def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def compare(run_dirs: tuple[Path, ...], out: Path, base: str | None, debug: bool) -> None:
     """Compare runs (folders with results.json, or a sweep's output folder) in one workbook."""
-    from .cli import _guard
-    from .comparison import write_comparison
-    from .errors import OutputError
+    from ..studies.compare_runs import write_comparison
 
     try:
         path = write_comparison(run_dirs, out, base=base)
@@ -76,5 +71,4 @@ def compare(run_dirs: tuple[Path, ...], out: Path, base: str | None, debug: bool
             raise
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
-    _ = _guard
     click.echo(f"wrote {path}")

@@ -35,8 +35,8 @@ from openpyxl.worksheet.cell_range import CellRange
 
 from ..errors import Problem, ScenarioError, near_miss
 from ..safeio import read_bytes
-from ..scenario.schema import BLOCKS, REQUIRED_TABLES, TABLES, parse_pairs
-from .layout import (
+from .schema import BLOCKS, REQUIRED_TABLES, TABLES, parse_pairs
+from .workbook_layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     PROFILES_SHEET,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
+
+from .common import _guard, _quiet_dask, _setup_logging
 
 
 def register(main: click.Group) -> None:
@@ -35,13 +36,11 @@ def register(main: click.Group) -> None:
         spaced caps between them, each plan solved in parallel; write the frontier workbook."""
         import pandas as pd
 
-        from .cli import _guard, _setup_logging
-        from .pareto import pareto as run_pareto
-        from .scenario import load_scenario
+        from ..scenario import load_scenario
+        from ..studies.pareto import pareto as run_pareto
 
         _setup_logging(verbose, quiet)
-        if not verbose:
-            logging.getLogger("distributed").setLevel(logging.WARNING)
+        _quiet_dask(verbose)
         sc = _guard(debug, load_scenario, scenario)
         target = None if no_report else (out or Path(f"{sc.name}-frontier.xlsx"))
         front = _guard(debug, run_pareto, sc, objectives=objectives, points=points, time_limit=time_limit,
