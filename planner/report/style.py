@@ -339,7 +339,7 @@ def line_chart(
 def print_setup(wb: Any) -> None:
     """Every sheet prints landscape on A4, fit to one page wide, its header rows repeated on each page.
 
-    A sheet already set to fit on one page (the Summary) keeps that. The repeated rows are the
+    A sheet already set to fit on one page (the Summary, the Map) keeps that. The repeated rows are the
     frozen rows (the header of a data sheet).
     """
     for ws in wb.worksheets:
@@ -347,7 +347,7 @@ def print_setup(wb: Any) -> None:
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = 1
-        if ws.page_setup.fitToHeight != 1 or ws.title != wb.worksheets[0].title:
+        if ws.page_setup.fitToHeight != 1:  # one-page sheets (Summary, Map) set 1 themselves
             ws.page_setup.fitToHeight = 0  # as many pages down as needed
         frozen = ws.freeze_panes
         if frozen:
