@@ -241,6 +241,8 @@ def add_map(ctx: Any) -> None:
     res = ctx.results
     if res.sites is None or res.sites.empty or "regions" not in res.inputs or "lat" not in res.inputs["regions"].columns:
         return
+    if "period" in res.sites.columns:  # several periods: one map per period is not drawn (see Build schedule)
+        return
     ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.map"), ctx.wb.sheetnames))
     st.put(ws, 1, 1, _w(ctx, "title.map")).font = st.TITLE_FONT
     png = map_png(res, lang=ctx.lang, money_factor=CURRENCY[ctx.currency][0])
