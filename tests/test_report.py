@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny"
 CHINA = ROOT / "scenarios" / "china"
 
-FIXED = ["Summary", "Sites", "Hardware mix", "Links", "Placement", "Price of compute", "Unserved", "Load profiles", "Costs",
+FIXED = ["Summary", "Map", "Sites", "Hardware mix", "Links", "Placement", "Price of compute", "Unserved", "Load profiles", "Costs",
          "Metadata"]
 #: china also has the scorecard (its targets table) and hub and province balances (hub: tags, provinces)
-CHINA_SHEETS = ["Summary", "Scorecard", "Sites", "Hardware mix", "Links", "Placement", "Hub balance", "Province balance",
+CHINA_SHEETS = ["Summary", "Scorecard", "Map", "Sites", "Hardware mix", "Links", "Placement", "Hub balance", "Province balance",
                 "Price of compute", "Unserved", "Load profiles", "Costs"]
 INJECTIONS = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"]
 
@@ -79,9 +79,9 @@ def test_headers_are_the_results_columns_with_units(wb, res, sheet, table):
 def test_every_sheet_has_frozen_header_and_a_table(wb):
     names = []
     for ws in wb:
-        assert ws.freeze_panes, ws.title
+        assert ws.freeze_panes or ws.title == "Map", ws.title
         names += list(ws.tables)
-        if ws.title != "Unserved":  # empty in the tiny plan: no table, a note
+        if ws.title not in ("Unserved", "Map"):  # Unserved: empty in the tiny plan (a note); Map: an image
             assert ws.tables, ws.title
     assert len(names) == len({n.lower() for n in names})
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names)
