@@ -366,5 +366,11 @@ def test_china_report(tmp_path):
     costs = pd.read_excel(out, sheet_name="Costs", nrows=len(res.costs))
     # china's report setting: million CNY; dust (below 1e-6 of the total) shown as 0
     assert math.isclose(costs["M CNY/yr"].sum(), res.total_cost / 1e6, rel_tol=1e-6)
+    # the default plan meets every national target of its targets table that has a figure (README, china)
+    card = pd.read_excel(out, sheet_name="Scorecard", header=3)
+    with_figure = card[card["met"].isin(["yes", "no"])]
+    assert len(with_figure) == 8 and (with_figure["met"] == "yes").all(), card[["target", "achieved", "met"]]
+    assert card.loc[card["target"] == "green power at new hub data centres", "achieved"].iloc[0] == pytest.approx(0.8, abs=1e-6)
+    assert book["Map"]._images, "the map is drawn"
     (line,) = book["Load profiles"]._charts
     assert len(line.series) == res.profiles["site"].nunique() + 1

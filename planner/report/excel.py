@@ -1,24 +1,35 @@
 """The Excel report of a plan: :func:`write_excel` lays :class:`~planner.results.Results` out.
 
-Layout only — every number comes from ``Results``. The sheet plan is fixed (:data:`SHEET_PLAN`):
+Layout only — every number comes from ``Results`` (shown through :func:`planner.report.present.present`:
+money in the report's unit, solver dust left out, yes/no words). The sheet plan (:data:`SHEET_PLAN`,
+then the added sheets):
 
 ========================  ==================================================================
-Summary                   title, status (stopped-early plans clearly marked), KPI table,
-                          charts of PFLOPS by site and cost by term
+Summary                   title, status (stopped-early plans clearly marked), money unit,
+                          objective unit and dust threshold, KPI table in words, the policy
+                          scorecard block, charts of PFLOPS by site and cost by term
+Scorecard                 ``results.scorecard``: every target of the scenario's targets table
+Map                       the plan on a map of China (:mod:`planner.report.map`), a PNG image
 Sites                     ``results.sites``; bar chart of PFLOPS installed by site
 Hardware mix              ``results.hardware``; stacked bar chart of PFLOPS by site × hardware
 Links                     ``results.links``
 Placement                 ``results.placement`` (class × region × site)
+Hub / Province balance    ``results.balances``; where each hub's work runs (matrix + chart)
+Price of compute          ``results.prices``: average and marginal cost per PFLOPS·h
 Unserved                  ``results.unserved``
 Load profiles             ``results.profiles`` (long); line chart of load by site over slices
 Costs                     ``results.costs`` with a total row; the objective terms and weights
+Policy, Network value     active levers; the comparison with local-first / isolated plans
 Metadata                  ``results.metadata`` as key/value rows
 In_<table>                one sheet per input table of the scenario, echoed as entered
 ========================  ==================================================================
 
-Every header carries its unit, header rows are frozen, data are Excel tables (filterable), number
-formats follow the unit, and strings are always written as text (never formulas). The file is
-written atomically: to a temporary file in the target folder, then moved over the target.
+Sheets without content for a plan (no targets, no hub tags, no provinces, no coordinates, several
+periods for the map) are left out. Every header carries its unit, header rows are frozen and
+repeated on every printed page, every sheet prints landscape one page wide, data are Excel tables
+(filterable), number formats follow the unit, and strings are always written as text (never
+formulas). The file is written atomically: to a temporary file in the target folder, then moved
+over the target.
 """
 
 from __future__ import annotations
