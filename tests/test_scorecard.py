@@ -110,3 +110,17 @@ def test_bad_targets_are_reported_with_their_place(tiny_copy):
     assert "targets › row 2 › job_class: unknown job class 'trainin' — did you mean 'training'?" in msg
     assert "targets › row 2 › ms: indicator served_within_ms needs the latency circle ms" in msg
     assert "targets › row 3 › indicator: must be one of" in msg and "(got 'green_shares')" in msg
+
+
+@pytest.mark.solve
+def test_cli_prints_the_targets_met(tiny_copy):
+    import subprocess
+    import sys
+
+    y = tiny_copy / "scenario.yaml"
+    y.write_text(y.read_text() + "\ntargets:\n  - {name: green, indicator: green_share, value: 0.1}\n"
+                 "  - {name: inf_5ms, indicator: served_within_ms, value: 1, job_class: inference, ms: 5}\n")
+    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "targets      1 of 2 national targets met; missed: green (Scorecard sheet)" in p.stdout

@@ -88,6 +88,12 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         binding = res.policy[res.policy["binding"] == True]  # noqa: E712 - a pandas mask
         lines.append(f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
                      f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr")
+    card = res.scorecard
+    if card is not None and len(card):
+        judged = card[card["met"].notna()]
+        missed = [str(t) for t, m in zip(judged["target"], judged["met"]) if not m]
+        lines.append(f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
+                     + (f"; missed: {', '.join(missed)}" if missed else "") + " (Scorecard sheet)")
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
     if res.headline:
