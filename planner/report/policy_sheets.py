@@ -13,7 +13,6 @@ from openpyxl.styles import Font
 
 from . import style as st
 from .headline import headlines
-from .i18n import term
 
 #: Header row of the comparison table on the Network value sheet (rows 2–3 hold the headlines).
 HEAD = 5
@@ -34,8 +33,8 @@ def add_policy_sheets(ctx, lang: str = "en") -> None:  # noqa: ANN001 - sheets.C
     new = []
     if len(res.policy) or res.extras:
         ws = ctx.wb.create_sheet(st.sheet_title(t["policy"], ctx.wb.sheetnames))
-        last = st.write_frame(ws, res.policy, table_name=ctx.table("policy"), empty_note="none",
-                              header=lambda c: term(c, lang))
+        last = st.write_frame(ws, _policy_words(res.policy, lang), table_name=ctx.table("policy"),
+                              empty_note="none" if lang != "zh" else "无", header=ctx.h)
         row = last + 2
         for key, label in (("resilience cost CNY/yr", t["resilience"]), ("resilience extra PFLOPS", t["res_pflops"])):
             if key in res.extras:
@@ -93,3 +92,21 @@ def _cost_chart(ctx, ws, table: pd.DataFrame, plans: list[str], t: dict):  # noq
     chart = st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + 1 + len(plans)), header_row=HEAD, last_row=last,
                          title=t["network"], y_title=ctx.h("CNY/yr"))
     return chart
+
+
+#: Policy levers in Chinese (the Policy sheet's lever and target columns in a zh report).
+LEVERS_ZH = {"carbon_cap": "碳排放上限", "min_green_share": "绿电占比下限", "budget": "新增投资上限",
+             "domestic_min_share": "国产算力占比下限", "class_domestic_min_share": "作业类别国产占比下限",
+             "min_utilisation": "利用率下限", "max_remote_share": "异地服务占比上限", "min_local_share": "本地服务占比下限",
+             "min_hub_share": "枢纽新增算力占比下限", "resilience": "N-1 韧性", "pue_max": "PUE 上限"}
+
+
+def _policy_words(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The policy table with its lever names and target sentences in ``lang`` (zh: built from the row's figures)."""
+    if lang != "zh" or df is None or df.empty:
+        return df
+    out = df.copy()
+    out["target"] = [f"{LEVERS_ZH.get(lv, lv)}（{sc}）{se} {tv:g}" if isinstance(tv, (int, float)) else f"{LEVERS_ZH.get(lv, lv)}（{sc}）"
+                     for lv, sc, se, tv in zip(df["lever"], df["scope"], df["sense"], df["target value"])]
+    out["lever"] = [LEVERS_ZH.get(v, v) for v in df["lever"]]
+    return out
