@@ -137,6 +137,10 @@ class PlanningData:
     pue_over_existing: list[str] = field(default_factory=list)
     isolated: bool = False
     dropped: dict[str, int] = field(default_factory=dict)
+    #: classes that run in whole jobs: the size of one job (effective PFLOPS)
+    job_pflops: dict[str, float] = field(default_factory=dict)
+    #: why demand of a (class, region) is left unserved whatever is built (a job that fits nowhere)
+    unserved_reason: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # ---- groupings used by the model (built once, on first use) -------------------------
     def y_by_site_hw_slice(self) -> dict[tuple[str, str, str], list[tuple[str, str, str, str]]]:
@@ -160,6 +164,10 @@ class PlanningData:
                 "classes": len(self.CLASSES), "slices": len(self.SLICES), "eligible": len(self.ELIG),
                 "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW),
                 "transport classes": len(self.TRANSPORT), "shipments": len(self.SHIP)}
+
+    def scenario_class(self, j: str):  # noqa: ANN201 - a JobClass row
+        """The scenario's row of job class ``j``."""
+        return next(c for c in self.scenario.job_classes if c.name == j)
 
     def site_node(self, j: str, s: str) -> str:
         """The balance node of site ``s`` for transport class ``j``: its region, or the pool ``*``."""
@@ -269,10 +277,14 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     ELIG: list[tuple[str, str, str]] = []
     USE_SET: set[tuple[str, str, str]] = set()
     dropped: dict[str, int] = defaultdict(int)
+    job_fit = job_capacity(sc, efficiency, existing)
     for j, r in DEMAND_JR:
         jc = cls_by[j]
         allowed = [h for h in HW if jc.hardware is None or h in jc.hardware]
         for s in SITES:
+            if jc.job_pflops is not None and job_fit[j, s] < jc.job_pflops - 1e-9:
+                dropped["a job larger than the site can hold"] += 1
+                continue
             ms = latency.get((r, s))
             if ms is None or (jc.max_latency_ms is not None and ms > jc.max_latency_ms):
                 continue
@@ -290,6 +302,7 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
                 ELIG.append((j, r, s))
                 USE_SET.update((j, s, h) for h in usable)
     USE = [(j, s, h) for j in CLASSES for s in SITES for h in HW if (j, s, h) in USE_SET]
+    unserved_reason = _job_reasons(sc, DEMAND_JR, ELIG, job_fit, demand)
 
     serving_cost = {(e.region, e.site): e.cost for e in sc.serving_costs}
     pair_reason = _pair_reasons(sc, DEMAND_JR, serving_cost, isolated)
@@ -385,6 +398,7 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         carbon_price=sc.policy.carbon_price, site_tags={s.name: set(s.tags) for s in sc.sites}, pue_cap=pue_cap,
         pue_closed=pue_closed, pue_over_existing=pue_over_existing, isolated=isolated, dropped=dict(dropped),
         routing=routing, PATH=PATH, TRANSPORT=TRANSPORT, SHIP=SHIP, SIGNED=signed, TNODE=TNODE, RELEASE=RELEASE, pair_reason=pair_reason,
+        job_pflops={j.name: j.job_pflops for j in sc.job_classes if j.job_pflops is not None}, unserved_reason=unserved_reason,
     )
     log.info("prepared %s: %s", sc.name, data.size)
     return data
@@ -410,10 +424,64 @@ def _pair_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], serving_cost: 
             out[jc.name] = "isolated baseline"
         elif jc.single_site:
             out[jc.name] = "single-site class"
+        elif jc.job_pflops is not None:
+            out[jc.name] = "runs in whole jobs"
         elif sc.policy.max_remote_share is not None or sc.policy.min_local_share is not None:
             out[jc.name] = "a remote/local share target"
         elif regions & costly:
             out[jc.name] = "serving costs from its regions"
+    return out
+
+
+def job_capacity(sc: Scenario, efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int]) -> dict[tuple[str, str], float]:
+    """``(class, site)`` → the largest job (effective PFLOPS) the site could ever run, for classes with a job size.
+
+    On one hardware type ``h`` a site holds at most ``min(⌊1000 max_it_mw / kw[h]⌋, max_modules)``
+    modules (existing ones count); a job needs ``job_pflops / (pflops[h] × efficiency[j,h])`` of
+    them. Mixing types at the site never holds more than the best type alone (one power envelope),
+    so the largest job is the best type's, with or without ``job_one_hardware``.
+    """
+    out: dict[tuple[str, str], float] = {}
+    for jc in sc.job_classes:
+        if jc.job_pflops is None:
+            continue
+        allowed = [h for h in sc.hardware if jc.hardware is None or h.name in jc.hardware]
+        for s in sc.sites:
+            best = 0.0
+            for h in allowed:
+                n = math.inf if h.kw <= 0 else math.floor(1000 * s.max_it_mw / h.kw + 1e-9)
+                if s.max_modules is not None:
+                    n = min(n, s.max_modules)
+                n = max(n, existing.get((s.name, h.name), 0))
+                best = max(best, n * h.pflops * efficiency[jc.name, h.name])
+            out[jc.name, s.name] = best
+    return out
+
+
+def _job_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], ELIG: list[tuple[str, str, str]],
+                 job_fit: dict[tuple[str, str], float], demand: dict[tuple[str, str, str], float]) -> dict[tuple[str, str], str]:
+    """Why a (class, region) that runs in whole jobs is left unserved whatever is built, in plain words."""
+    out: dict[tuple[str, str], str] = {}
+    cls_by = {j.name: j for j in sc.job_classes}
+    eligible = {(j, r) for (j, r, _s) in ELIG}
+    for j, r in DEMAND_JR:
+        size = cls_by[j].job_pflops
+        if size is None:
+            continue
+        if (j, r) not in eligible:
+            near = [(v, s) for (jj, s), v in job_fit.items() if jj == j]
+            v, s = max(near) if near else (0.0, "-")
+            out[j, r] = (f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
+                         f"a site can hold is {v:,.1f} PFLOPS ({s})")
+        elif cls_by[j].shiftable:  # a job in a slice of weight w does S × w of the day's work
+            days: dict[str, list] = defaultdict(list)
+            for t in sc.time_slices:
+                days[t.day or "all"].append(t)
+            most = max(sum(t.weight * demand.get((j, r, t.name), 0.0) for t in ts) / min(t.weight for t in ts) for ts in days.values())
+            if most < size - 1e-9:
+                out[j, r] = f"the daily work of {r} never fills one whole job of {size:g} PFLOPS for a slice"
+        elif max(v for (jj, rr, _t), v in demand.items() if (jj, rr) == (j, r)) < size - 1e-9:
+            out[j, r] = f"demand of {r} never reaches one whole job of {size:g} PFLOPS"
     return out
 
 

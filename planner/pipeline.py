@@ -13,6 +13,7 @@ from typing import Any
 from .atomic import check_target
 from .errors import InfeasibleError, ScenarioError
 from .explain import MOST_UNSERVED, unserved_warning
+from .horizon.futures_plan import plan_futures
 from .horizon.planning import plan_periods
 from .plan import plan_one, solver_options
 from .results import Results
@@ -100,6 +101,8 @@ def run(
         except ValueError as err:
             raise ScenarioError(str(err)) from None
     settings = {"currency": currency or sc.report.currency_unit, "dust": sc.report.dust}
+    if sc.futures or sc.announced:
+        return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, local_share=local_share, settings=settings)
     if sc.periods:
         return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, settings=settings)
     if sc.planning == "myopic":
@@ -170,6 +173,34 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
     if share > MOST_UNSERVED:
         _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)
+    if out is not None:
+        from .report import write_excel
+
+        write_excel(res, out, lang=lang)
+    return res
+
+
+def _run_futures(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
+                 log_solver: bool, local_share: float = 0.5, settings: dict[str, Any] | None = None) -> Results:
+    """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures")."""
+    if sc.policy.resilience != "none":
+        raise ScenarioError("resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none")
+    res = plan_futures(sc, opts, log_solver=log_solver)
+    res.settings = dict(settings or {})
+    if compare:  # the value of the network, both plans over the same futures (no VSS, EVPI or baseline for the others)
+        plain = sc.model_copy(update={"risk": sc.risk.model_copy(update={"value_of_information": False, "perfect_information": False}),
+                                      "announced": ()})
+        plans = {"networked": res}
+        for variant in compare:
+            if variant == "isolated":
+                plans["isolated"] = plan_futures(plain, opts, isolated=True)
+            else:
+                plans["local-first"] = plan_futures(_with_policy(plain, min_local_share=local_share), opts)
+        res.comparison = comparison_table(plans)
+        res.headline = headline(res.comparison)
+    share = float(res.kpi("unserved share"))
+    if share > MOST_UNSERVED:
+        _warn_unserved(res, f"the plan leaves {share:.1%} of the expected demand unserved (see the Unserved and Futures sheets)", sc.name)
     if out is not None:
         from .report import write_excel
 

@@ -49,7 +49,10 @@ def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = 
     pos = {r.name: (r.lon, r.lat) for r in sc.regions}
     ax.scatter([p[0] for p in pos.values()], [p[1] for p in pos.values()], s=12, color="0.7", zorder=1, label="regions")
 
-    links = res.links
+    links, sites = res.links, res.sites
+    if "future" in sites.columns and len(sites):  # demand futures share the investments: draw them once
+        sites = sites[sites["future"] == sites["future"].iloc[0]]
+        links = links[links["future"] == links["future"].iloc[0]] if len(links) else links
     if len(links):
         gbps = links["Gbps per direction"].astype(float)
         top = float(gbps.max()) or 1.0
@@ -62,7 +65,6 @@ def plan_map(sc: Scenario, res: Results, *, ax: Any = None, title: str | None = 
             else:
                 ax.plot([x0, x1], [y0, y1], color="0.85", lw=0.5, ls=":", zorder=1)
 
-    sites = res.sites
     site_region = {s.name: s.region for s in sc.sites}
     cap = sites.set_index("site")["PFLOPS"].astype(float)
     biggest = float(cap.max()) if len(cap) and cap.max() > 0 else 1.0

@@ -92,8 +92,10 @@ class Results:
 
     @property
     def total_cost(self) -> float:
-        """Total cost: CNY/yr for one period; discounted CNY over all periods for several (the cost table's sum)."""
-        col = "discounted CNY" if "discounted CNY" in self.costs.columns else "CNY/yr"
+        """Total cost: CNY/yr for one period; discounted CNY over all periods for several (the cost table's sum);
+        with demand futures, the expected cost (the sum of the probability-weighted column)."""
+        cols = [c for c in ("expected CNY", "expected CNY/yr", "discounted CNY") if c in self.costs.columns]
+        col = cols[0] if cols else "CNY/yr"
         return float(self.costs[col].sum())
 
     @property
@@ -241,6 +243,8 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     uns = [{"class": j, "region": r, "slice": t, "PFLOPS": _v(v), "PFLOPS·h/yr": W[t] * _v(v)}
            for (j, r, t), v in m.placement.unserved.items() if _v(v) > 1e-6]
     unserved = pd.DataFrame(uns, columns=["class", "region", "slice", "PFLOPS", "PFLOPS·h/yr"])
+    if d.unserved_reason:  # work in whole jobs that no site can take: said, not split
+        unserved["reason"] = [d.unserved_reason.get((j, r), "") for j, r in zip(unserved["class"], unserved["region"])]
 
     # ---- per-slice profiles (long) ----------------------------------------------------------
     prof_rows = []
@@ -316,7 +320,8 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     price = prices(m, d, outcome, placement, sites, modules) if not outcome.relaxed or outcome.duals else {}
     return Results(prices=price, balances=bal, scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
-                   policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction))
+                   policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction),
+                   warnings=[f"class '{j}' from {r} is left unserved: {why}" for (j, r), why in d.unserved_reason.items()])
 
 
 POLICY_COLUMNS = ["lever", "scope", "target", "sense", "target value", "achieved", "unit", "binding", "slack used",
@@ -374,7 +379,7 @@ def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
     """The scenario's tables as DataFrames (for the report's inputs echo)."""
     out = {}
     for t in ("periods", "time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand",
-              "demand_growth", "links", "serving_costs", "latency", "targets"):
+              "demand_growth", "futures", "future_demand", "links", "serving_costs", "latency", "targets"):
         rows = getattr(sc, t)
         if rows:
             df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])

@@ -28,6 +28,8 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from .model.jobs import round_jobs
+
 log = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
@@ -263,6 +265,8 @@ def _round(comp: _Compiled, m: pyo.ConcreteModel, x: np.ndarray) -> np.ndarray:
     hook = getattr(m, "_planner_round", None)  # a model-specific rounding (several periods)
     if hook is not None:
         hook(comp.columns, x, fixed)
+    if getattr(m, "_planner_jobs", False):  # work in whole jobs: job counts down (planner.model.jobs)
+        round_jobs(m, comp.columns, x, fixed)
     _repair_integer_rows(comp, x, fixed)
     assign = getattr(getattr(m, "placement", None), "assign", None)
     if assign is not None and len(assign):

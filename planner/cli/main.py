@@ -15,6 +15,7 @@ import click
 
 from . import pareto, sweep, workbook
 from .common import _guard, _setup_logging
+from .futures import future_lines
 
 log = logging.getLogger("planner")
 
@@ -64,6 +65,9 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
                  compare=compare, local_share=local_share, currency=currency)
+    if "Futures" in res.extra_tables:
+        click.echo("\n".join(future_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
+        return
     if res.periods is not None:
         click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
         return

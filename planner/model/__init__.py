@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 from ..data import PlanningData
 from .cuts import add_cuts
 from .energy import add_energy
+from .jobs import add_jobs
 from .network import add_network
 from .objective import add_objective
 from .placement import add_placement
@@ -43,17 +44,20 @@ def build_model(data: PlanningData) -> pyo.ConcreteModel:
     return m
 
 
-def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None) -> None:
+def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None, shared: pyo.Block | None = None) -> None:
     """Add every block of the one-period model of ``data`` to ``m`` (a model or a period block).
 
     With ``carry`` (several periods), installed modules are expressions over build decisions that
-    live outside ``m`` (see :mod:`planner.model.multi_period`).
+    live outside ``m`` (see :mod:`planner.model.multi_period`). With ``shared`` (demand futures), the
+    investment variables are those of block ``shared`` (see :mod:`planner.model.futures`).
     """
     costs = CostRegistry()
-    add_sizing(m, data, costs, carry)
+    add_sizing(m, data, costs, carry, shared)
     add_placement(m, data, costs)
+    if data.job_pflops:
+        add_jobs(m, data)
     add_capacity(m, data)
-    add_network(m, data, costs)
+    add_network(m, data, costs, shared)
     add_cuts(m, data)
     add_energy(m, data, costs)
     add_policy(m, data, costs)

@@ -25,6 +25,7 @@ from pyomo.core.util import quicksum
 
 from ..horizon.periods import MultiPeriodData
 from . import populate
+from .registry import share
 from .sizing import Carry
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,31 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
     """
     t0 = time.perf_counter()
     m = pyo.ConcreteModel(name=md.scenario.name)
+    populate_periods(m, md)
+    if fixed:
+        _fix(m, fixed)
+    m._planner_round = lambda cols, x, out: round_builds(m, md, cols, x, out)
+    log.info("built %d-period model %s in %.2fs", len(md.years), md.scenario.name, time.perf_counter() - t0)
+    return m
+
+
+def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None = None) -> None:
+    """Add the several-period model of ``md`` to ``m`` (a model, or a future's block), with ``m.objective``.
+
+    With ``shared`` (demand futures: the first future's block), the build decisions, open sites and
+    link units are that block's (references), and the rows that link them across periods, which
+    that block holds, are not repeated.
+    """
     years = md.years
     m.P = pyo.Set(initialize=years, ordered=True, doc="periods (first year)")
     m.BUILD = pyo.Set(initialize=md.BUILD, dimen=3, ordered=True, doc="(s, h, p) where h can be bought at s in p")
-    # a purchase is in service in its own period: build[s,h,p] ≤ M[s,h,p] − existing[s,h,p]
-    m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers, bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
-                      doc="modules of h bought at s in period p")
+    if shared is not None:
+        m.build = share(shared.build)
+    else:
+        # a purchase is in service in its own period: build[s,h,p] ≤ M[s,h,p] − existing[s,h,p]
+        m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers,
+                          bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
+                          doc="modules of h bought at s in period p")
     m.period = pyo.Block(m.P)
     for k, p in enumerate(md.periods):
         prev = years[k - 1] if k else None
@@ -53,8 +73,12 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
             open_before=lambda s, prev=prev: m.period[prev].sizing.open[s] if prev is not None else 0,
         )
         b = m.period[p.year]
-        populate(b, md.data[p.year], carry)
+        populate(b, md.data[p.year], carry, shared.period[p.year] if shared is not None else None)
         b.objective.deactivate()
+    m.period_weight = {p.year: p.weight for p in md.periods}
+    m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
+    if shared is not None:
+        return
     later = years[1:]
     sites = md.data[years[0]].SITES
     links = list(md.data[years[0]].links)
@@ -76,13 +100,6 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping] | None
     for k in md.BUILD:
         if md.purchase_bound.get(k, 0) <= 0:
             m.build[k].fix(0)
-    m.period_weight = {p.year: p.weight for p in md.periods}
-    m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
-    if fixed:
-        _fix(m, fixed)
-    m._planner_round = lambda cols, x, out: round_builds(m, md, cols, x, out)
-    log.info("built %d-period model %s in %.2fs", len(years), md.scenario.name, time.perf_counter() - t0)
-    return m
 
 
 def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list, x, out) -> None:

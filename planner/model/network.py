@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from ..data import TB_PER_GBPS_HOUR, PlanningData
-from .registry import CostRegistry
+from .registry import CostRegistry, share
 
 
 def directed_ship(d: PlanningData, ship: dict[tuple[str, str, str], float]) -> dict[tuple[str, str, str], float]:
@@ -55,17 +55,25 @@ def arc_traffic(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str], float]:
     return out
 
 
-def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
-    """Add ``units``, ``built``, ``traffic`` (and ``flow`` under routing ``flow``) and their rows to ``m.network``."""
+def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, shared: pyo.Block | None = None) -> None:
+    """Add ``units``, ``built``, ``traffic`` (and ``flow`` under routing ``flow``) and their rows to ``m.network``.
+
+    With ``shared`` (demand futures: the block of the first future), ``units`` and ``built`` are
+    references to that block's variables and their linking row is not repeated.
+    """
     d = data
     b = m.network = pyo.Block()
     L = list(d.links)
-    b.units = pyo.Var(L, domain=pyo.NonNegativeIntegers,
-                      bounds=lambda _, ln: (d.links[ln].existing_units, d.links[ln].max_units), doc="link units in service")
     with_fixed = [ln for ln in L if d.links[ln].fixed_cost > 0 and d.links[ln].max_units > d.links[ln].existing_units]
-    b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
+    if shared is not None:
+        b.units = share(shared.network.units)
+        b.built = share(shared.network.built)
+    else:
+        b.units = pyo.Var(L, domain=pyo.NonNegativeIntegers,
+                          bounds=lambda _, ln: (d.links[ln].existing_units, d.links[ln].max_units), doc="link units in service")
+        b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
 
-    @b.Constraint(with_fixed, doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)")
+    @b.Constraint(with_fixed if shared is None else [], doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)")
     def units_need_built(b, ln):
         lk = d.links[ln]
         if lk.max_units - lk.existing_units == 1:

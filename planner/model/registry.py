@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyomo.environ as pyo
+
 #: Terms that price shortfalls rather than resources; kept in every objective (see docs/model.md §6).
 PENALTY_TERMS = ("unserved_cost", "policy_slack_cost")
 
@@ -26,3 +28,9 @@ class CostRegistry:
             raise ValueError(f"cost term '{name}' registered twice")
         self.terms[name] = expr
         self.docs[name] = doc
+
+
+def share(var: Any) -> Any:
+    """A reference to the variables of an indexed ``var`` (their data are the same objects), as the
+    component of another block: demand futures share their investment variables this way."""
+    return pyo.Reference({k: v for k, v in var.items()}, ctype=pyo.Var)

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from ..data import PlanningData
-from .registry import CostRegistry
+from .registry import CostRegistry, share
 
 
 @dataclass
@@ -31,21 +31,34 @@ class Carry:
     open_before: Callable[[str], Any]
 
 
-def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Carry | None = None) -> None:
+def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Carry | None = None,
+               shared: pyo.Block | None = None) -> None:
     """Add ``open[s]``, ``modules[s,h]`` and their constraints to ``m.sizing``.
 
     One period: ``modules`` is an integer variable. Several periods (``carry`` given): ``modules``
     is the expression ``carry.modules`` over the integer build decisions. Either way
     ``bought[s,h]`` (modules bought for this period) and ``newly_open[s]`` (1 when the site opens
     in this period) are expressions used by the budget and hub-share levers.
+
+    With ``shared`` (demand futures: the block of the first future), ``open`` and ``modules`` are
+    references to that block's variables (investments are shared), and the rows over them alone
+    (open before use, power envelope, ``max_modules``), which that block holds, are not repeated.
     """
     b = m.sizing = pyo.Block()
     d = data
-    b.open = pyo.Var(d.SITES, domain=pyo.Binary, doc="site s is open")
-    for s in d.SITES:
-        if d.existing_open[s]:
-            b.open[s].fix(1)
-    if carry is None:
+    if shared is not None:
+        b.open = share(shared.sizing.open)
+    else:
+        b.open = pyo.Var(d.SITES, domain=pyo.Binary, doc="site s is open")
+        for s in d.SITES:
+            if d.existing_open[s]:
+                b.open[s].fix(1)
+    if carry is None and shared is not None:
+        b.modules = share(shared.sizing.modules)
+        b.bought = pyo.Expression(d.SITE_HW, rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
+                                  doc="modules bought: modules − existing")
+        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened")
+    elif carry is None:
         b.modules = pyo.Var(
             d.SITE_HW, domain=pyo.NonNegativeIntegers,
             bounds=lambda _, s, h: (d.existing.get((s, h), 0), d.module_bound[s, h]),
@@ -60,6 +73,14 @@ def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Car
         b.bought = pyo.Expression(d.SITE_HW, rule=lambda _, s, h: carry.bought(s, h), doc="modules bought in this period")
         b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s] - carry.open_before(s),
                                       doc="site opened in this period: open[s,p] − open[s,p−1]")
+
+    if shared is None:
+        _add_site_rows(b, d, carry)
+    _add_costs(b, d, costs)
+
+
+def _add_site_rows(b: pyo.Block, d: PlanningData, carry: Carry | None) -> None:
+    """Open before use, power envelope and ``max_modules`` (rows over the investments only)."""
 
     @b.Constraint(d.SITE_HW, doc="modules[s,h] ≤ M[s,h] × open[s]")
     def modules_need_open(b, s, h):
@@ -80,6 +101,9 @@ def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Car
     def max_modules(b, s):
         return quicksum(b.modules[s, h] for h in d.HW) <= d.max_modules_site[s]
 
+
+def _add_costs(b: pyo.Block, d: PlanningData, costs: CostRegistry) -> None:
+    """Cost terms ``capex_sites``, ``capex_hardware`` and ``fixed_om``."""
     costs.add("capex_sites", quicksum(d.open_annual[s] * b.open[s] for s in d.SITES if not d.existing_open[s] and d.open_annual[s]),
               "annualised open_cost of new sites: Σ open_cost × crf(i, open_life_years) × open")
     costs.add("capex_hardware", quicksum(d.capex_annual[h] * (b.modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW if d.capex_annual[h]),

@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from . import style as st
 
 #: Extra tables shown right after the Summary, in this order.
-FRONT = ("Periods", "Build schedule", "Link schedule", "Myopic steps")
+FRONT = ("Futures", "Value of information", "Idle compute", "Announced vs coordinated", "Announced by site", "Announced by region",
+         "Announced by hub", "Periods", "Build schedule", "Link schedule", "Myopic steps")
 #: Chart gap: default-width columns a chart covers, plus a margin.
 CHART_COLS = 15
 

@@ -118,6 +118,31 @@ TERMS_ZH: dict[str, str] = {
     "cost excluding penalties": "不含惩罚项的成本", "policy penalty": "政策目标缺口惩罚", "site capex": "站点投资", "hardware capex": "硬件投资",
     "fixed O&M": "固定运维", "energy cost": "电费", "network capex": "网络投资", "unserved cost": "未满足需求成本",
     "PFLOPS built": "新建算力",
+    # demand futures
+    "future": "需求情景", "Futures": "需求情景", "Value of information": "信息价值", "Idle compute": "闲置算力",
+    "probability": "概率", "futures": "需求情景", "objective (futures)": "目标（多情景）", "CVaR": "条件风险价值 CVaR",
+    "largest regret": "最大后悔值", "idle compute": "闲置算力", "idle PFLOPS·h/yr": "闲置算力 PFLOPS·时/年",
+    "unserved PFLOPS·h/yr": "未满足 PFLOPS·时/年",
+    "expected CNY/yr": "期望 元/年", "expected CNY": "期望 元（折现）",
+    "expected contribution": "期望贡献", "CNY/yr (expected)": "元/年（期望）", "CNY (discounted, expected)": "元（折现，期望）",
+    "PFLOPS·h/yr (expected)": "PFLOPS·时/年（期望）", "PFLOPS·h (all periods, expected)": "PFLOPS·时（全部规划期，期望）",
+    "MWh/yr (expected)": "兆瓦时/年（期望）", "tCO2/yr (expected)": "吨CO2/年（期望）",
+    "MWh (all periods, expected)": "兆瓦时（全部规划期，期望）", "tCO2 (all periods, expected)": "吨CO2（全部规划期，期望）",
+    "value of the stochastic solution": "随机解的价值 (VSS)", "expected value of perfect information": "完全信息的期望价值 (EVPI)",
+    "expected served PFLOPS·h/yr": "期望已服务 PFLOPS·时/年", "expected idle PFLOPS·h/yr": "期望闲置 PFLOPS·时/年",
+    "expected utilisation": "期望利用率", "quantity": "量", "meaning": "含义",
+    "cost of expected-demand plan CNY/yr": "按期望需求规划的成本 元/年", "cost planned alone CNY/yr": "单独规划的成本 元/年",
+    "regret CNY/yr": "后悔值 元/年", "cost CNY (discounted)": "成本 元（折现）",
+    "cost of expected-demand plan CNY (discounted)": "按期望需求规划的成本 元（折现）",
+    "cost planned alone CNY (discounted)": "单独规划的成本 元（折现）", "regret CNY (discounted)": "后悔值 元（折现）",
+    # announced baseline
+    "Announced vs coordinated": "公布产能与统筹规划", "Announced by site": "公布产能·按站点",
+    "Announced by region": "公布产能·按区域", "Announced by hub": "公布产能·按枢纽", "hub": "枢纽",
+    "coordinated": "统筹规划", "announced": "公布产能", "difference (announced − coordinated)": "差值（公布 − 统筹）",
+    "idle PFLOPS (average)": "闲置算力 PFLOPS（平均）", "stranded modules": "搁浅模块", "stranded new modules": "搁浅新模块",
+    "stranded capital CNY": "搁浅投资 元", "expected cost": "期望成本",
+    "announced baseline: extra cost": "公布产能基线：多出的成本", "announced baseline: extra idle PFLOPS": "公布产能基线：多出的闲置算力",
+    "announced baseline: extra stranded capital": "公布产能基线：多出的搁浅投资",
     # several periods
     "period": "规划期", "Periods": "规划期", "Build schedule": "建设计划", "Link schedule": "链路建设计划",
     "Myopic steps": "逐期求解步骤", "years": "年数", "discount factor": "折现系数", "period weight yr": "规划期权重 年",
@@ -185,6 +210,13 @@ def term(text: str, lang: str) -> str:
         return text
     if text in table:
         return table[text]
+    if text.startswith("cost in future ") and lang == "zh":
+        return f"情景 {text[15:]} 的成本"
+    for suffix, zh in ((" coordinated", "（统筹）"), (" announced", "（公布）"), (" difference", "（差值）")):
+        if lang == "zh" and text.endswith(suffix) and text[: -len(suffix)] in table:
+            return table[text[: -len(suffix)]] + zh
+    if text.startswith("utilisation ") and lang == "zh":
+        return f"利用率 {text[12:]}"
     if text.startswith("cost: "):
         return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else f"cost: {table.get(text[6:], text[6:])}"
     return text

@@ -148,7 +148,7 @@ def add_scorecard(ctx: Any) -> None:
     # the Summary block: target, target value, achieved, met
     summary = ctx.sheets["summary"]
     row = summary.max_row + 2
-    short = df[[c for c in ("target", "sense", "target value", "achieved", "met", "imposed") if c in df.columns]]
+    short = df[[c for c in ("future", "target", "sense", "target value", "achieved", "met", "imposed") if c in df.columns]]
     yes = YES_NO.get(ctx.lang, YES_NO["en"])[0]
     met = int((card["met"] == yes).sum())
     n = int(card["met"].notna().sum())
@@ -241,7 +241,7 @@ def add_map(ctx: Any) -> None:
     res = ctx.results
     if res.sites is None or res.sites.empty or "regions" not in res.inputs or "lat" not in res.inputs["regions"].columns:
         return
-    if "period" in res.sites.columns:  # several periods: one map per period is not drawn (see Build schedule)
+    if "period" in res.sites.columns or "future" in res.sites.columns:  # one map per period / future is not drawn
         return
     ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.map"), ctx.wb.sheetnames))
     st.put(ws, 1, 1, _w(ctx, "title.map")).font = st.TITLE_FONT

@@ -175,7 +175,7 @@ def _capacity_chart(ctx: Context) -> Any:
     """Bar chart of PFLOPS (and new PFLOPS) by site, from the Sites sheet."""
     sites = ctx.results.sites
     cat, vals = _col(sites, "site"), [c for c in (_col(sites, "PFLOPS"), _col(sites, "new PFLOPS")) if c]
-    if sites.empty or not cat or not vals or "period" in sites.columns:  # several periods: see Build schedule
+    if sites.empty or not cat or not vals or "period" in sites.columns or "future" in sites.columns:  # see Build schedule / Futures
         return None
     return st.bar_chart(ctx.sheets["sites"], cat_col=cat, value_cols=vals, header_row=1, last_row=len(sites) + 1,
                         title=ctx.t("chart.capacity"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"))
@@ -185,7 +185,7 @@ def _cost_chart(ctx: Context) -> Any:
     """Horizontal bar chart of cost by term, from the Costs sheet."""
     costs = ctx.results.costs
     cat, val = _col(costs, "term"), _col(costs, "CNY/yr")
-    if costs.empty or not cat or not val or "period" in costs.columns:  # several periods: see Periods
+    if costs.empty or not cat or not val or "period" in costs.columns or "future" in costs.columns:  # see Periods / Futures
         return None
     return st.bar_chart(ctx.sheets["costs"], cat_col=cat, value_cols=[val], header_row=1, last_row=len(costs) + 1,
                         title=ctx.t("chart.costs", money=ctx.money), y_title=ctx.h("CNY/yr"), horizontal=True)
@@ -206,8 +206,9 @@ def _pivot(df: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFr
 
     With a ``period`` column (several periods), the index labels are ``"<period> <index>"``.
     """
-    if "period" in df.columns:
-        df = df.assign(**{index: df["period"].astype(str) + " " + df[index].astype(str)})
+    for col in ("period", "future"):  # several periods, demand futures: labels "<future> <period> <index>"
+        if col in df.columns:
+            df = df.assign(**{index: df[col].astype(str) + " " + df[index].astype(str)})
     wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
     return wide.reindex(index=pd.unique(df[index]), columns=pd.unique(df[columns]), fill_value=0.0)
 
@@ -268,7 +269,10 @@ def write_profiles(ctx: Context) -> None:
     wide.columns = [ctx.t("helper.load_column", site=s) for s in wide.columns]
     demand = "demand PFLOPS (all regions)"
     if demand in prof.columns:
-        label = prof["period"].astype(str) + " " + prof["slice"].astype(str) if "period" in prof.columns else prof["slice"]
+        label = prof["slice"].astype(str)
+        for col in ("period", "future"):
+            if col in prof.columns:
+                label = prof[col].astype(str) + " " + label
         wide[demand] = prof.groupby(label, sort=False)[demand].first().reindex(wide.index)
     wide = wide.rename_axis(ctx.t("axis.slice")).reset_index()
     col = len(prof.columns) + 2 + CHART_COLS

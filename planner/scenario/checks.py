@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import Problem, near_miss
 from ..geo import link_distance_km, region_site_latency
+from .future_checks import check_announced, check_futures
 
 WEIGHT_TOLERANCE_H = 1e-6 * 8760
 
@@ -27,6 +28,8 @@ REFS: dict[tuple[str, str], tuple[str, str]] = {
     ("serving_costs", "site"): ("sites", "site"),
     ("latency", "region"): ("regions", "region"),
     ("latency", "site"): ("sites", "site"),
+    ("announced", "site"): ("sites", "site"),
+    ("announced", "hardware"): ("hardware", "hardware type"),
 }
 #: References that may be left empty (meaning "every").
 OPTIONAL_REFS: dict[tuple[str, str], tuple[str, str]] = {
@@ -167,6 +170,8 @@ def check_tables(
             when = f" for {d.year}" if d.year is not None else ""
             P.append(Problem(at("demand", i), f"duplicate demand for class '{d.job_class}' in region '{d.region}'{when}"))
     P.extend(_check_periods(tables, at, file_label))
+    P.extend(check_futures(tables, profiles, at, file_label, declared, ref))
+    P.extend(check_announced(tables, at))
     for (t, f), (target, what) in OPTIONAL_REFS.items():
         for i, row in enumerate(tables.get(t, [])):
             v = getattr(row, _ATTR.get(f, f))

@@ -158,6 +158,9 @@ class JobClass(Row):
     unserved_cost: float = F(unit="CNY/PFLOPS·h", desc="price of leaving one PFLOPS·h of this work undone", ge=0)
     domestic_min_share: float | None = F(None, unit="-", desc="least share of this class's work on domestic hardware (policy issue)", ge=0, le=1)
     single_site: bool = F(False, desc="a region's demand of this class runs whole at exactly one site")
+    job_pflops: float | None = F(None, unit="PFLOPS", desc="size of one job of this class (effective PFLOPS): work runs in whole jobs, each at one site (integer job counts per site); work that does not fill a whole job, or fits at no site, is unserved", gt=0)
+    job_moves: bool = F(True, desc="with job_pflops: a job may move to another site between slices; false: each site runs the same number of the class's jobs in every slice of a representative day")
+    job_one_hardware: bool = F(False, desc="with job_pflops: each job runs on one hardware type at its site (within that type's installed capacity)")
 
     @field_validator("hardware", mode="before")
     @classmethod
@@ -199,6 +202,66 @@ class DemandGrowth(Row):
     rate: float = F(unit="1/yr", desc="growth of the base demand per year (0.4 = +40%/yr); the most specific row wins", gt=-1)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class Future(Row):
+    name: str = F(desc="future name, e.g. slow, base, fast")
+    probability: float = F(unit="-", desc="probability of this future; the futures' probabilities sum to 1", gt=0, le=1)
+    scale: float = F(1.0, unit="-", desc="multiplies every demand row in this future (before future_demand factors)", ge=0)
+    label_zh: str | None = F(None, desc="Chinese label for reports")
+
+
+class FutureDemand(Row):
+    future: str = F(desc="the future this row changes")
+    job_class: str | None = F(None, alias="class", desc="job class; empty = every class (factor and rate rows)")
+    region: str | None = F(None, desc="origin region; empty = every region (factor and rate rows)")
+    factor: float | None = F(None, unit="-", desc="multiplies the matching demand rows in this future (a regional shock: one region, factor 1.5); the most specific row wins", ge=0)
+    rate: float | None = F(None, unit="1/yr", desc="growth per year of the matching base demand in this future (several periods); the most specific row wins over demand_growth", gt=-1)
+    pflops: float | None = F(None, unit="PFLOPS", desc="demand of class and region in this future, replacing the scenario's row (or adding one: a new class of work); taken as given, not scaled", ge=0)
+    profile: str | None = F(None, desc="profile of a pflops row; empty = flat 1.0")
+    year: int | None = F(None, unit="year", desc="period of a pflops row (several periods); empty = the base level")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _kind(self) -> FutureDemand:
+        if self.pflops is not None:
+            if self.factor is not None or self.rate is not None:
+                raise ValueError("a row gives pflops (demand of its own) or factor/rate (changes to the scenario's demand), not both")
+            if self.job_class is None or self.region is None:
+                raise ValueError("a pflops row needs class and region")
+        elif self.factor is None and self.rate is None:
+            raise ValueError("give factor, rate or pflops")
+        elif self.profile is not None or self.year is not None:
+            raise ValueError("profile and year belong to pflops rows")
+        return self
+
+
+class Announced(Row):
+    site: str = F(desc="site where the capacity is announced")
+    hardware: str = F(desc="hardware type the announced capacity is counted in")
+    pflops: float | None = F(None, unit="PFLOPS", desc="announced PFLOPS (rounded up to whole modules of the hardware type); or give modules", ge=0)
+    modules: int | None = F(None, unit="modules", desc="announced modules; or give pflops", ge=0)
+    year: int | None = F(None, unit="year", desc="year the capacity is announced to be in service; empty = by the planning year (later rows are not in the baseline)")
+
+    @model_validator(mode="after")
+    def _amount(self) -> Announced:
+        if (self.pflops is None) == (self.modules is None):
+            raise ValueError("give pflops or modules (one of them)")
+        return self
+
+
+class BaselineOptions(Row):
+    stranded_below: float = F(0.3, unit="-", desc="a module whose expected utilisation (work packed onto the fewest modules in every slice) is below this is stranded", ge=0, le=1)
+    top_up: bool = F(False, desc="false: the baseline is exactly what was announced (no other site or module); true: the announced modules are a floor and the plan may add sites and modules where work is left over")
+
+
+class RiskOptions(Row):
+    measure: Literal["expected", "cvar", "regret"] = F("expected", desc="with futures: minimise the expected cost, CVaR of the cost at `level`, or the largest regret (cost above each future's own optimum)")
+    level: float = F(0.9, unit="-", desc="CVaR level α: CVaR is the mean cost of the worst 1 − α of probability", ge=0, lt=1)
+    weight: float = F(1.0, unit="-", desc="objective = (1 − weight) × expected cost + weight × risk measure (measure cvar or regret)", ge=0, le=1)
+    value_of_information: bool = F(True, desc="also solve the plan for the expected demand and evaluate it on every future: the value of the stochastic solution (VSS)")
+    perfect_information: bool = F(True, desc="also plan each future alone: the expected value of perfect information (EVPI) and each future's regret (measure regret plans them anyway)")
 
 
 class HourlyOptions(Row):
@@ -393,6 +456,11 @@ class Scenario(BaseModel):
     periods: tuple[Period, ...] = F((), desc="planning periods (several periods); empty = one period, the scenario's year")
     planning: Literal["perfect_foresight", "myopic"] = F("perfect_foresight", desc="several periods: plan all at once (perfect foresight) or period by period, carrying forward what was built (myopic)")
     demand_growth: tuple[DemandGrowth, ...] = F((), desc="growth per year of the base demand over the periods")
+    futures: tuple[Future, ...] = F((), desc="demand futures: build once, operate in each (investments shared, operation per future)")
+    future_demand: tuple[FutureDemand, ...] = F((), desc="how each future's demand differs: factors, growth rates, rows of its own")
+    risk: RiskOptions = F(default_factory=RiskOptions, desc="with futures: the risk measure of the objective")
+    announced: tuple[Announced, ...] = F((), desc="capacity that cities and clusters have announced: fixed as a baseline and planned against the coordinated network")
+    baseline: BaselineOptions = F(default_factory=BaselineOptions, desc="how the announced baseline is compared")
     hourly: HourlyOptions | None = F(None, desc="hourly profiles reduced to representative days (replaces time_slices)")
     time_slices: tuple[TimeSlice, ...] = F((), desc="representative hours (or give hourly)")
     regions: tuple[Region, ...] = F(desc="regions")
@@ -455,6 +523,9 @@ TABLES: dict[str, type[Row]] = {
     "demand": Demand,
     "periods": Period,
     "demand_growth": DemandGrowth,
+    "futures": Future,
+    "future_demand": FutureDemand,
+    "announced": Announced,
     "links": Link,
     "serving_costs": ServingCost,
     "latency": LatencyEntry,
@@ -466,6 +537,8 @@ BLOCKS: dict[str, type[Row]] = {
     "network": NetworkOptions,
     "policy": Policy,
     "report": ReportOptions,
+    "risk": RiskOptions,
+    "baseline": BaselineOptions,
 }
 REQUIRED_TABLES = ("regions", "sites", "hardware", "job_classes", "demand")
 #: The scenario's own top-level fields (besides its tables, blocks, profiles, variants and hourly).

@@ -36,6 +36,7 @@ import pyomo.environ as pyo
 from ..atomic import check_target, save_workbook
 from ..data import prepare
 from ..errors import ScenarioError, SolverError
+from ..horizon.futures import without_futures
 from ..horizon.periods import one_period_only
 from ..model import build_model
 from ..plan import solver_options
@@ -264,6 +265,7 @@ def pareto(
     if out is not None:
         check_target(out, sc._inputs, what="frontier workbook")  # before solving
     one_period_only(sc, "a Pareto frontier")
+    sc = without_futures(sc, "a Pareto frontier")
     opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=1)
     opts.update(relax=False, duals=False)
     kpi = SECOND[second][0]

@@ -32,6 +32,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from ..data import prepare
+from ..horizon.futures import without_futures
 from ..horizon.periods import one_period_only
 from ..model import build_model
 from ..model.cuts import linking_bound, peak_requirement, ship_bound, site_capacity_bound
@@ -67,6 +68,7 @@ class Replanner:
                  threads: int = 1) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         one_period_only(self.scenario, "fast re-solving (Replanner)")
+        self.scenario = without_futures(self.scenario, "fast re-solving (Replanner)")
         self.time_limit, self.mip_gap, self.threads = time_limit, mip_gap, threads
         t0 = time.perf_counter()
         self.data = prepare(self.scenario)

@@ -1,0 +1,35 @@
+"""The printed summary of a plan with demand futures (``planner run``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def future_lines(name: str, res: Any) -> list[str]:
+    """The whole plan, one line per future (and period), the value of information and any baseline."""
+    o = res.outcome
+    gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
+    unit = res.summary.set_index("kpi").loc["total cost", "unit"]
+    lines = [
+        f"scenario     {name}",
+        f"futures      {res.kpi('futures')}   objective: {res.kpi('objective (futures)')}",
+        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}",
+        f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
+        f"total cost   {res.total_cost / 1e6:,.2f} M {unit}",
+        f"built        {float(res.kpi('PFLOPS installed')):,.1f} PFLOPS installed   sites {res.kpi('sites open')}",
+    ]
+    for r in res.extra_tables["Futures"].to_dict("records"):
+        when = f" {r['period']}" if "period" in r else ""
+        lines.append(f"{r['future'] + when:<12} p={r['probability']:g}: utilisation {100 * r['average utilisation']:.1f}%   "
+                     f"idle {r['idle PFLOPS·h/yr'] / 8760:,.1f} PFLOPS (average)   unserved {100 * r['unserved share']:.2f}%")
+    for key, label in (("VSS", "VSS"), ("EVPI", "EVPI")):
+        if key in res.extras:
+            lines.append(f"{label:<12} {res.extras[key] / 1e6:,.2f} M {unit.replace(' (expected)', '').replace(', expected', '')}")
+    base = res.extra_tables.get("Announced vs coordinated")
+    if base is not None:
+        d = base.set_index("quantity")["difference (announced − coordinated)"]
+        lines.append(f"announced    costs {d['expected cost'] / 1e6:,.2f} M more than the coordinated plan; "
+                     f"{d['idle PFLOPS (average)']:,.1f} more PFLOPS idle; stranded capital {d['stranded capital CNY'] / 1e6:,.1f} M CNY more")
+    lines.append(f"time         {res.metadata.get('plan time s', 0):.1f}s to plan")
+    lines += [f"WARNING      {w.splitlines()[0]}" for w in res.warnings]
+    return lines
