@@ -66,7 +66,8 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
                  compare=compare, local_share=local_share, currency=currency)
     if "Futures" in res.extra_tables:
-        click.echo("\n".join(future_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
+        click.echo("\n".join(future_lines(sc.name, res) + _target_lines(res)
+                              + ([f"report       {target}"] if target is not None else [])))
         return
     if res.periods is not None:
         click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
@@ -92,12 +93,7 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         binding = res.policy[res.policy["binding"] == True]  # noqa: E712 - a pandas mask
         lines.append(f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
                      f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr")
-    card = res.scorecard
-    if card is not None and len(card):
-        judged = card[card["met"].notna()]
-        missed = [str(t) for t, m in zip(judged["target"], judged["met"]) if not m]
-        lines.append(f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
-                     + (f"; missed: {', '.join(missed)}" if missed else "") + " (Scorecard sheet)")
+    lines += _target_lines(res)
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
     if res.headline:
@@ -106,6 +102,19 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     if target is not None:
         lines.append(f"report       {target}")
     click.echo("\n".join(lines))
+
+
+def _target_lines(res: Any) -> list[str]:
+    """One line: the national targets of the scorecard met and missed (per future when there are futures)."""
+    card = res.scorecard
+    if card is None or not len(card):
+        return []
+    judged = card[card["met"].notna()]
+    where = judged["future"].astype(str) + ": " if "future" in judged.columns else ""
+    names = (where + judged["target"].astype(str)) if len(judged) else judged["target"]
+    missed = [str(t) for t, m in zip(names, judged["met"]) if not m]
+    return [f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
+            + (f"; missed: {', '.join(missed)}" if missed else "") + " (Scorecard sheet)"]
 
 
 def _period_lines(name: str, res: Any) -> list[str]:
