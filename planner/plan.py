@@ -62,7 +62,8 @@ def plan_one(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_
     reasons = presolve_reasons(m, data)
     if reasons:
         raise InfeasibleError(f"scenario '{sc.name}' has no feasible plan:\n" + "\n".join(f"  - {r}" for r in reasons))
-    outcome = solve(m, log_solver=log_solver, duals=bool(m.policy_targets), **opts)
+    # duals (the LP with integers fixed) give the shadow prices of the policy targets and the price of compute
+    outcome = solve(m, log_solver=log_solver, duals=True, **opts)
     if not outcome.ok:
         if outcome.status in ("infeasible", "infeasible_or_unbounded"):
             raise InfeasibleError(explain_infeasible(sc, opts, isolated=isolated))

@@ -16,11 +16,14 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from .balances import balances
 from .data import TB_PER_GBPS_HOUR, PlanningData
 from .decompose import transport_placements
 from .model.network import arc_traffic, directed_ship
 from .model.objective import objective_terms
+from .prices import prices
 from .scenario.schema import SLACK_UNITS
+from .scorecard import scorecard
 from .solve import SolveOutcome
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,14 @@ class Results:
     #: further tables, each written to the report as its own sheet (title → table): the periods and
     #: build schedule of a several-period plan, the representative days of an hourly scenario
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the policy scorecard: every target of the scenario's ``targets`` table on this plan (planner.scorecard)
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: balance sheets per hub and per province, and the matrices of where each group's work runs (planner.balances)
+    balances: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the price of compute: marginal (duals, integers fixed) and average cost per PFLOPS·h (planner.prices)
+    prices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the scenario's report settings (``report`` block): money unit and solver-dust threshold
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def kpi(self, name: str) -> Any:
         """The value of one KPI of the summary table, by name."""
@@ -99,10 +110,29 @@ class Results:
                 "costs": self.costs, "objective": self.objective}
 
 
-def outcome_kpis(outcome: SolveOutcome) -> list[tuple[str, Any, str]]:
-    """The solver's KPIs that head every summary: status, objective, best bound, MIP gap, solve time."""
-    return [("status", outcome.status, ""), ("objective", outcome.objective, "objective units"),
-            ("best bound", outcome.bound, "objective units"), ("MIP gap", outcome.gap, "-"), ("solve time", outcome.solve_s, "s")]
+def objective_unit(weights: dict[str, float]) -> str:
+    """The unit of the objective value: ``CNY/yr`` for a cost objective, else the weighted sum's terms.
+
+    With weights ``w`` the objective is ``w_cost × cost + w_energy × MWh + w_carbon × tCO2``
+    (:mod:`planner.model.objective`), so its unit is CNY/yr only when cost alone is weighed at 1;
+    otherwise it is spelled out, e.g. ``1 × CNY/yr + 200 × tCO2/yr``.
+    """
+    units = {"cost": "CNY/yr", "energy": "MWh/yr", "carbon": "tCO2/yr"}
+    w = {k: float(v) for k, v in weights.items() if v}
+    if list(w) == ["cost"] and w["cost"] == 1.0:
+        return "CNY/yr"
+    if len(w) == 1 and next(iter(w.values())) == 1.0:
+        return units[next(iter(w))]
+    return " + ".join(f"{v:g} × {units[k]}" for k, v in w.items())
+
+
+def outcome_kpis(outcome: SolveOutcome, unit: str = "CNY/yr") -> list[tuple[str, Any, str]]:
+    """The solver's KPIs that head every summary: status, objective and best bound (in ``unit``), MIP gap,
+    the solver stage's wall-clock time and its CPU time."""
+    stage = outcome.stage_s or (outcome.compile_s + outcome.mip_start_s + outcome.handover_s + outcome.solve_s)
+    return [("status", outcome.status, ""), ("objective", outcome.objective, unit),
+            ("best bound", outcome.bound, unit), ("MIP gap", outcome.gap, "-"), ("solve time", stage, "s"),
+            ("CPU time", outcome.cpu_s, "s")]
 
 
 def planner_version() -> str:
@@ -253,7 +283,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     total_dem = float(sum(demand_h.values()))
     green_mwh = float(sites["green MWh/yr"].sum())
     kpis: list[tuple[str, Any, str]] = [
-        *outcome_kpis(outcome),
+        *outcome_kpis(outcome, objective_unit(sc.objective_weights)),
         ("total cost", total, "CNY/yr"),
         *[(f"cost: {k}", v, "CNY/yr") for k, v in cost_vals.items()],
         ("sites open", int(sum(opened.values())), "sites"),
@@ -275,13 +305,20 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         "scenario": sc.name, "description": sc.description, "source": sc.source_path or "", "input hash (SHA-256)": sc.input_hash or "",
         "year": sc.year, "objective": str(sc.objective), "status": outcome.status, "termination": outcome.termination,
         "objective value": outcome.objective, "best bound": outcome.bound, "MIP gap": outcome.gap,
-        "relaxed (LP)": outcome.relaxed, "solve time s": round(outcome.solve_s, 3), "compile time s": round(outcome.compile_s, 3),
+        "relaxed (LP)": outcome.relaxed, "solve time s": round(outcome.stage_s, 3), "HiGHS time s": round(outcome.solve_s, 3),
+        "CPU time s": round(outcome.cpu_s, 3), "objective unit": objective_unit(sc.objective_weights), "compile time s": round(outcome.compile_s, 3),
         "MIP start time s": round(outcome.mip_start_s, 3), "MIP start objective": outcome.mip_start_objective,
         "solver": outcome.solver, "solver version": outcome.solver_version, "solver options": str(outcome.options),
         "model size": str(outcome.size), "planner version": planner_version(), "pyomo version": metadata.version("pyomo"),
         "created (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
     }
-    return Results(summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
+    by_region: dict[str, float] = defaultdict(float)
+    for (_j, r), v in demand_h.items():
+        by_region[r] += v
+    card = scorecard(sc, sites, hardware, placement, links, dict(by_region)) if sc.targets else pd.DataFrame()
+    bal = balances(sc, sites, hardware, placement, unserved, dict(by_region))
+    price = prices(m, d, outcome, placement, sites, modules) if not outcome.relaxed or outcome.duals else {}
+    return Results(prices=price, balances=bal, scorecard=card, summary=summary, sites=sites, hardware=hardware, links=links, placement=placement, unserved=unserved,
                    profiles=profiles, costs=costs, objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome,
                    policy=policy_table(m, data, outcome), extra_tables=dict(sc._reduction),
                    warnings=[f"class '{j}' from {r} is left unserved: {why}" for (j, r), why in d.unserved_reason.items()])
@@ -342,7 +379,7 @@ def input_tables(sc: Any) -> dict[str, pd.DataFrame]:
     """The scenario's tables as DataFrames (for the report's inputs echo)."""
     out = {}
     for t in ("periods", "time_slices", "regions", "sites", "hardware", "existing_modules", "job_classes", "demand",
-              "demand_growth", "futures", "future_demand", "links", "serving_costs", "latency"):
+              "demand_growth", "futures", "future_demand", "links", "serving_costs", "latency", "targets"):
         rows = getattr(sc, t)
         if rows:
             df = pd.DataFrame([r.model_dump(by_alias=True) for r in rows])

@@ -58,6 +58,14 @@ def dark_share(w: int, h: int, pixels: bytes, x0: float = 0.0, x1: float = 1.0) 
     return dark / total
 
 
+def box_share(w: int, h: int, pixels: bytes, x0: float, x1: float, y0: float, y1: float) -> float:
+    """Share of non-white pixels in the box between fractions x0–x1 of the width and y0–y1 of the height."""
+    a, b, c, d = int(x0 * w), int(x1 * w), int(y0 * h), int(y1 * h)
+    rows = [pixels[y * w + a: y * w + b] for y in range(c, d)]
+    total = sum(len(r) for r in rows)
+    return sum(1 for r in rows for v in r if v < 200) / total if total else 0.0
+
+
 def render_first_page(xlsx: list[Path], out: Path) -> list[Path]:
     profile = out / "lo-profile"
     r = subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
@@ -94,3 +102,68 @@ def test_several_period_report_opens_with_its_installed_chart(tmp_path):
     w, h, px = read_pgm(img)
     assert dark_share(w, h, px, 0.0, 0.3) > 0.01, "no KPI table"
     assert dark_share(w, h, px, 0.3, 1.0) > 0.01, "the installed-PFLOPS-by-period chart did not render"
+
+
+def _tiny_with_policy_data() -> planner.Scenario:
+    """tiny with hub and province groups, a cluster tag and two targets: every issue-13 sheet has content."""
+    from planner.scenario.schema import Scenario
+
+    from .conftest import doc_of
+
+    doc = doc_of(planner.load_scenario(TINY))
+    for r in doc["regions"]:
+        r["province"] = "上海市" if r["name"] == "east" else "宁夏回族自治区"
+        r["tags"] = [*r["tags"], "hub:长三角" if r["name"] == "east" else "hub:宁夏"]
+    for s in doc["sites"]:
+        s["tags"] = ["west", "hub", "cluster:中卫"] if s["name"] == "site_w" else ["east"]
+    doc["targets"] = [{"name": "hub_new", "indicator": "hub_share_new", "value": 0.6, "scope": "hub"},
+                      {"name": "west_util", "indicator": "utilisation", "value": 0.5, "scope": "west"}]
+    return Scenario.model_validate(doc)
+
+
+def _pages(pdf: Path) -> list[str]:
+    """The text of every page of ``pdf``."""
+    n = int(next(line.split()[-1] for line in subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                                                 check=True).stdout.splitlines() if line.startswith("Pages:")))
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout for i in range(1, n + 1)]
+
+
+def _page_image(pdf: Path, page: int, out: Path) -> tuple[int, int, bytes]:
+    stem = out / f"{pdf.stem}-p{page}"
+    subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", str(page), "-l", str(page), str(pdf), str(stem)],
+                   check=True, capture_output=True, timeout=60)
+    return read_pgm(next(out.glob(f"{stem.name}*.pgm")))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_issue13_sheets_render_with_their_charts_and_map(tmp_path, lang):
+    """Scorecard, Map, Hub balance and Price of compute print, each on landscape pages, with the
+    chart (or the map image) drawn: the part of the page right of the tables is not blank."""
+    res = planner.run(_tiny_with_policy_data(), time_limit=60, mip_gap=1e-6)
+    xlsx = planner.write_excel(res, tmp_path / f"tiny13-{lang}.xlsx", lang=lang, currency="MCNY")
+    profile = tmp_path / "lo-profile"
+    r = subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    pdf = tmp_path / f"{xlsx.stem}.pdf"
+    pages = _pages(pdf)
+    titles = {"en": {"scorecard": "Policy scorecard: national targets", "map": "The plan on a map of China",
+                     "hub": "Where each hub's work runs", "prices": "The price of compute"},
+              "zh": {"scorecard": "政策目标评分：本方案对照国家目标", "map": "方案地图", "hub": "各枢纽的工作在哪里运行",
+                     "prices": "算力价格：各地"}}[lang]
+    found = {}
+    for key, title in titles.items():
+        hits = [i + 1 for i, text in enumerate(pages) if title in " ".join(text.split())]
+        assert hits, f"{key}: no page shows {title!r}"
+        found[key] = hits[0]
+    # where the chart (the map) sits on its page, and nothing else: measured on this scenario's pages; with the
+    # chart or image removed from the workbook these boxes are blank (< 0.001 dark), with it drawn ≥ 0.01
+    boxes = {"map": (0.0, 1.0, 0.2, 1.0), "hub": (0.28, 0.6, 0.18, 0.4), "prices": (0.42, 0.7, 0.2, 0.38)}
+    for key, box in boxes.items():
+        w, h, px = _page_image(pdf, found[key], tmp_path)
+        assert w > h, f"{key}: not landscape"
+        assert box_share(w, h, px, *box) > 0.005, f"{key} (page {found[key]}): the chart/map did not render"
+    # the map prints on one page: the next page is already the Sites sheet (its header row)
+    after = pages[found["map"]]
+    assert "PUE" in after and "site_e" in after and "cnmaps" not in after, after[:80]

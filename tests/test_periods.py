@@ -334,7 +334,9 @@ def test_summary_shows_each_period_terms(plan: planner.Results, tmp_path: Path) 
     header = rows[start + 1]
     assert header[:4] == ("term", "2025 CNY/yr", "2027 CNY/yr", "discounted CNY")
     body = {r[0]: r for r in rows[start + 2:] if r[0]}
-    assert body["capex_hardware"][1] == pytest.approx(500_000 / 3)
+    from planner.report.i18n import term
+
+    assert body[term("capex_hardware", "en")][1] == pytest.approx(500_000 / 3)
     assert body["total"][3] == pytest.approx(plan.outcome.objective, rel=1e-9)
 
 

@@ -81,8 +81,8 @@ def test_power_envelope_example():
 
 @pytest.mark.solve
 def test_network_value_example():
-    at = README.index("For the tiny scenario (`planner run scenarios/tiny --compare isolated`)")
-    text = README[at:at + 300]
+    at = re.search(r"For the tiny scenario\s+\(`planner run scenarios/tiny --compare both", README).start()
+    text = README[at:at + 700]
     cmd = command_in(text)
     p = planner([*cmd, "--no-report"])
     assert p.returncode == 0, p.stderr

@@ -15,13 +15,18 @@ from openpyxl.chart import BarChart, LineChart
 
 import planner
 from planner.report import excel, sheets, style
+from planner.report.i18n import term
 from planner.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny"
 CHINA = ROOT / "scenarios" / "china"
 
-FIXED = ["Summary", "Sites", "Hardware mix", "Links", "Placement", "Unserved", "Load profiles", "Costs", "Metadata"]
+FIXED = ["Summary", "Map", "Sites", "Hardware mix", "Links", "Placement", "Price of compute", "Unserved", "Load profiles", "Costs",
+         "Metadata"]
+#: china also has the scorecard (its targets table) and hub and province balances (hub: tags, provinces)
+CHINA_SHEETS = ["Summary", "Scorecard", "Map", "Sites", "Hardware mix", "Links", "Placement", "Hub balance", "Province balance",
+                "Price of compute", "Unserved", "Load profiles", "Costs"]
 INJECTIONS = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"]
 
 
@@ -74,9 +79,9 @@ def test_headers_are_the_results_columns_with_units(wb, res, sheet, table):
 def test_every_sheet_has_frozen_header_and_a_table(wb):
     names = []
     for ws in wb:
-        assert ws.freeze_panes, ws.title
+        assert ws.freeze_panes or ws.title == "Map", ws.title
         names += list(ws.tables)
-        if ws.title != "Unserved":  # empty in the tiny plan: no table, a note
+        if ws.title not in ("Unserved", "Map"):  # Unserved: empty in the tiny plan (a note); Map: an image
             assert ws.tables, ws.title
     assert len(names) == len({n.lower() for n in names})
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names)
@@ -93,7 +98,7 @@ def test_number_formats_follow_units(wb, res):
     assert fmt["avg utilisation"] == "0.0%"
     assert fmt["energy cost CNY/yr"] == "#,##0"
     assert fmt["energy MWh/yr"] == "#,##0"
-    assert ws.cell(row=2, column=cols["open"]).value is bool(res.sites["open"].iloc[0])
+    assert ws.cell(row=2, column=cols["open"]).value == ("yes" if res.sites["open"].iloc[0] else "no")  # words, not 0/1
     assert ws.column_dimensions["A"].width >= len("site")
 
 
@@ -103,9 +108,10 @@ def test_sites_and_hardware_read_back_with_pandas(report, res):
     sites = pd.read_excel(report, sheet_name="Sites")
     pd.testing.assert_series_equal(sites["PFLOPS"], res.sites["PFLOPS"], check_dtype=False)
     assert sites["site"].tolist() == res.sites["site"].tolist()
-    assert sites["open"].tolist() == res.sites["open"].tolist()
+    assert sites["open"].tolist() == ["yes" if v else "no" for v in res.sites["open"]]
     hw = pd.read_excel(report, sheet_name="Hardware mix", usecols=range(len(res.hardware.columns)))
-    pd.testing.assert_frame_equal(hw, res.hardware, check_dtype=False, check_exact=False, rtol=1e-12)
+    expected = res.hardware.assign(domestic=["yes" if v else "no" for v in res.hardware["domestic"]])
+    pd.testing.assert_frame_equal(hw, expected, check_dtype=False, check_exact=False, rtol=1e-12)
     prof = pd.read_excel(report, sheet_name="Load profiles", usecols=range(len(res.profiles.columns)))
     pd.testing.assert_frame_equal(prof, res.profiles, check_dtype=False, check_exact=False, rtol=1e-12)
 
@@ -114,8 +120,9 @@ def test_sites_and_hardware_read_back_with_pandas(report, res):
 def test_costs_reconcile_to_the_objective(report, wb, res):
     n = len(res.costs)
     costs = pd.read_excel(report, sheet_name="Costs", nrows=n)
-    pd.testing.assert_frame_equal(costs[["term", "CNY/yr"]], res.costs[["term", "CNY/yr"]], check_dtype=False,
-                                  check_exact=False, rtol=1e-12)
+    assert costs["term"].tolist() == [term(t, "en") for t in res.costs["term"]]  # words, not code names
+    assert "capex_hardware" not in costs["term"].tolist() and term("capex_hardware", "en") in costs["term"].tolist()
+    pd.testing.assert_series_equal(costs["CNY/yr"], res.costs["CNY/yr"], check_dtype=False, check_exact=False, rtol=1e-12)
     objective = res.outcome.objective
     assert math.isclose(costs["CNY/yr"].sum(), objective, rel_tol=1e-6)
     ws = wb["Costs"]
@@ -127,7 +134,7 @@ def test_costs_reconcile_to_the_objective(report, wb, res):
     head = next(i for i, r in enumerate(rows) if r[0] == "term")
     assert rows[head][:5] == ("term", "value", "unit", "weight", "contribution (objective units)")
     body = rows[head + 1: head + 1 + len(res.objective)]
-    assert [r[0] for r in body] == res.objective["term"].tolist()
+    assert [r[0] for r in body] == [term(t, "en") for t in res.objective["term"]]
     assert [r[3] for r in body] == res.objective["weight"].tolist()
     total = rows[head + 1 + len(res.objective)]
     assert total[0].startswith("objective") and math.isclose(total[4], objective, rel_tol=1e-6)
@@ -143,8 +150,13 @@ def test_summary_title_status_and_kpis(wb, res):
     kpis = {r[0]: r[1] for r in ws.iter_rows(min_row=head + 1, max_col=2, values_only=True) if r[0]}
     assert kpis["status"] == res.kpi("status")
     for name in ("total cost", "PFLOPS installed", "IT MW installed", "energy", "carbon", "green share",
-                 "average utilisation", "unserved demand", "MIP gap", "solve time"):
-        assert math.isclose(kpis[name], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), name
+                 "average utilisation", "unserved demand", "MIP gap", "solve time", "CPU time"):
+        assert math.isclose(kpis[term(name, "en")], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), name
+    # the solve time is the whole solver stage (never HiGHS's branch and bound alone, which may be 0 s)
+    o = res.outcome
+    assert res.kpi("solve time") == o.stage_s >= o.compile_s + o.mip_start_s + o.solve_s > 0
+    units = {r[0]: r[2] for r in ws.iter_rows(min_row=head + 1, max_col=3, values_only=True) if r[0]}
+    assert units["objective"] == units[term("best bound", "en")] == "CNY/yr"  # the objective's unit, not "objective units"
     fmts = {r[0].value: r[1].number_format for r in ws.iter_rows(min_row=head + 1, max_col=2) if r[0].value}
     assert fmts["total cost"] == "#,##0" and fmts["green share"] == "0.0%" and fmts["PFLOPS installed"] == "#,##0.00"
 
@@ -152,7 +164,7 @@ def test_summary_title_status_and_kpis(wb, res):
 @pytest.mark.solve
 def test_metadata_key_values(report, res):
     md = pd.read_excel(report, sheet_name="Metadata")
-    assert md["key"].tolist() == list(res.metadata)
+    assert md["key"].tolist() == [term(k, "en") for k in (*res.metadata, "money unit", "solver dust threshold")]
     got = dict(zip(md["key"], md["value"]))
     for key in ("scenario", "input hash (SHA-256)", "solver", "solver version", "planner version", "created (UTC)"):
         assert str(got[key]) == str(res.metadata[key]), key
@@ -351,8 +363,15 @@ def test_china_report(tmp_path):
     assert res.outcome.status in ("optimal", "feasible") and res.outcome.gap is not None and res.outcome.gap <= 0.05
     out = planner.write_excel(res, tmp_path / "china.xlsx")
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[: len(FIXED)] == FIXED
+    assert book.sheetnames[: len(CHINA_SHEETS)] == CHINA_SHEETS
     costs = pd.read_excel(out, sheet_name="Costs", nrows=len(res.costs))
-    assert math.isclose(costs["CNY/yr"].sum(), res.total_cost, rel_tol=1e-9)
+    # china's report setting: million CNY; dust (below 1e-6 of the total) shown as 0
+    assert math.isclose(costs["M CNY/yr"].sum(), res.total_cost / 1e6, rel_tol=1e-6)
+    # the default plan meets every national target of its targets table that has a figure (README, china)
+    card = pd.read_excel(out, sheet_name="Scorecard", header=3)
+    with_figure = card[card["met"].isin(["yes", "no"])]
+    assert len(with_figure) == 8 and (with_figure["met"] == "yes").all(), card[["target", "achieved", "met"]]
+    assert card.loc[card["target"] == "green power at new hub data centres", "achieved"].iloc[0] == pytest.approx(0.8, abs=1e-6)
+    assert book["Map"]._images, "the map is drawn"
     (line,) = book["Load profiles"]._charts
     assert len(line.series) == res.profiles["site"].nunique() + 1

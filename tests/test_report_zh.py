@@ -17,7 +17,7 @@ from planner.results import Results
 from .test_report import INJECTIONS, copy_of, header
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "tiny"
-ZH_SHEETS = ["摘要", "站点", "硬件构成", "链路", "任务布局", "未满足需求", "负载曲线", "成本", "元数据"]
+ZH_SHEETS = ["摘要", "地图", "站点", "硬件构成", "链路", "任务布局", "算力价格", "未满足需求", "负载曲线", "成本", "元数据"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -37,8 +37,11 @@ def main() -> None:
 @click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
 @click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
-@click.option("--compare", "compare", multiple=True, type=click.Choice(["isolated", "local-first"]),
-              help="Also solve the isolated baseline and/or the local-first plan; report the value of the network.")
+@click.option("--currency", type=click.Choice(["CNY", "MCNY", "亿元"]), default=None,
+              help="Money unit of the report (CNY, million CNY, 亿元 = 100 million CNY) [default: the scenario's report.currency_unit].")
+@click.option("--compare", "compare", multiple=True, type=click.Choice(["local-first", "isolated", "both"]),
+              help="Also solve the local-first plan and/or the isolated baseline (both: the two); report the value of the network "
+                   "against local-first first.")
 @click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
 @click.option("--planning", type=click.Choice(["perfect_foresight", "myopic"]), help="Several periods: all at once or period by period (overrides the scenario).")
 @click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")
@@ -50,7 +53,7 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
-        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str,
+        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str, currency: str | None,
         compare: tuple[str, ...], local_share: float, planning: str | None, variants: tuple[str, ...], sets: tuple[str, ...],
         method: str | None, workers: int | None, scheduler: str | None, verbose: bool, quiet: bool, debug: bool) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
@@ -64,10 +67,11 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
     res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                  relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
-                 compare=compare, local_share=local_share, method=method, workers=workers, scheduler=scheduler,
-                 on_iteration=None if quiet else _iteration_line)
+                 compare=compare, local_share=local_share, currency=currency, method=method, workers=workers,
+                 scheduler=scheduler, on_iteration=None if quiet else _iteration_line)
     if "Futures" in res.extra_tables:
-        click.echo("\n".join(future_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
+        click.echo("\n".join(future_lines(sc.name, res) + _target_lines(res)
+                              + ([f"report       {target}"] if target is not None else [])))
         return
     if res.periods is not None:
         click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
@@ -97,6 +101,7 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
         dx = res.extras["decomposed"]
         lines.append(f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
                      f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)")
+    lines += _target_lines(res)
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
     if res.headline:
@@ -113,6 +118,19 @@ def _iteration_line(it: Any) -> None:
     gap = f"{100 * it.gap:.2f}%" if it.gap is not None else "-"
     click.echo(f"iteration {it.iteration:>3} {it.phase:<10} bound {it.lower_bound:,.0f}   best {best}   gap {gap}   "
                f"{it.seconds:.1f}s", err=True)
+
+
+def _target_lines(res: Any) -> list[str]:
+    """One line: the national targets of the scorecard met and missed (per future when there are futures)."""
+    card = res.scorecard
+    if card is None or not len(card):
+        return []
+    judged = card[card["met"].notna()]
+    where = judged["future"].astype(str) + ": " if "future" in judged.columns else ""
+    names = (where + judged["target"].astype(str)) if len(judged) else judged["target"]
+    missed = [str(t) for t, m in zip(names, judged["met"]) if not m]
+    return [f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
+            + (f"; missed: {', '.join(missed)}" if missed else "") + " (Scorecard sheet)"]
 
 
 def _period_lines(name: str, res: Any) -> list[str]:

@@ -314,7 +314,8 @@ def combine_futures(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome
     res = Results(summary=summary, sites=tables["sites"], hardware=tables["hardware"], links=tables["links"],
                   placement=tables["placement"], unserved=tables["unserved"], profiles=tables["profiles"], costs=costs,
                   objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome, policy=tables["policy"],
-                  extra_tables=extra)
+                  extra_tables=extra,
+                  scorecard=_concat([_with_future(r.scorecard, f) for f, r in per.items() if len(r.scorecard)]))
     res.extras["future cost"] = cost_f
     res.extras["per future"] = per
     return res

@@ -214,7 +214,7 @@ def _summary(md: MultiPeriodData, outcome: SolveOutcome, per: dict[int, Results]
     terms = costs.groupby("term", sort=False)["discounted CNY"].sum()
     years = periods["years"]
     kpis: list[tuple[str, Any, str]] = [
-        *outcome_kpis(outcome),
+        *outcome_kpis(outcome, "CNY (discounted)" if md.scenario.objective_weights == {"cost": 1.0} else "objective units"),
         ("planning", PLANNING_LABEL[planning], ""),
         ("periods", ", ".join(str(y) for y in md.years), ""),
         ("total cost", float(costs["discounted CNY"].sum()), "CNY (discounted)"),

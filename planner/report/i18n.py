@@ -33,6 +33,7 @@ LABELS_ZH: dict[str, str] = {
     "note.relaxed": "线性松弛：整数决策已松弛 — 不是可建设的方案",
     "note.warning": "警告：{text}",
     "note.unserved": "未满足需求：{value} PFLOPS·时/年（占需求 {share}）— 见工作表“{sheet}”",
+    "note.units": "金额单位：{money}。目标值单位：{objective_unit}。求解器残差（低于需求 {dust:g} 的布局与未满足需求、低于总成本 {dust:g} 的成本项）不列入方案表与成本。",
     "line.run": "求解器 {solver} {version} · planner {planner} · 生成于 {created} UTC · 输入哈希 {hash}…",
     "total.costs": "合计",
     "total.objective": "目标值（各项贡献之和）",
@@ -40,7 +41,7 @@ LABELS_ZH: dict[str, str] = {
     "chart.capacity": "各站点已装算力（PFLOPS）",
     "chart.hardware": "各站点各硬件算力（PFLOPS）",
     "chart.load": "各站点各时段负载（PFLOPS）",
-    "chart.costs": "各项成本（元/年）",
+    "chart.costs": "各项成本（{money}/年）",
     "axis.site": "站点",
     "axis.slice": "时段",
     "helper.load_column": "{site} 负载 PFLOPS",
@@ -114,7 +115,7 @@ TERMS_ZH: dict[str, str] = {
     "metric": "指标", "networked": "联网方案", "isolated": "孤立方案", "local-first": "本地优先方案",
     "isolated − networked": "孤立 − 联网", "isolated vs networked": "孤立 相对 联网",
     "local-first − networked": "本地优先 − 联网", "local-first vs networked": "本地优先 相对 联网",
-    "cost excluding unserved work": "不含未满足需求的成本", "site capex": "站点投资", "hardware capex": "硬件投资",
+    "cost excluding penalties": "不含惩罚项的成本", "policy penalty": "政策目标缺口惩罚", "site capex": "站点投资", "hardware capex": "硬件投资",
     "fixed O&M": "固定运维", "energy cost": "电费", "network capex": "网络投资", "unserved cost": "未满足需求成本",
     "PFLOPS built": "新建算力",
     # decomposed solve (Iterations sheet)
@@ -168,7 +169,38 @@ TERMS_ZH: dict[str, str] = {
     "setting": "设置",
 }
 
-TERMS: dict[str, Mapping[str, str]] = {"en": {}, "zh": TERMS_ZH}
+#: Code names from Results → words an analyst reads (English). Column headers are already words.
+TERMS_EN: dict[str, str] = {
+    "capex_sites": "site opening (annualised)", "capex_hardware": "hardware capex (annualised)", "fixed_om": "fixed O&M",
+    "serving_cost": "serving cost", "unserved_cost": "penalty for unserved work", "network_capex": "network capex (annualised)",
+    "network_usage": "network usage", "energy_cost": "electricity", "green_premium": "green-power premium",
+    "carbon_cost": "carbon cost", "policy_slack_cost": "penalty for missed policy targets",
+    "energy_mwh": "energy (MWh/yr)", "carbon_t": "carbon (tCO2/yr)",
+    "solve time": "solve time (solver stage, wall clock)", "CPU time": "CPU time (solver stage)",
+    "best bound": "best bound (lower bound on the objective)", "sites open": "sites open",
+}
+
+#: Input table names on the In_ / 输入_ sheets, by language.
+INPUT_TABLES: dict[str, dict[str, str]] = {
+    "en": {},  # the scenario's own table names, as in its files
+    "zh": {"time_slices": "时段", "regions": "区域", "sites": "站点", "hardware": "硬件", "existing_modules": "既有模块",
+           "job_classes": "作业类别", "demand": "需求", "demand_growth": "需求增长", "links": "链路", "serving_costs": "服务成本",
+           "latency": "时延", "profiles": "曲线", "periods": "规划期", "targets": "政策目标"},
+}
+
+#: Input table names → Chinese (the 输入_ sheets), and solver words.
+TERMS_ZH.update({
+    "optimal": "最优", "feasible": "可行（未证明最优）", "gap_too_large": "间隙过大", "infeasible": "不可行",
+    "unbounded": "无界", "no_solution": "无解", "error": "错误", "yes": "是", "no": "否",
+    "CPU time": "CPU 时间", "solve time": "求解时间（求解阶段墙钟时间）", "HiGHS time s": "HiGHS 时间 秒", "CPU time s": "CPU 时间 秒",
+    "objective unit": "目标值单位", "money unit": "货币单位", "solver dust threshold": "求解器残差阈值",
+    "best bound": "最优界（目标值下界）",
+    "served work": "已服务工作", "cost per PFLOPS·h served": "每 PFLOPS·时已服务工作的成本", "CNY/PFLOPS·h": "元/PFLOPS·时",
+    "cost": "成本", "PFLOPS installed": "已装算力",
+    "perfect foresight": "完全预见", "myopic": "逐期（短视）",
+})
+
+TERMS: dict[str, Mapping[str, str]] = {"en": TERMS_EN, "zh": TERMS_ZH}
 
 
 def term(text: str, lang: str) -> str:
@@ -190,5 +222,60 @@ def term(text: str, lang: str) -> str:
     if text.startswith("utilisation ") and lang == "zh":
         return f"利用率 {text[12:]}"
     if text.startswith("cost: "):
-        return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else text
+        return f"成本：{table.get(text[6:], text[6:])}" if lang == "zh" else f"cost: {table.get(text[6:], text[6:])}"
     return text
+
+#: What each cost term adds up (the Costs sheet's "what" column), in Chinese; keyed by term.
+COST_WHAT_ZH: dict[str, str] = {
+    "capex_sites": "新站点建站成本年化：Σ 建站成本 × 资本回收系数(i, 建站寿命) × 启用",
+    "capex_hardware": "新增模块投资年化：Σ 投资 × 资本回收系数(i, 硬件寿命) × (模块数 − 既有模块)",
+    "fixed_om": "全部在役模块的固定运维：Σ 固定运维比例 × 投资 × 模块数",
+    "serving_cost": "Σ 时段权重 × 服务成本[区域, 站点] × 布局量（元/PFLOPS·时）",
+    "unserved_cost": "Σ 时段权重 × 未满足需求单价[作业类别] × 未满足量（未完成工作的代价）",
+    "network_capex": "Σ 链路单位成本 × 新建单位 + 固定成本 × 是否新建（元/年）",
+    "network_usage": "Σ 时段权重 × (每 TB 使用费 × 流量 TB + 网络能耗 × 网络电价)",
+    "energy_cost": "Σ 时段权重 × 电价[站点, 时段] × 用电[站点, 时段]",
+    "green_premium": "Σ 时段权重 × 绿电溢价[站点] × 绿电[站点, 时段]",
+    "carbon_cost": "碳价 × 碳排放",
+    "policy_slack_cost": "Σ 政策目标缺口单价 × 缺口量：未达政策目标的代价",
+}
+
+#: Field names of the input tables (the 输入_ sheets' headers) in Chinese; the field name follows in brackets.
+INPUT_FIELDS_ZH: dict[str, str] = {
+    "name": "名称", "weight": "权重 时/年", "day": "典型日", "source": "来源", "note": "备注", "lat": "纬度", "lon": "经度",
+    "label_zh": "中文名", "tags": "标签", "region": "区域", "pue": "PUE", "price_mwh": "电价 元/兆瓦时",
+    "grid_tco2_mwh": "电网排放因子 吨CO2/兆瓦时", "green_share_max": "绿电占比上限", "green_premium_mwh": "绿电溢价 元/兆瓦时",
+    "open_cost": "建站成本 元", "open_life_years": "建站寿命 年", "max_it_mw": "IT 功率上限 兆瓦", "max_modules": "模块数上限",
+    "existing": "既有", "pflops": "算力 PFLOPS", "kw": "功率 千瓦", "idle_frac": "空载功率比例", "capex": "投资 元",
+    "life_years": "寿命 年", "fixed_om_frac": "固定运维比例", "domestic": "国产", "available_from": "可用起始年",
+    "available_to": "可用截止年", "site": "站点", "hardware": "硬件", "modules": "模块数", "retire_year": "退役年",
+    "max_latency_ms": "时延上限 毫秒", "gbps_per_pflops": "每 PFLOPS 带宽 Gbps", "efficiency": "效率",
+    "shiftable": "可平移", "unserved_cost": "未满足需求单价 元/PFLOPS·时", "single_site": "单站点", "class": "作业类别",
+    "pflops_avg": "平均需求 PFLOPS", "profile": "曲线", "from": "起点", "to": "终点", "distance_km": "距离 公里",
+    "latency_ms": "时延 毫秒", "unit_gbps": "单位带宽 Gbps", "unit_cost": "单位成本 元/年", "fixed_cost": "固定成本 元/年",
+    "max_units": "单位上限", "existing_units": "既有单位", "usage_cost_tb": "使用费 元/TB", "kwh_per_tb": "能耗 千瓦时/TB",
+    "one_way": "单向", "slice": "时段", "year": "年份", "years": "年数", "rate": "增长率", "domestic_min_share": "国产占比下限",
+    "indicator": "指标", "sense": "方向", "value": "目标值", "scope": "范围", "job_class": "作业类别", "ms": "时延 毫秒",
+    "new_only": "仅新建", "label": "英文名", "province": "省份", "cost_mwh": "成本",
+}
+
+
+def input_header(field: str, lang: str) -> str:
+    """The header of an input-table column: the field name (en), or ``中文 (field)`` (zh)."""
+    if lang != "zh":
+        return field
+    zh = INPUT_FIELDS_ZH.get(field)
+    return f"{zh} ({field})" if zh else field
+
+
+def termination_text(text: str, lang: str) -> str:
+    """The solver's termination words in ``lang`` (known phrases; anything else as HiGHS said it)."""
+    if lang != "zh":
+        return text
+    import re
+
+    m = re.fullmatch(r"within ([0-9.eE+-]+) of the LP relaxation bound \(MIP start\)", text)
+    if m:
+        return f"MIP 初始解与线性松弛下界之差在 {m.group(1)} 以内"
+    return {"Optimal": "最优", "Time limit reached": "已达时间上限", "Infeasible": "不可行",
+            "Primal infeasible or unbounded": "不可行或无界", "Unbounded": "无界"}.get(text, text)

@@ -22,7 +22,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..results import Results
 from . import style as st
-from .i18n import term
+from .i18n import COST_WHAT_ZH, INPUT_TABLES, input_header, term, termination_text
+from .present import YES_NO, is_money, money_label, money_word
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Context:
     sheets: dict[str, Worksheet] = field(default_factory=dict)
     tables: set[str] = field(default_factory=set)
     lang: str = "en"
+    #: the money unit of the report (a key of :data:`planner.report.present.CURRENCY`)
+    currency: str = "CNY"
 
     def t(self, key: str, **values: Any) -> str:
         """The label ``key`` in the report's language, with ``values`` filled in."""
@@ -48,8 +51,14 @@ class Context:
         return text.format(**values) if values else text
 
     def h(self, text: Any) -> str:
-        """A header, KPI name, unit or cost term from ``Results`` in the report's language."""
-        return term(str(text), self.lang)
+        """A header, KPI name, unit or cost term from ``Results`` in the report's language and money unit."""
+        shown = term(str(text), self.lang)
+        return money_label(shown, self.currency, self.lang) if is_money(text) else shown
+
+    @property
+    def money(self) -> str:
+        """The money unit as a word (``M CNY``, ``亿元``, ``元`` …)."""
+        return money_word(self.currency, self.lang)
 
     def table(self, key: str) -> str:
         """A fresh, unique Excel table name for ``key``."""
@@ -96,9 +105,9 @@ def _status_lines(ctx: Context) -> list[tuple[str, bool]]:
         lines = [(ctx.t("status.optimal", gap=gap), False)]
     elif status == "feasible":
         key = "status.time_limit" if "time" in term.lower() else "status.stopped"
-        lines = [(ctx.t(key, gap=gap, termination=term), True)]
+        lines = [(ctx.t(key, gap=gap, termination=termination_text(term, ctx.lang)), True)]
     else:
-        lines = [(ctx.t("status.other", status=status, termination=term), True)]
+        lines = [(ctx.t("status.other", status=ctx.h(status), termination=termination_text(term, ctx.lang)), True)]
     if md.get("relaxed (LP)"):
         lines.append((ctx.t("note.relaxed"), True))
     uns = _kpi(ctx.results, "unserved demand")
@@ -125,12 +134,18 @@ def write_summary(ctx: Context) -> None:
     st.put(ws, row, 1, ctx.t("line.run", solver=md.get("solver", ""), version=md.get("solver version", ""),
                              planner=md.get("planner version", ""), created=md.get("created (UTC)", ""),
                              hash=str(md.get("input hash (SHA-256)", ""))[:12])).font = st.NOTE_FONT
+    obj_unit = str(md.get("objective unit", "CNY/yr"))
+    st.put(ws, row + 1, 1, ctx.t("note.units", money=ctx.money, objective_unit=ctx.h(obj_unit),
+                                 dust=float(md.get("solver dust threshold", 1e-6)))).font = st.NOTE_FONT
+    row += 1
     header = row + 2
     kpis = res.summary
     shown = kpis.copy()
     for c in ("kpi", "unit"):
         if c in shown.columns:
             shown[c] = shown[c].map(ctx.h)
+    if "value" in shown.columns:
+        shown["value"] = [ctx.h(v) if k == "status" else v for k, v in zip(kpis["kpi"], kpis["value"])]
     st.write_frame(ws, shown, row=header, formats={"value": st.GENERAL}, table_name=ctx.table("summary"),
                    empty_note=ctx.t("none.summary"), header=ctx.h)
     vcol, ucol = _col(kpis, "value"), _col(kpis, "unit")
@@ -177,7 +192,7 @@ def _cost_chart(ctx: Context) -> Any:
     if costs.empty or not cat or not val or "period" in costs.columns or "future" in costs.columns:  # see Periods / Futures
         return None
     return st.bar_chart(ctx.sheets["costs"], cat_col=cat, value_cols=[val], header_row=1, last_row=len(costs) + 1,
-                        title=ctx.t("chart.costs"), y_title=ctx.h("CNY/yr"), horizontal=True)
+                        title=ctx.t("chart.costs", money=ctx.money), y_title=ctx.h("CNY/yr"), horizontal=True)
 
 
 # ---- Sites, Hardware mix, Links, Placement, Unserved -----------------------------------------
@@ -292,6 +307,8 @@ def write_costs(ctx: Context) -> None:
     costs = res.costs
     shown = costs.copy()
     if "term" in shown.columns:
+        if ctx.lang == "zh" and "what" in shown.columns:
+            shown["what"] = [COST_WHAT_ZH.get(t, w) for t, w in zip(shown["term"], shown["what"])]
         shown["term"] = shown["term"].map(ctx.h)
     last = st.write_frame(ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h)
     vcol, scol = _col(costs, "discounted CNY") or _col(costs, "CNY/yr"), _col(costs, "share")
@@ -328,8 +345,11 @@ def write_costs(ctx: Context) -> None:
 # ---- Metadata and inputs ----------------------------------------------------------------------
 def write_metadata(ctx: Context) -> None:
     """Key/value rows of ``results.metadata`` (scenario, hash, status, solver, versions, time)."""
+    yes, no = YES_NO.get(ctx.lang, YES_NO["en"])
     md = pd.DataFrame({ctx.t("meta.key"): [ctx.h(k) for k in ctx.results.metadata],
-                       ctx.t("meta.value"): list(ctx.results.metadata.values())})
+                       ctx.t("meta.value"): [(yes if v else no) if isinstance(v, bool) else ctx.h(v) if k in ("status", "objective")
+                                             else termination_text(str(v), ctx.lang) if k == "termination" else v
+                                             for k, v in ctx.results.metadata.items()]})
     ws = _data_sheet(ctx, "metadata", md)
     for cell in ws["B"][1:]:
         cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=isinstance(cell.value, str)
@@ -348,9 +368,10 @@ def write_inputs(ctx: Context) -> None:
         cols = [str(c) for c in table.columns]
         tail = [c for c in cols if c.lower() in TRAILING_INPUT_COLUMNS]
         df = table[[c for c in table.columns if str(c) not in tail] + [c for c in table.columns if str(c) in tail]]
-        ws = ctx.wb.create_sheet(st.sheet_title(f"{prefix}{name}", ctx.wb.sheetnames))
+        shown_name = INPUT_TABLES.get(ctx.lang, {}).get(name, name)
+        ws = ctx.wb.create_sheet(st.sheet_title(f"{prefix}{shown_name}", ctx.wb.sheetnames))
         st.write_frame(ws, df, default_format=st.GENERAL, table_name=ctx.table(f"in_{name}"),
-                       empty_note=ctx.t("none.inputs"))
+                       empty_note=ctx.t("none.inputs"), header=lambda c: input_header(c, ctx.lang))
         ws.freeze_panes = "B2" if len(df.columns) > 4 and not df.empty else "A2"
         st.fit_widths(ws)
         ctx.sheets[f"in_{name}"] = ws

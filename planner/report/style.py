@@ -37,7 +37,7 @@ GENERAL = "General"
 #: Column-name rules → number format (first match wins). Units are in the column names.
 COLUMN_FORMATS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), f) for p, f in [
-        (r"share|utilisation", PCT),
+        (r"share|utilisation|sufficiency", PCT),
         (r"CNY", MONEY),
         (r"contribution|^value$", MONEY),
         (r"PFLOPS·h", INT),
@@ -342,3 +342,25 @@ def line_chart(
     ch.width, ch.height = 22, 10
     _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     return ch
+
+
+# ---- printing ---------------------------------------------------------------------------------
+def print_setup(wb: Any) -> None:
+    """Every sheet prints landscape on A4, fit to one page wide, its header rows repeated on each page.
+
+    A sheet already set to fit on one page (the Summary, the Map) keeps that. The repeated rows are the
+    frozen rows (the header of a data sheet).
+    """
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        if ws.page_setup.fitToHeight != 1:  # one-page sheets (Summary, Map) set 1 themselves
+            ws.page_setup.fitToHeight = 0  # as many pages down as needed
+        frozen = ws.freeze_panes
+        if frozen:
+            row = int(re.sub(r"[A-Z]+", "", frozen) or 1) - 1
+            if row >= 1 and ws.max_row > row:
+                ws.print_title_rows = f"1:{row}"
+        ws.print_options.gridLines = False

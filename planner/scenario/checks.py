@@ -212,10 +212,32 @@ def check_tables(
         if pol.min_hub_share and pol.hub_tag not in tags:
             P.append(Problem(f"{file_label} › policy › hub_tag", f"no site has the hub tag '{pol.hub_tag}'{near_miss(pol.hub_tag, sorted(tags))}"))
 
+    P.extend(_check_targets(tables, at))
+
     if not P and net is not None and not any(invalid.values()):
         years = [p.year for p in tables.get("periods", [])] or [year]
         P.extend(_unreachable_demand(tables, blocks, years, at))
     return P
+
+
+def _check_targets(tables: Mapping[str, list[Any]], at: Any) -> list[Problem]:
+    """Targets name known classes and site tags, give ``ms`` where their indicator needs it, and are unique."""
+    out: list[Problem] = []
+    tags = {t for s in tables.get("sites", []) for t in s.tags}
+    classes = [j.name for j in tables.get("job_classes", [])]
+    seen: set[str] = set()
+    for i, tg in enumerate(tables.get("targets", [])):
+        if tg.name in seen:
+            out.append(Problem(at("targets", i, "name"), f"target '{tg.name}' is defined twice"))
+        seen.add(tg.name)
+        for tag in [t.strip() for t in tg.scope.split("+") if t.strip()]:
+            if tag not in tags:
+                out.append(Problem(at("targets", i, "scope"), f"no site has the tag '{tag}'{near_miss(tag, sorted(tags))}"))
+        if tg.job_class and tg.job_class not in classes:
+            out.append(Problem(at("targets", i, "job_class"), f"unknown job class '{tg.job_class}'{near_miss(tg.job_class, classes)}"))
+        if tg.indicator in ("served_within_ms", "coverage_within_ms") and tg.ms is None:
+            out.append(Problem(at("targets", i, "ms"), f"indicator {tg.indicator} needs the latency circle ms"))
+    return out
 
 
 def _duplicate_links(links: list[Any], at: Any) -> list[Problem]:

@@ -82,7 +82,8 @@ class Region(Row):
     lat: float | None = F(None, unit="deg", desc="latitude (WGS-84)", ge=-90, le=90)
     lon: float | None = F(None, unit="deg", desc="longitude (WGS-84)", ge=-180, le=180)
     label_zh: str | None = F(None, desc="Chinese label for reports")
-    tags: list[str] = F(default_factory=list, desc="free tags, e.g. east; hub:京津冀")
+    tags: list[str] = F(default_factory=list, desc="free tags, e.g. east; hub:京津冀 (the report's hub balance groups regions by their hub: tag)")
+    province: str | None = F(None, desc="province (省级行政区) the region lies in, e.g. 广东省: the report's province balance and map")
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -398,6 +399,39 @@ class Policy(Row):
         return v
 
 
+#: What a policy target measures (docs/model.md §12, the policy scorecard): indicator → (unit, meaning).
+TARGET_INDICATORS: dict[str, tuple[str, str]] = {
+    "green_share": ("-", "green MWh / all MWh of the open sites with tag `scope` (all sites if blank); `new_only` counts only sites that are not existing"),
+    "hub_share_new": ("-", "share of the new PFLOPS built at sites with tag `scope` (default policy.hub_tag)"),
+    "utilisation": ("-", "served PFLOPS·h / (8760 h × installed PFLOPS) over the sites with tag `scope` that have capacity"),
+    "pue_max": ("-", "the largest PUE among the open sites with tag `scope`"),
+    "served_within_ms": ("-", "share of the served work of class `job_class` (all classes if blank) run at a site within `ms` of its origin"),
+    "coverage_within_ms": ("-", "share of demand whose origin region has an open site with tag `scope` within `ms`"),
+    "domestic_share": ("-", "share of the new PFLOPS (installed PFLOPS when `new_only` is false) on domestic hardware"),
+}
+
+
+class Target(Row):
+    """A national (or local) policy target, evaluated on every plan whether or not it is imposed."""
+
+    name: str = F(desc="short name of the target, e.g. hub_green_share")
+    indicator: Literal["green_share", "hub_share_new", "utilisation", "pue_max", "served_within_ms", "coverage_within_ms", "domestic_share"] = F(
+        desc="what the target measures (see the indicators in the reference)")
+    sense: Literal[">=", "<="] = F(">=", desc="achieved ≥ value or achieved ≤ value")
+    value: float | None = F(None, unit="-", desc="the target value (a share 0–1, or a PUE); empty = no public figure (achieved value reported only)")
+    scope: str = F("", desc="site tag the target applies to (e.g. hub, cluster, west), or tags joined by + (sites with all of them, e.g. cluster+east); blank = all sites")
+    job_class: str = F("", desc="served_within_ms: the job class (blank = all classes)")
+    ms: float | None = F(None, unit="ms", desc="served_within_ms and coverage_within_ms: the latency circle", ge=0)
+    new_only: bool = F(False, desc="green_share: only new (not existing) sites; domestic_share: new PFLOPS only")
+    label_zh: str = F("", desc="the target's name in Chinese (report in zh)")
+    label: str = F("", desc="the target's name in words (report in en; default: name)")
+
+
+class ReportOptions(Row):
+    currency_unit: Literal["CNY", "MCNY", "亿元"] = F("CNY", desc="money unit of the report's money columns and headlines: CNY, MCNY (million CNY) or 亿元 (100 million CNY); `--currency` overrides")
+    dust: float = F(1e-6, unit="-", desc="solver dust: placements and unserved work below this share of their demand, and cost terms below this share of the total cost, are left out of the plan tables and costs (stated on the Summary)", ge=0, lt=0.01)
+
+
 class SolverOptions(Row):
     time_limit: float = F(600.0, unit="s", desc="HiGHS time limit", gt=0)
     mip_gap: float = F(0.01, unit="-", desc="relative MIP gap at which to stop", ge=0)
@@ -449,6 +483,8 @@ class Scenario(BaseModel):
     links: tuple[Link, ...] = F((), desc="candidate and existing links")
     serving_costs: tuple[ServingCost, ...] = F((), desc="serving cost per region and site")
     latency: tuple[LatencyEntry, ...] = F((), desc="explicit latency per region and site")
+    targets: tuple[Target, ...] = F((), desc="policy targets evaluated on every plan (the report's policy scorecard)")
+    report: ReportOptions = F(default_factory=ReportOptions, desc="report settings")
     source_path: str | None = F(None, desc="file the scenario was loaded from (set by the loader)")
     input_hash: str | None = F(None, desc="SHA-256 of the scenario file and every table it reads (set by the loader)")
     _places: dict[tuple[str, int], str] = PrivateAttr(default_factory=dict)
@@ -503,12 +539,14 @@ TABLES: dict[str, type[Row]] = {
     "links": Link,
     "serving_costs": ServingCost,
     "latency": LatencyEntry,
+    "targets": Target,
 }
 #: Option blocks of a scenario and their models.
 BLOCKS: dict[str, type[Row]] = {
     "solver": SolverOptions,
     "network": NetworkOptions,
     "policy": Policy,
+    "report": ReportOptions,
     "risk": RiskOptions,
     "baseline": BaselineOptions,
 }

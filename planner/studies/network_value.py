@@ -22,6 +22,7 @@ METRICS = [
     ("cost: energy_cost", "energy cost", "CNY/yr"),
     ("cost: network_capex", "network capex", "CNY/yr"),
     ("cost: unserved_cost", "unserved cost", "CNY/yr"),
+    ("cost: policy_slack_cost", "policy penalty", "CNY/yr"),
     ("PFLOPS installed", "PFLOPS installed", "PFLOPS"),
     ("PFLOPS built (new)", "PFLOPS built", "PFLOPS"),
     ("IT MW installed", "IT MW", "MW"),
@@ -35,19 +36,38 @@ METRICS = [
 
 
 def comparison_table(plans: dict[str, Results], base: str = "networked") -> pd.DataFrame:
-    """One row per metric: each plan's value, and each other plan's difference to ``base``."""
+    """One row per metric: each plan's value, and each other plan's difference to ``base``.
+
+    Besides the KPIs of :data:`METRICS`: ``cost excluding unserved work`` (total cost less the
+    price of unserved work), ``served work`` (demand − unserved, PFLOPS·h/yr) and ``cost per
+    PFLOPS·h served`` (cost excluding unserved work / served work, CNY per PFLOPS·h): the like-
+    with-like measure when the plans serve different amounts of work.
+    """
     rows = []
     for kpi, label, unit in METRICS:
         row: dict[str, object] = {"metric": label, "unit": unit}
         for name, res in plans.items():
             row[name] = float(res.kpi(kpi))
         if kpi == "total cost":
-            rows.append(_diffs({"metric": "cost excluding unserved work", "unit": "CNY/yr",
-                                **{n: float(r.kpi("total cost")) - float(r.kpi("cost: unserved_cost")) for n, r in plans.items()}},
+            rows.append(_diffs({"metric": "cost excluding penalties", "unit": "CNY/yr",
+                                **{n: _serving_cost(r) for n, r in plans.items()}}, plans, base))
+            rows.append(_diffs({"metric": "served work", "unit": "PFLOPS·h/yr", **{n: _served(r) for n, r in plans.items()}},
+                               plans, base))
+            rows.append(_diffs({"metric": "cost per PFLOPS·h served", "unit": "CNY/PFLOPS·h",
+                                **{n: _serving_cost(r) / _served(r) if _served(r) else float("nan") for n, r in plans.items()}},
                                plans, base))
         rows.append(_diffs(row, plans, base))
     order = ["metric", "unit", *plans, *[c for n in plans if n != base for c in (f"{n} − {base}", f"{n} vs {base}")]]
     return pd.DataFrame(rows)[order]
+
+
+def _serving_cost(r: Results) -> float:
+    """Total cost less the prices of unserved work and of missed policy targets (penalties, not spending)."""
+    return float(r.kpi("total cost")) - float(r.kpi("cost: unserved_cost")) - float(r.kpi("cost: policy_slack_cost"))
+
+
+def _served(r: Results) -> float:
+    return float(r.kpi("demand")) - float(r.kpi("unserved demand"))
 
 
 def _diffs(row: dict[str, Any], plans: dict[str, Results], base: str) -> dict[str, Any]:
@@ -59,30 +79,22 @@ def _diffs(row: dict[str, Any], plans: dict[str, Results], base: str) -> dict[st
     return row
 
 
-def _num(value: Any) -> float:
-    """A number from a table cell (pandas types a cell as any scalar)."""
-    return float(value)
+def headline(table: pd.DataFrame, other: str | None = None, base: str = "networked", *, money: str = "M CNY",
+             lang: str = "en", scale: float = 1e6) -> str:
+    """The headlines of :func:`headlines` as one paragraph, with ``table``'s CNY divided by ``scale``.
 
+    ``other`` names the plan to lead with [default: local-first if present, else isolated].
+    """
+    first = other or ("local-first" if "local-first" in table.columns else "isolated")
+    order = (first, *[o for o in ("local-first", "isolated") if o != first])
+    from ..report.headline import (
+        headlines,  # the report's sentences (report/ imports openpyxl: only when asked)
+    )
 
-def headline(table: pd.DataFrame, other: str = "isolated", base: str = "networked") -> str:
-    """E.g. 'Against every region serving itself, the network saves 120.5 M CNY a year (12.3%) and 8.1% of PFLOPS built.'"""
-    t = table.set_index("metric")
-    who = "every region serving itself" if other == "isolated" else f"the {other} plan"
-    u_other, u_base = _num(t.loc["unserved share", other]), _num(t.loc["unserved share", base])
-    metric = "total cost"
-    note = ""
-    if u_other > u_base + 1e-3:
-        # the other plan leaves work undone (e.g. regions with no site of their own): its total cost is
-        # mostly the price of that work, so compare what serving costs and say how much goes unserved
-        metric = "cost excluding unserved work"
-        note = (f" {who.capitalize()} leaves {u_other:.1%} of demand unserved (against {u_base:.1%}), "
-                "so costs are compared without the price of unserved work.")
-    cost_diff = _num(t.loc[metric, f"{other} − {base}"])
-    c_other = _num(t.loc[metric, other])
-    cost_rel = cost_diff / c_other if c_other else 0.0
-    p_other, p_base = _num(t.loc["PFLOPS installed", other]), _num(t.loc["PFLOPS installed", base])
-    p_rel = (p_other - p_base) / p_other if p_other else 0.0
-    verb = "saves" if cost_diff >= 0 else "costs"
-    pf = f"{abs(p_rel):.1%} {'fewer' if p_rel >= 0 else 'more'} PFLOPS installed"
-    return (f"Against {who}, the network {verb} {abs(cost_diff) / 1e6:,.1f} M CNY a year "
-            f"({abs(cost_rel):.1%} of the {other} plan's {metric}) and needs {pf}.{note}")
+    shown = table.copy()
+    money_rows = shown["unit"].astype(str).str.startswith("CNY/yr")
+    for c in shown.columns:
+        if c not in ("metric", "unit") and " vs " not in str(c):
+            shown[c] = shown[c].astype(float)
+            shown.loc[money_rows, c] = shown.loc[money_rows, c] / scale
+    return " ".join(headlines(shown, base=base, money=money, lang=lang, others=order))
