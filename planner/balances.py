@@ -52,8 +52,8 @@ def balance(group_of: dict[str, str], sc: Any, sites: pd.DataFrame, placement: p
     for r, v in demand_by_region.items():
         acc[group_of[r]]["demand PFLOPS·h/yr"] += v
     if len(unserved):
-        for r, v in unserved.groupby("region")["PFLOPS·h/yr"].sum().items():
-            acc[group_of[r]]["unserved PFLOPS·h/yr"] += float(v)
+        for ur, v in unserved.groupby("region")["PFLOPS·h/yr"].sum().items():
+            acc[group_of[str(ur)]]["unserved PFLOPS·h/yr"] += float(v)
     for r, s, v in zip(placement["region"], placement["site"], placement["PFLOPS·h/yr"]):
         go, gs = group_of[r], group_of[site_region[s]]
         if go == gs:
@@ -70,14 +70,15 @@ def balance(group_of: dict[str, str], sc: Any, sites: pd.DataFrame, placement: p
         opened_now = bool(row["open"]) and not bool(row["existing"])
         a["new capital CNY"] += open_cost[row["site"]] if opened_now else 0.0
         load[group_of[site_region[row["site"]]]] += float(row["served PFLOPS·h/yr"])
-    rows = []
+    rows: list[dict[str, str | float | None]] = []
     for g in groups:
         a = acc[g]
         a["served PFLOPS·h/yr"] = a["local PFLOPS·h/yr"] + a["exported PFLOPS·h/yr"]
         a["run at its sites PFLOPS·h/yr"] = a["local PFLOPS·h/yr"] + a["imported PFLOPS·h/yr"]
-        a["self-sufficiency"] = a["local PFLOPS·h/yr"] / a["served PFLOPS·h/yr"] if a["served PFLOPS·h/yr"] else None
-        a["utilisation"] = load[g] / (HOURS * a["PFLOPS"]) if a["PFLOPS"] else None
-        rows.append({"group": g, **{c: a.get(c, 0.0) for c in COLUMNS}})
+        out: dict[str, float | None] = {c: a.get(c, 0.0) for c in COLUMNS}
+        out["self-sufficiency"] = a["local PFLOPS·h/yr"] / a["served PFLOPS·h/yr"] if a["served PFLOPS·h/yr"] else None
+        out["utilisation"] = load[g] / (HOURS * a["PFLOPS"]) if a["PFLOPS"] else None
+        rows.append({"group": g, **out})
     return pd.DataFrame(rows, columns=["group", *COLUMNS])
 
 

@@ -7,12 +7,19 @@ a cell of that sheet.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 #: Penalties below this share of the total cost are solver dust (the headline then compares total cost).
 PENALTY_DUST = 1e-6
 #: Served work that differs by more than this share of demand makes the headline compare per PFLOPS·h served.
 SERVED_TOLERANCE = 1e-3
+
+def _num(v: Any) -> float:
+    """A cell of the comparison table as a float (pandas types cells loosely)."""
+    return float(v)
+
 
 _WORDS = {
     "en": {
@@ -63,11 +70,11 @@ def headlines(table: pd.DataFrame, *, base: str = "networked", money: str = "M C
     out = []
     for other in [o for o in others if o in t.columns]:
         rel_col, diff_col = f"{other} vs {base}", f"{other} − {base}"
-        u_o, u_b = float(t.loc["unserved share", other]), float(t.loc["unserved share", base])
+        u_o, u_b = _num(t.loc["unserved share", other]), _num(t.loc["unserved share", base])
 
         def rel(metric: str, rel_col: str = rel_col) -> tuple[str, str]:
-            r = t.loc[metric, rel_col]
-            r = 0.0 if r is None or pd.isna(r) else float(r)
+            v: Any = t.loc[metric, rel_col]
+            r = 0.0 if v is None or pd.isna(v) else float(v)
             if abs(r) < 0.0005:
                 return "", w["same"]
             return f"{abs(r):.1%}", w["more"] if r > 0 else w["less"]
@@ -76,24 +83,24 @@ def headlines(table: pd.DataFrame, *, base: str = "networked", money: str = "M C
             m = "cost per PFLOPS·h served"
             r, d = rel(m)
             out.append(w["served"].format(who=w[f"who.{other}"], plan=w[f"plan.{other}"], u_other=f"{u_o:.1%}", u_base=f"{u_b:.1%}",
-                                          base=_money(float(t.loc[m, base])), other=_money(float(t.loc[m, other])),
+                                          base=_money(_num(t.loc[m, base])), other=_money(_num(t.loc[m, other])),
                                           rel=r, dir=d).replace("  ", " "))
             continue
-        scale = max(abs(float(t.loc["total cost", c])) for c in (other, base)) or 1.0
-        penalties = any(abs(float(t.loc[k, c])) > PENALTY_DUST * scale
+        scale = max(abs(_num(t.loc["total cost", c])) for c in (other, base)) or 1.0
+        penalties = any(abs(_num(t.loc[k, c])) > PENALTY_DUST * scale
                         for k in ("unserved cost", "policy penalty") if k in t.index for c in (other, base))
         m = "cost excluding penalties" if penalties else "total cost"
-        diff = float(t.loc[m, diff_col])
+        diff = _num(t.loc[m, diff_col])
         r, d = rel(m)
         template = w["cost"] if r else w["cost_same"]
         text = template.format(what=w[f"what.{m}"], who=w[f"who.{other}"], verb=w["saves"] if diff >= 0 else w["costs"], diff=_money(abs(diff)),
                                 money=money, plan=w[f"plan.{other}"], rel=r, dir=d,
-                                other=_money(float(t.loc[m, other])), base=_money(float(t.loc[m, base])))
+                                other=_money(_num(t.loc[m, other])), base=_money(_num(t.loc[m, base])))
         rp, dp = rel("PFLOPS installed")
         if rp:
-            text += w["pflops"].format(rel=rp, dir=dp, other=_money(float(t.loc["PFLOPS installed", other])),
-                                       base=_money(float(t.loc["PFLOPS installed", base])))
+            text += w["pflops"].format(rel=rp, dir=dp, other=_money(_num(t.loc["PFLOPS installed", other])),
+                                       base=_money(_num(t.loc["PFLOPS installed", base])))
         else:
-            text += w["pflops_same"].format(base=_money(float(t.loc["PFLOPS installed", base])))
+            text += w["pflops_same"].format(base=_money(_num(t.loc["PFLOPS installed", base])))
         out.append(" ".join(text.split()))
     return out

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from . import style as st
 from .present import YES_NO
@@ -93,7 +94,8 @@ def _w(ctx: Any, key: str, **kw: Any) -> str:
 
 
 def _h(ctx: Any, text: str) -> str:
-    return TERMS_ZH.get(text, ctx.h(text)) if ctx.lang == "zh" else ctx.h(text)
+    out: str = TERMS_ZH.get(text, ctx.h(text)) if ctx.lang == "zh" else ctx.h(text)
+    return out
 
 
 def scorecard_frame(ctx: Any) -> pd.DataFrame:
@@ -101,7 +103,7 @@ def scorecard_frame(ctx: Any) -> pd.DataFrame:
     card = ctx.results.scorecard
     if card is None or card.empty:
         return pd.DataFrame()
-    df = card.copy()
+    df: pd.DataFrame = card.copy()
     if ctx.lang == "zh" and "label zh" in df.columns:
         df["target"] = df["label zh"]
         df["indicator"] = [TERMS_ZH.get(v, v) for v in df["indicator"]]
@@ -188,7 +190,7 @@ def add_balances(ctx: Any) -> None:
                     chart = st.bar_chart(ws, cat_col=1, value_cols=range(2, len(m.columns) + 1), header_row=head, last_row=end,
                                          title=_w(ctx, "chart.hub"), y_title="PFLOPS·h/yr", x_title=_w(ctx, "axis.hub"), stacked=True)
                     chart.width, chart.height = 22, 11
-                    ws.add_chart(chart, f"{st.get_column_letter(len(m.columns) + 2)}{head}")
+                    ws.add_chart(chart, f"{get_column_letter(len(m.columns) + 2)}{head}")
                 row = end + 3
         ws.freeze_panes = "B2"
         st.fit_widths(ws, cap=24)
@@ -216,7 +218,7 @@ def add_prices(ctx: Any) -> None:
     col = reg.columns.get_loc("average cost CNY/PFLOPS·h") + 1
     chart = st.bar_chart(ws, cat_col=1, value_cols=[col], header_row=head, last_row=last, title=_w(ctx, "chart.prices"),
                          y_title=_h(ctx, "average cost CNY/PFLOPS·h"), x_title=_w(ctx, "axis.region"))
-    ws.add_chart(chart, f"{st.get_column_letter(len(reg.columns) + 2)}{head}")
+    ws.add_chart(chart, f"{get_column_letter(len(reg.columns) + 2)}{head}")
     row = max(last + 3, head + 21)
     if site is not None and not site.empty:
         wide = site.pivot_table(index="site", columns="slice", values="marginal CNY/PFLOPS·h", sort=False)

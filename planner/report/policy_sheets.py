@@ -8,7 +8,10 @@ which is repeated at the top of the Summary sheet.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
+from openpyxl.chart import BarChart
 from openpyxl.styles import Font
 
 from . import style as st
@@ -67,16 +70,16 @@ def add_policy_sheets(ctx: Context, lang: str = "en") -> None:
         # the headline goes in the first empty row above the KPI table (inserting rows would not move
         # the sheet's Excel table and would corrupt it)
         summary = ctx.wb.worksheets[0]
-        row = next((r for r in range(2, 9) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
-        if row is not None and lines:
-            st.put(summary, row, 1, lines[0]).font = Font(bold=True, color="1F6F3F")
+        free = next((r for r in range(2, 9) if all(summary.cell(r, c).value is None for c in range(1, 4))), None)
+        if free is not None and lines:
+            st.put(summary, free, 1, lines[0]).font = Font(bold=True, color="1F6F3F")
     if after is not None:
         for ws in new:
             ctx.wb.move_sheet(ws, offset=ctx.wb.index(after) + 1 - ctx.wb.index(ws))
             after = ws
 
 
-def _cost_chart(ctx, ws, table: pd.DataFrame, plans: list[str], t: dict):  # noqa: ANN001, ANN202
+def _cost_chart(ctx: Context, ws: Any, table: pd.DataFrame, plans: list[str], t: dict[str, str]) -> BarChart | None:
     """Columns of cost per plan (total cost and cost excluding penalties), from a helper table beside.
 
     Metrics in different units never share the chart's axis (a chart of every row would put

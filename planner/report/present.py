@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -156,7 +156,8 @@ def _demand_by_class_region(res: Results) -> dict[tuple[str, str], float]:
                 out[j, r] = v / sh
     u = res.unserved
     if len(u) and {"class", "region", "PFLOPS·h/yr"} <= set(u.columns):
-        for (j, r), v in u.groupby(["class", "region"])["PFLOPS·h/yr"].sum().items():
+        for key, v in u.groupby(["class", "region"])["PFLOPS·h/yr"].sum().items():
+            j, r = cast("tuple[str, str]", key)
             out.setdefault((j, r), float(v))  # a class-region with nothing placed: all of it unserved
     return out
 
@@ -165,7 +166,10 @@ def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: floa
     """The report's copy of ``res``: money in ``currency``, solver dust left out, yes/no words."""
     factor = CURRENCY[currency][0]
     placement, unserved, costs, summary = _undust(res, dust)
-    yn = lambda df: yes_no_frame(df, lang)  # noqa: E731
+
+    def yn(df: pd.DataFrame) -> pd.DataFrame:
+        return yes_no_frame(df, lang)
+
     summary = _scale_by_unit(summary, factor)
     objective = res.objective.copy()
     if len(objective) and factor != 1.0:
