@@ -58,36 +58,62 @@ def one(days: int, time_limit: float, gap: float) -> dict[str, Any]:
     sc = planner.load_scenario(SCENARIO, sets=[f"hourly.days={days}"])
     t_load = time.perf_counter() - t0
     err = sc._reduction["Reduction error"]
-    settings = dict(zip(sc._reduction["Reduction settings"]["setting"], sc._reduction["Reduction settings"]["value"]))
+    settings = dict(
+        zip(
+            sc._reduction["Reduction settings"]["setting"],
+            sc._reduction["Reduction settings"]["value"],
+        )
+    )
     t1 = time.perf_counter()
     try:
         res = planner.run(sc, time_limit=time_limit, mip_gap=gap)
     except planner.PlannerError as e:  # e.g. no plan within the time limit: record it, go on
-        print(f"days {days:3d}: {len(sc.time_slices)} slices, no plan: {str(e).splitlines()[0]}", flush=True)
-        return {"days": days, "slices": len(sc.time_slices), "demand RMSE %": _rmse(err, "total demand"),
-                "failed": "no plan: " + str(e).splitlines()[0], "solve s": time.perf_counter() - t1}
+        print(
+            f"days {days:3d}: {len(sc.time_slices)} slices, no plan: {str(e).splitlines()[0]}",
+            flush=True,
+        )
+        return {
+            "days": days,
+            "slices": len(sc.time_slices),
+            "demand RMSE %": _rmse(err, "total demand"),
+            "failed": "no plan: " + str(e).splitlines()[0],
+            "solve s": time.perf_counter() - t1,
+        }
     t_run = time.perf_counter() - t1
     row = {
-        "days": days, "slices": len(sc.time_slices),
+        "days": days,
+        "slices": len(sc.time_slices),
         "reduction s": float(settings["time (s)"]),
-        "demand RMSE %": _rmse(err, "total demand"), "inference RMSE %": _rmse(err, "inference"),
-        "price RMSE %": _rmse(err, "price_"), "green RMSE %": _rmse(err, "green_"),
-        "objective": float(res.kpi("objective")), "bound": float(res.kpi("best bound")),
-        "gap": float(res.kpi("MIP gap")), "status": str(res.kpi("status")),
-        "PFLOPS": float(res.kpi("PFLOPS installed")), "energy MWh": float(res.kpi("energy")),
+        "demand RMSE %": _rmse(err, "total demand"),
+        "inference RMSE %": _rmse(err, "inference"),
+        "price RMSE %": _rmse(err, "price_"),
+        "green RMSE %": _rmse(err, "green_"),
+        "objective": float(res.kpi("objective")),
+        "bound": float(res.kpi("best bound")),
+        "gap": float(res.kpi("MIP gap")),
+        "status": str(res.kpi("status")),
+        "PFLOPS": float(res.kpi("PFLOPS installed")),
+        "energy MWh": float(res.kpi("energy")),
         "unserved": float(res.kpi("unserved share")),
-        "load s": t_load, "solve s": t_run, "size": str(res.metadata.get("model size", "")),
+        "load s": t_load,
+        "solve s": t_run,
+        "size": str(res.metadata.get("model size", "")),
     }
     log.info("days %d: %s", days, row)
-    print(f"days {days:3d}: {row['slices']:4d} slices, demand RMSE {row['demand RMSE %']:.2f}%, objective {row['objective'] / 1e9:.4f} bn CNY/yr "
-          f"(gap {100 * row['gap']:.2f}%), {row['PFLOPS']:,.0f} PFLOPS, run {row['solve s']:.0f} s", flush=True)
+    print(
+        f"days {days:3d}: {row['slices']:4d} slices, demand RMSE {row['demand RMSE %']:.2f}%, objective {row['objective'] / 1e9:.4f} bn CNY/yr "
+        f"(gap {100 * row['gap']:.2f}%), {row['PFLOPS']:,.0f} PFLOPS, run {row['solve s']:.0f} s",
+        flush=True,
+    )
     return row
 
 
 def machine() -> str:
     """This machine and the versions that matter, one line."""
-    return (f"{os.cpu_count()} cores ({_cpu()}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"tsam {metadata.version('tsam')}, HiGHS (highspy) {metadata.version('highspy')}")
+    return (
+        f"{os.cpu_count()} cores ({_cpu()}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"tsam {metadata.version('tsam')}, HiGHS (highspy) {metadata.version('highspy')}"
+    )
 
 
 def markdown(run: dict[str, Any], reading: str) -> str:
@@ -127,11 +153,19 @@ def markdown(run: dict[str, Any], reading: str) -> str:
             f"{r['green RMSE %']:.2f}% | {r['objective'] / 1e9:.4f} | {100 * r['gap']:.2f}% | {100 * d:+.2f}% | {r['PFLOPS']:,.0f} | "
             f"{r['energy MWh'] / 1e6:.3f} | {100 * r['unserved']:.3f}% | {r['reduction s']:.2f} | {r['solve s']:.0f} |"
         )
-    lines += [f"| {r['days']} | {r['slices']} | {r.get('demand RMSE %', float('nan')):.2f}% | | | | {r['failed']} | | | | | | | {r['solve s']:.0f} |"
-              for r in failed]
+    lines += [
+        f"| {r['days']} | {r['slices']} | {r.get('demand RMSE %', float('nan')):.2f}% | | | | {r['failed']} | | | | | | | {r['solve s']:.0f} |"
+        for r in failed
+    ]
     lines += ["", "Model size per run (HiGHS columns, rows, integers, nonzeros):", ""]
     lines += [f"- {r['days']} days: {r['size']}" for r in run["rows"] if r.get("size")]
-    lines += ["", "The full year (365 days, 8760 slices) is not solvable on this machine: see the Reading.", "", "## Reading", ""]
+    lines += [
+        "",
+        "The full year (365 days, 8760 slices) is not solvable on this machine: see the Reading.",
+        "",
+        "## Reading",
+        "",
+    ]
     return "\n".join(lines) + reading
 
 
@@ -141,16 +175,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=float, default=300.0)
     ap.add_argument("--gap", type=float, default=0.01)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "days.md")
-    ap.add_argument("--render", action="store_true", help="only rewrite the page from the .json beside it")
+    ap.add_argument(
+        "--render", action="store_true", help="only rewrite the page from the .json beside it"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     store = args.out.with_suffix(".json")
     if args.render:
         run = json.loads(store.read_text())
     else:
-        run = {"time_limit": args.time_limit, "gap": args.gap, "machine": machine(),
-               "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-               "rows": [one(d, args.time_limit, args.gap) for d in sorted(args.days)]}
+        run = {
+            "time_limit": args.time_limit,
+            "gap": args.gap,
+            "machine": machine(),
+            "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "rows": [one(d, args.time_limit, args.gap) for d in sorted(args.days)],
+        }
         store.write_text(json.dumps(run, indent=1, default=str) + "\n")
     reading = ""
     if args.out.exists() and "## Reading" in (text := args.out.read_text()):

@@ -43,12 +43,24 @@ def monolithic(days: int, time_limit: float, gap: float) -> dict[str, Any]:
     data = prepare(sc)
     m = build_model(data)
     out = solve(m, time_limit=time_limit, mip_gap=gap)
-    return {"method": "monolithic", "days": days, "workers": 0, "status": out.status, "objective": out.objective,
-            "bound": out.bound, "gap": out.gap, "wall_s": time.perf_counter() - t0, "size": out.size,
-            "driver": _usage(), "workers_usage": []}
+    return {
+        "method": "monolithic",
+        "days": days,
+        "workers": 0,
+        "status": out.status,
+        "objective": out.objective,
+        "bound": out.bound,
+        "gap": out.gap,
+        "wall_s": time.perf_counter() - t0,
+        "size": out.size,
+        "driver": _usage(),
+        "workers_usage": [],
+    }
 
 
-def decomposed(days: int, workers: int, time_limit: float, gap: float, max_iterations: int) -> dict[str, Any]:
+def decomposed(
+    days: int, workers: int, time_limit: float, gap: float, max_iterations: int
+) -> dict[str, Any]:
     """One decomposed solve on a fresh local cluster of ``workers`` processes (run it as a child too)."""
     from dask.distributed import Client, LocalCluster
 
@@ -65,14 +77,25 @@ def decomposed(days: int, workers: int, time_limit: float, gap: float, max_itera
     sc = load_scenario(SCENARIO, sets=[f"hourly.days={days}"])
     data = prepare(sc)
     prep_s = time.perf_counter() - t0
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     try:
         base = client.run(worker_usage)
         t1 = time.perf_counter()
-        out = solve_decomposed(data, time_limit=time_limit, mip_gap=gap, scheduler=cluster.scheduler_address,
-                               max_iterations=max_iterations, values=False)
+        out = solve_decomposed(
+            data,
+            time_limit=time_limit,
+            mip_gap=gap,
+            scheduler=cluster.scheduler_address,
+            max_iterations=max_iterations,
+            values=False,
+        )
         solve_s = time.perf_counter() - t1
         after = client.run(worker_usage)
     finally:
@@ -80,15 +103,44 @@ def decomposed(days: int, workers: int, time_limit: float, gap: float, max_itera
         cluster.close()
     its = out.iterations
     sub_wall = [it.subproblems_s for it in its if it.phase != "final"]
-    return {"method": "decomposed", "days": days, "workers": workers, "status": out.status, "objective": out.objective,
-            "bound": out.bound, "gap": out.gap, "wall_s": time.perf_counter() - t0, "prepare_s": prep_s, "solve_s": solve_s,
-            "build_s": out.build_s, "iterations": len(its), "termination": out.termination,
-            "subproblem_wall_per_iteration_s": sum(sub_wall) / max(1, len(sub_wall)),
-            "subproblem_wall_per_iteration_per_day_ms": 1000 * sum(sub_wall) / max(1, len(sub_wall)) / days,
-            "master_s": sum(it.master_s for it in its), "sizes": out.sizes, "driver": _usage(),
-            "workers_usage": [{"cpu_s": after[w]["cpu_s"] - base[w]["cpu_s"], "peak_mb": after[w]["peak_mb"]} for w in sorted(after)],
-            "history": [{"phase": it.phase, "bound": it.lower_bound, "best": it.best_plan, "lp_point": it.lp_point,
-                         "seconds": it.seconds, "sub_s": it.subproblems_s} for it in its]}
+    return {
+        "method": "decomposed",
+        "days": days,
+        "workers": workers,
+        "status": out.status,
+        "objective": out.objective,
+        "bound": out.bound,
+        "gap": out.gap,
+        "wall_s": time.perf_counter() - t0,
+        "prepare_s": prep_s,
+        "solve_s": solve_s,
+        "build_s": out.build_s,
+        "iterations": len(its),
+        "termination": out.termination,
+        "subproblem_wall_per_iteration_s": sum(sub_wall) / max(1, len(sub_wall)),
+        "subproblem_wall_per_iteration_per_day_ms": 1000
+        * sum(sub_wall)
+        / max(1, len(sub_wall))
+        / days,
+        "master_s": sum(it.master_s for it in its),
+        "sizes": out.sizes,
+        "driver": _usage(),
+        "workers_usage": [
+            {"cpu_s": after[w]["cpu_s"] - base[w]["cpu_s"], "peak_mb": after[w]["peak_mb"]}
+            for w in sorted(after)
+        ],
+        "history": [
+            {
+                "phase": it.phase,
+                "bound": it.lower_bound,
+                "best": it.best_plan,
+                "lp_point": it.lp_point,
+                "seconds": it.seconds,
+                "sub_s": it.subproblems_s,
+            }
+            for it in its
+        ],
+    }
 
 
 def child(args: list[str]) -> dict[str, Any]:
@@ -102,26 +154,41 @@ def child(args: list[str]) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| days | method | workers | status | objective (bn CNY/yr) | bound (bn) | gap | iterations | build (s) | "
-            "subproblems per iteration (s) | per day (ms) | wall (s) | driver CPU (s) | driver peak (MB) | worker CPU (s) | worker peak (MB) |")
+    head = (
+        "| days | method | workers | status | objective (bn CNY/yr) | bound (bn) | gap | iterations | build (s) | "
+        "subproblems per iteration (s) | per day (ms) | wall (s) | driver CPU (s) | driver peak (MB) | worker CPU (s) | worker peak (MB) |"
+    )
     lines = [head, "|" + "---:|" * 16]
     for r in rows:
         if "error" in r:
             lines.append(f"| {' '.join(r['args'])} | error | | | | | | | | | | | | | | |")
             continue
         wu = r.get("workers_usage") or []
-        lines.append("| {days} | {method} | {w} | {status} | {obj} | {bound} | {gap} | {it} | {build} | {spi} | {spd} | {wall:.0f} | "
-                     "{dcpu:.0f} | {dmem:.0f} | {wcpu} | {wmem} |".format(
-                         days=r["days"], method=r["method"], w=r["workers"] or "-", status=r["status"],
-                         obj=f"{r['objective'] / 1e9:.4f}" if r.get("objective") else "-",
-                         bound=f"{r['bound'] / 1e9:.4f}" if r.get("bound") not in (None, float("-inf")) else "-",
-                         gap=f"{100 * r['gap']:.2f}%" if r.get("gap") is not None else "-", it=r.get("iterations", "-"),
-                         build=f"{r['build_s']:.0f}" if "build_s" in r else "-",
-                         spi=f"{r['subproblem_wall_per_iteration_s']:.1f}" if "build_s" in r else "-",
-                         spd=f"{r['subproblem_wall_per_iteration_per_day_ms']:.0f}" if "build_s" in r else "-",
-                         wall=r["wall_s"], dcpu=r["driver"]["cpu_s"], dmem=r["driver"]["peak_mb"],
-                         wcpu=" / ".join(f"{u['cpu_s']:.0f}" for u in wu) or "-",
-                         wmem=" / ".join(f"{u['peak_mb']:.0f}" for u in wu) or "-"))
+        lines.append(
+            "| {days} | {method} | {w} | {status} | {obj} | {bound} | {gap} | {it} | {build} | {spi} | {spd} | {wall:.0f} | "
+            "{dcpu:.0f} | {dmem:.0f} | {wcpu} | {wmem} |".format(
+                days=r["days"],
+                method=r["method"],
+                w=r["workers"] or "-",
+                status=r["status"],
+                obj=f"{r['objective'] / 1e9:.4f}" if r.get("objective") else "-",
+                bound=f"{r['bound'] / 1e9:.4f}"
+                if r.get("bound") not in (None, float("-inf"))
+                else "-",
+                gap=f"{100 * r['gap']:.2f}%" if r.get("gap") is not None else "-",
+                it=r.get("iterations", "-"),
+                build=f"{r['build_s']:.0f}" if "build_s" in r else "-",
+                spi=f"{r['subproblem_wall_per_iteration_s']:.1f}" if "build_s" in r else "-",
+                spd=f"{r['subproblem_wall_per_iteration_per_day_ms']:.0f}"
+                if "build_s" in r
+                else "-",
+                wall=r["wall_s"],
+                dcpu=r["driver"]["cpu_s"],
+                dmem=r["driver"]["peak_mb"],
+                wcpu=" / ".join(f"{u['cpu_s']:.0f}" for u in wu) or "-",
+                wmem=" / ".join(f"{u['peak_mb']:.0f}" for u in wu) or "-",
+            )
+        )
     return "\n".join(lines)
 
 
@@ -129,7 +196,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, nargs="+", default=[12, 52, 365])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--monolithic-days", type=int, nargs="*", default=[12], help="days at which the monolithic MILP also runs")
+    ap.add_argument(
+        "--monolithic-days",
+        type=int,
+        nargs="*",
+        default=[12],
+        help="days at which the monolithic MILP also runs",
+    )
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--gap", type=float, default=0.01)
     ap.add_argument("--max-iterations", type=int, default=200)
@@ -141,7 +214,9 @@ def main() -> None:
         if kind == "mono":
             rec = monolithic(int(rest[0]), float(rest[1]), float(rest[2]))
         else:
-            rec = decomposed(int(rest[0]), int(rest[1]), float(rest[2]), float(rest[3]), int(rest[4]))
+            rec = decomposed(
+                int(rest[0]), int(rest[1]), float(rest[2]), float(rest[3]), int(rest[4])
+            )
         print(json.dumps(rec, default=float))
         return
     rows = json.loads(a.out.read_text()) if a.out.is_file() else []
@@ -150,7 +225,11 @@ def main() -> None:
             rows.append(child(["mono", str(days), str(a.time_limit), str(a.gap)]))
             print(table(rows[-1:]), flush=True)
         for w in a.workers:
-            rows.append(child(["dec", str(days), str(w), str(a.time_limit), str(a.gap), str(a.max_iterations)]))
+            rows.append(
+                child(
+                    ["dec", str(days), str(w), str(a.time_limit), str(a.gap), str(a.max_iterations)]
+                )
+            )
             print(table(rows[-1:]), flush=True)
         a.out.write_text(json.dumps(rows, indent=1, default=float))
     print(table(rows))

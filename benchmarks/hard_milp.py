@@ -74,8 +74,8 @@ TB_PER_GBPS_HOUR = 0.45
 
 #: name -> (sites, customers, capacity of every site, fixed-cost scale, seed)
 CFL_CASES: dict[str, tuple[int, int, int, float, int]] = {
-    "cfl-a": (100, 1000, 8000, 1.0, 1),   # capa-like: few, expensive, roomy sites
-    "cfl-b": (100, 1000, 5000, 0.5, 2),   # tighter capacity, cheaper sites: more open
+    "cfl-a": (100, 1000, 8000, 1.0, 1),  # capa-like: few, expensive, roomy sites
+    "cfl-b": (100, 1000, 5000, 0.5, 2),  # tighter capacity, cheaper sites: more open
     "cfl-c": (100, 1000, 4000, 0.25, 3),  # tighter still, cheap sites: many open
 }
 #: small instances for development and the test (10 × 50 solves in well under a second)
@@ -97,8 +97,14 @@ def make_cap(m: int, n: int, capacity: float, fixed_scale: float, seed: int) -> 
     cost = np.round(dist * demand[None, :], 5)
     if m * capacity < demand.sum():
         raise ValueError("total capacity below total demand")
-    return CapInstance(m, n, tuple([float(capacity)] * m), tuple(float(f) for f in fixed),
-                       tuple(float(d) for d in demand), tuple(tuple(float(c) for c in row) for row in cost))
+    return CapInstance(
+        m,
+        n,
+        tuple([float(capacity)] * m),
+        tuple(float(f) for f in fixed),
+        tuple(float(d) for d in demand),
+        tuple(tuple(float(c) for c in row) for row in cost),
+    )
 
 
 def write_cap(inst: CapInstance, path: Path) -> Path:
@@ -108,7 +114,7 @@ def write_cap(inst: CapInstance, path: Path) -> Path:
     for j in range(inst.n):
         lines.append(f" {int(inst.demand[j])} ")
         costs = [f"{inst.cost[i][j]:.5f}" for i in range(inst.m)]
-        lines += [" " + " ".join(costs[k:k + 7]) + " " for k in range(0, inst.m, 7)]
+        lines += [" " + " ".join(costs[k : k + 7]) + " " for k in range(0, inst.m, 7)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -160,10 +166,19 @@ def cfl_matrix(inst: CapInstance, aggregate: bool) -> dict[str, Any]:
         lo.append(np.array([d.sum()]))
         up.append(np.array([np.inf]))
         nrow += 1
-    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, m + nx))
+    A = sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, m + nx)
+    )
     cost = np.concatenate([np.array(inst.fixed), (C / d[None, :]).ravel()])
-    return {"A": A, "c": cost, "col_lo": np.zeros(m + nx), "col_up": np.concatenate([np.ones(m), d[jj]]),
-            "row_lo": np.concatenate(lo), "row_up": np.concatenate(up), "integer": np.arange(m)}
+    return {
+        "A": A,
+        "c": cost,
+        "col_lo": np.zeros(m + nx),
+        "col_up": np.concatenate([np.ones(m), d[jj]]),
+        "row_lo": np.concatenate(lo),
+        "row_up": np.concatenate(up),
+        "integer": np.arange(m),
+    }
 
 
 def cfl_scenario(inst: CapInstance, name: str, priced: bool = False):
@@ -175,6 +190,7 @@ def cfl_scenario(inst: CapInstance, name: str, priced: bool = False):
 
 
 # ---- multicommodity fixed-charge network design -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NDInstance:
@@ -198,8 +214,9 @@ ND_SMALL: dict[str, tuple[int, int, int, int, float, float, int]] = {
 }
 
 
-def make_nd(nodes: int, degree: int, n_comm: int, n_dest: int, tight: float, fixed_scale: float,
-            seed: int) -> NDInstance:
+def make_nd(
+    nodes: int, degree: int, n_comm: int, n_dest: int, tight: float, fixed_scale: float, seed: int
+) -> NDInstance:
     """A seeded ND instance: nodes in a unit square, each with arcs to its ``degree`` nearest
     nodes and from them (so the graph is strongly connected in practice), plus a few random arcs;
     unit cost = length; fixed cost = ``fixed_scale`` × length × capacity / 10 × U[0.5, 1.5];
@@ -212,7 +229,7 @@ def make_nd(nodes: int, degree: int, n_comm: int, n_dest: int, tight: float, fix
         dist = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(axis=2))
         arcs: set[tuple[int, int]] = set()
         for v in range(nodes):
-            for w in np.argsort(dist[v])[1:degree + 1]:
+            for w in np.argsort(dist[v])[1 : degree + 1]:
                 arcs.add((v, int(w)))
                 arcs.add((int(w), v))
         for _ in range(nodes // 2):
@@ -229,10 +246,18 @@ def make_nd(nodes: int, degree: int, n_comm: int, n_dest: int, tight: float, fix
         total = sum(comm.values())
         length = np.array([dist[a, b] for a, b in arc_list])
         cap = np.round(tight * total * rng.uniform(0.5, 1.5, size=len(arc_list)))
-        fixed = np.round(fixed_scale * length * cap / 10 * rng.uniform(0.5, 1.5, size=len(arc_list)) * 1000)
+        fixed = np.round(
+            fixed_scale * length * cap / 10 * rng.uniform(0.5, 1.5, size=len(arc_list)) * 1000
+        )
         unit = np.round(length * 1000, 3)
-        inst = NDInstance(nodes, tuple(arc_list), tuple(map(float, cap)), tuple(map(float, fixed)),
-                          tuple(map(float, unit)), tuple((o, t, q) for (o, t), q in sorted(comm.items())))
+        inst = NDInstance(
+            nodes,
+            tuple(arc_list),
+            tuple(map(float, cap)),
+            tuple(map(float, fixed)),
+            tuple(map(float, unit)),
+            tuple((o, t, q) for (o, t), q in sorted(comm.items())),
+        )
         if _nd_feasible(inst):
             return inst
     raise RuntimeError("no feasible network design instance in 50 attempts")
@@ -293,13 +318,23 @@ def nd_matrix(inst: NDInstance, by_destination: bool = False) -> dict[str, Any]:
         cols += [A_n + k * A_n + np.arange(A_n), np.arange(A_n)]
         vals += [np.ones(A_n), -np.minimum(qk[k], u)]
     nrow = r1 + K * A_n
-    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, A_n * (K + 1)))
+    A = sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(nrow, A_n * (K + 1)),
+    )
     row_lo = np.concatenate([cons_b, np.full(A_n + K * A_n, -np.inf)])
     row_up = np.concatenate([cons_b, np.zeros(A_n + K * A_n)])
     cost = np.concatenate([np.array(inst.fixed), np.tile(np.array(inst.unit_cost), K)])
     col_up = np.concatenate([np.ones(A_n), np.minimum.outer(qk, u).ravel()])
-    return {"A": A, "c": cost, "col_lo": np.zeros(A_n * (K + 1)), "col_up": col_up,
-            "row_lo": row_lo, "row_up": row_up, "integer": np.arange(A_n)}
+    return {
+        "A": A,
+        "c": cost,
+        "col_lo": np.zeros(A_n * (K + 1)),
+        "col_up": col_up,
+        "row_lo": row_lo,
+        "row_up": row_up,
+        "integer": np.arange(A_n),
+    }
 
 
 def _nd_feasible(inst: NDInstance) -> bool:
@@ -308,6 +343,7 @@ def _nd_feasible(inst: NDInstance) -> bool:
     h = _highs(mat, {"time_limit": 60.0, "output_flag": False, "threads": 1})
     h.run()
     import highspy
+
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
@@ -321,33 +357,72 @@ def nd_scenario(inst: NDInstance, name: str):
     network: dict[str, Any] = {}
     if "routing" in NetworkOptions.model_fields:
         network["routing"] = "flow"
-    return Scenario.model_validate({
-        "name": name,
-        "description": f"multicommodity fixed-charge network design, {inst.nodes} nodes, {len(inst.arcs)} arcs, "
-                       f"{len(inst.commodities)} commodities",
-        "year": 2025,
-        "discount_rate": 0.0,
-        "objective": "cost",
-        "network": network,
-        "policy": {"allow_unserved": False},
-        "time_slices": [{"name": "t", "weight": HOURS}],
-        "regions": [{"name": f"v{v}"} for v in range(inst.nodes)],
-        "sites": [{"name": f"s{t}", "region": f"v{t}", "pue": 1.0, "price_mwh": 0.0, "grid_tco2_mwh": 0.0,
-                   "max_it_mw": 1e6} for t in dests],
-        # hardware h{t} can no longer be bought: it exists only at s{t}, so class to{t} runs only there
-        "hardware": [{"name": f"h{t}", "pflops": 1.0, "kw": 0.0, "capex": 0.0, "available_to": 2024} for t in dests],
-        "existing_modules": [{"site": f"s{t}", "hardware": f"h{t}", "modules": int(math.ceil(need[t])) + 1} for t in dests],
-        "job_classes": [{"name": f"to{t}", "max_latency_ms": None, "gbps_per_pflops": 1.0, "hardware": [f"h{t}"],
-                         "unserved_cost": 1e6} for t in dests],
-        "demand": [{"class": f"to{t}", "region": f"v{o}", "pflops": q} for o, t, q in inst.commodities],
-        "links": [{"from": f"v{a}", "to": f"v{b}", "one_way": True, "distance_km": 1.0, "latency_ms": 1.0,
-                   "unit_gbps": u, "max_units": 1, "unit_cost": 0.0, "fixed_cost": f,
-                   "usage_cost_tb": c / (HOURS * TB_PER_GBPS_HOUR)}
-                  for (a, b), u, f, c in zip(inst.arcs, inst.capacity, inst.fixed, inst.unit_cost)],
-    })
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "description": f"multicommodity fixed-charge network design, {inst.nodes} nodes, {len(inst.arcs)} arcs, "
+            f"{len(inst.commodities)} commodities",
+            "year": 2025,
+            "discount_rate": 0.0,
+            "objective": "cost",
+            "network": network,
+            "policy": {"allow_unserved": False},
+            "time_slices": [{"name": "t", "weight": HOURS}],
+            "regions": [{"name": f"v{v}"} for v in range(inst.nodes)],
+            "sites": [
+                {
+                    "name": f"s{t}",
+                    "region": f"v{t}",
+                    "pue": 1.0,
+                    "price_mwh": 0.0,
+                    "grid_tco2_mwh": 0.0,
+                    "max_it_mw": 1e6,
+                }
+                for t in dests
+            ],
+            # hardware h{t} can no longer be bought: it exists only at s{t}, so class to{t} runs only there
+            "hardware": [
+                {"name": f"h{t}", "pflops": 1.0, "kw": 0.0, "capex": 0.0, "available_to": 2024}
+                for t in dests
+            ],
+            "existing_modules": [
+                {"site": f"s{t}", "hardware": f"h{t}", "modules": int(math.ceil(need[t])) + 1}
+                for t in dests
+            ],
+            "job_classes": [
+                {
+                    "name": f"to{t}",
+                    "max_latency_ms": None,
+                    "gbps_per_pflops": 1.0,
+                    "hardware": [f"h{t}"],
+                    "unserved_cost": 1e6,
+                }
+                for t in dests
+            ],
+            "demand": [
+                {"class": f"to{t}", "region": f"v{o}", "pflops": q} for o, t, q in inst.commodities
+            ],
+            "links": [
+                {
+                    "from": f"v{a}",
+                    "to": f"v{b}",
+                    "one_way": True,
+                    "distance_km": 1.0,
+                    "latency_ms": 1.0,
+                    "unit_gbps": u,
+                    "max_units": 1,
+                    "unit_cost": 0.0,
+                    "fixed_cost": f,
+                    "usage_cost_tb": c / (HOURS * TB_PER_GBPS_HOUR),
+                }
+                for (a, b), u, f, c in zip(inst.arcs, inst.capacity, inst.fixed, inst.unit_cost)
+            ],
+        }
+    )
 
 
 # ---- solving one case (in a subprocess) -----------------------------------------------------------
+
 
 def _highs(mat: dict[str, Any], options: dict[str, Any]):
     import highspy
@@ -377,11 +452,21 @@ def _highs(mat: dict[str, Any], options: dict[str, Any]):
     return h
 
 
-def solve_highs(mat: dict[str, Any], time_limit: float, gap: float, log: bool = False) -> dict[str, Any]:
+def solve_highs(
+    mat: dict[str, Any], time_limit: float, gap: float, log: bool = False
+) -> dict[str, Any]:
     """HiGHS alone on a matrix model: objective, dual bound, gap, status, seconds."""
     t0 = time.perf_counter()
-    h = _highs(mat, {"time_limit": float(time_limit), "mip_rel_gap": float(gap), "threads": 1,
-                     "output_flag": bool(log), "random_seed": 0})
+    h = _highs(
+        mat,
+        {
+            "time_limit": float(time_limit),
+            "mip_rel_gap": float(gap),
+            "threads": 1,
+            "output_flag": bool(log),
+            "random_seed": 0,
+        },
+    )
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
@@ -389,9 +474,18 @@ def solve_highs(mat: dict[str, Any], time_limit: float, gap: float, log: bool = 
     has = info.primal_solution_status == 2
     obj = float(info.objective_function_value) if has else None
     bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
-    return {"status": h.modelStatusToString(h.getModelStatus()), "objective": obj, "bound": bound,
-            "gap": _gap(obj, bound), "build_s": t1 - t0, "solve_s": t2 - t1, "nodes": int(info.mip_node_count),
-            "columns": mat["A"].shape[1], "rows": mat["A"].shape[0], "integers": len(mat["integer"])}
+    return {
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": obj,
+        "bound": bound,
+        "gap": _gap(obj, bound),
+        "build_s": t1 - t0,
+        "solve_s": t2 - t1,
+        "nodes": int(info.mip_node_count),
+        "columns": mat["A"].shape[1],
+        "rows": mat["A"].shape[0],
+        "integers": len(mat["integer"]),
+    }
 
 
 class _Stamps(logging.Handler):
@@ -424,24 +518,46 @@ def solve_planner(sc, time_limit: float, gap: float, log: bool = False) -> dict[
         lg.removeHandler(stamps)
         lg.setLevel(old)
     t2 = time.perf_counter()
-    return {"status": out.status, "termination": out.termination, "objective": out.objective, "bound": out.bound,
-            "gap": out.gap, "build_s": t1 - t0, "solve_total_s": t2 - t1, "compile_s": out.compile_s,
-            "mip_start_s": out.mip_start_s, "mip_start_objective": out.mip_start_objective,
-            "bnb_s": out.solve_s, "size": out.size, "log": stamps.rows}
+    return {
+        "status": out.status,
+        "termination": out.termination,
+        "objective": out.objective,
+        "bound": out.bound,
+        "gap": out.gap,
+        "build_s": t1 - t0,
+        "solve_total_s": t2 - t1,
+        "compile_s": out.compile_s,
+        "mip_start_s": out.mip_start_s,
+        "mip_start_objective": out.mip_start_objective,
+        "bnb_s": out.solve_s,
+        "size": out.size,
+        "log": stamps.rows,
+    }
 
 
-TOOLS = {"cfl": ("highs", "highs+agg", "planner", "planner/priced"), "nd": ("highs", "highs/dest", "planner")}
+TOOLS = {
+    "cfl": ("highs", "highs+agg", "planner", "planner/priced"),
+    "nd": ("highs", "highs/dest", "planner"),
+}
 
 
-def run_one(case: str, tool: str, time_limit: float, gap: float, log: bool = False) -> dict[str, Any]:
+def run_one(
+    case: str, tool: str, time_limit: float, gap: float, log: bool = False
+) -> dict[str, Any]:
     if case.startswith("cfl"):
         inst = cfl_instance(case)
         if tool.startswith("highs"):
-            return solve_highs(cfl_matrix(inst, aggregate=tool == "highs+agg"), time_limit, gap, log)
-        return solve_planner(cfl_scenario(inst, case, priced=tool == "planner/priced"), time_limit, gap, log)
+            return solve_highs(
+                cfl_matrix(inst, aggregate=tool == "highs+agg"), time_limit, gap, log
+            )
+        return solve_planner(
+            cfl_scenario(inst, case, priced=tool == "planner/priced"), time_limit, gap, log
+        )
     inst = nd_instance(case)
     if tool.startswith("highs"):
-        return solve_highs(nd_matrix(inst, by_destination=tool == "highs/dest"), time_limit, gap, log)
+        return solve_highs(
+            nd_matrix(inst, by_destination=tool == "highs/dest"), time_limit, gap, log
+        )
     return solve_planner(nd_scenario(inst, case), time_limit, gap, log)
 
 
@@ -453,26 +569,47 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
 
 # ---- the runner ---------------------------------------------------------------------------------
 
+
 def _child(args: argparse.Namespace) -> None:
     res = run_one(args.one_case, args.one_tool, args.time_limit, args.gap, log=True)
     sys.stdout.flush()
     Path(args.result).write_text(json.dumps(res, default=float))
 
 
-def _spawn(case: str, tool: str, args: argparse.Namespace, log_dir: Path, rep: int) -> dict[str, Any]:
+def _spawn(
+    case: str, tool: str, args: argparse.Namespace, log_dir: Path, rep: int
+) -> dict[str, Any]:
     log_dir.mkdir(parents=True, exist_ok=True)
     logf = log_dir / f"{case}__{tool.replace('/', '-').replace('+', '-')}__{rep}.log"
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
         result = Path(tf.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--one-case", case, "--one-tool", tool,
-           "--time-limit", str(args.time_limit), "--gap", str(args.gap), "--result", str(result)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--one-case",
+        case,
+        "--one-tool",
+        tool,
+        "--time-limit",
+        str(args.time_limit),
+        "--gap",
+        str(args.gap),
+        "--result",
+        str(result),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     try:
         with open(logf, "w") as fh:
-            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
-                                  timeout=3 * args.time_limit + 600)
+            proc = subprocess.run(
+                cmd,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                timeout=3 * args.time_limit + 600,
+            )
         rc = proc.returncode
     except subprocess.TimeoutExpired:
         rc = "timeout"
@@ -484,7 +621,16 @@ def _spawn(case: str, tool: str, args: argparse.Namespace, log_dir: Path, rep: i
     except (OSError, json.JSONDecodeError):
         res = {"status": f"failed ({rc}, no result)"}
     result.unlink(missing_ok=True)
-    res.update({"case": case, "tool": tool, "repeat": rep, "cpu_s": cpu, "wall_s": wall, "log_file": str(logf)})
+    res.update(
+        {
+            "case": case,
+            "tool": tool,
+            "repeat": rep,
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "log_file": str(logf),
+        }
+    )
     return res
 
 
@@ -496,26 +642,44 @@ def render(doc: dict[str, Any]) -> str:
     runs = doc["runs"]
     cases = list(dict.fromkeys(r["case"] for r in runs))
     lim, gap = doc["time_limit"], doc["gap"]
-    out = ["# Hard pure MILPs: planner against HiGHS alone", "",
-           f"Measured {doc['date']} on {doc['machine']} (HiGHS {doc['highs']}, Python {doc['python']}); "
-           f"planner at commit `{doc['commit']}`. Time limit {lim:g} s, relative gap {gap:g}, 1 thread, every solve "
-           "in its own subprocess, cases interleaved. CPU s = the subprocess's user + system time (Python start, "
-           "instance, model build and solve); for planner, `build` is prepare + build_model (outside its time "
-           "limit) and `start` the MIP start (LP relaxation, rounding, fixed LPs). Median over the runs of "
-           "each tool (`runs`). Produced by `benchmarks/hard_milp.py`; every run is in "
-           "`hard_milp.json`.", ""]
+    out = [
+        "# Hard pure MILPs: planner against HiGHS alone",
+        "",
+        f"Measured {doc['date']} on {doc['machine']} (HiGHS {doc['highs']}, Python {doc['python']}); "
+        f"planner at commit `{doc['commit']}`. Time limit {lim:g} s, relative gap {gap:g}, 1 thread, every solve "
+        "in its own subprocess, cases interleaved. CPU s = the subprocess's user + system time (Python start, "
+        "instance, model build and solve); for planner, `build` is prepare + build_model (outside its time "
+        "limit) and `start` the MIP start (LP relaxation, rounding, fixed LPs). Median over the runs of "
+        "each tool (`runs`). Produced by `benchmarks/hard_milp.py`; every run is in "
+        "`hard_milp.json`.",
+        "",
+    ]
     for case in cases:
         rs = [r for r in runs if r["case"] == case]
         spec = doc["cases"].get(case, {})
         out += [f"## {case}", "", spec.get("what", ""), ""]
-        proven = [r["objective"] for r in rs if r.get("tool", "").startswith("highs") and r.get("status") == "Optimal"
-                  and r.get("objective") is not None]
+        proven = [
+            r["objective"]
+            for r in rs
+            if r.get("tool", "").startswith("highs")
+            and r.get("status") == "Optimal"
+            and r.get("objective") is not None
+        ]
         best = min((r["objective"] for r in rs if r.get("objective") is not None), default=None)
         bestb = max((r["bound"] for r in rs if r.get("bound") is not None), default=None)
-        out += [f"Best plan found {_fmt(best, ',.2f')}; best bound {_fmt(bestb, ',.2f')}"
-                + (f"; HiGHS alone proved a plan of {_fmt(min(proven), ',.2f')} within {gap:g}." if proven else "."), ""]
-        out += ["| tool | runs | status | objective | bound | gap | CPU s | wall s | build s | start s | start objective | vs best |",
-                "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        out += [
+            f"Best plan found {_fmt(best, ',.2f')}; best bound {_fmt(bestb, ',.2f')}"
+            + (
+                f"; HiGHS alone proved a plan of {_fmt(min(proven), ',.2f')} within {gap:g}."
+                if proven
+                else "."
+            ),
+            "",
+        ]
+        out += [
+            "| tool | runs | status | objective | bound | gap | CPU s | wall s | build s | start s | start objective | vs best |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for tool in dict.fromkeys(r["tool"] for r in rs):
             tr = [r for r in rs if r["tool"] == tool]
 
@@ -525,17 +689,37 @@ def render(doc: dict[str, Any]) -> str:
 
             obj = med("objective")
             vs = None if obj is None or best is None else 100 * (obj - best) / best
-            out.append(f"| {tool} | {len(tr)} | {', '.join(sorted({str(r.get('status')) for r in tr}))} | {_fmt(obj, ',.2f')} | "
-                       f"{_fmt(med('bound'), ',.2f')} | {_fmt(None if med('gap') is None else 100 * med('gap'), '.3f')}% | "
-                       f"{_fmt(med('cpu_s'))} | {_fmt(med('wall_s'))} | {_fmt(med('build_s'))} | "
-                       f"{_fmt(med('mip_start_s'))} | {_fmt(med('mip_start_objective'), ',.2f')} | "
-                       f"{_fmt(vs, '+.3f')}% |")
+            out.append(
+                f"| {tool} | {len(tr)} | {', '.join(sorted({str(r.get('status')) for r in tr}))} | {_fmt(obj, ',.2f')} | "
+                f"{_fmt(med('bound'), ',.2f')} | {_fmt(None if med('gap') is None else 100 * med('gap'), '.3f')}% | "
+                f"{_fmt(med('cpu_s'))} | {_fmt(med('wall_s'))} | {_fmt(med('build_s'))} | "
+                f"{_fmt(med('mip_start_s'))} | {_fmt(med('mip_start_objective'), ',.2f')} | "
+                f"{_fmt(vs, '+.3f')}% |"
+            )
         size = next((r.get("size") for r in rs if r.get("size")), None)
         hs = next((r for r in rs if r["tool"].startswith("highs") and r.get("columns")), None)
         if size or hs:
-            out += ["", "Model size: " + "; ".join(
-                ([f"HiGHS alone {hs['columns']:,} columns, {hs['rows']:,} rows, {hs['integers']:,} integers"] if hs else [])
-                + ([f"planner {size['columns']:,} columns, {size['rows']:,} rows, {size['integers']:,} integers"] if size else [])) + "."]
+            out += [
+                "",
+                "Model size: "
+                + "; ".join(
+                    (
+                        [
+                            f"HiGHS alone {hs['columns']:,} columns, {hs['rows']:,} rows, {hs['integers']:,} integers"
+                        ]
+                        if hs
+                        else []
+                    )
+                    + (
+                        [
+                            f"planner {size['columns']:,} columns, {size['rows']:,} rows, {size['integers']:,} integers"
+                        ]
+                        if size
+                        else []
+                    )
+                )
+                + ".",
+            ]
         out.append("")
     if doc.get("reading"):
         out += ["## Reading", "", doc["reading"], ""]
@@ -544,24 +728,39 @@ def render(doc: dict[str, Any]) -> str:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="cfl-a,cfl-b,cfl-c,nd-1,nd-2,nd-3",
-                    help="comma list; 'cfl' = the three CFL cases, 'nd' = the three ND cases; small: cfl-s, cfl-m, nd-s, nd-m")
-    ap.add_argument("--tools", default=None, help="comma list of tools to run (default: all of each family)")
+    ap.add_argument(
+        "--cases",
+        default="cfl-a,cfl-b,cfl-c,nd-1,nd-2,nd-3",
+        help="comma list; 'cfl' = the three CFL cases, 'nd' = the three ND cases; small: cfl-s, cfl-m, nd-s, nd-m",
+    )
+    ap.add_argument(
+        "--tools", default=None, help="comma list of tools to run (default: all of each family)"
+    )
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--gap", type=float, default=0.01)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "hard_milp")
     ap.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "hard_milp_logs")
-    ap.add_argument("--merge", action="store_true", help="add to the runs already in OUT.json (other cases kept)")
-    ap.add_argument("--render", type=Path, default=None, help="rewrite the .md from this JSON and stop")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="add to the runs already in OUT.json (other cases kept)",
+    )
+    ap.add_argument(
+        "--render", type=Path, default=None, help="rewrite the .md from this JSON and stop"
+    )
     ap.add_argument("--one-case", help=argparse.SUPPRESS)
     ap.add_argument("--one-tool", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -577,22 +776,36 @@ def main() -> None:
     cases: list[str] = []
     for c in args.cases.split(","):
         c = c.strip()
-        cases += [k for k in CFL_CASES] if c == "cfl" else [k for k in ND_CASES] if c == "nd" else [c]
+        cases += (
+            [k for k in CFL_CASES] if c == "cfl" else [k for k in ND_CASES] if c == "nd" else [c]
+        )
     for c in cases:
         if c not in {**CFL_CASES, **CFL_SMALL, **ND_CASES, **ND_SMALL}:
             ap.error(f"unknown case {c}")
         if c.startswith("cfl"):
             cfl_instance(c)  # write the file once, before the timed runs
     only = set(args.tools.split(",")) if args.tools else None
-    plan = [(c, t) for c in cases for t in TOOLS["cfl" if c.startswith("cfl") else "nd"] if only is None or t in only]
+    plan = [
+        (c, t)
+        for c in cases
+        for t in TOOLS["cfl" if c.startswith("cfl") else "nd"]
+        if only is None or t in only
+    ]
     import highspy
 
     h = highspy.Highs()
     doc: dict[str, Any] = {
-        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "python": platform.python_version(), "highs": f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}",
-        "commit": _git_commit(), "time_limit": args.time_limit, "gap": args.gap, "repeat": args.repeat,
-        "cases": {c: {"what": _what(c)} for c in cases}, "runs": []}
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "highs": f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}",
+        "commit": _git_commit(),
+        "time_limit": args.time_limit,
+        "gap": args.gap,
+        "repeat": args.repeat,
+        "cases": {c: {"what": _what(c)} for c in cases},
+        "runs": [],
+    }
     path = args.out.with_suffix(".json")
     if args.merge and path.is_file():
         old = json.loads(path.read_text())
@@ -603,9 +816,12 @@ def main() -> None:
         for case, tool in plan:
             r = _spawn(case, tool, args, args.log_dir, rep)
             doc["runs"].append(r)
-            print(f"{case:7s} {tool:13s} #{rep}: {r.get('status')!s:22s} obj {_fmt(r.get('objective'), ',.2f'):>18s} "
-                  f"bound {_fmt(r.get('bound'), ',.2f'):>18s} gap {_fmt(None if r.get('gap') is None else 100 * r['gap'], '.3f')}% "
-                  f"cpu {r['cpu_s']:.1f} s", flush=True)
+            print(
+                f"{case:7s} {tool:13s} #{rep}: {r.get('status')!s:22s} obj {_fmt(r.get('objective'), ',.2f'):>18s} "
+                f"bound {_fmt(r.get('bound'), ',.2f'):>18s} gap {_fmt(None if r.get('gap') is None else 100 * r['gap'], '.3f')}% "
+                f"cpu {r['cpu_s']:.1f} s",
+                flush=True,
+            )
             path.write_text(json.dumps(doc, indent=1, default=float))
     args.out.with_suffix(".md").write_text(render(doc))
     print(render(doc))
@@ -615,13 +831,17 @@ def _what(case: str) -> str:
     if case.startswith("cfl"):
         m, n, cap, fs, seed = {**CFL_CASES, **CFL_SMALL}[case]
         inst = cfl_instance(case)
-        return (f"CFL {m} sites × {n} customers, capacity {cap} each, fixed costs × {fs:g} (seed {seed}); total demand "
-                f"{sum(inst.demand):,.0f}, so at least {math.ceil(sum(inst.demand) / cap)} sites must open. "
-                f"File `benchmarks/instances/{case}.txt` (OR-Library cap layout).")
+        return (
+            f"CFL {m} sites × {n} customers, capacity {cap} each, fixed costs × {fs:g} (seed {seed}); total demand "
+            f"{sum(inst.demand):,.0f}, so at least {math.ceil(sum(inst.demand) / cap)} sites must open. "
+            f"File `benchmarks/instances/{case}.txt` (OR-Library cap layout)."
+        )
     nodes, deg, k, nd, tight, fs, seed = {**ND_CASES, **ND_SMALL}[case]
     inst = nd_instance(case)
-    return (f"ND {nodes} nodes, {len(inst.arcs)} one-way arcs, {len(inst.commodities)} commodities to {nd} destinations, "
-            f"capacity {tight:g} × total demand × U[0.5, 1.5], fixed-cost scale {fs:g} (seed {seed}).")
+    return (
+        f"ND {nodes} nodes, {len(inst.arcs)} one-way arcs, {len(inst.commodities)} commodities to {nd} destinations, "
+        f"capacity {tight:g} × total demand × U[0.5, 1.5], fixed-cost scale {fs:g} (seed {seed})."
+    )
 
 
 if __name__ == "__main__":

@@ -47,15 +47,28 @@ def measure(name: str, make: hostile.Maker) -> dict[str, object]:
         err_path = Path(tmp) / "stderr.txt"
         with open(err_path, "w") as err:
             t0 = time.perf_counter()
-            child = subprocess.Popen([sys.executable, "-m", "planner.cli", "validate", str(path)], stdout=subprocess.DEVNULL,
-                                     stderr=err, env=env)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "planner.cli", "validate", str(path)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
             _, status, usage = os.wait4(child.pid, 0)  # this child's own peak resident memory
             seconds = time.perf_counter() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
         stderr = err_path.read_text()
-    first = next((line.strip() for line in stderr.splitlines() if line.strip().startswith("- ")), stderr.strip()[:120])
-    return {"case": name, "input MB": round(size / 1024**2, 3), "exit": child.returncode, "seconds": round(seconds, 2),
-            "peak MB": round(usage.ru_maxrss / 1024, 1), "message": first[:140]}
+    first = next(
+        (line.strip() for line in stderr.splitlines() if line.strip().startswith("- ")),
+        stderr.strip()[:120],
+    )
+    return {
+        "case": name,
+        "input MB": round(size / 1024**2, 3),
+        "exit": child.returncode,
+        "seconds": round(seconds, 2),
+        "peak MB": round(usage.ru_maxrss / 1024, 1),
+        "message": first[:140],
+    }
 
 
 def main() -> None:
@@ -77,7 +90,11 @@ def main() -> None:
         for i in range(100_010):
             ws.append([f"s{i}", "east", 1.2, 300, 0.5, 10])
         wb.save(sc / "inputs.xlsx")
-        text = (hostile.TINY / "scenario.yaml").read_text().replace("sites: sites.csv", "sites: inputs.xlsx")
+        text = (
+            (hostile.TINY / "scenario.yaml")
+            .read_text()
+            .replace("sites: sites.csv", "sites: inputs.xlsx")
+        )
         (sc / "scenario.yaml").write_text(text)
         return sc
 
@@ -87,7 +104,10 @@ def main() -> None:
     for name, make in cases.items():
         r = measure(name, make)
         rows.append(r)
-        print(f"{r['case']:<32} {r['input MB']:>9.3f} {r['exit']:>4} {r['seconds']:>6.2f} {r['peak MB']:>8.0f}  {r['message']}", flush=True)
+        print(
+            f"{r['case']:<32} {r['input MB']:>9.3f} {r['exit']:>4} {r['seconds']:>6.2f} {r['peak MB']:>8.0f}  {r['message']}",
+            flush=True,
+        )
     if args.out:
         args.out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
 

@@ -59,9 +59,16 @@ def worker(case: str, method: str, time_limit: float) -> dict:
     cpu, wall = time.process_time(), time.perf_counter()
     h.run()
     info = h.getInfo()
-    return {"case": case, "method": method, "columns": lp.num_col_, "rows": lp.num_row_,
-            "status": h.modelStatusToString(h.getModelStatus()), "objective": info.objective_function_value,
-            "cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
+    return {
+        "case": case,
+        "method": method,
+        "columns": lp.num_col_,
+        "rows": lp.num_row_,
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": info.objective_function_value,
+        "cpu_s": time.process_time() - cpu,
+        "wall_s": time.perf_counter() - wall,
+    }
 
 
 def main() -> None:
@@ -78,21 +85,47 @@ def main() -> None:
     rows = []
     for case in args.cases.split(","):
         for method in args.methods.split(","):
-            res = subprocess.run([sys.executable, __file__, "--worker", case, method, "--time-limit", str(args.time_limit)],
-                                 capture_output=True, text=True, cwd=ROOT)
+            res = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    case,
+                    method,
+                    "--time-limit",
+                    str(args.time_limit),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             if res.returncode:
-                rows.append({"case": case, "method": method, "status": "error: " + res.stderr.strip().splitlines()[-1]})
+                rows.append(
+                    {
+                        "case": case,
+                        "method": method,
+                        "status": "error: " + res.stderr.strip().splitlines()[-1],
+                    }
+                )
             else:
                 rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
-    meta = {"machine": platform.platform(), "python": platform.python_version(), "time_limit_s": args.time_limit,
-            "date": time.strftime("%Y-%m-%d")}
+    meta = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "time_limit_s": args.time_limit,
+        "date": time.strftime("%Y-%m-%d"),
+    }
     Path(args.out + ".json").write_text(json.dumps({"meta": meta, "runs": rows}, indent=2))
-    lines = ["# LP method for the relaxation (CPU seconds, one thread)", "",
-             f"Measured {meta['date']} on {meta['machine']}, time limit {args.time_limit:g} s per solve; written by "
-             "`python benchmarks/lp_methods.py`.", "",
-             "| case | columns | rows | " + " | ".join(args.methods.split(",")) + " |",
-             "|---|---:|---:|" + "---:|" * len(args.methods.split(","))]
+    lines = [
+        "# LP method for the relaxation (CPU seconds, one thread)",
+        "",
+        f"Measured {meta['date']} on {meta['machine']}, time limit {args.time_limit:g} s per solve; written by "
+        "`python benchmarks/lp_methods.py`.",
+        "",
+        "| case | columns | rows | " + " | ".join(args.methods.split(",")) + " |",
+        "|---|---:|---:|" + "---:|" * len(args.methods.split(",")),
+    ]
     for case in args.cases.split(","):
         rs = {r["method"]: r for r in rows if r["case"] == case}
         first = next(iter(rs.values()))
@@ -100,8 +133,14 @@ def main() -> None:
         for m in args.methods.split(","):
             r = rs.get(m, {})
             ok = r.get("status") == "Optimal"
-            cells.append(f"{r['cpu_s']:.1f}" if ok else f"{r.get('status', '?')} ({r.get('cpu_s', 0):.0f} s)")
-        lines.append(f"| {case} | {first.get('columns', '')} | {first.get('rows', '')} | " + " | ".join(cells) + " |")
+            cells.append(
+                f"{r['cpu_s']:.1f}" if ok else f"{r.get('status', '?')} ({r.get('cpu_s', 0):.0f} s)"
+            )
+        lines.append(
+            f"| {case} | {first.get('columns', '')} | {first.get('rows', '')} | "
+            + " | ".join(cells)
+            + " |"
+        )
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -32,11 +32,18 @@ def main() -> None:
     runs = {}
     for mode in ("perfect_foresight", "myopic"):
         t0 = time.perf_counter()
-        res = planner.run(sc.model_copy(update={"planning": mode}), time_limit=args.time_limit, mip_gap=args.gap, threads=2)
+        res = planner.run(
+            sc.model_copy(update={"planning": mode}),
+            time_limit=args.time_limit,
+            mip_gap=args.gap,
+            threads=2,
+        )
         wall = time.perf_counter() - t0
         runs[mode] = (res, wall)
         o = res.outcome
-        print(f"{mode}: {o.status} objective {o.objective:,.0f} bound {o.bound:,.0f} gap {100 * (o.gap or 0):.2f}% in {wall:.0f} s")
+        print(
+            f"{mode}: {o.status} objective {o.objective:,.0f} bound {o.bound:,.0f} gap {100 * (o.gap or 0):.2f}% in {wall:.0f} s"
+        )
     h = highspy.Highs()
     lines = [
         "# Several periods on the default scenario (China 2025–2030)",
@@ -54,21 +61,43 @@ def main() -> None:
     ]
     for mode, (res, wall) in runs.items():
         o = res.outcome
-        lines.append(f"| {mode.replace('_', ' ')} | {o.status} | {o.objective:,.0f} | {o.bound:,.0f} | {100 * (o.gap or 0):.2f}% | {wall:.0f} |")
+        lines.append(
+            f"| {mode.replace('_', ' ')} | {o.status} | {o.objective:,.0f} | {o.bound:,.0f} | {100 * (o.gap or 0):.2f}% | {wall:.0f} |"
+        )
     pf, my = runs["perfect_foresight"][0].total_cost, runs["myopic"][0].total_cost
-    lines += ["", f"Myopic planning costs {100 * (my / pf - 1):+.2f}% against perfect foresight (discounted totals).", ""]
+    lines += [
+        "",
+        f"Myopic planning costs {100 * (my / pf - 1):+.2f}% against perfect foresight (discounted totals).",
+        "",
+    ]
     for mode, (res, _) in runs.items():
-        lines += [f"## {mode.replace('_', ' ')}: per period", "",
-                  "| period | cost M CNY/yr | discounted M CNY | PFLOPS in service | bought | retired | sites open | link units built | unserved | carbon ktCO2/yr |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"## {mode.replace('_', ' ')}: per period",
+            "",
+            "| period | cost M CNY/yr | discounted M CNY | PFLOPS in service | bought | retired | sites open | link units built | unserved | carbon ktCO2/yr |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for p in res.periods.to_dict("records"):
-            lines.append(f"| {p['period']} | {p['cost CNY/yr'] / 1e6:,.0f} | {p['discounted cost CNY'] / 1e6:,.0f} | {p['PFLOPS in service']:,.0f} | "
-                         f"{p['PFLOPS bought']:,.0f} | {p['PFLOPS retired']:,.0f} | {p['sites open']} | {p['link units built']} | "
-                         f"{100 * p['unserved share']:.2f}% | {p['carbon tCO2/yr'] / 1e3:,.0f} |")
+            lines.append(
+                f"| {p['period']} | {p['cost CNY/yr'] / 1e6:,.0f} | {p['discounted cost CNY'] / 1e6:,.0f} | {p['PFLOPS in service']:,.0f} | "
+                f"{p['PFLOPS bought']:,.0f} | {p['PFLOPS retired']:,.0f} | {p['sites open']} | {p['link units built']} | "
+                f"{100 * p['unserved share']:.2f}% | {p['carbon tCO2/yr'] / 1e3:,.0f} |"
+            )
         sched = res.extra_tables["Build schedule"]
-        mix = sched.pivot_table(index="period", columns="hardware", values="PFLOPS in service", aggfunc="sum", fill_value=0.0)
-        lines += ["", "PFLOPS in service by hardware:", "", "| period | " + " | ".join(mix.columns) + " |",
-                  "|---|" + "---:|" * len(mix.columns)]
+        mix = sched.pivot_table(
+            index="period",
+            columns="hardware",
+            values="PFLOPS in service",
+            aggfunc="sum",
+            fill_value=0.0,
+        )
+        lines += [
+            "",
+            "PFLOPS in service by hardware:",
+            "",
+            "| period | " + " | ".join(mix.columns) + " |",
+            "|---|" + "---:|" * len(mix.columns),
+        ]
         for y, row in mix.iterrows():
             lines.append(f"| {y} | " + " | ".join(f"{v:,.0f}" for v in row) + " |")
         lines.append("")

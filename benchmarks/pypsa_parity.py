@@ -84,8 +84,16 @@ if str(ROOT) not in sys.path:  # allow `python benchmarks/pypsa_parity.py` from 
 
 #: The sizes of the issue's table (regions, sites, slices), plus 8/6/96 and 100/20/96, and two
 #: twice as large (more slices; more regions and sites) to show the trend.
-DEFAULT_SIZES = [(8, 6, 24), (8, 6, 96), (30, 20, 24), (30, 20, 96), (100, 20, 24), (100, 20, 96),
-                 (100, 20, 192), (200, 40, 96)]
+DEFAULT_SIZES = [
+    (8, 6, 24),
+    (8, 6, 96),
+    (30, 20, 24),
+    (30, 20, 96),
+    (100, 20, 24),
+    (100, 20, 96),
+    (100, 20, 192),
+    (200, 40, 96),
+]
 TOOLS = ("planner", "pypsa")
 #: Relative tolerance on the objectives.
 RTOL = 1e-6
@@ -100,9 +108,13 @@ WEST_LON = 110.0
 # the generator
 # ---------------------------------------------------------------------------------------------
 
+
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
@@ -143,7 +155,10 @@ def make_problem(n_regions: int, n_sites: int, n_slices: int, seed: int = 0) -> 
     def u(a: float, b: float, nd: int = 3) -> float:
         return round(rng.uniform(a, b), nd)
 
-    regions = [{"name": f"r{k + 1:03d}", "lat": u(*LAT_RANGE, 2), "lon": u(*LON_RANGE, 2)} for k in range(n_regions)]
+    regions = [
+        {"name": f"r{k + 1:03d}", "lat": u(*LAT_RANGE, 2), "lon": u(*LON_RANGE, 2)}
+        for k in range(n_regions)
+    ]
     names = [r["name"] for r in regions]
     coord = {r["name"]: (r["lat"], r["lon"]) for r in regions}
 
@@ -153,22 +168,38 @@ def make_problem(n_regions: int, n_sites: int, n_slices: int, seed: int = 0) -> 
     slices, hours = [], []
     for d, k in enumerate(per_day):
         for i in range(k):
-            slices.append({"name": f"d{d + 1}t{i:02d}", "weight": 8760.0 / n_days / k, "day": f"d{d + 1}"})
+            slices.append(
+                {"name": f"d{d + 1}t{i:02d}", "weight": 8760.0 / n_days / k, "day": f"d{d + 1}"}
+            )
             hours.append((d, (i + 0.5) * 24.0 / k))
 
     # one hardware type, no idle power
-    hardware = {"name": "pod", "pflops": u(14.0, 18.0, 2), "kw": u(21.0, 27.0, 2), "idle_frac": 0.0,
-                "capex": round(rng.uniform(3.2e6, 4.0e6), -3), "life_years": 5.0, "fixed_om_frac": 0.03}
+    hardware = {
+        "name": "pod",
+        "pflops": u(14.0, 18.0, 2),
+        "kw": u(21.0, 27.0, 2),
+        "idle_frac": 0.0,
+        "capex": round(rng.uniform(3.2e6, 4.0e6), -3),
+        "life_years": 5.0,
+        "fixed_om_frac": 0.03,
+    }
 
     # sites: in distinct regions while there are regions left; cheaper power in the west
-    hosts = rng.sample(names, min(n_sites, n_regions)) + [rng.choice(names) for _ in range(max(0, n_sites - n_regions))]
+    hosts = rng.sample(names, min(n_sites, n_regions)) + [
+        rng.choice(names) for _ in range(max(0, n_sites - n_regions))
+    ]
     sites = []
     for k, reg in enumerate(hosts):
         west = coord[reg][1] < WEST_LON
-        sites.append({"name": f"s{k + 1:03d}_{reg}", "region": reg,
-                      "pue": u(1.1, 1.3) if west else u(1.2, 1.5),
-                      "price_mwh": u(280, 480, 1) if west else u(450, 720, 1),
-                      "max_it_mw": u(8.0, 40.0, 2)})
+        sites.append(
+            {
+                "name": f"s{k + 1:03d}_{reg}",
+                "region": reg,
+                "pue": u(1.1, 1.3) if west else u(1.2, 1.5),
+                "price_mwh": u(280, 480, 1) if west else u(450, 720, 1),
+                "max_it_mw": u(8.0, 40.0, 2),
+            }
+        )
 
     # links: a spanning tree joining each region to its nearest joined one, plus about one extra
     # near-neighbour edge per three regions; unit cost per km, no fixed cost
@@ -179,15 +210,27 @@ def make_problem(n_regions: int, n_sites: int, n_slices: int, seed: int = 0) -> 
         near = min(joined, key=lambda v, r=r: _haversine_km(*coord[r], *coord[v]))
         edges.add(tuple(sorted((r, near))))
         joined.append(r)
-    pairs = sorted((_haversine_km(*coord[a], *coord[b]), a, b) for i, a in enumerate(names) for b in names[i + 1:])
+    pairs = sorted(
+        (_haversine_km(*coord[a], *coord[b]), a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    )
     extra = [(a, b) for _, a, b in pairs[: 4 * n_regions] if (a, b) not in edges]
     for a, b in rng.sample(extra, min(len(extra), max(1, n_regions // 3))):
         edges.add((a, b))
     links = []
     for a, b in sorted(edges):
         km = round(1.3 * _haversine_km(*coord[a], *coord[b]) + 20.0, 1)
-        links.append({"from": a, "to": b, "distance_km": km, "unit_gbps": 400.0,
-                      "unit_cost": round(km * rng.uniform(3000.0, 8000.0), 0), "max_units": 2000})
+        links.append(
+            {
+                "from": a,
+                "to": b,
+                "distance_km": km,
+                "unit_gbps": 400.0,
+                "unit_cost": round(km * rng.uniform(3000.0, 8000.0), 0),
+                "max_units": 2000,
+            }
+        )
 
     job = {"name": "work", "gbps_per_pflops": u(0.3, 0.6, 2), "unserved_cost": u(40.0, 60.0, 1)}
 
@@ -202,11 +245,24 @@ def make_problem(n_regions: int, n_sites: int, n_slices: int, seed: int = 0) -> 
         levels[r] = round(0.5 * capacity * size[r] / norm, 2)
         lag = (coord[r][1] - 98.0) / 15.0  # ~ one hour per 15° of longitude
         amp = rng.uniform(0.25, 0.5)
-        profiles[r] = [round(season[d] * (1.0 + amp * math.sin(2 * math.pi * (h + lag - 14.5) / 24)), 4) for d, h in hours]
+        profiles[r] = [
+            round(season[d] * (1.0 + amp * math.sin(2 * math.pi * (h + lag - 14.5) / 24)), 4)
+            for d, h in hours
+        ]
         demand[r] = [levels[r] * v for v in profiles[r]]  # planner is given level × profile
-    return {"name": f"parity-{n_regions}r-{n_sites}s-{n_slices}t-seed{seed}", "discount_rate": 0.06,
-            "regions": regions, "slices": slices, "sites": sites, "hardware": hardware, "job": job,
-            "links": links, "demand": demand, "levels": levels, "profiles": profiles}
+    return {
+        "name": f"parity-{n_regions}r-{n_sites}s-{n_slices}t-seed{seed}",
+        "discount_rate": 0.06,
+        "regions": regions,
+        "slices": slices,
+        "sites": sites,
+        "hardware": hardware,
+        "job": job,
+        "links": links,
+        "demand": demand,
+        "levels": levels,
+        "profiles": profiles,
+    }
 
 
 def module_bound(site: dict[str, Any], hw: dict[str, Any]) -> int:
@@ -219,23 +275,69 @@ def planner_spec(p: dict[str, Any]) -> dict[str, Any]:
     hw, job = p["hardware"], p["job"]
     slice_names = [s["name"] for s in p["slices"]]
     return {
-        "name": p["name"], "description": "benchmarks/pypsa_parity.py: the linear network problem shared with PyPSA",
-        "year": 2025, "discount_rate": p["discount_rate"], "objective": "cost",
+        "name": p["name"],
+        "description": "benchmarks/pypsa_parity.py: the linear network problem shared with PyPSA",
+        "year": 2025,
+        "discount_rate": p["discount_rate"],
+        "objective": "cost",
         "solver": {"time_limit": 600, "threads": 1, "relax": True, "lp_solver": "ipm"},
         "time_slices": p["slices"],
         "regions": p["regions"],
-        "sites": [{"name": s["name"], "region": s["region"], "pue": s["pue"], "price_mwh": s["price_mwh"],
-                   "grid_tco2_mwh": 0.6, "green_share_max": 0.0, "open_cost": 0.0, "existing": True,
-                   "max_it_mw": s["max_it_mw"]} for s in p["sites"]],
-        "hardware": [{"name": hw["name"], "pflops": hw["pflops"], "kw": hw["kw"], "idle_frac": 0.0,
-                      "capex": hw["capex"], "life_years": hw["life_years"], "fixed_om_frac": hw["fixed_om_frac"]}],
-        "job_classes": [{"name": job["name"], "max_latency_ms": None, "gbps_per_pflops": job["gbps_per_pflops"],
-                         "shiftable": False, "single_site": False, "unserved_cost": job["unserved_cost"]}],
-        "demand": [{"class": job["name"], "region": r, "pflops": lvl, "profile": f"d_{r}"} for r, lvl in p["levels"].items()],
+        "sites": [
+            {
+                "name": s["name"],
+                "region": s["region"],
+                "pue": s["pue"],
+                "price_mwh": s["price_mwh"],
+                "grid_tco2_mwh": 0.6,
+                "green_share_max": 0.0,
+                "open_cost": 0.0,
+                "existing": True,
+                "max_it_mw": s["max_it_mw"],
+            }
+            for s in p["sites"]
+        ],
+        "hardware": [
+            {
+                "name": hw["name"],
+                "pflops": hw["pflops"],
+                "kw": hw["kw"],
+                "idle_frac": 0.0,
+                "capex": hw["capex"],
+                "life_years": hw["life_years"],
+                "fixed_om_frac": hw["fixed_om_frac"],
+            }
+        ],
+        "job_classes": [
+            {
+                "name": job["name"],
+                "max_latency_ms": None,
+                "gbps_per_pflops": job["gbps_per_pflops"],
+                "shiftable": False,
+                "single_site": False,
+                "unserved_cost": job["unserved_cost"],
+            }
+        ],
+        "demand": [
+            {"class": job["name"], "region": r, "pflops": lvl, "profile": f"d_{r}"}
+            for r, lvl in p["levels"].items()
+        ],
         "profiles": {f"d_{r}": dict(zip(slice_names, prof)) for r, prof in p["profiles"].items()},
-        "links": [{"from": lk["from"], "to": lk["to"], "distance_km": lk["distance_km"], "unit_gbps": lk["unit_gbps"],
-                   "unit_cost": lk["unit_cost"], "fixed_cost": 0.0, "max_units": lk["max_units"], "existing_units": 0,
-                   "usage_cost_tb": 0.0, "kwh_per_tb": 0.0} for lk in p["links"]],
+        "links": [
+            {
+                "from": lk["from"],
+                "to": lk["to"],
+                "distance_km": lk["distance_km"],
+                "unit_gbps": lk["unit_gbps"],
+                "unit_cost": lk["unit_cost"],
+                "fixed_cost": 0.0,
+                "max_units": lk["max_units"],
+                "existing_units": 0,
+                "usage_cost_tb": 0.0,
+                "kwh_per_tb": 0.0,
+            }
+            for lk in p["links"]
+        ],
     }
 
 
@@ -256,26 +358,53 @@ def pypsa_network(p: dict[str, Any]):  # noqa: ANN201 - pypsa.Network, imported 
     n.add("Carrier", ["compute", "unserved"])
     loads = pd.DataFrame({r: p["demand"][r] for r in buses}, index=snaps)
     n.add("Load", buses, suffix="-load", bus=buses, p_set=loads)
-    per_pflops = hw["capex"] * (crf(p["discount_rate"], hw["life_years"]) + hw["fixed_om_frac"]) / hw["pflops"]
+    per_pflops = (
+        hw["capex"]
+        * (crf(p["discount_rate"], hw["life_years"]) + hw["fixed_om_frac"])
+        / hw["pflops"]
+    )
     sites = p["sites"]
-    n.add("Generator", [s["name"] for s in sites], bus=[s["region"] for s in sites], carrier="compute",
-          p_nom_extendable=True, capital_cost=per_pflops,
-          p_nom_max=[hw["pflops"] * module_bound(s, hw) for s in sites],
-          marginal_cost=[s["price_mwh"] * s["pue"] * hw["kw"] / hw["pflops"] / 1000.0 for s in sites])
-    n.add("Generator", buses, suffix="-unserved", bus=buses, carrier="unserved", p_nom_extendable=False,
-          p_nom=[max(p["demand"][r]) for r in buses], marginal_cost=job["unserved_cost"])
+    n.add(
+        "Generator",
+        [s["name"] for s in sites],
+        bus=[s["region"] for s in sites],
+        carrier="compute",
+        p_nom_extendable=True,
+        capital_cost=per_pflops,
+        p_nom_max=[hw["pflops"] * module_bound(s, hw) for s in sites],
+        marginal_cost=[s["price_mwh"] * s["pue"] * hw["kw"] / hw["pflops"] / 1000.0 for s in sites],
+    )
+    n.add(
+        "Generator",
+        buses,
+        suffix="-unserved",
+        bus=buses,
+        carrier="unserved",
+        p_nom_extendable=False,
+        p_nom=[max(p["demand"][r]) for r in buses],
+        marginal_cost=job["unserved_cost"],
+    )
     g = job["gbps_per_pflops"]
     lks = p["links"]
-    n.add("Link", [f"{lk['from']}-{lk['to']}" for lk in lks], bus0=[lk["from"] for lk in lks],
-          bus1=[lk["to"] for lk in lks], carrier="compute", p_nom_extendable=True, p_min_pu=-1.0, efficiency=1.0,
-          capital_cost=[lk["unit_cost"] / lk["unit_gbps"] * g for lk in lks],
-          p_nom_max=[lk["max_units"] * lk["unit_gbps"] / g for lk in lks])
+    n.add(
+        "Link",
+        [f"{lk['from']}-{lk['to']}" for lk in lks],
+        bus0=[lk["from"] for lk in lks],
+        bus1=[lk["to"] for lk in lks],
+        carrier="compute",
+        p_nom_extendable=True,
+        p_min_pu=-1.0,
+        efficiency=1.0,
+        capital_cost=[lk["unit_cost"] / lk["unit_gbps"] * g for lk in lks],
+        p_nom_max=[lk["max_units"] * lk["unit_gbps"] / g for lk in lks],
+    )
     return n
 
 
 # ---------------------------------------------------------------------------------------------
 # one solve (run in a fresh subprocess by the runner)
 # ---------------------------------------------------------------------------------------------
+
 
 def solve_planner(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     """Build and solve ``p`` in planner (``relax=True``, interior point, 1 thread); its figures."""
@@ -285,14 +414,20 @@ def solve_planner(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     from planner.scenario.schema import Scenario
 
     spec = planner_spec(p)
-    psolve = importlib.import_module("planner.solve")  # the module (``planner.solve`` is also the function)
+    psolve = importlib.import_module(
+        "planner.solve"
+    )  # the module (``planner.solve`` is also the function)
     seen: dict[str, Any] = {}
     run = getattr(psolve, "_run", None)
-    if run is not None:  # keep HiGHS's object to read its IPM iterations (planner.solve does not report them)
+    if (
+        run is not None
+    ):  # keep HiGHS's object to read its IPM iterations (planner.solve does not report them)
+
         def _spy(*a: Any, **k: Any) -> Any:
             out = run(*a, **k)
             seen["h"] = out[0]
             return out
+
         psolve._run = _spy
     c0, w0 = time.process_time(), time.perf_counter()
     sc = Scenario.model_validate(spec)
@@ -306,13 +441,27 @@ def solve_planner(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     iters = None
     if "h" in seen:
         iters = int(seen["h"].getInfo().ipm_iteration_count)
-    return {"status": out.status, "termination": out.termination, "objective": out.objective,
-            "columns": out.size.get("columns"), "rows": out.size.get("rows"), "nonzeros": out.size.get("nonzeros"),
-            "build_s": (w1 - w0) + out.compile_s + out.handover_s, "solver_s": out.solve_s,
-            "post_s": (w2 - w1) - out.compile_s - out.handover_s - out.solve_s,
-            "wall_s": w2 - w0, "cpu_s": c2 - c0, "ipm_iterations": iters,
-            "stages_s": {"validate": wa - w0, "prepare": wb - wa, "build_model": w1 - wb, "compile": out.compile_s,
-                         "handover": out.handover_s}}
+    return {
+        "status": out.status,
+        "termination": out.termination,
+        "objective": out.objective,
+        "columns": out.size.get("columns"),
+        "rows": out.size.get("rows"),
+        "nonzeros": out.size.get("nonzeros"),
+        "build_s": (w1 - w0) + out.compile_s + out.handover_s,
+        "solver_s": out.solve_s,
+        "post_s": (w2 - w1) - out.compile_s - out.handover_s - out.solve_s,
+        "wall_s": w2 - w0,
+        "cpu_s": c2 - c0,
+        "ipm_iterations": iters,
+        "stages_s": {
+            "validate": wa - w0,
+            "prepare": wb - wa,
+            "build_model": w1 - wb,
+            "compile": out.compile_s,
+            "handover": out.handover_s,
+        },
+    }
 
 
 def solve_pypsa(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
@@ -323,7 +472,9 @@ def solve_pypsa(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     logging.getLogger("linopy").setLevel(logging.WARNING)
     import pypsa
 
-    pypsa.options.api.legacy_string_dtype = True  # today's behaviour, stated (silences a FutureWarning)
+    pypsa.options.api.legacy_string_dtype = (
+        True  # today's behaviour, stated (silences a FutureWarning)
+    )
     c0, w0 = time.process_time(), time.perf_counter()
     n = pypsa_network(p)
     wa = time.perf_counter()
@@ -332,8 +483,14 @@ def solve_pypsa(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     # no objective-constant column (the constant is 0 here: no extendable capacity exists already)
     n.optimize.create_model(include_objective_constant=False)
     w1 = time.perf_counter()
-    opts = {"solver": "ipm", "run_crossover": "off", "threads": 1, "time_limit": float(time_limit),
-            "random_seed": 0, "output_flag": False}
+    opts = {
+        "solver": "ipm",
+        "run_crossover": "off",
+        "threads": 1,
+        "time_limit": float(time_limit),
+        "random_seed": 0,
+        "output_flag": False,
+    }
     status, condition = n.model.solve(solver_name="highs", io_api="direct", **opts)
     w2 = time.perf_counter()
     if status == "ok":
@@ -347,12 +504,26 @@ def solve_pypsa(p: dict[str, Any], time_limit: float) -> dict[str, Any]:
     obj = None
     if status == "ok":
         obj = float(n.objective) + float(getattr(n, "objective_constant", 0.0) or 0.0)
-    return {"status": "optimal" if condition == "optimal" else str(condition), "termination": str(condition),
-            "objective": obj, "columns": int(h.getNumCol()), "rows": int(h.getNumRow()), "nonzeros": int(h.getNumNz()),
-            "build_s": (w1 - w0) + (w2 - w1 - run_s), "solver_s": run_s, "post_s": w3 - w2,
-            "wall_s": w3 - w0, "cpu_s": c3 - c0, "ipm_iterations": int(info.ipm_iteration_count),
-            "stages_s": {"network": wa - w0, "consistency_check": wb - wa, "create_model": w1 - wb,
-                         "handover": w2 - w1 - run_s}}
+    return {
+        "status": "optimal" if condition == "optimal" else str(condition),
+        "termination": str(condition),
+        "objective": obj,
+        "columns": int(h.getNumCol()),
+        "rows": int(h.getNumRow()),
+        "nonzeros": int(h.getNumNz()),
+        "build_s": (w1 - w0) + (w2 - w1 - run_s),
+        "solver_s": run_s,
+        "post_s": w3 - w2,
+        "wall_s": w3 - w0,
+        "cpu_s": c3 - c0,
+        "ipm_iterations": int(info.ipm_iteration_count),
+        "stages_s": {
+            "network": wa - w0,
+            "consistency_check": wb - wa,
+            "create_model": w1 - wb,
+            "handover": w2 - w1 - run_s,
+        },
+    }
 
 
 def _presolved_size(h: Any) -> dict[str, int | None]:
@@ -382,7 +553,9 @@ def worker(tool: str, size: tuple[int, int, int], seed: int, time_limit: float) 
     clock: dict[str, Any] = {"cpu": 0.0, "calls": 0, "last": None}
     highs_run = highspy.Highs.run
 
-    def timed_run(self: Any, *a: Any, **k: Any) -> Any:  # CPU seconds inside HiGHS's run, both tools alike
+    def timed_run(
+        self: Any, *a: Any, **k: Any
+    ) -> Any:  # CPU seconds inside HiGHS's run, both tools alike
         c = time.process_time()
         try:
             return highs_run(self, *a, **k)
@@ -396,8 +569,16 @@ def worker(tool: str, size: tuple[int, int, int], seed: int, time_limit: float) 
     rec = solve_planner(p, time_limit) if tool == "planner" else solve_pypsa(p, time_limit)
     ru = resource.getrusage(resource.RUSAGE_SELF)
     highspy.Highs.run = highs_run
-    rec.update(tool=tool, size=list(size), seed=seed, import_cpu_s=import_cpu, solver_cpu_s=clock["cpu"],
-               highs_runs=clock["calls"], process_cpu_s=ru.ru_utime + ru.ru_stime, peak_rss_mb=ru.ru_maxrss / 1024)
+    rec.update(
+        tool=tool,
+        size=list(size),
+        seed=seed,
+        import_cpu_s=import_cpu,
+        solver_cpu_s=clock["cpu"],
+        highs_runs=clock["calls"],
+        process_cpu_s=ru.ru_utime + ru.ru_stime,
+        peak_rss_mb=ru.ru_maxrss / 1024,
+    )
     rec.update(_presolved_size(clock["last"]))
     return rec
 
@@ -422,17 +603,35 @@ def signed_what_if(size: tuple[int, int, int], seed: int = 0) -> dict[str, Any] 
     data = prepare(Scenario.model_validate(planner_spec(make_problem(*size, seed=seed))))
     comp = compile_model(build_model(data))
     lp = comp.lp
-    pos = {v.index(): k for k, v in enumerate(comp.columns) if v.parent_component().name == "placement.ship"}
+    pos = {
+        v.index(): k
+        for k, v in enumerate(comp.columns)
+        if v.parent_component().name == "placement.ship"
+    }
     arcs_of: dict[str, list[str]] = {}
     for a in getattr(data, "ARCS", []):
         arcs_of.setdefault(a.link, []).append(a.name)
     back = {v[0]: v[1] for v in arcs_of.values() if len(v) == 2}
-    pairs = [(k, pos[j, back[a], t]) for (j, a, t), k in pos.items() if a in back and (j, back[a], t) in pos]
+    pairs = [
+        (k, pos[j, back[a], t])
+        for (j, a, t), k in pos.items()
+        if a in back and (j, back[a], t) in pos
+    ]
     if not pairs:
         return None
-    A = sps.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-                       shape=(lp.num_row_, lp.num_col_))
-    cost, lo, up = np.asarray(lp.col_cost_), np.asarray(lp.col_lower_).copy(), np.asarray(lp.col_upper_).copy()
+    A = sps.csc_matrix(
+        (
+            np.asarray(lp.a_matrix_.value_),
+            np.asarray(lp.a_matrix_.index_),
+            np.asarray(lp.a_matrix_.start_),
+        ),
+        shape=(lp.num_row_, lp.num_col_),
+    )
+    cost, lo, up = (
+        np.asarray(lp.col_cost_),
+        np.asarray(lp.col_lower_).copy(),
+        np.asarray(lp.col_upper_).copy(),
+    )
     cols = [A[:, k] for k in range(lp.num_col_)]
     drop = np.zeros(lp.num_col_, dtype=bool)
     for f, b in pairs:
@@ -452,10 +651,19 @@ def signed_what_if(size: tuple[int, int, int], seed: int = 0) -> dict[str, Any] 
         new.col_cost_, new.col_lower_, new.col_upper_, new.offset_ = c, lb, ub, lp.offset_
         new.row_lower_, new.row_upper_ = lp.row_lower_, lp.row_upper_
         new.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        new.a_matrix_.start_, new.a_matrix_.index_ = M.indptr.astype(np.int32), M.indices.astype(np.int32)
+        new.a_matrix_.start_, new.a_matrix_.index_ = (
+            M.indptr.astype(np.int32),
+            M.indices.astype(np.int32),
+        )
         new.a_matrix_.value_ = M.data.astype(float)
         h = highspy.Highs()
-        for k, v in {"output_flag": False, "solver": "ipm", "run_crossover": "off", "threads": 1, "random_seed": 0}.items():
+        for k, v in {
+            "output_flag": False,
+            "solver": "ipm",
+            "run_crossover": "off",
+            "threads": 1,
+            "random_seed": 0,
+        }.items():
             h.setOptionValue(k, v)
         h.passModel(new)
         c0 = time.process_time()
@@ -463,13 +671,22 @@ def signed_what_if(size: tuple[int, int, int], seed: int = 0) -> dict[str, Any] 
         cpu = time.process_time() - c0
         info = h.getInfo()
         h.clearSolver()
-        rec = {"columns": M.shape[1], "rows": M.shape[0], "nonzeros": int(M.nnz), "highs_cpu_s": cpu,
-               "ipm_iterations": int(info.ipm_iteration_count), "objective": float(info.objective_function_value)}
+        rec = {
+            "columns": M.shape[1],
+            "rows": M.shape[0],
+            "nonzeros": int(M.nnz),
+            "highs_cpu_s": cpu,
+            "ipm_iterations": int(info.ipm_iteration_count),
+            "objective": float(info.objective_function_value),
+        }
         rec.update(_presolved_size(h))
         return rec
 
-    return {"size": list(size), "as_is": run(A, cost, np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)),
-            "signed": run(B, cost[keep], lo[keep], up[keep])}
+    return {
+        "size": list(size),
+        "as_is": run(A, cost, np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)),
+        "signed": run(B, cost[keep], lo[keep], up[keep]),
+    }
 
 
 def what_if_section(result: dict[str, Any]) -> str:
@@ -482,23 +699,27 @@ planner's compiled LP with each link's two directed `ship[j, a, t]` columns merg
 column (`signed_what_if`; `--what-if`): exact here, since each link carries only the one transport
 class; this is PyPSA's bidirectional Link. Solved in the runner's process, one after the other.
 
-{what_if_table(result['what_if'])}
+{what_if_table(result["what_if"])}
 
 """
 
 
 def what_if_table(rows: list[dict[str, Any]]) -> str:
     """The what-if as a Markdown table."""
-    lines = ["| regions / sites / slices | planner LP as is: columns × rows → presolved | IPM it. | HiGHS CPU s "
-             "| signed ship per link: columns × rows → presolved | IPM it. | HiGHS CPU s | objective rel. diff |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| regions / sites / slices | planner LP as is: columns × rows → presolved | IPM it. | HiGHS CPU s "
+        "| signed ship per link: columns × rows → presolved | IPM it. | HiGHS CPU s | objective rel. diff |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         a, b = r["as_is"], r["signed"]
         rel = abs(a["objective"] - b["objective"]) / max(1.0, abs(a["objective"]))
-        lines.append(f"| {' / '.join(map(str, r['size']))} | {_i(a['columns'])} × {_i(a['rows'])} → "
-                     f"{_i(a['presolved_columns'])} × {_i(a['presolved_rows'])} | {a['ipm_iterations']} | {_f(a['highs_cpu_s'])} "
-                     f"| {_i(b['columns'])} × {_i(b['rows'])} → {_i(b['presolved_columns'])} × {_i(b['presolved_rows'])} "
-                     f"| {b['ipm_iterations']} | {_f(b['highs_cpu_s'])} | {rel:.1e} |")
+        lines.append(
+            f"| {' / '.join(map(str, r['size']))} | {_i(a['columns'])} × {_i(a['rows'])} → "
+            f"{_i(a['presolved_columns'])} × {_i(a['presolved_rows'])} | {a['ipm_iterations']} | {_f(a['highs_cpu_s'])} "
+            f"| {_i(b['columns'])} × {_i(b['rows'])} → {_i(b['presolved_columns'])} × {_i(b['presolved_rows'])} "
+            f"| {b['ipm_iterations']} | {_f(b['highs_cpu_s'])} | {rel:.1e} |"
+        )
     return "\n".join(lines)
 
 
@@ -506,23 +727,54 @@ def what_if_table(rows: list[dict[str, Any]]) -> str:
 # the runner
 # ---------------------------------------------------------------------------------------------
 
+
 def _run_one(tool: str, size: tuple[int, int, int], seed: int, time_limit: float) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--sizes", "x".join(map(str, size)),
-           "--seed", str(seed), "--time-limit", str(time_limit)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "NUMEXPR_MAX_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        tool,
+        "--sizes",
+        "x".join(map(str, size)),
+        "--seed",
+        str(seed),
+        "--time-limit",
+        str(time_limit),
+    ]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMEXPR_MAX_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+    }
     t0 = time.perf_counter()
     try:
-        cp = subprocess.run(cmd, capture_output=True, text=True, timeout=3 * time_limit + 300, env=env, cwd=ROOT)
+        cp = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=3 * time_limit + 300, env=env, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
-        return {"tool": tool, "size": list(size), "seed": seed, "status": "error", "termination": "subprocess timeout"}
+        return {
+            "tool": tool,
+            "size": list(size),
+            "seed": seed,
+            "status": "error",
+            "termination": "subprocess timeout",
+        }
     for line in reversed(cp.stdout.splitlines()):
         if line.startswith("{"):
             rec = json.loads(line)
             rec["subprocess_wall_s"] = time.perf_counter() - t0
             return rec
     tail = (cp.stderr or cp.stdout).strip().splitlines()[-5:]
-    return {"tool": tool, "size": list(size), "seed": seed, "status": "error", "termination": " | ".join(tail)}
+    return {
+        "tool": tool,
+        "size": list(size),
+        "seed": seed,
+        "status": "error",
+        "termination": " | ".join(tail),
+    }
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float | None:
@@ -540,20 +792,64 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for size in sizes:
         row: dict[str, Any] = {"size": list(size)}
         for tool in TOOLS:
-            ok = [r for r in runs if tuple(r["size"]) == size and r["tool"] == tool and r.get("status") == "optimal"]
-            row[tool] = {"runs": len(ok), **{k: _median(ok, k) for k in (
-                "columns", "rows", "nonzeros", "build_s", "solver_s", "post_s", "wall_s", "cpu_s", "process_cpu_s",
-                "solver_cpu_s", "import_cpu_s", "presolved_columns", "presolved_rows", "ipm_iterations", "objective", "peak_rss_mb")}}
-            bad = [r for r in runs if tuple(r["size"]) == size and r["tool"] == tool and r.get("status") != "optimal"]
+            ok = [
+                r
+                for r in runs
+                if tuple(r["size"]) == size and r["tool"] == tool and r.get("status") == "optimal"
+            ]
+            row[tool] = {
+                "runs": len(ok),
+                **{
+                    k: _median(ok, k)
+                    for k in (
+                        "columns",
+                        "rows",
+                        "nonzeros",
+                        "build_s",
+                        "solver_s",
+                        "post_s",
+                        "wall_s",
+                        "cpu_s",
+                        "process_cpu_s",
+                        "solver_cpu_s",
+                        "import_cpu_s",
+                        "presolved_columns",
+                        "presolved_rows",
+                        "ipm_iterations",
+                        "objective",
+                        "peak_rss_mb",
+                    )
+                },
+            }
+            bad = [
+                r
+                for r in runs
+                if tuple(r["size"]) == size and r["tool"] == tool and r.get("status") != "optimal"
+            ]
             row[tool]["failed"] = [f"{r.get('status')}: {r.get('termination')}" for r in bad]
         a, b = row["planner"], row["pypsa"]
 
         def ratio(k: str, a: dict = a, b: dict = b) -> float | None:
             return a[k] / b[k] if a.get(k) is not None and b.get(k) else None
 
-        row["ratio"] = {k: ratio(k) for k in ("columns", "rows", "nonzeros", "build_s", "solver_s", "cpu_s", "process_cpu_s",
-                                             "solver_cpu_s")}
-        objs = [r["objective"] for r in runs if tuple(r["size"]) == size and r.get("objective") is not None]
+        row["ratio"] = {
+            k: ratio(k)
+            for k in (
+                "columns",
+                "rows",
+                "nonzeros",
+                "build_s",
+                "solver_s",
+                "cpu_s",
+                "process_cpu_s",
+                "solver_cpu_s",
+            )
+        }
+        objs = [
+            r["objective"]
+            for r in runs
+            if tuple(r["size"]) == size and r.get("objective") is not None
+        ]
         if a["objective"] is not None and b["objective"] is not None:
             rel = max(abs(x - b["objective"]) for x in objs) / max(1.0, abs(b["objective"]))
             row["objective_rel_diff"] = rel
@@ -561,7 +857,9 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             row["objective_rel_diff"], row["objectives_agree"] = None, False
         rc, rcpu = row["ratio"]["columns"], row["ratio"]["cpu_s"]
-        row["goal_met"] = bool(rc is not None and rcpu is not None and rc <= GOAL_COLUMNS and rcpu <= GOAL_CPU)
+        row["goal_met"] = bool(
+            rc is not None and rcpu is not None and rc <= GOAL_COLUMNS and rcpu <= GOAL_CPU
+        )
         rows.append(row)
     return rows
 
@@ -576,9 +874,11 @@ def _i(x: float | None) -> str:
 
 def table(summary: list[dict[str, Any]]) -> str:
     """The Markdown table: both tools side by side (planner / PyPSA) and their ratios."""
-    head = ("| regions / sites / slices | columns planner / PyPSA | ratio | rows planner / PyPSA | nonzeros planner / PyPSA "
-            "| IPM iterations | build s (wall) | HiGHS run CPU s | CPU s planner / PyPSA | CPU ratio | process CPU s | objective planner "
-            "| objective PyPSA | rel. diff | goal |")
+    head = (
+        "| regions / sites / slices | columns planner / PyPSA | ratio | rows planner / PyPSA | nonzeros planner / PyPSA "
+        "| IPM iterations | build s (wall) | HiGHS run CPU s | CPU s planner / PyPSA | CPU ratio | process CPU s | objective planner "
+        "| objective PyPSA | rel. diff | goal |"
+    )
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in summary:
         a, b, q = row["planner"], row["pypsa"], row["ratio"]
@@ -592,18 +892,24 @@ def table(summary: list[dict[str, Any]]) -> str:
             f"| {_i(a['ipm_iterations'])} / {_i(b['ipm_iterations'])} | {_f(a['build_s'])} / {_f(b['build_s'])} "
             f"| {_f(a['solver_cpu_s'])} / {_f(b['solver_cpu_s'])} | {_f(a['cpu_s'])} / {_f(b['cpu_s'])} | {_f(q['cpu_s'])}× "
             f"| {_f(a['process_cpu_s'])} / {_f(b['process_cpu_s'])} | {_f(a['objective'], 1)} | {_f(b['objective'], 1)} "
-            f"| {rel} | {goal} |")
+            f"| {rel} | {goal} |"
+        )
     return "\n".join(lines)
 
 
 def presolve_table(summary: list[dict[str, Any]]) -> str:
     """Columns and rows before and after HiGHS's presolve, both tools."""
-    lines = ["| regions / sites / slices | planner: LP → presolved | PyPSA: LP → presolved |", "|---|---:|---:|"]
+    lines = [
+        "| regions / sites / slices | planner: LP → presolved | PyPSA: LP → presolved |",
+        "|---|---:|---:|",
+    ]
     for row in summary:
         cells = []
         for tool in TOOLS:
             t = row[tool]
-            cells.append(f"{_i(t['columns'])} × {_i(t['rows'])} → {_i(t['presolved_columns'])} × {_i(t['presolved_rows'])}")
+            cells.append(
+                f"{_i(t['columns'])} × {_i(t['rows'])} → {_i(t['presolved_columns'])} × {_i(t['presolved_rows'])}"
+            )
         lines.append(f"| {' / '.join(map(str, row['size']))} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
@@ -624,11 +930,19 @@ def _machine() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             vers[pkg] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
     except OSError:
         commit = ""
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "versions": vers, "git_commit": commit}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": vers,
+        "git_commit": commit,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
@@ -637,16 +951,23 @@ def render(result: dict[str, Any]) -> str:
     vers = ", ".join(f"{k} {v}" for k, v in mach["versions"].items() if v)
     n_ok = sum(r["objectives_agree"] for r in result["summary"])
     met = [r for r in result["summary"] if r["goal_met"]]
-    imp = {t: _f(statistics.median([r[t]["import_cpu_s"] for r in result["summary"] if r[t].get("import_cpu_s")] or [0]), 1)
-           for t in TOOLS}
+    imp = {
+        t: _f(
+            statistics.median(
+                [r[t]["import_cpu_s"] for r in result["summary"] if r[t].get("import_cpu_s")] or [0]
+            ),
+            1,
+        )
+        for t in TOOLS
+    }
     return f"""# planner against PyPSA on the same linear network problem
 
-Measured {result['date']} with `benchmarks/pypsa_parity.py` (seed {result['seed']}, medians of
-{result['repeat']} runs per tool and size, each in its own process, the two tools alternated).
+Measured {result["date"]} with `benchmarks/pypsa_parity.py` (seed {result["seed"]}, medians of
+{result["repeat"]} runs per tool and size, each in its own process, the two tools alternated).
 planner: `solve(m, relax=True, lp_solver="ipm", threads=1)`; PyPSA: `create_model`, then HiGHS with
 `solver=ipm, run_crossover=off, threads=1` over linopy's direct API. Both: HiGHS's default presolve.
 
-{table(result['summary'])}
+{table(result["summary"])}
 
 - *build* = model construction and hand-over to HiGHS (planner: validation, `prepare`,
   `build_model`, compile, `passModel`; PyPSA: `Network.add`, `consistency_check`,
@@ -654,15 +975,15 @@ planner: `solve(m, relax=True, lp_solver="ipm", threads=1)`; PyPSA: `create_mode
   inside `highspy.Highs.run` (presolve, interior point, postsolve), the same clock for both.
 - *CPU s* = `time.process_time()` over build, solve and loading the solution back (imports and the
   generator excluded): the goal is checked on this. *Process CPU s* = `getrusage` of the whole
-  worker process, imports included (importing PyPSA costs about {imp['pypsa']} CPU s, planner
-  {imp['planner']}).
+  worker process, imports included (importing PyPSA costs about {imp["pypsa"]} CPU s, planner
+  {imp["planner"]}).
 - Objectives (CNY/yr) agree to {RTOL:g} (relative, every run against PyPSA's median) at
-  {n_ok} of {len(result['summary'])} sizes. Goal (planner CPU ≤ {GOAL_CPU}× PyPSA's and columns within
-  {GOAL_COLUMNS}×): met at {len(met)} of {len(result['summary'])} sizes.
+  {n_ok} of {len(result["summary"])} sizes. Goal (planner CPU ≤ {GOAL_CPU}× PyPSA's and columns within
+  {GOAL_COLUMNS}×): met at {len(met)} of {len(result["summary"])} sizes.
 
 The LP after HiGHS's presolve (run apart, outside the timings), columns / rows:
 
-{presolve_table(result['summary'])}
+{presolve_table(result["summary"])}
 
 {what_if_section(result)}## The problem and the mapping
 
@@ -688,12 +1009,12 @@ gbps_per_pflops, `p_nom_max` from `max_units`), unserved demand a generator per 
 .venv/bin/python -m pytest tests/test_pypsa_parity.py               # the smallest size: objectives agree
 ```
 
-Every run is in `benchmarks/pypsa_parity.json`. Time limit per solve: {result['time_limit']:g} s.
+Every run is in `benchmarks/pypsa_parity.json`. Time limit per solve: {result["time_limit"]:g} s.
 
 ## Machine and versions
 
-{mach['cpu']}, {mach['cores']} cores (shared with other work: read CPU seconds and medians),
-Python {mach['python']}, {mach['platform']}; {vers}; planner at commit {mach['git_commit']}.
+{mach["cpu"]}, {mach["cores"]} cores (shared with other work: read CPU seconds and medians),
+Python {mach["python"]}, {mach["platform"]}; {vers}; planner at commit {mach["git_commit"]}.
 """
 
 
@@ -703,9 +1024,9 @@ def _write_md(path: Path, page: str) -> None:
     if path.exists():
         old = path.read_text()
         if "\n## Reading\n" in old:
-            keep = old[old.index("\n## Reading\n"):]
+            keep = old[old.index("\n## Reading\n") :]
             nxt = keep.find("\n## ", len("\n## Reading\n"))
-            keep = keep if nxt < 0 else keep[:nxt + 1]
+            keep = keep if nxt < 0 else keep[: nxt + 1]
     if keep:
         at = page.index("\n## The problem and the mapping")
         page = page[:at] + keep.rstrip("\n") + "\n" + page[at:]
@@ -723,15 +1044,29 @@ def _parse_sizes(text: str) -> list[tuple[int, int, int]]:
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison (or one worker solve with ``--worker TOOL``)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default=",".join("x".join(map(str, s)) for s in DEFAULT_SIZES),
-                    help="comma-separated REGIONSxSITESxSLICES (default: %(default)s)")
-    ap.add_argument("--repeat", type=int, default=3, help="solves per tool and size (median reported)")
+    ap.add_argument(
+        "--sizes",
+        default=",".join("x".join(map(str, s)) for s in DEFAULT_SIZES),
+        help="comma-separated REGIONSxSITESxSLICES (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="solves per tool and size (median reported)"
+    )
     ap.add_argument("--time-limit", type=float, default=900.0, help="HiGHS time limit per solve, s")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "pypsa_parity"), help="output prefix (.json, .md)")
-    ap.add_argument("--render", action="store_true", help="rewrite PREFIX.md from PREFIX.json and stop")
-    ap.add_argument("--what-if", action="store_true",
-                    help="also solve planner's LP with one signed ship column per link (see signed_what_if)")
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "benchmarks" / "pypsa_parity"),
+        help="output prefix (.json, .md)",
+    )
+    ap.add_argument(
+        "--render", action="store_true", help="rewrite PREFIX.md from PREFIX.json and stop"
+    )
+    ap.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also solve planner's LP with one signed ship column per link (see signed_what_if)",
+    )
     ap.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sizes = _parse_sizes(a.sizes)
@@ -751,9 +1086,12 @@ def main(argv: list[str] | None = None) -> int:
             for tool in order:
                 rec = _run_one(tool, size, a.seed, a.time_limit)
                 runs.append(rec)
-                print(f"{'/'.join(map(str, size))} {tool:8s} run {k + 1}: {rec.get('status')} "
-                      f"obj {rec.get('objective')} cols {rec.get('columns')} cpu {_f(rec.get('cpu_s'))} s "
-                      f"solver {_f(rec.get('solver_s'))} s", flush=True)
+                print(
+                    f"{'/'.join(map(str, size))} {tool:8s} run {k + 1}: {rec.get('status')} "
+                    f"obj {rec.get('objective')} cols {rec.get('columns')} cpu {_f(rec.get('cpu_s'))} s "
+                    f"solver {_f(rec.get('solver_s'))} s",
+                    flush=True,
+                )
     summary = summarise(runs)
     what_if = []
     if a.what_if:
@@ -763,9 +1101,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"what-if {size}: planner's LP has no paired ship columns; skipped")
                 break
             what_if.append(w)
-    result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "seed": a.seed, "repeat": a.repeat,
-              "time_limit": a.time_limit, "sizes": [list(s) for s in sizes], "machine": _machine(),
-              "summary": summary, "what_if": what_if, "runs": runs}
+    result = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "seed": a.seed,
+        "repeat": a.repeat,
+        "time_limit": a.time_limit,
+        "sizes": [list(s) for s in sizes],
+        "machine": _machine(),
+        "summary": summary,
+        "what_if": what_if,
+        "runs": runs,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1))
     _write_md(out.with_suffix(".md"), render(result))

@@ -40,10 +40,15 @@ def main() -> None:
     args = ap.parse_args()
     sc = planner.load_scenario(args.scenario)
     gap, limit = sc.solver.mip_gap, sc.solver.time_limit
-    changes = [("electricity price ×1.1", dict(price=1.1)), ("electricity price ×1.3", dict(price=1.3)),
-               ("demand ×1.1", dict(demand=1.1))]
+    changes = [
+        ("electricity price ×1.1", dict(price=1.1)),
+        ("electricity price ×1.3", dict(price=1.3)),
+        ("demand ×1.1", dict(demand=1.1)),
+    ]
     rows = []
-    build_s, rp = timed(lambda: Replanner(sc, mip_gap=gap, time_limit=limit, threads=sc.solver.threads))
+    build_s, rp = timed(
+        lambda: Replanner(sc, mip_gap=gap, time_limit=limit, threads=sc.solver.threads)
+    )
     first_s, first = timed(rp.solve)
     for label, kw in changes:
         fresh = [timed(lambda kw=kw: planner.run(scaled(sc, **kw))) for _ in range(args.repeat)]
@@ -52,20 +57,38 @@ def main() -> None:
             rp.scale_cost("energy_cost", kw.get("price", 1.0))
             rp.scale_demand(kw.get("demand", 1.0))
             rs.append(timed(rp.solve))
-            rp.scale_cost("energy_cost", 1.0)  # back to the base, so the next repeat re-solves the same change
+            rp.scale_cost(
+                "energy_cost", 1.0
+            )  # back to the base, so the next repeat re-solves the same change
             rp.scale_demand(1.0)
             rp.solve()
         f_med = statistics.median(t for t, _ in fresh)
         r_med = statistics.median(t for t, _ in rs)
-        rows.append((label, f_med, r_med, f_med / r_med, fresh[0][1].outcome.objective, rs[0][1].outcome.objective,
-                     rs[0][1].outcome.gap, rs[0][1].outcome.termination))
-    lines = [f"# Re-solve speed-up ({args.scenario})", "",
-             f"Measured {time.strftime('%Y-%m-%d')} on {__import__('os').cpu_count()} cores; median of {args.repeat}. "
-             f"Replanner build + compile {build_s:.1f} s; first solve {first_s:.1f} s (objective {first.outcome.objective:,.0f}).", "",
-             "| change | fresh planner.run s | Replanner re-solve s | speed-up | fresh objective | re-solve objective | re-solve gap | how |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+        rows.append(
+            (
+                label,
+                f_med,
+                r_med,
+                f_med / r_med,
+                fresh[0][1].outcome.objective,
+                rs[0][1].outcome.objective,
+                rs[0][1].outcome.gap,
+                rs[0][1].outcome.termination,
+            )
+        )
+    lines = [
+        f"# Re-solve speed-up ({args.scenario})",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {__import__('os').cpu_count()} cores; median of {args.repeat}. "
+        f"Replanner build + compile {build_s:.1f} s; first solve {first_s:.1f} s (objective {first.outcome.objective:,.0f}).",
+        "",
+        "| change | fresh planner.run s | Replanner re-solve s | speed-up | fresh objective | re-solve objective | re-solve gap | how |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for label, f, r, x, fo, ro, g, how in rows:
-        lines.append(f"| {label} | {f:.1f} | {r:.1f} | {x:.1f}× | {fo:,.0f} | {ro:,.0f} | {g:.2%} | {how} |")
+        lines.append(
+            f"| {label} | {f:.1f} | {r:.1f} | {x:.1f}× | {fo:,.0f} | {ro:,.0f} | {g:.2%} | {how} |"
+        )
     text = "\n".join(lines) + "\n"
     (HERE / "resolve.md").write_text(text)
     print(text)

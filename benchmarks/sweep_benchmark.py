@@ -50,8 +50,15 @@ def measure(case: str, workers: int, mip_gap: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         scenario = scenario_file(case, folder)
-        doc = {"scenario": scenario.name, "out": "runs", "solver": {"time_limit": 120, "mip_gap": mip_gap},
-               "grid": {"policy.carbon_price": [0, 100, 200, 300], "sites[*].price_mwh": ["*0.9", "*1.1"]}}
+        doc = {
+            "scenario": scenario.name,
+            "out": "runs",
+            "solver": {"time_limit": 120, "mip_gap": mip_gap},
+            "grid": {
+                "policy.carbon_price": [0, 100, 200, 300],
+                "sites[*].price_mwh": ["*0.9", "*1.1"],
+            },
+        }
         (folder / "sweep.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
         sw = load_sweep(folder / "sweep.yaml")
         load = os.getloadavg()[0]
@@ -63,13 +70,23 @@ def measure(case: str, workers: int, mip_gap: float) -> dict:
         recs = [json.loads((sw.out / m / "results.json").read_text()) for m in out.ran]
         member_s = sum(r["seconds"] for r in recs)
         cpu_s = sum(r["cpu_seconds"] for r in recs)
-        return {"case": case, "workers": workers, "members": len(sw.members), "failed": len(out.failed),
-                "wall_s": wall, "member_s": member_s, "cpu_s": cpu_s, "load": load}
+        return {
+            "case": case,
+            "workers": workers,
+            "members": len(sw.members),
+            "failed": len(out.failed),
+            "wall_s": wall,
+            "member_s": member_s,
+            "cpu_s": cpu_s,
+            "load": load,
+        }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--case", action="append", choices=["tiny", "S"], help="cases (default: tiny and S)")
+    ap.add_argument(
+        "--case", action="append", choices=["tiny", "S"], help="cases (default: tiny and S)"
+    )
     ap.add_argument("--mip-gap", type=float, default=0.01)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "sweep.md")
     args = ap.parse_args()
@@ -78,7 +95,10 @@ def main() -> None:
         for w in (1, 2):
             r = measure(case, w, args.mip_gap)
             rows.append(r)
-            print(f"{case}: {w} worker(s): {r['wall_s']:.1f} s wall, {r['member_s']:.1f} s in members", flush=True)
+            print(
+                f"{case}: {w} worker(s): {r['wall_s']:.1f} s wall, {r['member_s']:.1f} s in members",
+                flush=True,
+            )
     lines = [
         "# Sweep speed-up (1 vs 2 Dask workers)",
         "",
@@ -94,16 +114,29 @@ def main() -> None:
     ]
     for r in rows:
         one = next(x for x in rows if x["case"] == r["case"] and x["workers"] == 1)
-        lines.append(f"| {r['case']} | {r['workers']} | {r['members']} | {r['wall_s']:.1f} | {r['member_s']:.1f} | {r['cpu_s']:.1f} | "
-                     f"{one['wall_s'] / r['wall_s']:.2f}× | {r['load']:.1f} |")
+        lines.append(
+            f"| {r['case']} | {r['workers']} | {r['members']} | {r['wall_s']:.1f} | {r['member_s']:.1f} | {r['cpu_s']:.1f} | "
+            f"{one['wall_s'] / r['wall_s']:.2f}× | {r['load']:.1f} |"
+        )
     busy = max(r["load"] for r in rows)
-    best = max(next(x for x in rows if x["case"] == r["case"] and x["workers"] == 1)["wall_s"] / r["wall_s"] for r in rows)
-    lines += ["", "Reading: the CPU seconds of the members are about the same with 1 and 2 workers, so a second "
-              "worker adds no work; the members' wall time rises above their CPU time when the cores are shared. "
-              f"The best speed-up measured here is {best:.2f}× on {os.cpu_count()} cores (at most the number of "
-              "cores, less the cluster's start-up). "
-              + (f"The machine was busy during this run (load average up to {busy:.1f}): other programs took cores "
-                 "the workers would otherwise have had, so expect more on an idle machine." if busy >= 1.5 else "")]
+    best = max(
+        next(x for x in rows if x["case"] == r["case"] and x["workers"] == 1)["wall_s"]
+        / r["wall_s"]
+        for r in rows
+    )
+    lines += [
+        "",
+        "Reading: the CPU seconds of the members are about the same with 1 and 2 workers, so a second "
+        "worker adds no work; the members' wall time rises above their CPU time when the cores are shared. "
+        f"The best speed-up measured here is {best:.2f}× on {os.cpu_count()} cores (at most the number of "
+        "cores, less the cluster's start-up). "
+        + (
+            f"The machine was busy during this run (load average up to {busy:.1f}): other programs took cores "
+            "the workers would otherwise have had, so expect more on an idle machine."
+            if busy >= 1.5
+            else ""
+        ),
+    ]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -83,11 +83,22 @@ def _slices(n_slices: int) -> tuple[list[dict[str, Any]], list[tuple[str, int, f
 def _diurnal(hour: float, lag_h: float) -> float:
     """Inference load over the day: low at 4–5 h, peak around 20–21 h; mean ≈ 1."""
     h = (hour - lag_h) % 24
-    return 1.0 + 0.45 * math.sin(2 * math.pi * (h - 14.5) / 24) + 0.15 * math.sin(2 * math.pi * (h - 8) / 12)
+    return (
+        1.0
+        + 0.45 * math.sin(2 * math.pi * (h - 14.5) / 24)
+        + 0.15 * math.sin(2 * math.pi * (h - 8) / 12)
+    )
 
 
-def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, seed: int = 0,
-                  *, n_hardware: int = 3) -> Scenario:
+def make_scenario(
+    n_regions: int,
+    n_sites: int,
+    n_slices: int,
+    n_classes: int,
+    seed: int = 0,
+    *,
+    n_hardware: int = 3,
+) -> Scenario:
     """A random but plausible scenario of the given size; the same arguments give the same scenario.
 
     Parameters
@@ -112,7 +123,9 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
         A validated scenario that also passes the loader's cross-table checks.
     """
     if n_regions < 2 or n_sites < 1 or n_slices < 1 or n_classes < 2 or n_hardware not in (2, 3):
-        raise ValueError("need n_regions ≥ 2, n_sites ≥ 1, n_slices ≥ 1, n_classes ≥ 2, n_hardware in (2, 3)")
+        raise ValueError(
+            "need n_regions ≥ 2, n_sites ≥ 1, n_slices ≥ 1, n_classes ≥ 2, n_hardware in (2, 3)"
+        )
     rng = random.Random(f"planner-synthetic:{seed}")
 
     def u(a: float, b: float, nd: int = 3) -> float:
@@ -122,10 +135,20 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
     regions = []
     for k in range(n_regions):
         lat, lon = u(*LAT_RANGE, 2), u(*LON_RANGE, 2)
-        regions.append({"name": f"r{k + 1:02d}", "lat": lat, "lon": lon, "tags": ["west" if lon < WEST_LON else "east"]})
+        regions.append(
+            {
+                "name": f"r{k + 1:02d}",
+                "lat": lat,
+                "lon": lon,
+                "tags": ["west" if lon < WEST_LON else "east"],
+            }
+        )
     coord = {r["name"]: (r["lat"], r["lon"]) for r in regions}
     # demand weight: a few big cities, many smaller ones (east heavier)
-    size = {r["name"]: rng.lognormvariate(0.0, 0.8) * (1.6 if "east" in r["tags"] else 1.0) for r in regions}
+    size = {
+        r["name"]: rng.lognormvariate(0.0, 0.8) * (1.6 if "east" in r["tags"] else 1.0)
+        for r in regions
+    }
     for name in sorted(size, key=size.get, reverse=True)[: max(1, n_regions // 5)]:
         next(r for r in regions if r["name"] == name)["tags"].append("hub")
 
@@ -138,28 +161,42 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
         per_region[reg] = per_region.get(reg, 0) + 1
         west = coord[reg][1] < WEST_LON
         lo, hi = (300, 500) if west else (450, 700)
-        sites.append({
-            "name": f"s{k + 1:02d}_{reg}", "region": reg,
-            "pue": u(1.1, 1.3) if west else u(1.2, 1.5),
-            "price_mwh": u(lo, hi, 1),
-            "grid_tco2_mwh": u(0.45, 0.85),
-            "green_share_max": u(0.3, 0.6, 2) if west else u(0.05, 0.3, 2),
-            "green_premium_mwh": u(20, 80, 1),
-            "open_cost": round(rng.uniform(3e8, 1.2e9), -6),
-            "open_life_years": 20,
-            "max_it_mw": u(10, 60, 1),
-            "tags": ["west" if west else "east"],
-        })
+        sites.append(
+            {
+                "name": f"s{k + 1:02d}_{reg}",
+                "region": reg,
+                "pue": u(1.1, 1.3) if west else u(1.2, 1.5),
+                "price_mwh": u(lo, hi, 1),
+                "grid_tco2_mwh": u(0.45, 0.85),
+                "green_share_max": u(0.3, 0.6, 2) if west else u(0.05, 0.3, 2),
+                "green_premium_mwh": u(20, 80, 1),
+                "open_cost": round(rng.uniform(3e8, 1.2e9), -6),
+                "open_life_years": 20,
+                "max_it_mw": u(10, 60, 1),
+                "tags": ["west" if west else "east"],
+            }
+        )
 
     # ---- hardware ------------------------------------------------------------------------
     hardware = []
     for name, pf, kw, idle, capex, life, om, dom in HARDWARE[:n_hardware]:
-        hardware.append({"name": name, "pflops": round(pf * rng.uniform(0.9, 1.1), 2), "kw": round(kw * rng.uniform(0.9, 1.1), 2),
-                         "idle_frac": idle, "capex": round(capex * rng.uniform(0.9, 1.1), -3), "life_years": life,
-                         "fixed_om_frac": om, "domestic": dom})
+        hardware.append(
+            {
+                "name": name,
+                "pflops": round(pf * rng.uniform(0.9, 1.1), 2),
+                "kw": round(kw * rng.uniform(0.9, 1.1), 2),
+                "idle_frac": idle,
+                "capex": round(capex * rng.uniform(0.9, 1.1), -3),
+                "life_years": life,
+                "fixed_om_frac": om,
+                "domestic": dom,
+            }
+        )
     hw_names = [h["name"] for h in hardware]
-    existing = [{"site": s["name"], "hardware": hw_names[0], "modules": rng.randint(20, 100)}
-                for s in sites[: n_sites // 5]]
+    existing = [
+        {"site": s["name"], "hardware": hw_names[0], "modules": rng.randint(20, 100)}
+        for s in sites[: n_sites // 5]
+    ]
 
     # ---- links: spanning tree to the nearest joined region, plus extra near-neighbour edges --
     order = names[:]
@@ -170,17 +207,32 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
         edges.add(tuple(sorted((r, near))))
         joined.append(r)
     tree = set(edges)
-    pairs = sorted(((haversine_km(*coord[a], *coord[b]), a, b) for i, a in enumerate(names) for b in names[i + 1:]))
+    pairs = sorted(
+        (
+            (haversine_km(*coord[a], *coord[b]), a, b)
+            for i, a in enumerate(names)
+            for b in names[i + 1 :]
+        )
+    )
     candidates = [(a, b) for _, a, b in pairs[: 4 * n_regions] if (a, b) not in edges]
     for a, b in rng.sample(candidates, min(len(candidates), max(1, n_regions // 3))):
         edges.add((a, b))
     links = []
     for a, b in sorted(edges):
         in_tree = (a, b) in tree
-        links.append({"from": a, "to": b, "unit_gbps": 400, "unit_cost_per_km": u(800, 1500, 0),
-                      "fixed_cost": 0.0 if in_tree else round(rng.uniform(2e6, 5e6), -4),
-                      "max_units": rng.randint(20, 60), "existing_units": rng.randint(0, 2) if in_tree else 0,
-                      "usage_cost_tb": u(0.5, 2.0, 2), "kwh_per_tb": u(5, 15, 1)})
+        links.append(
+            {
+                "from": a,
+                "to": b,
+                "unit_gbps": 400,
+                "unit_cost_per_km": u(800, 1500, 0),
+                "fixed_cost": 0.0 if in_tree else round(rng.uniform(2e6, 5e6), -4),
+                "max_units": rng.randint(20, 60),
+                "existing_units": rng.randint(0, 2) if in_tree else 0,
+                "usage_cost_tb": u(0.5, 2.0, 2),
+                "kwh_per_tb": u(5, 15, 1),
+            }
+        )
 
     # ---- slices, profiles ----------------------------------------------------------------
     slices, meta = _slices(n_slices)
@@ -189,7 +241,10 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
     profiles = {
         "diurnal_east": {n: round(season[d] * _diurnal(h, 0.0), 4) for n, d, h in meta},
         "diurnal_west": {n: round(season[d] * _diurnal(h, 1.5), 4) for n, d, h in meta},
-        "training": {n: round(season[d] * (1.0 + 0.05 * math.sin(2 * math.pi * h / 24)), 4) for n, d, h in meta},
+        "training": {
+            n: round(season[d] * (1.0 + 0.05 * math.sin(2 * math.pi * h / 24)), 4)
+            for n, d, h in meta
+        },
     }
 
     # ---- job classes ---------------------------------------------------------------------
@@ -198,11 +253,24 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
         if k < len(CLASSES):
             name, ms, gbps, shift, unserved, share, cards = CLASSES[k]
         else:  # further services: a latency limit between the real-time and batch ones
-            name, ms, gbps, shift, unserved, share, cards = (f"service_{k - len(CLASSES) + 1}", float(rng.choice([8, 12, 18])),
-                                                             0.4, False, 60.0, 0.08, True)
+            name, ms, gbps, shift, unserved, share, cards = (
+                f"service_{k - len(CLASSES) + 1}",
+                float(rng.choice([8, 12, 18])),
+                0.4,
+                False,
+                60.0,
+                0.08,
+                True,
+            )
         allowed = [h for h in hw_names if cards or h != "inf_c"]
-        row = {"name": name, "max_latency_ms": ms, "gbps_per_pflops": gbps, "shiftable": shift, "unserved_cost": unserved,
-               "hardware": allowed}
+        row = {
+            "name": name,
+            "max_latency_ms": ms,
+            "gbps_per_pflops": gbps,
+            "shiftable": shift,
+            "unserved_cost": unserved,
+            "hardware": allowed,
+        }
         if "npu_b" in allowed:
             row["efficiency"] = {"npu_b": 0.8 if name == "training" else 0.9}
         job_classes.append(row)
@@ -214,38 +282,87 @@ def make_scenario(n_regions: int, n_sites: int, n_slices: int, n_classes: int, s
     capacity = sum(s["max_it_mw"] for s in sites) / mw_per_pflops
     total = 0.35 * capacity
     norm = sum(size.values())
-    tmp = Scenario.model_validate({"name": "tmp", "time_slices": slices, "regions": regions, "sites": sites,
-                                   "hardware": hardware, "job_classes": job_classes, "demand": [], "links": links})
-    lat = region_site_latency(tmp.regions, tmp.sites, tmp.links, (), tmp.network, tmp.policy.intra_region_latency_ms)
+    tmp = Scenario.model_validate(
+        {
+            "name": "tmp",
+            "time_slices": slices,
+            "regions": regions,
+            "sites": sites,
+            "hardware": hardware,
+            "job_classes": job_classes,
+            "demand": [],
+            "links": links,
+        }
+    )
+    lat = region_site_latency(
+        tmp.regions, tmp.sites, tmp.links, (), tmp.network, tmp.policy.intra_region_latency_ms
+    )
     demand = []
     for jc in job_classes:
         for r in regions:
-            reachable = [s for s in sites if (r["name"], s["name"]) in lat
-                         and (jc["max_latency_ms"] is None or lat[r["name"], s["name"]] <= jc["max_latency_ms"])]
+            reachable = [
+                s
+                for s in sites
+                if (r["name"], s["name"]) in lat
+                and (
+                    jc["max_latency_ms"] is None
+                    or lat[r["name"], s["name"]] <= jc["max_latency_ms"]
+                )
+            ]
             if not reachable:
                 continue  # latency-bound work only where some site is near enough
-            level = total * class_share[jc["name"]] / total_share * size[r["name"]] / norm * rng.uniform(0.8, 1.2)
+            level = (
+                total
+                * class_share[jc["name"]]
+                / total_share
+                * size[r["name"]]
+                / norm
+                * rng.uniform(0.8, 1.2)
+            )
             if jc["shiftable"] or jc["name"] == "finetune":
                 prof = "training"
             else:
                 prof = "diurnal_west" if "west" in r["tags"] else "diurnal_east"
-            demand.append({"class": jc["name"], "region": r["name"], "pflops": round(level, 2), "profile": prof})
+            demand.append(
+                {
+                    "class": jc["name"],
+                    "region": r["name"],
+                    "pflops": round(level, 2),
+                    "profile": prof,
+                }
+            )
 
     spec = {
         "name": f"synthetic-{n_regions}r-{n_sites}s-{n_slices}t-{n_classes}j-seed{seed}",
         "description": f"synthetic scenario (benchmarks/synthetic.py, seed {seed})",
-        "year": 2025, "discount_rate": 0.06, "objective": "cost",
+        "year": 2025,
+        "discount_rate": 0.06,
+        "objective": "cost",
         "solver": {"time_limit": 600, "mip_gap": 0.01, "threads": 1},
         "policy": {"carbon_price": 60.0},
-        "time_slices": slices, "regions": regions, "sites": sites, "hardware": hardware,
-        "existing_modules": existing, "job_classes": job_classes, "demand": demand, "profiles": profiles,
+        "time_slices": slices,
+        "regions": regions,
+        "sites": sites,
+        "hardware": hardware,
+        "existing_modules": existing,
+        "job_classes": job_classes,
+        "demand": demand,
+        "profiles": profiles,
         "links": links,
     }
     sc = Scenario.model_validate(spec)
-    problems = check_tables({t: list(getattr(sc, t)) for t in TABLES}, sc.profiles, {}, sc.name,
-                            {"year": sc.year}, {b: getattr(sc, b) for b in BLOCKS})
+    problems = check_tables(
+        {t: list(getattr(sc, t)) for t in TABLES},
+        sc.profiles,
+        {},
+        sc.name,
+        {"year": sc.year},
+        {b: getattr(sc, b) for b in BLOCKS},
+    )
     if problems:  # a generator bug, not a user error
-        raise AssertionError("synthetic scenario fails the cross-table checks: " + "; ".join(map(str, problems)))
+        raise AssertionError(
+            "synthetic scenario fails the cross-table checks: " + "; ".join(map(str, problems))
+        )
     return sc
 
 

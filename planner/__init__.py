@@ -35,19 +35,39 @@ if TYPE_CHECKING:
 
 #: Each public name and the module that defines it.
 _WHERE = {
-    "InfeasibleError": "errors", "PlannerError": "errors", "ScenarioError": "errors", "SolverError": "errors",
-    "PlanningData": "data", "prepare": "data",
+    "InfeasibleError": "errors",
+    "PlannerError": "errors",
+    "ScenarioError": "errors",
+    "SolverError": "errors",
+    "PlanningData": "data",
+    "prepare": "data",
     "build_model": "model",
     "run": "pipeline",
-    "Results": "results", "extract": "results",
-    "Scenario": "scenario", "load_scenario": "scenario",
-    "SolveOutcome": "solve", "solve": "solve",
+    "Results": "results",
+    "extract": "results",
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "SolveOutcome": "solve",
+    "solve": "solve",
     "write_excel": "report",
 }
 
 __all__ = [
-    "InfeasibleError", "PlannerError", "PlanningData", "Results", "Scenario", "ScenarioError", "SolveOutcome",
-    "SolverError", "build_model", "extract", "load_scenario", "prepare", "run", "solve", "write_excel",
+    "InfeasibleError",
+    "PlannerError",
+    "PlanningData",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "SolveOutcome",
+    "SolverError",
+    "build_model",
+    "extract",
+    "load_scenario",
+    "prepare",
+    "run",
+    "solve",
+    "write_excel",
 ]
 
 
@@ -62,15 +82,24 @@ class _Package(types.ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         if name not in _WHERE:
-            if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-                return importlib.import_module(f".{name}", __name__)  # a subpackage: planner.scenario, planner.studies
+            if (
+                not name.startswith("_")
+                and importlib.util.find_spec(f"{__name__}.{name}") is not None
+            ):
+                return importlib.import_module(
+                    f".{name}", __name__
+                )  # a subpackage: planner.scenario, planner.studies
             raise AttributeError(f"module 'planner' has no attribute '{name}'")
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
         setattr(self, name, value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}" and _WHERE.get(name) == name:
+        if (
+            isinstance(value, types.ModuleType)
+            and value.__name__ == f"{__name__}.{name}"
+            and _WHERE.get(name) == name
+        ):
             value = getattr(value, name)  # the submodule planner.solve, bound by the import system
         super().__setattr__(name, value)
 

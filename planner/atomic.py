@@ -82,7 +82,9 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], target: str | None 
     except OSError:
         return 0
     for p in entries:
-        if not TEMP_NAME.match(p.name) or (target is not None and not p.name.startswith(f".{target}.")):
+        if not TEMP_NAME.match(p.name) or (
+            target is not None and not p.name.startswith(f".{target}.")
+        ):
             continue
         try:
             if p.is_symlink() or not p.is_file() or not _is_stale(p):
@@ -103,8 +105,12 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def check_target(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (), *,
-                 what: str = "output") -> Path:
+def check_target(
+    path: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    *,
+    what: str = "output",
+) -> Path:
     """``path`` if planner may write its output there; else :class:`OutputError` saying why.
 
     Allowed: a new path (in a folder that exists or can be created) or an existing regular file
@@ -133,7 +139,9 @@ def check_target(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
         if stat.S_ISDIR(st.st_mode):
             raise refuse(f"it is a folder; give a file name inside it, e.g. {target / 'plan.xlsx'}")
         if not stat.S_ISREG(st.st_mode):
-            raise refuse("it is not a regular file (a device, a pipe or a socket); planner writes only regular files")
+            raise refuse(
+                "it is not a regular file (a device, a pipe or a socket); planner writes only regular files"
+            )
         for i in inputs:
             if _same_file(name, str(i)):
                 raise refuse("it is one of the scenario's input files; choose another name")
@@ -184,11 +192,15 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], object], what: str)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"cannot write the {what} '{target}': cannot create its folder ({_os_problem(err)}); nothing was written") from None
+        raise OutputError(
+            f"cannot write the {what} '{target}': cannot create its folder ({_os_problem(err)}); nothing was written"
+        ) from None
     remove_stale_temporaries(target.parent, target.name)
     tmp = _temporary(target)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)  # mode as for a new file
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666
+        )  # mode as for a new file
         with os.fdopen(fd, "wb") as fh:
             if fcntl is not None:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -199,10 +211,14 @@ def _atomic_write(target: Path, write: Callable[[IO[bytes]], object], what: str)
             try:
                 os.replace(tmp, target)
             except PermissionError as exc:
-                raise OutputError(f"cannot replace {target}: is it open in another program (Excel)?") from exc
+                raise OutputError(
+                    f"cannot replace {target}: is it open in another program (Excel)?"
+                ) from exc
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write the {what} '{target}': {_os_problem(err)}; nothing was written") from None
+        raise OutputError(
+            f"cannot write the {what} '{target}': {_os_problem(err)}; nothing was written"
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -229,8 +245,11 @@ def save_workbook(wb: Any, path: str | os.PathLike[str]) -> Path:
     was, and no temporary file remains after an error. A file locked by a spreadsheet program gets
     a plain-words hint; any other failure to write is an :class:`~planner.errors.OutputError`.
     """
+
     def write(fh: IO[bytes]) -> None:
-        buf = io.BytesIO()  # built in memory: a write error cannot leave openpyxl's zip half-open on the file
+        buf = (
+            io.BytesIO()
+        )  # built in memory: a write error cannot leave openpyxl's zip half-open on the file
         wb.save(buf)
         fh.write(buf.getbuffer())
 

@@ -27,9 +27,25 @@ import pandas as pd
 HOURS = 8760.0
 NONE = "—"
 MACRO = ("east", "central", "west")
-COLUMNS = ["demand PFLOPS·h/yr", "served PFLOPS·h/yr", "unserved PFLOPS·h/yr", "local PFLOPS·h/yr", "exported PFLOPS·h/yr",
-           "imported PFLOPS·h/yr", "run at its sites PFLOPS·h/yr", "self-sufficiency", "PFLOPS", "new PFLOPS", "IT MW",
-           "new capital CNY", "capex CNY/yr", "energy MWh/yr", "green MWh/yr", "carbon tCO2/yr", "utilisation"]
+COLUMNS = [
+    "demand PFLOPS·h/yr",
+    "served PFLOPS·h/yr",
+    "unserved PFLOPS·h/yr",
+    "local PFLOPS·h/yr",
+    "exported PFLOPS·h/yr",
+    "imported PFLOPS·h/yr",
+    "run at its sites PFLOPS·h/yr",
+    "self-sufficiency",
+    "PFLOPS",
+    "new PFLOPS",
+    "IT MW",
+    "new capital CNY",
+    "capex CNY/yr",
+    "energy MWh/yr",
+    "green MWh/yr",
+    "carbon tCO2/yr",
+    "utilisation",
+]
 
 
 def region_groups(sc: Any) -> dict[str, dict[str, str]]:
@@ -42,8 +58,14 @@ def region_groups(sc: Any) -> dict[str, dict[str, str]]:
     return {"hub": hub, "province": prov, "east/west": macro}
 
 
-def balance(group_of: dict[str, str], sc: Any, sites: pd.DataFrame, placement: pd.DataFrame, unserved: pd.DataFrame,
-            demand_by_region: dict[str, float]) -> pd.DataFrame:
+def balance(
+    group_of: dict[str, str],
+    sc: Any,
+    sites: pd.DataFrame,
+    placement: pd.DataFrame,
+    unserved: pd.DataFrame,
+    demand_by_region: dict[str, float],
+) -> pd.DataFrame:
     """The balance table of one grouping (module docstring), one row per group in first-appearance order."""
     site_region = {s.name: s.region for s in sc.sites}
     open_cost = {s.name: s.open_cost for s in sc.sites}
@@ -64,7 +86,14 @@ def balance(group_of: dict[str, str], sc: Any, sites: pd.DataFrame, placement: p
     load: dict[str, float] = defaultdict(float)
     for row in sites.to_dict("records"):
         a = acc[group_of[site_region[row["site"]]]]
-        for c in ("PFLOPS", "new PFLOPS", "IT MW", "energy MWh/yr", "green MWh/yr", "carbon tCO2/yr"):
+        for c in (
+            "PFLOPS",
+            "new PFLOPS",
+            "IT MW",
+            "energy MWh/yr",
+            "green MWh/yr",
+            "carbon tCO2/yr",
+        ):
             a[c] += float(row[c])
         a["capex CNY/yr"] += float(row["hardware capex CNY/yr"]) + float(row["open cost CNY/yr"])
         opened_now = bool(row["open"]) and not bool(row["existing"])
@@ -76,7 +105,9 @@ def balance(group_of: dict[str, str], sc: Any, sites: pd.DataFrame, placement: p
         a["served PFLOPS·h/yr"] = a["local PFLOPS·h/yr"] + a["exported PFLOPS·h/yr"]
         a["run at its sites PFLOPS·h/yr"] = a["local PFLOPS·h/yr"] + a["imported PFLOPS·h/yr"]
         out: dict[str, float | None] = {c: a.get(c, 0.0) for c in COLUMNS}
-        out["self-sufficiency"] = a["local PFLOPS·h/yr"] / a["served PFLOPS·h/yr"] if a["served PFLOPS·h/yr"] else None
+        out["self-sufficiency"] = (
+            a["local PFLOPS·h/yr"] / a["served PFLOPS·h/yr"] if a["served PFLOPS·h/yr"] else None
+        )
         out["utilisation"] = load[g] / (HOURS * a["PFLOPS"]) if a["PFLOPS"] else None
         rows.append({"group": g, **out})
     return pd.DataFrame(rows, columns=["group", *COLUMNS])
@@ -94,8 +125,14 @@ def matrix(group_of: dict[str, str], sc: Any, placement: pd.DataFrame) -> pd.Dat
     return m.loc[keep_rows, keep_cols].rename_axis("work of ↓ runs at →").reset_index()
 
 
-def balances(sc: Any, sites: pd.DataFrame, hardware: pd.DataFrame, placement: pd.DataFrame, unserved: pd.DataFrame,
-             demand_by_region: dict[str, float]) -> dict[str, pd.DataFrame]:
+def balances(
+    sc: Any,
+    sites: pd.DataFrame,
+    hardware: pd.DataFrame,
+    placement: pd.DataFrame,
+    unserved: pd.DataFrame,
+    demand_by_region: dict[str, float],
+) -> dict[str, pd.DataFrame]:
     """``hub``, ``province`` balances and the ``hub matrix`` and ``east/west matrix`` of a plan."""
     grouping = region_groups(sc)
     out: dict[str, pd.DataFrame] = {}

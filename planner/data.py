@@ -160,10 +160,20 @@ class PlanningData:
     @property
     def size(self) -> dict[str, int]:
         """Counts of the main index sets (a model-size record)."""
-        return {"regions": len(self.REGIONS), "sites": len(self.SITES), "hardware": len(self.HW),
-                "classes": len(self.CLASSES), "slices": len(self.SLICES), "eligible": len(self.ELIG),
-                "placements": len(self.X), "hardware splits": len(self.Y), "arcs": len(self.ARCS), "flows": len(self.FLOW),
-                "transport classes": len(self.TRANSPORT), "shipments": len(self.SHIP)}
+        return {
+            "regions": len(self.REGIONS),
+            "sites": len(self.SITES),
+            "hardware": len(self.HW),
+            "classes": len(self.CLASSES),
+            "slices": len(self.SLICES),
+            "eligible": len(self.ELIG),
+            "placements": len(self.X),
+            "hardware splits": len(self.Y),
+            "arcs": len(self.ARCS),
+            "flows": len(self.FLOW),
+            "transport classes": len(self.TRANSPORT),
+            "shipments": len(self.SHIP),
+        }
 
     def scenario_class(self, j: str) -> JobClass:
         """The scenario's row of job class ``j``."""
@@ -174,7 +184,9 @@ class PlanningData:
         return "*" if self.gbps_per_pflops[j] <= 0 else self.site_region[s]
 
 
-def _per_slice(value: float | str, profiles: dict[str, dict[str, float]], slices: list[str]) -> dict[str, float]:
+def _per_slice(
+    value: float | str, profiles: dict[str, dict[str, float]], slices: list[str]
+) -> dict[str, float]:
     if isinstance(value, str):
         return {t: profiles[value][t] for t in slices}
     return dict.fromkeys(slices, float(value))
@@ -234,12 +246,21 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
     for e in sc.existing_modules:
         if e.retire_year is None or sc.year < e.retire_year:  # in service in the planning year
             existing[e.site, e.hardware] += e.modules
-    existing_open = {s.name: bool(s.existing) if s.existing is not None else any(existing[s.name, h] > 0 for h in HW) for s in sc.sites}
+    existing_open = {
+        s.name: bool(s.existing)
+        if s.existing is not None
+        else any(existing[s.name, h] > 0 for h in HW)
+        for s in sc.sites
+    }
     pue_cap = pue_caps(sc)
     over = [s.name for s in sc.sites if s.name in pue_cap and s.pue > pue_cap[s.name] + 1e-12]
     pue_closed = [s for s in over if not existing_open[s]]
     pue_over_existing = [s for s in over if existing_open[s]]
-    buyable = {h.name: (h.available_from is None or h.available_from <= sc.year) and (h.available_to is None or sc.year <= h.available_to) for h in sc.hardware}
+    buyable = {
+        h.name: (h.available_from is None or h.available_from <= sc.year)
+        and (h.available_to is None or sc.year <= h.available_to)
+        for h in sc.hardware
+    }
 
     # demand per (j, r, t)
     demand: dict[tuple[str, str, str], float] = {}
@@ -249,9 +270,13 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
             v = d.pflops * (prof[t] if prof else 1.0)
             if v > 0:
                 demand[d.job_class, d.region, t] = v
-    DEMAND_JR = sorted({(j, r) for (j, r, _) in demand}, key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1])))
+    DEMAND_JR = sorted(
+        {(j, r) for (j, r, _) in demand}, key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1]))
+    )
 
-    latency = region_site_latency(sc.regions, sc.sites, sc.links, sc.latency, sc.network, sc.policy.intra_region_latency_ms)
+    latency = region_site_latency(
+        sc.regions, sc.sites, sc.links, sc.latency, sc.network, sc.policy.intra_region_latency_ms
+    )
 
     # links and arcs
     coords = {r.name: (r.lat, r.lon) for r in sc.regions}
@@ -261,11 +286,32 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         name = f"{lk.from_region}-{lk.to_region}"
         if name in links:
             name = f"{name}#{k + 1}"
-        dist = link_distance_km(lk.distance_km, lk.from_region, lk.to_region, coords, sc.network.route_factor)
-        ms = link_latency_ms(lk.latency_ms, dist, sc.network.latency_ms_per_km, sc.network.latency_base_ms)
-        unit_cost = lk.unit_cost if lk.unit_cost is not None else (lk.unit_cost_per_km or 0.0) * (dist or 0.0)
-        links[name] = LinkData(name, lk.from_region, lk.to_region, dist, ms, lk.unit_gbps, unit_cost, lk.fixed_cost,
-                               lk.existing_units if isolated else lk.max_units, lk.existing_units, lk.usage_cost_tb, lk.kwh_per_tb, lk.one_way)
+        dist = link_distance_km(
+            lk.distance_km, lk.from_region, lk.to_region, coords, sc.network.route_factor
+        )
+        ms = link_latency_ms(
+            lk.latency_ms, dist, sc.network.latency_ms_per_km, sc.network.latency_base_ms
+        )
+        unit_cost = (
+            lk.unit_cost
+            if lk.unit_cost is not None
+            else (lk.unit_cost_per_km or 0.0) * (dist or 0.0)
+        )
+        links[name] = LinkData(
+            name,
+            lk.from_region,
+            lk.to_region,
+            dist,
+            ms,
+            lk.unit_gbps,
+            unit_cost,
+            lk.fixed_cost,
+            lk.existing_units if isolated else lk.max_units,
+            lk.existing_units,
+            lk.usage_cost_tb,
+            lk.kwh_per_tb,
+            lk.one_way,
+        )
         ARCS.append(Arc(f"{name}>", name, lk.from_region, lk.to_region))
         if not lk.one_way:
             ARCS.append(Arc(f"{name}<", name, lk.to_region, lk.from_region))
@@ -306,69 +352,111 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
 
     serving_cost = {(e.region, e.site): e.cost for e in sc.serving_costs}
     pair_reason = _pair_reasons(sc, DEMAND_JR, serving_cost, isolated)
-    TRANSPORT = [j for j in CLASSES if cls_by[j].max_latency_ms is None and j not in pair_reason
-                 and any(jj == j for jj, _ in DEMAND_JR)]
+    TRANSPORT = [
+        j
+        for j in CLASSES
+        if cls_by[j].max_latency_ms is None
+        and j not in pair_reason
+        and any(jj == j for jj, _ in DEMAND_JR)
+    ]
     transport = set(TRANSPORT)
 
     X: list[tuple[str, str, str, str]] = []
     UNSERVED: list[tuple[str, str, str]] = []
     x_slices: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for (j, r, s) in ELIG:
+    for j, r, s in ELIG:
         for t in SLICES:
             if cls_by[j].shiftable or (j, r, t) in demand:
                 if j not in transport:
                     X.append((j, r, s, t))
                 x_slices[j, s].add(t)
     Y = [(j, s, h, t) for (j, s, h) in USE for t in SLICES if t in x_slices[j, s]]
-    for (j, r) in DEMAND_JR:
+    for j, r in DEMAND_JR:
         for t in SLICES:
             if (j, r, t) in demand:
                 UNSERVED.append((j, r, t))
-    ASSIGN = sorted({(j, r, s) for (j, r, s) in ELIG if cls_by[j].single_site},
-                    key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1]), SITES.index(k[2])))
+    ASSIGN = sorted(
+        {(j, r, s) for (j, r, s) in ELIG if cls_by[j].single_site},
+        key=lambda k: (CLASSES.index(k[0]), REGIONS.index(k[1]), SITES.index(k[2])),
+    )
 
     # module bounds: power envelope, max_modules, and the most any eligible demand could use
     SITE_HW = [(s, h) for s in SITES for h in HW]
-    module_bound = _module_bounds(sc, SITE_HW, ELIG, USE_SET, demand, DAYS, weight, efficiency, existing, buyable, hw_by, site_by, cls_by)
+    module_bound = _module_bounds(
+        sc,
+        SITE_HW,
+        ELIG,
+        USE_SET,
+        demand,
+        DAYS,
+        weight,
+        efficiency,
+        existing,
+        buyable,
+        hw_by,
+        site_by,
+        cls_by,
+    )
     for s in pue_closed:
         for h in HW:
             module_bound[s, h] = 0
 
     # network: pairs' remote traffic on paths, or routed flows
     routing = sc.network.routing
-    remote_pairs = sorted({(r, site_by[s].region) for (j, r, s) in ELIG if j not in transport
-                           and site_by[s].region != r and cls_by[j].gbps_per_pflops > 0},
-                          key=lambda k: (REGIONS.index(k[0]), REGIONS.index(k[1])))
+    remote_pairs = sorted(
+        {
+            (r, site_by[s].region)
+            for (j, r, s) in ELIG
+            if j not in transport and site_by[s].region != r and cls_by[j].gbps_per_pflops > 0
+        },
+        key=lambda k: (REGIONS.index(k[0]), REGIONS.index(k[1])),
+    )
     PATH: dict[tuple[str, str], list[str]] = {}
     DEST: list[str] = []
     FLOW: list[tuple[str, str, str]] = []
     if routing == "path":
         arc_ms = {a.name: links[a.link].latency_ms for a in live_arcs}
-        PATH = least_latency_paths(REGIONS, live_arcs, arc_ms,
-                                   {r for r, _ in remote_pairs}, {k for k in remote_pairs})
+        PATH = least_latency_paths(
+            REGIONS, live_arcs, arc_ms, {r for r, _ in remote_pairs}, {k for k in remote_pairs}
+        )
     else:  # routed flows per destination node, only in slices where traffic to it can arise
         dest_slices: dict[str, set[str]] = defaultdict(set)
-        for (j, r, s, t) in X:
+        for j, r, s, t in X:
             node = site_by[s].region
             if node != r and cls_by[j].gbps_per_pflops > 0:
                 dest_slices[node].add(t)
         DEST = [n for n in REGIONS if n in dest_slices]
-        FLOW = [(a.name, n, t) for n in DEST for t in SLICES if t in dest_slices[n] for a in live_arcs]
+        FLOW = [
+            (a.name, n, t) for n in DEST for t in SLICES if t in dest_slices[n] for a in live_arcs
+        ]
 
     # transport classes: shipments over arcs, node balances, released work of shiftable classes
     SHIP: list[tuple[str, str, str]] = []
     arc_link = {a.name: a.link for a in ARCS}
-    busy = {arc_link[a] for arcs in PATH.values() for a in arcs} | {arc_link[a] for (a, _n, _t) in FLOW}
-    signed = _signed_links(links, live_arcs, [j for j in TRANSPORT if cls_by[j].gbps_per_pflops > 0], busy) \
-        if sc.network.signed_shipments else set()
+    busy = {arc_link[a] for arcs in PATH.values() for a in arcs} | {
+        arc_link[a] for (a, _n, _t) in FLOW
+    }
+    signed = (
+        _signed_links(
+            links, live_arcs, [j for j in TRANSPORT if cls_by[j].gbps_per_pflops > 0], busy
+        )
+        if sc.network.signed_shipments
+        else set()
+    )
     TNODE: list[tuple[str, str, str]] = []
     RELEASE: list[tuple[str, str, str]] = []
     for j in TRANSPORT:
         regions_j = [r for (jj, r) in DEMAND_JR if jj == j]
-        slices_j = [t for t in SLICES if cls_by[j].shiftable or any((j, r, t) in demand for r in regions_j)]
+        slices_j = [
+            t for t in SLICES if cls_by[j].shiftable or any((j, r, t) in demand for r in regions_j)
+        ]
         if cls_by[j].gbps_per_pflops > 0:
-            SHIP += [(j, a.name, t) for t in slices_j for a in live_arcs
-                     if not (a.name.endswith("<") and a.link in signed)]
+            SHIP += [
+                (j, a.name, t)
+                for t in slices_j
+                for a in live_arcs
+                if not (a.name.endswith("<") and a.link in signed)
+            ]
             touched = set(regions_j) | {site_by[s].region for (jj, s, _h) in USE_SET if jj == j}
             touched |= {a.tail for a in live_arcs} | {a.head for a in live_arcs}
             nodes = [v for v in REGIONS if v in touched]
@@ -378,34 +466,83 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         if cls_by[j].shiftable:
             RELEASE += [(j, r, t) for r in regions_j for t in SLICES]
     data = PlanningData(
-        scenario=sc, SLICES=SLICES, weight=weight, DAYS=dict(DAYS), REGIONS=REGIONS, SITES=SITES, HW=HW,
-        CLASSES=CLASSES, site_region={s.name: s.region for s in sc.sites}, pue={s.name: s.pue for s in sc.sites},
-        price=price, grid_ef=grid_ef, green_max=green_max,
+        scenario=sc,
+        SLICES=SLICES,
+        weight=weight,
+        DAYS=dict(DAYS),
+        REGIONS=REGIONS,
+        SITES=SITES,
+        HW=HW,
+        CLASSES=CLASSES,
+        site_region={s.name: s.region for s in sc.sites},
+        pue={s.name: s.pue for s in sc.sites},
+        price=price,
+        grid_ef=grid_ef,
+        green_max=green_max,
         green_premium={s.name: s.green_premium_mwh for s in sc.sites},
-        open_annual={s.name: s.open_cost * crf(i, s.open_life_years) for s in sc.sites}, existing_open=existing_open,
-        max_it_mw={s.name: s.max_it_mw for s in sc.sites}, max_modules_site={s.name: s.max_modules for s in sc.sites},
-        pflops={h.name: h.pflops for h in sc.hardware}, kw={h.name: h.kw for h in sc.hardware},
+        open_annual={s.name: s.open_cost * crf(i, s.open_life_years) for s in sc.sites},
+        existing_open=existing_open,
+        max_it_mw={s.name: s.max_it_mw for s in sc.sites},
+        max_modules_site={s.name: s.max_modules for s in sc.sites},
+        pflops={h.name: h.pflops for h in sc.hardware},
+        kw={h.name: h.kw for h in sc.hardware},
         idle_frac={h.name: h.idle_frac for h in sc.hardware},
         capex_annual={h.name: h.capex * crf(i, h.life_years) for h in sc.hardware},
-        fixed_om={h.name: h.fixed_om_frac * h.capex for h in sc.hardware}, domestic={h.name: h.domestic for h in sc.hardware},
-        buyable=buyable, existing=dict(existing), SITE_HW=SITE_HW, module_bound=module_bound, demand=demand,
-        DEMAND_JR=DEMAND_JR, shiftable={j.name: j.shiftable for j in sc.job_classes},
+        fixed_om={h.name: h.fixed_om_frac * h.capex for h in sc.hardware},
+        domestic={h.name: h.domestic for h in sc.hardware},
+        buyable=buyable,
+        existing=dict(existing),
+        SITE_HW=SITE_HW,
+        module_bound=module_bound,
+        demand=demand,
+        DEMAND_JR=DEMAND_JR,
+        shiftable={j.name: j.shiftable for j in sc.job_classes},
         single_site={j.name: j.single_site for j in sc.job_classes},
         unserved_cost={j.name: j.unserved_cost for j in sc.job_classes},
-        gbps_per_pflops={j.name: j.gbps_per_pflops for j in sc.job_classes}, efficiency=efficiency, latency=latency,
-        ELIG=ELIG, USE=USE, X=X, Y=Y, UNSERVED=UNSERVED, ASSIGN=ASSIGN, serving_cost=serving_cost, links=links, ARCS=ARCS,
-        DEST=DEST, FLOW=FLOW, network_price=sc.network.energy_price_mwh, network_ef=sc.network.grid_tco2_mwh,
-        carbon_price=sc.policy.carbon_price, site_tags={s.name: set(s.tags) for s in sc.sites}, pue_cap=pue_cap,
-        pue_closed=pue_closed, pue_over_existing=pue_over_existing, isolated=isolated, dropped=dict(dropped),
-        routing=routing, PATH=PATH, TRANSPORT=TRANSPORT, SHIP=SHIP, SIGNED=signed, TNODE=TNODE, RELEASE=RELEASE, pair_reason=pair_reason,
-        job_pflops={j.name: j.job_pflops for j in sc.job_classes if j.job_pflops is not None}, unserved_reason=unserved_reason,
+        gbps_per_pflops={j.name: j.gbps_per_pflops for j in sc.job_classes},
+        efficiency=efficiency,
+        latency=latency,
+        ELIG=ELIG,
+        USE=USE,
+        X=X,
+        Y=Y,
+        UNSERVED=UNSERVED,
+        ASSIGN=ASSIGN,
+        serving_cost=serving_cost,
+        links=links,
+        ARCS=ARCS,
+        DEST=DEST,
+        FLOW=FLOW,
+        network_price=sc.network.energy_price_mwh,
+        network_ef=sc.network.grid_tco2_mwh,
+        carbon_price=sc.policy.carbon_price,
+        site_tags={s.name: set(s.tags) for s in sc.sites},
+        pue_cap=pue_cap,
+        pue_closed=pue_closed,
+        pue_over_existing=pue_over_existing,
+        isolated=isolated,
+        dropped=dict(dropped),
+        routing=routing,
+        PATH=PATH,
+        TRANSPORT=TRANSPORT,
+        SHIP=SHIP,
+        SIGNED=signed,
+        TNODE=TNODE,
+        RELEASE=RELEASE,
+        pair_reason=pair_reason,
+        job_pflops={j.name: j.job_pflops for j in sc.job_classes if j.job_pflops is not None},
+        unserved_reason=unserved_reason,
     )
     log.info("prepared %s: %s", sc.name, data.size)
     return data
 
 
-def _pair_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], serving_cost: dict[tuple[str, str], float],
-                  isolated: bool) -> dict[str, str]:
+def _pair_reasons(
+    sc: Scenario,
+    DEMAND_JR: list[tuple[str, str]],
+    serving_cost: dict[tuple[str, str], float],
+    isolated: bool,
+) -> dict[str, str]:
     """Classes without a latency limit that must keep per-(region, site) placements, and why.
 
     The transport form forgets where work came from, so it serves only classes whose costs and
@@ -433,7 +570,9 @@ def _pair_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], serving_cost: 
     return out
 
 
-def job_capacity(sc: Scenario, efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int]) -> dict[tuple[str, str], float]:
+def job_capacity(
+    sc: Scenario, efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], float]:
     """``(class, site)`` → the largest job (effective PFLOPS) the site could ever run, for classes with a job size.
 
     On one hardware type ``h`` a site holds at most ``min(⌊1000 max_it_mw / kw[h]⌋, max_modules)``
@@ -458,8 +597,13 @@ def job_capacity(sc: Scenario, efficiency: dict[tuple[str, str], float], existin
     return out
 
 
-def _job_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], ELIG: list[tuple[str, str, str]],
-                 job_fit: dict[tuple[str, str], float], demand: dict[tuple[str, str, str], float]) -> dict[tuple[str, str], str]:
+def _job_reasons(
+    sc: Scenario,
+    DEMAND_JR: list[tuple[str, str]],
+    ELIG: list[tuple[str, str, str]],
+    job_fit: dict[tuple[str, str], float],
+    demand: dict[tuple[str, str, str], float],
+) -> dict[tuple[str, str], str]:
     """Why a (class, region) that runs in whole jobs is left unserved whatever is built, in plain words."""
     out: dict[tuple[str, str], str] = {}
     cls_by = {j.name: j for j in sc.job_classes}
@@ -471,22 +615,35 @@ def _job_reasons(sc: Scenario, DEMAND_JR: list[tuple[str, str]], ELIG: list[tupl
         if (j, r) not in eligible:
             near = [(v, s) for (jj, s), v in job_fit.items() if jj == j]
             v, s = max(near) if near else (0.0, "-")
-            out[j, r] = (f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
-                         f"a site can hold is {v:,.1f} PFLOPS ({s})")
+            out[j, r] = (
+                f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
+                f"a site can hold is {v:,.1f} PFLOPS ({s})"
+            )
         elif cls_by[j].shiftable:  # a job in a slice of weight w does S × w of the day's work
             days: dict[str, list[TimeSlice]] = defaultdict(list)
             for t in sc.time_slices:
                 days[t.day or "all"].append(t)
-            most = max(sum(t.weight * demand.get((j, r, t.name), 0.0) for t in ts) / min(t.weight for t in ts) for ts in days.values())
+            most = max(
+                sum(t.weight * demand.get((j, r, t.name), 0.0) for t in ts)
+                / min(t.weight for t in ts)
+                for ts in days.values()
+            )
             if most < size - 1e-9:
-                out[j, r] = f"the daily work of {r} never fills one whole job of {size:g} PFLOPS for a slice"
+                out[j, r] = (
+                    f"the daily work of {r} never fills one whole job of {size:g} PFLOPS for a slice"
+                )
         elif max(v for (jj, rr, _t), v in demand.items() if (jj, rr) == (j, r)) < size - 1e-9:
             out[j, r] = f"demand of {r} never reaches one whole job of {size:g} PFLOPS"
     return out
 
 
-def least_latency_paths(regions: list[str], arcs: list[Arc], ms: dict[str, float | None], sources: set[str],
-                        wanted: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+def least_latency_paths(
+    regions: list[str],
+    arcs: list[Arc],
+    ms: dict[str, float | None],
+    sources: set[str],
+    wanted: set[tuple[str, str]],
+) -> dict[tuple[str, str], list[str]]:
     """The arcs of the least-latency path from ``r`` to ``n`` for each wanted pair (Dijkstra).
 
     Ties are broken by the order of regions and arcs, so the same scenario always gives the same
@@ -513,7 +670,7 @@ def least_latency_paths(regions: list[str], arcs: list[Arc], ms: dict[str, float
                     dist[a.head] = nd
                     pred[a.head] = a
                     heapq.heappush(heap, (nd, order[a.head], a.head))
-        for (r, n) in wanted:
+        for r, n in wanted:
             if r != src or n not in pred:
                 continue
             seq, v = [], n
@@ -525,7 +682,9 @@ def least_latency_paths(regions: list[str], arcs: list[Arc], ms: dict[str, float
     return paths
 
 
-def _signed_links(links: dict[str, LinkData], live_arcs: list[Arc], shippers: list[str], busy: set[str]) -> set[str]:
+def _signed_links(
+    links: dict[str, LinkData], live_arcs: list[Arc], shippers: list[str], busy: set[str]
+) -> set[str]:
     """Links whose two directed shipment columns can be one signed column (docs/model.md §10).
 
     Exact when the link carries one transport class's work and nothing else: each direction's
@@ -538,8 +697,15 @@ def _signed_links(links: dict[str, LinkData], live_arcs: list[Arc], shippers: li
     if len(shippers) != 1:
         return set()
     live = {a.link for a in live_arcs}
-    return {ln for ln, lk in links.items()
-            if ln in live and ln not in busy and not lk.one_way and not lk.usage_cost_tb and not lk.kwh_per_tb}
+    return {
+        ln
+        for ln, lk in links.items()
+        if ln in live
+        and ln not in busy
+        and not lk.one_way
+        and not lk.usage_cost_tb
+        and not lk.kwh_per_tb
+    }
 
 
 def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:
@@ -560,11 +726,21 @@ def _reachable(regions: list[str], arcs: list[Arc]) -> dict[str, set[str]]:
     return reach
 
 
-def _module_bounds(sc: Scenario, SITE_HW: list[tuple[str, str]], ELIG: list[tuple[str, str, str]],
-                   USE: set[tuple[str, str, str]], demand: dict[tuple[str, str, str], float], DAYS: dict[str, list[str]],
-                   weight: dict[str, float], efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int],
-                   buyable: dict[str, bool], hw_by: dict[str, Hardware], site_by: dict[str, Site],
-                   cls_by: dict[str, JobClass]) -> dict[tuple[str, str], int]:
+def _module_bounds(
+    sc: Scenario,
+    SITE_HW: list[tuple[str, str]],
+    ELIG: list[tuple[str, str, str]],
+    USE: set[tuple[str, str, str]],
+    demand: dict[tuple[str, str, str], float],
+    DAYS: dict[str, list[str]],
+    weight: dict[str, float],
+    efficiency: dict[tuple[str, str], float],
+    existing: dict[tuple[str, str], int],
+    buyable: dict[str, bool],
+    hw_by: dict[str, Hardware],
+    site_by: dict[str, Site],
+    cls_by: dict[str, JobClass],
+) -> dict[tuple[str, str], int]:
     """Tightest valid ``M[s, h]`` for ``modules[s,h] ≤ M × open[s]`` (model.md §5, constraint 3).
 
     ``M = existing`` when ``h`` cannot be bought; otherwise the least of the power envelope
@@ -586,7 +762,7 @@ def _module_bounds(sc: Scenario, SITE_HW: list[tuple[str, str]], ELIG: list[tupl
                 tot = sum(weight[t] * demand.get((j, r, t), 0.0) for t in ts)
                 peak[j, r] = max(peak[j, r], tot / wmin)
     need: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r, s) in ELIG:
+    for j, r, s in ELIG:
         for h in hw_by:
             if (j, s, h) in USE:
                 need[s, h] += peak[j, r] / efficiency[j, h]

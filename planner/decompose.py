@@ -22,8 +22,11 @@ from .data import PlanningData
 REL_EPS = 1e-9
 
 
-def decompose_flows(supply: Mapping[str, float], consume: Mapping[str, float],
-                    arcs: Mapping[str, tuple[str, str, float]]) -> dict[tuple[str, str], float]:
+def decompose_flows(
+    supply: Mapping[str, float],
+    consume: Mapping[str, float],
+    arcs: Mapping[str, tuple[str, str, float]],
+) -> dict[tuple[str, str], float]:
     """Split node supplies into (origin, destination) amounts along arc flows.
 
     ``supply[v]`` is work originating at ``v``, ``consume[v]`` work done at ``v`` and
@@ -56,7 +59,7 @@ def decompose_flows(supply: Mapping[str, float], consume: Mapping[str, float],
                     low = min(flow[a] for a in cycle)
                     for a in cycle:
                         flow[a] -= low
-                    del path[i:], nodes[i + 1:]
+                    del path[i:], nodes[i + 1 :]
                     v = w
                     continue
                 path.append(nxt)
@@ -78,8 +81,13 @@ Key3 = tuple[str, str, str]
 Key4 = tuple[str, str, str, str]
 
 
-def transport_placements(d: PlanningData, y: Mapping[Key4, float], ship: Mapping[Key3, float],
-                         unserved: Mapping[Key3, float], release: Mapping[Key3, float]) -> dict[Key4, float]:
+def transport_placements(
+    d: PlanningData,
+    y: Mapping[Key4, float],
+    ship: Mapping[Key3, float],
+    unserved: Mapping[Key3, float],
+    release: Mapping[Key3, float],
+) -> dict[Key4, float]:
     """``x[j, r, s, t]`` (PFLOPS) of every transport-form class, from a solved plan's values."""
     out: dict[Key4, float] = {}
     arc_by = {a.name: a for a in d.ARCS}
@@ -92,13 +100,18 @@ def transport_placements(d: PlanningData, y: Mapping[Key4, float], ship: Mapping
     for (j, a, t), v in ship.items():
         if v > 0:
             ships[j, t][a] = (arc_by[a].tail, arc_by[a].head, v)
-    slices = sorted({(j, t) for (j, _v, t) in d.TNODE}, key=lambda k: (d.CLASSES.index(k[0]), d.SLICES.index(k[1])))
+    slices = sorted(
+        {(j, t) for (j, _v, t) in d.TNODE},
+        key=lambda k: (d.CLASSES.index(k[0]), d.SLICES.index(k[1])),
+    )
     for j, t in slices:
         works = site_work.get((j, t), {})
         if d.shiftable[j]:
             supply = {r: release.get((j, r, t), 0.0) for r in regions[j]}
         else:
-            supply = {r: d.demand.get((j, r, t), 0.0) - unserved.get((j, r, t), 0.0) for r in regions[j]}
+            supply = {
+                r: d.demand.get((j, r, t), 0.0) - unserved.get((j, r, t), 0.0) for r in regions[j]
+            }
         node_of = {s: d.site_node(j, s) for s in works}
         consume: dict[str, float] = defaultdict(float)
         for s, v in works.items():

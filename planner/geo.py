@@ -56,7 +56,11 @@ def least_latency(
 
 
 def link_distance_km(
-    given: float | None, a: str, b: str, coords: Mapping[str, tuple[float | None, float | None]], route_factor: float
+    given: float | None,
+    a: str,
+    b: str,
+    coords: Mapping[str, tuple[float | None, float | None]],
+    route_factor: float,
 ) -> float | None:
     """A link's route length: as given, else great-circle × route factor; None if unknown."""
     if given is not None:
@@ -67,7 +71,9 @@ def link_distance_km(
     return haversine_km(la, oa, lb, ob) * route_factor
 
 
-def link_latency_ms(given: float | None, distance_km: float | None, per_km: float, base: float) -> float | None:
+def link_latency_ms(
+    given: float | None, distance_km: float | None, per_km: float, base: float
+) -> float | None:
     """A link's one-way latency: as given, else ``distance_km × per_km + base``."""
     if given is not None:
         return given
@@ -75,8 +81,12 @@ def link_latency_ms(given: float | None, distance_km: float | None, per_km: floa
 
 
 def region_site_latency(
-    regions: Iterable[Region], sites: Iterable[Site], links: Iterable[Link], explicit: Iterable[LatencyEntry],
-    network: NetworkOptions, intra_region_latency_ms: float
+    regions: Iterable[Region],
+    sites: Iterable[Site],
+    links: Iterable[Link],
+    explicit: Iterable[LatencyEntry],
+    network: NetworkOptions,
+    intra_region_latency_ms: float,
 ) -> dict[tuple[str, str], float]:
     """Latency ``lat[r, s]`` (ms) from every region to every reachable site (model.md §4).
 
@@ -88,7 +98,9 @@ def region_site_latency(
     coords = {r.name: (r.lat, r.lon) for r in regions}
     edges = []
     for lk in links:
-        d = link_distance_km(lk.distance_km, lk.from_region, lk.to_region, coords, network.route_factor)
+        d = link_distance_km(
+            lk.distance_km, lk.from_region, lk.to_region, coords, network.route_factor
+        )
         ms = link_latency_ms(lk.latency_ms, d, network.latency_ms_per_km, network.latency_base_ms)
         if ms is not None:
             edges.append((lk.from_region, lk.to_region, ms, lk.one_way))

@@ -103,7 +103,14 @@ def run(
         raise ScenarioError(f"unknown comparison '{unknown[0]}': use local-first, isolated or both")
     # local-first is the headline comparison; the isolated plan is the second column
     compare = [c for c in ("local-first", "isolated") if c in compare or "both" in compare]
-    opts = solver_options(sc, time_limit=time_limit, mip_gap=mip_gap, threads=threads, relax=relax, mip_start=mip_start)
+    opts = solver_options(
+        sc,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        relax=relax,
+        mip_start=mip_start,
+    )
     if currency is not None:
         from .report.present import currency_key
 
@@ -114,21 +121,47 @@ def run(
     settings = {"currency": currency or sc.report.currency_unit, "dust": sc.report.dust}
     if sc.futures or sc.announced:
         if (method or sc.solver.method) == "decomposed":
-            log.warning("%s: the decomposed method plans one demand; the demand futures are solved whole", sc.name)
-        return _run_futures(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, local_share=local_share, settings=settings)
+            log.warning(
+                "%s: the decomposed method plans one demand; the demand futures are solved whole",
+                sc.name,
+            )
+        return _run_futures(
+            sc,
+            opts,
+            out=out,
+            lang=lang,
+            compare=compare,
+            log_solver=log_solver,
+            local_share=local_share,
+            settings=settings,
+        )
     if sc.periods:
         if (method or sc.solver.method) == "decomposed":
-            log.warning("%s: the decomposed method plans one period; the periods are solved whole", sc.name)
-        return _run_periods(sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, settings=settings)
+            log.warning(
+                "%s: the decomposed method plans one period; the periods are solved whole", sc.name
+            )
+        return _run_periods(
+            sc, opts, out=out, lang=lang, compare=compare, log_solver=log_solver, settings=settings
+        )
     if sc.planning == "myopic":
-        log.warning("%s: planning 'myopic' has no effect: the scenario has one period (no periods table)", sc.name)
+        log.warning(
+            "%s: planning 'myopic' has no effect: the scenario has one period (no periods table)",
+            sc.name,
+        )
     from .decomposed.assemble import choose_method
 
     chosen, why = choose_method(sc, method)
     if (method or sc.solver.method) != "monolithic":
-        (log.warning if why != "asked" and (method or sc.solver.method) == "decomposed" else log.info)(
-            "%s: method %s (%s)", sc.name, chosen, why)
-    dec = {"workers": workers, "scheduler": scheduler, "on_iteration": on_iteration} if chosen == "decomposed" else None
+        (
+            log.warning
+            if why != "asked" and (method or sc.solver.method) == "decomposed"
+            else log.info
+        )("%s: method %s (%s)", sc.name, chosen, why)
+    dec = (
+        {"workers": workers, "scheduler": scheduler, "on_iteration": on_iteration}
+        if chosen == "decomposed"
+        else None
+    )
     res = plan_one(sc, opts, log_solver=log_solver, decomposed=dec)
     res.settings = dict(settings)
     if res.outcome is not None and not res.outcome.relaxed:
@@ -136,7 +169,9 @@ def run(
     if sc.policy.resilience != "none":
         base = plan_one(_with_policy(sc, resilience="none"), opts)
         res.extras["resilience cost CNY/yr"] = res.total_cost - base.total_cost
-        res.extras["resilience extra PFLOPS"] = float(res.kpi("PFLOPS installed")) - float(base.kpi("PFLOPS installed"))
+        res.extras["resilience extra PFLOPS"] = float(res.kpi("PFLOPS installed")) - float(
+            base.kpi("PFLOPS installed")
+        )
     if compare:
         plans = {"networked": res}
         for variant in compare:
@@ -145,7 +180,9 @@ def run(
             else:
                 plans["local-first"] = _local_first(sc, opts, local_share)
                 if "local-first shortfall PFLOPS·h/yr" in plans["local-first"].extras:
-                    res.extras["local-first shortfall PFLOPS·h/yr"] = plans["local-first"].extras["local-first shortfall PFLOPS·h/yr"]
+                    res.extras["local-first shortfall PFLOPS·h/yr"] = plans["local-first"].extras[
+                        "local-first shortfall PFLOPS·h/yr"
+                    ]
         res.comparison = comparison_table(plans)
         res.headline = headline(res.comparison)
     if out is not None:
@@ -169,10 +206,16 @@ def _local_first(sc: Scenario, opts: dict[str, Any], share: float) -> Results:
     except InfeasibleError:
         price = max((j.unserved_cost for j in sc.job_classes), default=1e4)
         slack = {**sc.policy.policy_slack_cost, "min_local_share": price}
-        log.info("%s: local-first at %.0f%% has no plan; hosting as much at home as the sites can", sc.name, 100 * share)
+        log.info(
+            "%s: local-first at %.0f%% has no plan; hosting as much at home as the sites can",
+            sc.name,
+            100 * share,
+        )
         res = plan_one(_with_policy(sc, min_local_share=share, policy_slack_cost=slack), opts)
         pol = res.policy
-        res.extras["local-first shortfall PFLOPS·h/yr"] = float(pol.loc[pol["lever"] == "min_local_share", "slack used"].sum())
+        res.extras["local-first shortfall PFLOPS·h/yr"] = float(
+            pol.loc[pol["lever"] == "min_local_share", "slack used"].sum()
+        )
         return res
 
 
@@ -183,18 +226,36 @@ def _warn_unserved(res: Results, warning: str | None, name: str) -> None:
         log.warning("%s: %s", name, warning)
 
 
-def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
-                 log_solver: bool, settings: dict[str, Any] | None = None) -> Results:
+def _run_periods(
+    sc: Scenario,
+    opts: dict[str, Any],
+    *,
+    out: str | Path | None,
+    lang: str,
+    compare: Sequence[str],
+    log_solver: bool,
+    settings: dict[str, Any] | None = None,
+) -> Results:
     """:func:`run` for a scenario with several periods (docs/model.md §5.6)."""
     if compare:
-        raise ScenarioError("comparisons (--compare) are made for one period; remove the periods table or the comparison")
+        raise ScenarioError(
+            "comparisons (--compare) are made for one period; remove the periods table or the comparison"
+        )
     if sc.policy.resilience != "none":
         log.info("%s: resilience is required in every period", sc.name)
     res = plan_periods(sc, opts, log_solver=log_solver)
     res.settings = dict(settings or {})
-    share = float(res.kpi("unserved share")) if "unserved share" in set(res.summary.get("kpi", [])) else 0.0
+    share = (
+        float(res.kpi("unserved share"))
+        if "unserved share" in set(res.summary.get("kpi", []))
+        else 0.0
+    )
     if share > MOST_UNSERVED:
-        _warn_unserved(res, f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)", sc.name)
+        _warn_unserved(
+            res,
+            f"the plan leaves {share:.1%} of demand unserved over its periods (see the Unserved sheet)",
+            sc.name,
+        )
     if out is not None:
         from .report import write_excel
 
@@ -202,27 +263,50 @@ def _run_periods(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, 
     return res
 
 
-def _run_futures(sc: Scenario, opts: dict[str, Any], *, out: str | Path | None, lang: str, compare: Sequence[str],
-                 log_solver: bool, local_share: float = 0.5, settings: dict[str, Any] | None = None) -> Results:
+def _run_futures(
+    sc: Scenario,
+    opts: dict[str, Any],
+    *,
+    out: str | Path | None,
+    lang: str,
+    compare: Sequence[str],
+    log_solver: bool,
+    local_share: float = 0.5,
+    settings: dict[str, Any] | None = None,
+) -> Results:
     """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures")."""
     if sc.policy.resilience != "none":
-        raise ScenarioError("resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none")
+        raise ScenarioError(
+            "resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none"
+        )
     res = plan_futures(sc, opts, log_solver=log_solver)
     res.settings = dict(settings or {})
     if compare:  # the value of the network, both plans over the same futures (no VSS, EVPI or baseline for the others)
-        plain = sc.model_copy(update={"risk": sc.risk.model_copy(update={"value_of_information": False, "perfect_information": False}),
-                                      "announced": ()})
+        plain = sc.model_copy(
+            update={
+                "risk": sc.risk.model_copy(
+                    update={"value_of_information": False, "perfect_information": False}
+                ),
+                "announced": (),
+            }
+        )
         plans = {"networked": res}
         for variant in compare:
             if variant == "isolated":
                 plans["isolated"] = plan_futures(plain, opts, isolated=True)
             else:
-                plans["local-first"] = plan_futures(_with_policy(plain, min_local_share=local_share), opts)
+                plans["local-first"] = plan_futures(
+                    _with_policy(plain, min_local_share=local_share), opts
+                )
         res.comparison = comparison_table(plans)
         res.headline = headline(res.comparison)
     share = float(res.kpi("unserved share"))
     if share > MOST_UNSERVED:
-        _warn_unserved(res, f"the plan leaves {share:.1%} of the expected demand unserved (see the Unserved and Futures sheets)", sc.name)
+        _warn_unserved(
+            res,
+            f"the plan leaves {share:.1%} of the expected demand unserved (see the Unserved and Futures sheets)",
+            sc.name,
+        )
     if out is not None:
         from .report import write_excel
 

@@ -28,10 +28,27 @@ def _plt() -> Any:
 
 def _no_plan(ax: Any, why: str) -> None:
     """Write ``why`` across an axes that has no plan to show."""
-    ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="tab:red", wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        why,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="tab:red",
+        wrap=True,
+    )
 
 
-def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | None = None, labels: bool = True) -> Any:
+def plan_map(
+    sc: Scenario,
+    res: Results | None,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    labels: bool = True,
+) -> Any:
     """Map of a plan: regions (grey), sites sized by installed PFLOPS, links by Gbps built.
 
     A missing plan (``None``: a frontier point or sweep member that failed) draws the regions
@@ -58,7 +75,14 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 6))
     pos = {r.name: (r.lon, r.lat) for r in sc.regions}
-    ax.scatter([p[0] for p in pos.values()], [p[1] for p in pos.values()], s=12, color="0.7", zorder=1, label="regions")
+    ax.scatter(
+        [p[0] for p in pos.values()],
+        [p[1] for p in pos.values()],
+        s=12,
+        color="0.7",
+        zorder=1,
+        label="regions",
+    )
     if res is None:
         log.warning("plan_map: no plan to draw for %s (the solve failed or found none)", sc.name)
         _no_plan(ax, "no plan: the solve failed or found none\n(see its status and message)")
@@ -68,7 +92,9 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
         return ax
 
     links, sites = res.links, res.sites
-    if "future" in sites.columns and len(sites):  # demand futures share the investments: draw them once
+    if "future" in sites.columns and len(
+        sites
+    ):  # demand futures share the investments: draw them once
         sites = sites[sites["future"] == sites["future"].iloc[0]]
         links = links[links["future"] == links["future"].iloc[0]] if len(links) else links
     if len(links):
@@ -79,7 +105,9 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
                 continue
             (x0, y0), (x1, y1) = pos[row["from"]], pos[row["to"]]
             if g > 0:
-                ax.plot([x0, x1], [y0, y1], color="tab:blue", alpha=0.7, lw=0.5 + 5 * g / top, zorder=2)
+                ax.plot(
+                    [x0, x1], [y0, y1], color="tab:blue", alpha=0.7, lw=0.5 + 5 * g / top, zorder=2
+                )
             else:
                 ax.plot([x0, x1], [y0, y1], color="0.85", lw=0.5, ls=":", zorder=1)
 
@@ -93,12 +121,23 @@ def plan_map(sc: Scenario, res: Results | None, *, ax: Any = None, title: str | 
         ys.append(y)
         sizes.append(20 + 600 * c / biggest)
         colors.append("tab:orange" if c > 0 else "white")
-    ax.scatter(xs, ys, s=sizes, c=colors, edgecolors="tab:red", alpha=0.8, zorder=3, label="sites (size ∝ PFLOPS)")
+    ax.scatter(
+        xs,
+        ys,
+        s=sizes,
+        c=colors,
+        edgecolors="tab:red",
+        alpha=0.8,
+        zorder=3,
+        label="sites (size ∝ PFLOPS)",
+    )
     if labels:
         for s, c in cap.items():
             if c > 0:
                 x, y = pos[site_region[str(s)]]
-                ax.annotate(f"{s} {c:,.0f}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+                ax.annotate(
+                    f"{s} {c:,.0f}", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points"
+                )
     ax.set_xlabel("longitude °E")
     ax.set_ylabel("latitude °N")
     ax.set_title(title or f"{sc.name}: sites by installed PFLOPS, links by Gbps built")
@@ -121,15 +160,28 @@ def frontier_plot(front: Any, *, ax: Any = None) -> Any:
         ax.plot(dom[col], dom["cost CNY/yr"] / 1e6, "x", color="tab:red", ms=9, label="dominated")
     for _, r in t.iterrows():
         if pd.notna(r["cost CNY/yr"]):
-            ax.annotate(str(r["point"]), (r[col], r["cost CNY/yr"] / 1e6), fontsize=8, xytext=(4, 4),
-                        textcoords="offset points")
+            ax.annotate(
+                str(r["point"]),
+                (r[col], r["cost CNY/yr"] / 1e6),
+                fontsize=8,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
     failed = int((t["dominated"] == "failed").sum())
     if ok.empty and dom.empty:
-        log.warning("frontier_plot: no plan on the frontier of %s (%d failed)", front.scenario, failed)
-        _no_plan(ax, f"no plan on the frontier: {failed} of {len(t)} points failed\n(see front.table's status and message)")
+        log.warning(
+            "frontier_plot: no plan on the frontier of %s (%d failed)", front.scenario, failed
+        )
+        _no_plan(
+            ax,
+            f"no plan on the frontier: {failed} of {len(t)} points failed\n(see front.table's status and message)",
+        )
     ax.set_xlabel(col)
     ax.set_ylabel("cost M CNY/yr")
-    ax.set_title(f"{front.scenario}: cost–{front.second} frontier" + (f" ({failed} failed)" if failed else ""))
+    ax.set_title(
+        f"{front.scenario}: cost–{front.second} frontier"
+        + (f" ({failed} failed)" if failed else "")
+    )
     ax.legend()
     ax.grid(alpha=0.3)
     return ax

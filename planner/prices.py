@@ -28,8 +28,14 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-SITE_COSTS = ("open cost CNY/yr", "hardware capex CNY/yr", "fixed O&M CNY/yr", "energy cost CNY/yr", "green premium CNY/yr",
-              "carbon cost CNY/yr")
+SITE_COSTS = (
+    "open cost CNY/yr",
+    "hardware capex CNY/yr",
+    "fixed O&M CNY/yr",
+    "energy cost CNY/yr",
+    "green premium CNY/yr",
+    "carbon cost CNY/yr",
+)
 
 
 def _dual(duals: dict[Any, float], con: Any) -> float | None:
@@ -49,8 +55,11 @@ def demand_prices(m: pyo.ConcreteModel, d: Any, duals: dict[Any, float]) -> pd.D
     for (j, r, day), con in b.demand_met_per_day.items():
         v = _dual(duals, con)
         if v is not None:
-            rows += [{"class": j, "region": r, "slice": t, "marginal CNY/PFLOPS·h": v} for t in d.DAYS[day]
-                     if (j, r, t) in d.demand]
+            rows += [
+                {"class": j, "region": r, "slice": t, "marginal CNY/PFLOPS·h": v}
+                for t in d.DAYS[day]
+                if (j, r, t) in d.demand
+            ]
     if hasattr(b, "transport_balance"):
         regions = {r for (_j, r) in d.DEMAND_JR}
         for (j, v_, t), con in b.transport_balance.items():
@@ -58,11 +67,15 @@ def demand_prices(m: pyo.ConcreteModel, d: Any, duals: dict[Any, float]) -> pd.D
                 continue
             v = _dual(duals, con)
             if v is not None:
-                rows.append({"class": j, "region": v_, "slice": t, "marginal CNY/PFLOPS·h": v / W[t]})
+                rows.append(
+                    {"class": j, "region": v_, "slice": t, "marginal CNY/PFLOPS·h": v / W[t]}
+                )
     return pd.DataFrame(rows, columns=["class", "region", "slice", "marginal CNY/PFLOPS·h"])
 
 
-def site_prices(m: pyo.ConcreteModel, d: Any, duals: dict[Any, float], modules: dict[tuple[str, str], float]) -> pd.DataFrame:
+def site_prices(
+    m: pyo.ConcreteModel, d: Any, duals: dict[Any, float], modules: dict[tuple[str, str], float]
+) -> pd.DataFrame:
     """site, slice, running, capacity value and marginal CNY per PFLOPS·h at sites with hardware."""
     W = d.weight
     rows = []
@@ -80,17 +93,43 @@ def site_prices(m: pyo.ConcreteModel, d: Any, duals: dict[Any, float], modules: 
                 if best is None or run + scarce < best[0] + best[1]:
                     best = (run, scarce, h)
             assert best is not None
-            rows.append({"site": s, "region": d.site_region[s], "slice": t, "running CNY/PFLOPS·h": best[0],
-                         "capacity value CNY/PFLOPS·h": best[1], "marginal CNY/PFLOPS·h": best[0] + best[1], "hardware": best[2]})
-    return pd.DataFrame(rows, columns=["site", "region", "slice", "running CNY/PFLOPS·h", "capacity value CNY/PFLOPS·h",
-                                       "marginal CNY/PFLOPS·h", "hardware"])
+            rows.append(
+                {
+                    "site": s,
+                    "region": d.site_region[s],
+                    "slice": t,
+                    "running CNY/PFLOPS·h": best[0],
+                    "capacity value CNY/PFLOPS·h": best[1],
+                    "marginal CNY/PFLOPS·h": best[0] + best[1],
+                    "hardware": best[2],
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "site",
+            "region",
+            "slice",
+            "running CNY/PFLOPS·h",
+            "capacity value CNY/PFLOPS·h",
+            "marginal CNY/PFLOPS·h",
+            "hardware",
+        ],
+    )
 
 
-def region_prices(d: Any, demand: pd.DataFrame, placement: pd.DataFrame, sites: pd.DataFrame,
-                  demand_jrt: dict[tuple[str, str, str], float]) -> pd.DataFrame:
+def region_prices(
+    d: Any,
+    demand: pd.DataFrame,
+    placement: pd.DataFrame,
+    sites: pd.DataFrame,
+    demand_jrt: dict[tuple[str, str, str], float],
+) -> pd.DataFrame:
     """Per region: demand-weighted marginal price and average cost per PFLOPS·h served (module docstring)."""
     W = d.weight
-    site_cost = {row["site"]: sum(float(row[c]) for c in SITE_COSTS) for row in sites.to_dict("records")}
+    site_cost = {
+        row["site"]: sum(float(row[c]) for c in SITE_COSTS) for row in sites.to_dict("records")
+    }
     placed = placement.groupby("site")["PFLOPS·h/yr"].sum().to_dict() if len(placement) else {}
     avg = {s: site_cost[s] / v for s, v in placed.items() if v > 0}
     num: dict[str, float] = defaultdict(float)
@@ -101,24 +140,52 @@ def region_prices(d: Any, demand: pd.DataFrame, placement: pd.DataFrame, sites: 
             den[r] += v
     mnum: dict[str, float] = defaultdict(float)
     mden: dict[str, float] = defaultdict(float)
-    for j, r, t, p in zip(demand["class"], demand["region"], demand["slice"], demand["marginal CNY/PFLOPS·h"]):
+    for j, r, t, p in zip(
+        demand["class"], demand["region"], demand["slice"], demand["marginal CNY/PFLOPS·h"]
+    ):
         w = W[t] * demand_jrt.get((j, r, t), 0.0)
         mnum[r] += w * p
         mden[r] += w
-    regions = [r for r in d.REGIONS if den.get(r) or mden.get(r)] if hasattr(d, "REGIONS") else sorted(set(den) | set(mden))
-    rows = [{"region": r, "served PFLOPS·h/yr": den.get(r, 0.0),
-             "average cost CNY/PFLOPS·h": num[r] / den[r] if den.get(r) else None,
-             "marginal CNY/PFLOPS·h (demand-weighted)": mnum[r] / mden[r] if mden.get(r) else None} for r in regions]
-    return pd.DataFrame(rows, columns=["region", "served PFLOPS·h/yr", "average cost CNY/PFLOPS·h",
-                                       "marginal CNY/PFLOPS·h (demand-weighted)"])
+    regions = (
+        [r for r in d.REGIONS if den.get(r) or mden.get(r)]
+        if hasattr(d, "REGIONS")
+        else sorted(set(den) | set(mden))
+    )
+    rows = [
+        {
+            "region": r,
+            "served PFLOPS·h/yr": den.get(r, 0.0),
+            "average cost CNY/PFLOPS·h": num[r] / den[r] if den.get(r) else None,
+            "marginal CNY/PFLOPS·h (demand-weighted)": mnum[r] / mden[r] if mden.get(r) else None,
+        }
+        for r in regions
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "region",
+            "served PFLOPS·h/yr",
+            "average cost CNY/PFLOPS·h",
+            "marginal CNY/PFLOPS·h (demand-weighted)",
+        ],
+    )
 
 
-def prices(m: pyo.ConcreteModel, d: Any, outcome: Any, placement: pd.DataFrame, sites: pd.DataFrame,
-           modules: dict[tuple[str, str], float]) -> dict[str, pd.DataFrame]:
+def prices(
+    m: pyo.ConcreteModel,
+    d: Any,
+    outcome: Any,
+    placement: pd.DataFrame,
+    sites: pd.DataFrame,
+    modules: dict[tuple[str, str], float],
+) -> dict[str, pd.DataFrame]:
     """``region``, ``site`` and ``demand`` price tables of a solved plan (empty without duals)."""
     duals = outcome.duals or {}
     if not duals:
         return {}
     dem = demand_prices(m, d, duals)
-    return {"region": region_prices(d, dem, placement, sites, dict(d.demand)), "site": site_prices(m, d, duals, modules),
-            "demand": dem}
+    return {
+        "region": region_prices(d, dem, placement, sites, dict(d.demand)),
+        "site": site_prices(m, d, duals, modules),
+        "demand": dem,
+    }

@@ -107,9 +107,14 @@ def read_bytes(path: str | os.PathLike[str], label: str, max_bytes: int) -> byte
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # replaced between the check and the open
-            raise _refuse(label, "is not a regular file (a device, a pipe or a socket): give a file")
+            raise _refuse(
+                label, "is not a regular file (a device, a pipe or a socket): give a file"
+            )
         if st.st_size > max_bytes:
-            raise _refuse(label, f"is too large ({_mb(st.st_size)}; at most {_mb(max_bytes)} for this kind of file)")
+            raise _refuse(
+                label,
+                f"is too large ({_mb(st.st_size)}; at most {_mb(max_bytes)} for this kind of file)",
+            )
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as err:
@@ -117,24 +122,35 @@ def read_bytes(path: str | os.PathLike[str], label: str, max_bytes: int) -> byte
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise _refuse(label, f"is too large (more than {_mb(max_bytes)}, the limit for this kind of file)")
+        raise _refuse(
+            label, f"is too large (more than {_mb(max_bytes)}, the limit for this kind of file)"
+        )
     return data
 
 
 def decode(data: bytes, label: str) -> str:
     """``data`` as UTF-8 text (a byte-order mark dropped); a plain error for any other encoding."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _refuse(label, "is UTF-16 text: save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: encoding UTF-8)")
+        raise _refuse(
+            label,
+            "is UTF-16 text: save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: encoding UTF-8)",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise _refuse(label, f"is not UTF-8 text: byte 0x{data[err.start]:02X} at line {line}, column {col} "
-                             "(Latin-1, GBK or another encoding?): save the file as UTF-8") from None
+        raise _refuse(
+            label,
+            f"is not UTF-8 text: byte 0x{data[err.start]:02X} at line {line}, column {col} "
+            "(Latin-1, GBK or another encoding?): save the file as UTF-8",
+        ) from None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise _refuse(label, f"holds a NUL character at line {line}: it is not a text file (UTF-16 without a byte-order mark?)")
+        raise _refuse(
+            label,
+            f"holds a NUL character at line {line}: it is not a text file (UTF-16 without a byte-order mark?)",
+        )
     return text
 
 
@@ -187,8 +203,10 @@ def _prescan(text: str, label: str) -> None:
         if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([1, ev.anchor])
             if len(stack) - 1 > MAX_YAML_DEPTH:
-                raise _refuse(f"{label} › line {_line(ev.start_mark)}",
-                              f"nests mappings and lists more than {MAX_YAML_DEPTH} levels deep (the limit)")
+                raise _refuse(
+                    f"{label} › line {_line(ev.start_mark)}",
+                    f"nests mappings and lists more than {MAX_YAML_DEPTH} levels deep (the limit)",
+                )
             continue
         if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             size, anchor = stack.pop()
@@ -201,15 +219,20 @@ def _prescan(text: str, label: str) -> None:
         elif isinstance(ev, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_YAML_ALIASES:
-                raise _refuse(f"{label} › line {_line(ev.start_mark)}", f"uses more than {MAX_YAML_ALIASES:,} aliases (the limit)")
+                raise _refuse(
+                    f"{label} › line {_line(ev.start_mark)}",
+                    f"uses more than {MAX_YAML_ALIASES:,} aliases (the limit)",
+                )
             size = sizes.get(ev.anchor or "", 1)  # an undefined alias is reported by the loader
         else:
             continue
         stack[-1][0] += size
         if stack[-1][0] > MAX_YAML_NODES:
-            raise _refuse(f"{label} › line {_line(ev.start_mark)}",
-                          f"expands to more than {MAX_YAML_NODES:,} values once its aliases are replaced (the limit): "
-                          "write the values out, or use fewer aliases")
+            raise _refuse(
+                f"{label} › line {_line(ev.start_mark)}",
+                f"expands to more than {MAX_YAML_NODES:,} values once its aliases are replaced (the limit): "
+                "write the values out, or use fewer aliases",
+            )
 
 
 def load_yaml(text: str, label: str) -> Any:
@@ -230,13 +253,25 @@ def load_yaml(text: str, label: str) -> Any:
         where = f"{label} › line {mark.line + 1}" if mark is not None else label
         what = getattr(err, "problem", None) or str(err)
         if "nesting depth" in str(what):
-            raise _refuse(where, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)") from None
+            raise _refuse(
+                where, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)"
+            ) from None
         raise _refuse(where, f"not valid YAML: {what}") from None
     except RecursionError:
-        raise _refuse(label, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)") from None
+        raise _refuse(
+            label, f"nests mappings and lists too deeply (at most {MAX_YAML_DEPTH} levels)"
+        ) from None
     if dups:
-        raise ScenarioError([Problem(f"{label} › line {line}", f"key '{key}' is given twice (also at line {first}); "
-                                     "YAML would keep only the last: remove one") for line, key, first in dups])
+        raise ScenarioError(
+            [
+                Problem(
+                    f"{label} › line {line}",
+                    f"key '{key}' is given twice (also at line {first}); "
+                    "YAML would keep only the last: remove one",
+                )
+                for line, key, first in dups
+            ]
+        )
     return doc
 
 
@@ -248,7 +283,9 @@ def load_yaml_file(path: str | os.PathLike[str], label: str | None = None) -> tu
 
 
 # ---- CSV -------------------------------------------------------------------------------------------
-def csv_rows(text: str, label: str, *, max_rows: int = MAX_CSV_ROWS, max_cells: int = MAX_CSV_CELLS) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(
+    text: str, label: str, *, max_rows: int = MAX_CSV_ROWS, max_cells: int = MAX_CSV_CELLS
+) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of each CSV record of ``text``; stop with a problem at the row or cell limit.
 
     Blank and comment (``#``) rows are skipped and do not count. ``max_rows`` counts the header too
@@ -262,15 +299,23 @@ def csv_rows(text: str, label: str, *, max_rows: int = MAX_CSV_ROWS, max_cells: 
         except StopIteration:
             return
         except csv.Error as err:
-            raise _refuse(f"{label} › line {reader.line_num}", f"cannot be read as CSV: {err}") from None
+            raise _refuse(
+                f"{label} › line {reader.line_num}", f"cannot be read as CSV: {err}"
+            ) from None
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
         rows += 1
         cells_seen += len(cells)
         if rows > max_rows + 1:
-            raise _refuse(label, f"has more than {max_rows:,} rows (the limit for one table); nothing past line {reader.line_num - 1} was read")
+            raise _refuse(
+                label,
+                f"has more than {max_rows:,} rows (the limit for one table); nothing past line {reader.line_num - 1} was read",
+            )
         if cells_seen > max_cells:
-            raise _refuse(label, f"has more than {max_cells:,} cells (the limit for one file); nothing past line {reader.line_num - 1} was read")
+            raise _refuse(
+                label,
+                f"has more than {max_cells:,} cells (the limit for one file); nothing past line {reader.line_num - 1} was read",
+            )
         yield reader.line_num, cells
 
 
@@ -287,8 +332,11 @@ def number_problem(v: Any) -> str | None:
         return None
     if isinstance(v, int):
         if abs(v) > MAX_NUMBER:
-            return f"is too large (got {v:.3g}; at most {MAX_NUMBER:g} in size)" if v.bit_length() < 1000 else \
-                f"is too large (a number of {len(str(v)) if v.bit_length() < 10_000 else 'thousands of'} digits; at most {MAX_NUMBER:g} in size)"
+            return (
+                f"is too large (got {v:.3g}; at most {MAX_NUMBER:g} in size)"
+                if v.bit_length() < 1000
+                else f"is too large (a number of {len(str(v)) if v.bit_length() < 10_000 else 'thousands of'} digits; at most {MAX_NUMBER:g} in size)"
+            )
         return None
     if isinstance(v, dict):
         for k, x in v.items():

@@ -40,8 +40,16 @@ LP_SHARE = 0.6
 START_SHARE = 0.8
 #: A MILP plan further than this from its bound is reported as failed (``solver.max_plan_gap``).
 MAX_PLAN_GAP = 0.10
-_STOPPED = {"kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kObjectiveBound",
-            "kObjectiveTarget", "kMemoryLimit", "kHighsInterrupt"}
+_STOPPED = {
+    "kTimeLimit",
+    "kIterationLimit",
+    "kSolutionLimit",
+    "kInterrupt",
+    "kObjectiveBound",
+    "kObjectiveTarget",
+    "kMemoryLimit",
+    "kHighsInterrupt",
+}
 
 
 @dataclass
@@ -90,8 +98,10 @@ class _Compiled:
         """The constraint matrix (columns compressed), built once."""
         if self._csc is None:
             A = self.lp.a_matrix_
-            self._csc = scipy.sparse.csc_matrix((np.asarray(A.value_), np.asarray(A.index_), np.asarray(A.start_)),
-                                                shape=(self.lp.num_row_, self.lp.num_col_))
+            self._csc = scipy.sparse.csc_matrix(
+                (np.asarray(A.value_), np.asarray(A.index_), np.asarray(A.start_)),
+                shape=(self.lp.num_row_, self.lp.num_col_),
+            )
         return self._csc
 
 
@@ -162,8 +172,12 @@ def _new_highs(options: dict[str, Any], lp: bool = False, n_cols: int = 0) -> hi
     return h
 
 
-def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str, Any],
-         start: np.ndarray | None = None) -> tuple[highspy.Highs, float, float]:
+def _run(
+    lp: highspy.HighsLp,
+    integrality: np.ndarray | None,
+    options: dict[str, Any],
+    start: np.ndarray | None = None,
+) -> tuple[highspy.Highs, float, float]:
     """Hand ``lp`` (a MILP where ``integrality`` marks integers) to a new HiGHS and run it.
 
     Returns the solver, the hand-over seconds (model and start passed) and the run seconds.
@@ -173,7 +187,10 @@ def _run(lp: highspy.HighsLp, integrality: np.ndarray | None, options: dict[str,
     _ensure_scheduler(int(options.get("threads") or 1))
     h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
     if integrality is not None and not is_lp:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in integrality
+        ]
     else:
         lp.integrality_ = []
     h.passModel(lp)
@@ -195,8 +212,10 @@ def _repair_integer_rows(comp: _Compiled, x: np.ndarray, fixed: np.ndarray) -> N
     (unserved demand is priced slack), so the repaired plan stays a valid start.
     """
     A = comp.lp.a_matrix_
-    csc = scipy.sparse.csc_matrix((np.asarray(A.value_), np.asarray(A.index_), np.asarray(A.start_)),
-                                  shape=(comp.lp.num_row_, comp.lp.num_col_))
+    csc = scipy.sparse.csc_matrix(
+        (np.asarray(A.value_), np.asarray(A.index_), np.asarray(A.start_)),
+        shape=(comp.lp.num_row_, comp.lp.num_col_),
+    )
     csr = csc.tocsr()
     upper = np.asarray(comp.lp.row_upper_)
     for r in range(csr.shape[0]):
@@ -207,10 +226,17 @@ def _repair_integer_rows(comp: _Compiled, x: np.ndarray, fixed: np.ndarray) -> N
         act = float(vals @ fixed[cols])
         if act <= upper[r] + 1e-6:
             continue
-        order = sorted((k for k in range(len(cols)) if vals[k] > 0), key=lambda k: x[cols[k]] - np.floor(x[cols[k]]))
+        order = sorted(
+            (k for k in range(len(cols)) if vals[k] > 0),
+            key=lambda k: x[cols[k]] - np.floor(x[cols[k]]),
+        )
         for k in order:
             c = cols[k]
-            while act > upper[r] + 1e-6 and fixed[c] - 1 >= comp.col_lower[c] - 1e-9 and fixed[c] > np.floor(x[c] + 1e-9) - 1:
+            while (
+                act > upper[r] + 1e-6
+                and fixed[c] - 1 >= comp.col_lower[c] - 1e-9
+                and fixed[c] > np.floor(x[c] + 1e-9) - 1
+            ):
                 fixed[c] -= 1
                 act -= vals[k]
             if act <= upper[r] + 1e-6:
@@ -237,9 +263,12 @@ def _trim_integers(comp: _Compiled, plan: np.ndarray) -> np.ndarray | None:
     x[ints] = np.round(x[ints])
     act = csc @ x
     changed = False
-    for i in sorted((i for i in ints if cost[i] > 0 and x[i] - comp.col_lower[i] >= 1 - 1e-9), key=lambda i: -cost[i]):
-        rows = csc.indices[csc.indptr[i]:csc.indptr[i + 1]]
-        vals = csc.data[csc.indptr[i]:csc.indptr[i + 1]]
+    for i in sorted(
+        (i for i in ints if cost[i] > 0 and x[i] - comp.col_lower[i] >= 1 - 1e-9),
+        key=lambda i: -cost[i],
+    ):
+        rows = csc.indices[csc.indptr[i] : csc.indptr[i + 1]]
+        vals = csc.data[csc.indptr[i] : csc.indptr[i + 1]]
         k = np.floor(x[i] - comp.col_lower[i] + 1e-9)
         for r, v in zip(rows, vals):
             tol = 1e-7 * max(1.0, abs(act[r]))
@@ -261,11 +290,15 @@ def _round(comp: _Compiled, m: pyo.ConcreteModel, x: np.ndarray) -> np.ndarray:
     fixed = x.copy()
     idx = np.flatnonzero(comp.is_int)
     # round up from a small threshold: interior-point dust must not open sites or buy modules
-    fixed[idx] = np.minimum(np.maximum(np.ceil(x[idx] - 1e-3), comp.col_lower[idx]), comp.col_upper[idx])
+    fixed[idx] = np.minimum(
+        np.maximum(np.ceil(x[idx] - 1e-3), comp.col_lower[idx]), comp.col_upper[idx]
+    )
     hook = getattr(m, "_planner_round", None)  # a model-specific rounding (several periods)
     if hook is not None:
         hook(comp.columns, x, fixed)
-    if getattr(m, "_planner_jobs", False):  # work in whole jobs: job counts down (planner.model.jobs)
+    if getattr(
+        m, "_planner_jobs", False
+    ):  # work in whole jobs: job counts down (planner.model.jobs)
         round_jobs(m, comp.columns, x, fixed)
     _repair_integer_rows(comp, x, fixed)
     assign = getattr(getattr(m, "placement", None), "assign", None)
@@ -282,8 +315,9 @@ def _round(comp: _Compiled, m: pyo.ConcreteModel, x: np.ndarray) -> np.ndarray:
     return fixed
 
 
-def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix: np.ndarray,
-                 cols: np.ndarray) -> tuple[highspy.Highs, bool]:
+def _solve_fixed(
+    comp: _Compiled, options: dict[str, Any], deadline: float, fix: np.ndarray, cols: np.ndarray
+) -> tuple[highspy.Highs, bool]:
     """Solve the LP with columns ``cols`` fixed at ``fix[cols]`` (others keep their bounds)."""
     lp = comp.lp
     lo, up = comp.col_lower.copy(), comp.col_upper.copy()
@@ -291,7 +325,9 @@ def _solve_fixed(comp: _Compiled, options: dict[str, Any], deadline: float, fix:
     up[cols] = fix[cols]
     lp.col_lower_, lp.col_upper_ = lo, up
     try:
-        h, _, _ = _run(lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())})
+        h, _, _ = _run(
+            lp, None, {**options, "time_limit": max(1.0, deadline - time.perf_counter())}
+        )
     finally:
         lp.col_lower_, lp.col_upper_ = comp.col_lower, comp.col_upper
     return h, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -303,13 +339,18 @@ def _cover_rows(comp: _Compiled, binary: np.ndarray) -> list[tuple[np.ndarray, n
     lo, up = np.asarray(comp.lp.row_lower_), np.asarray(comp.lp.row_upper_)
     out = []
     for r in np.flatnonzero(np.isfinite(lo) & (lo > 0) & ~np.isfinite(up)):
-        cols, vals = csr.indices[csr.indptr[r]:csr.indptr[r + 1]], csr.data[csr.indptr[r]:csr.indptr[r + 1]]
+        cols, vals = (
+            csr.indices[csr.indptr[r] : csr.indptr[r + 1]],
+            csr.data[csr.indptr[r] : csr.indptr[r + 1]],
+        )
         if len(cols) > 1 and binary[cols].all() and (vals > 0).all() and vals.sum() >= lo[r]:
             out.append((cols, vals, float(lo[r])))
     return out
 
 
-def _cover_rounding(comp: _Compiled, x: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _cover_rounding(
+    comp: _Compiled, x: np.ndarray, binary: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Binaries of each cover row chosen greedily, largest LP value first, until the row holds.
 
     On a row ``Σ K[s] open[s] ≥ P`` (sites, ``cuts.open_capacity_covers_peak``) this opens the sites
@@ -341,8 +382,16 @@ def _cover_rounding(comp: _Compiled, x: np.ndarray, binary: np.ndarray) -> tuple
 SEARCH_SHARE = 0.1
 
 
-def _cover_search(comp: _Compiled, options: dict[str, Any], x: np.ndarray, fix: np.ndarray, cols: np.ndarray,
-                  sol: np.ndarray, obj: float, end: float) -> np.ndarray:
+def _cover_search(
+    comp: _Compiled,
+    options: dict[str, Any],
+    x: np.ndarray,
+    fix: np.ndarray,
+    cols: np.ndarray,
+    sol: np.ndarray,
+    obj: float,
+    end: float,
+) -> np.ndarray:
     """Improve a cover rounding by moving one binary at a time, while that pays and time remains.
 
     Moves (first improvement, then start again): swap a chosen binary of low LP value for an
@@ -363,7 +412,11 @@ def _cover_search(comp: _Compiled, options: dict[str, Any], x: np.ndarray, fix: 
         improved = False
         on = sorted((c for c in cols if fix[c] > 0.5), key=lambda c: x[c])[:width]
         off = sorted((c for c in cols if fix[c] < 0.5 and x[c] > 1e-6), key=lambda c: -x[c])[:width]
-        moves = [((o,), (i,)) for o in on for i in off] + [((o,), ()) for o in on] + [((), (i,)) for i in off]
+        moves = (
+            [((o,), (i,)) for o in on for i in off]
+            + [((o,), ()) for o in on]
+            + [((), (i,)) for i in off]
+        )
         for out, into in moves:
             if time.perf_counter() >= end:
                 break
@@ -375,15 +428,24 @@ def _cover_search(comp: _Compiled, options: dict[str, Any], x: np.ndarray, fix: 
             moves_tried += 1
             h, ok = _solve_fixed(comp, options, end, trial, cols)
             if ok and float(h.getInfo().objective_function_value) < obj * (1 - 1e-6):
-                fix, obj, sol = trial, float(h.getInfo().objective_function_value), np.array(h.getSolution().col_value)
+                fix, obj, sol = (
+                    trial,
+                    float(h.getInfo().objective_function_value),
+                    np.array(h.getSolution().col_value),
+                )
                 improved = True
                 break
     log.info("MIP start (cover): local search tried %d moves, best %.6g", moves_tried, obj)
     return sol
 
 
-def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], lp_deadline: float,
-               deadline: float) -> tuple[np.ndarray | None, float | None, float | None]:
+def _mip_start(
+    comp: _Compiled,
+    m: pyo.ConcreteModel,
+    options: dict[str, Any],
+    lp_deadline: float,
+    deadline: float,
+) -> tuple[np.ndarray | None, float | None, float | None]:
     """A feasible plan from the LP relaxation; returns its columns, objective and the LP bound.
 
     The relaxation may run until ``lp_deadline``; rounding and the fixed LPs until ``deadline``.
@@ -405,8 +467,11 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
         # an interior point without crossover is optimal to a relative tolerance: keep the bound safe
         lp_bound = lp_obj - 1e-7 * max(1.0, abs(lp_obj))
     elif len(x) == comp.lp.num_col_ and np.isfinite(x).all() and h.getModelStatus() in _LP_STOPPED:
-        log.warning("MIP start: the LP relaxation stopped after %.0f s (%s); rounding its last iterate",
-                    time.perf_counter() - t_lp, h.modelStatusToString(h.getModelStatus()))
+        log.warning(
+            "MIP start: the LP relaxation stopped after %.0f s (%s); rounding its last iterate",
+            time.perf_counter() - t_lp,
+            h.modelStatusToString(h.getModelStatus()),
+        )
         x = np.clip(x, comp.col_lower, comp.col_upper)
     else:
         return None, None, None
@@ -415,7 +480,12 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
 
     def report(label: str, obj: float) -> None:
         if lp_bound is not None:
-            log.info("MIP start (%s): %.6g (%.3f%% above the LP bound)", label, obj, 100 * _rel_gap(obj, lp_bound))
+            log.info(
+                "MIP start (%s): %.6g (%.3f%% above the LP bound)",
+                label,
+                obj,
+                100 * _rel_gap(obj, lp_bound),
+            )
         else:
             log.info("MIP start (%s): %.6g (no LP bound)", label, obj)
 
@@ -424,14 +494,20 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
         fixed = _round(comp, m, relaxed)
         h2, ok = _solve_fixed(comp, options, deadline, fixed, idx)
         if not ok:
-            log.info("MIP start (%s): rounded plan not feasible (%s)", label, h2.modelStatusToString(h2.getModelStatus()))
+            log.info(
+                "MIP start (%s): rounded plan not feasible (%s)",
+                label,
+                h2.modelStatusToString(h2.getModelStatus()),
+            )
             return
         obj = float(h2.getInfo().objective_function_value)
         plan = np.array(h2.getSolution().col_value)
         report(label, obj)
         # trim: give back the integers the plan does not need, re-solve the placement, while it pays
         for k in range(TRIM_ROUNDS):
-            if time.perf_counter() >= deadline or (lp_bound is not None and _rel_gap(obj, lp_bound) <= gap / 4):
+            if time.perf_counter() >= deadline or (
+                lp_bound is not None and _rel_gap(obj, lp_bound) <= gap / 4
+            ):
                 break
             trimmed = _trim_integers(comp, plan)
             if trimmed is None:
@@ -445,7 +521,12 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
         if best[1] is None or obj < best[1]:
             best = (plan, obj)
 
-    binary = np.array([comp.is_int[i] and comp.col_lower[i] >= 0 and comp.col_upper[i] <= 1 for i in range(len(x))])
+    binary = np.array(
+        [
+            comp.is_int[i] and comp.col_lower[i] >= 0 and comp.col_upper[i] <= 1
+            for i in range(len(x))
+        ]
+    )
     bidx = np.flatnonzero(binary)
     cover = _cover_rounding(comp, x, binary)
     if cover is not None and time.perf_counter() < deadline:
@@ -454,13 +535,22 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
             y = np.array(h3.getSolution().col_value)
             obj = float(h3.getInfo().objective_function_value)
             if lp_bound is None or _rel_gap(obj, lp_bound) > gap:
-                end = min(deadline, time.perf_counter() + SEARCH_SHARE * float(options.get("time_limit", 60.0)))
+                end = min(
+                    deadline,
+                    time.perf_counter() + SEARCH_SHARE * float(options.get("time_limit", 60.0)),
+                )
                 y = _cover_search(comp, options, x, cover[0], cover[1], y, obj, end)
             consider(y, "cover")
-    if time.perf_counter() < deadline and (best[1] is None or lp_bound is None or _rel_gap(best[1], lp_bound) > gap):
+    if time.perf_counter() < deadline and (
+        best[1] is None or lp_bound is None or _rel_gap(best[1], lp_bound) > gap
+    ):
         consider(x, "round up")
-    if (lp_bound is not None and len(bidx) and (best[1] is None or _rel_gap(best[1], lp_bound) > gap)
-            and time.perf_counter() < deadline):
+    if (
+        lp_bound is not None
+        and len(bidx)
+        and (best[1] is None or _rel_gap(best[1], lp_bound) > gap)
+        and time.perf_counter() < deadline
+    ):
         fix = x.copy()
         fix[bidx] = (x[bidx] >= 0.5).astype(float)
         h3, ok = _solve_fixed(comp, options, deadline, fix, bidx)
@@ -469,7 +559,9 @@ def _mip_start(comp: _Compiled, m: pyo.ConcreteModel, options: dict[str, Any], l
     return best[0], best[1], lp_bound
 
 
-def _fixed_duals(comp: _Compiled, options: dict[str, Any], time_limit: float) -> dict[Any, float] | None:
+def _fixed_duals(
+    comp: _Compiled, options: dict[str, Any], time_limit: float
+) -> dict[Any, float] | None:
     """Row duals of the LP with every integer fixed at the loaded plan (shadow prices of a MILP plan).
 
     Large LPs use the interior-point method (duals without crossover are good to its tolerance).
@@ -486,8 +578,12 @@ def _too_far(out: SolveOutcome, max_plan_gap: float, name: str) -> bool:
     """Mark a MILP plan further than ``max_plan_gap`` from its bound (or with no bound) as no plan."""
     if not out.has_solution or (out.gap is not None and out.gap <= max_plan_gap):
         return False
-    log.warning("solve %s: best plan %s from its bound (more than max_plan_gap %.1f%%): not a plan",
-                name, "an unknown distance" if out.gap is None else f"{100 * out.gap:.2f}%", 100 * max_plan_gap)
+    log.warning(
+        "solve %s: best plan %s from its bound (more than max_plan_gap %.1f%%): not a plan",
+        name,
+        "an unknown distance" if out.gap is None else f"{100 * out.gap:.2f}%",
+        100 * max_plan_gap,
+    )
     out.status = "gap_too_large"
     return True
 
@@ -570,39 +666,77 @@ def _solve(
         Status (``optimal``, ``feasible`` = stopped early with a plan, ``infeasible``, ``unbounded``,
         ``infeasible_or_unbounded``, ``no_solution``, ``error``), objective, bound, gap and times.
     """
-    options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "threads": int(threads),
-               "presolve": presolve, "log": log_solver, "random_seed": 0, "lp_solver": lp_solver, "max_plan_gap": max_plan_gap}
+    options = {
+        "time_limit": float(time_limit),
+        "mip_rel_gap": float(mip_gap),
+        "threads": int(threads),
+        "presolve": presolve,
+        "log": log_solver,
+        "random_seed": 0,
+        "lp_solver": lp_solver,
+        "max_plan_gap": max_plan_gap,
+    }
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     comp = compile_model(m)
     t1 = time.perf_counter()
     n_int = int(comp.is_int.sum())
-    size = {"columns": comp.lp.num_col_, "rows": comp.lp.num_row_, "integers": n_int,
-            "nonzeros": len(comp.lp.a_matrix_.value_)}
+    size = {
+        "columns": comp.lp.num_col_,
+        "rows": comp.lp.num_row_,
+        "integers": n_int,
+        "nonzeros": len(comp.lp.a_matrix_.value_),
+    }
     is_mip = n_int > 0 and not relax
     start, start_obj, lp_bound, start_s = None, None, None, 0.0
     if is_mip and mip_start:
         ts = time.perf_counter()
-        start, start_obj, lp_bound = _mip_start(comp, m, options, t0 + LP_SHARE * time_limit, t0 + START_SHARE * time_limit)
+        start, start_obj, lp_bound = _mip_start(
+            comp, m, options, t0 + LP_SHARE * time_limit, t0 + START_SHARE * time_limit
+        )
         start_s = time.perf_counter() - ts
-    common: dict[str, Any] = dict(compile_s=t1 - t0, mip_start_s=start_s, mip_start_objective=start_obj, solver_version=_highs_version(),
-                  options={k: v for k, v in options.items() if k != "log"} | {"relax": relax, "mip_start": mip_start},
-                  size=size)
-    if start is not None and start_obj is not None and lp_bound is not None and _rel_gap(start_obj, lp_bound) <= mip_gap:
+    common: dict[str, Any] = dict(
+        compile_s=t1 - t0,
+        mip_start_s=start_s,
+        mip_start_objective=start_obj,
+        solver_version=_highs_version(),
+        options={k: v for k, v in options.items() if k != "log"}
+        | {"relax": relax, "mip_start": mip_start},
+        size=size,
+    )
+    if (
+        start is not None
+        and start_obj is not None
+        and lp_bound is not None
+        and _rel_gap(start_obj, lp_bound) <= mip_gap
+    ):
         start_gap = _rel_gap(start_obj, lp_bound)
-        out = SolveOutcome(status="optimal", termination=f"within {mip_gap:g} of the LP relaxation bound (MIP start)",
-                           has_solution=True, objective=start_obj, bound=lp_bound, gap=start_gap,
-                           relaxed=False, **common)
+        out = SolveOutcome(
+            status="optimal",
+            termination=f"within {mip_gap:g} of the LP relaxation bound (MIP start)",
+            has_solution=True,
+            objective=start_obj,
+            bound=lp_bound,
+            gap=start_gap,
+            relaxed=False,
+            **common,
+        )
         _load(comp, start, True)
         if _too_far(out, max_plan_gap, m.name):
             return out
         if duals:
             out.duals = _fixed_duals(comp, options, time_limit)
-        log.info("solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
-                 m.name, 100 * start_gap, start_s)
+        log.info(
+            "solve %s: MIP start within gap %.4f%% of the LP bound; no branch and bound needed (start %.2fs)",
+            m.name,
+            100 * start_gap,
+            start_s,
+        )
         return out
     remaining = max(1.0, deadline - time.perf_counter())
-    h, handover, solve_s = _run(comp.lp, comp.is_int if is_mip else None, {**options, "time_limit": remaining}, start)
+    h, handover, solve_s = _run(
+        comp.lp, comp.is_int if is_mip else None, {**options, "time_limit": remaining}, start
+    )
     status_name = h.modelStatusToString(h.getModelStatus())
     key = str(h.getModelStatus()).split(".")[-1]
     info = h.getInfo()
@@ -619,12 +753,21 @@ def _solve(
         status = "infeasible_or_unbounded"
     else:
         status = "error"
-    out = SolveOutcome(status=status, termination=status_name, has_solution=has_sol and status in ("optimal", "feasible"),
-                       solve_s=solve_s, handover_s=handover, relaxed=relax or n_int == 0, **common)
+    out = SolveOutcome(
+        status=status,
+        termination=status_name,
+        has_solution=has_sol and status in ("optimal", "feasible"),
+        solve_s=solve_s,
+        handover_s=handover,
+        relaxed=relax or n_int == 0,
+        **common,
+    )
     if out.has_solution:
         out.objective = float(info.objective_function_value)
         if is_mip:
-            bounds = [b for b in (info.mip_dual_bound, lp_bound) if b is not None and math.isfinite(b)]
+            bounds = [
+                b for b in (info.mip_dual_bound, lp_bound) if b is not None and math.isfinite(b)
+            ]
             out.bound = max(bounds) if bounds else None
             out.gap = _rel_gap(out.objective, out.bound) if out.bound is not None else None
         else:
@@ -635,14 +778,32 @@ def _solve(
             out.duals = {c: d for c, d in zip(comp.rows, sol.row_dual)}
     if not out.has_solution and start is not None and status not in ("infeasible", "unbounded"):
         # HiGHS stopped without a plan of its own (e.g. time ran out in its root LP): keep ours
-        out.status, out.has_solution, out.objective, out.bound = "feasible", True, start_obj, lp_bound
-        out.gap = _rel_gap(start_obj, lp_bound) if lp_bound is not None and start_obj is not None else None
+        out.status, out.has_solution, out.objective, out.bound = (
+            "feasible",
+            True,
+            start_obj,
+            lp_bound,
+        )
+        out.gap = (
+            _rel_gap(start_obj, lp_bound)
+            if lp_bound is not None and start_obj is not None
+            else None
+        )
         out.termination = f"{status_name}; plan from the MIP start"
         _load(comp, start, True)
     if is_mip:
         _too_far(out, max_plan_gap, m.name)
     if duals and out.ok and is_mip:
         out.duals = _fixed_duals(comp, options, time_limit)
-    log.info("solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
-             m.name, status, out.objective, out.gap, solve_s, out.compile_s, handover, start_s)
+    log.info(
+        "solve %s: %s obj=%s gap=%s in %.2fs (compile %.2fs, hand-over %.2fs, start %.2fs)",
+        m.name,
+        status,
+        out.objective,
+        out.gap,
+        solve_s,
+        out.compile_s,
+        handover,
+        start_s,
+    )
     return out

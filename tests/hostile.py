@@ -49,13 +49,17 @@ def _tiny_yaml() -> str:
 # ---- decoding ------------------------------------------------------------------------------------
 def latin1_yaml(folder: Path) -> Path:
     sc = tiny_copy(folder)
-    (sc / "scenario.yaml").write_bytes(_tiny_yaml().replace("description: >", "description: >\n  Pékin,").encode("latin-1"))
+    (sc / "scenario.yaml").write_bytes(
+        _tiny_yaml().replace("description: >", "description: >\n  Pékin,").encode("latin-1")
+    )
     return sc
 
 
 def utf16_csv(folder: Path) -> Path:
     sc = tiny_copy(folder)
-    (sc / "sites.csv").write_bytes((TINY / "sites.csv").read_text(encoding="utf-8").encode("utf-16"))
+    (sc / "sites.csv").write_bytes(
+        (TINY / "sites.csv").read_text(encoding="utf-8").encode("utf-16")
+    )
     return sc
 
 
@@ -113,7 +117,9 @@ def deep_block_nesting(folder: Path) -> Path:
 
 
 def many_aliases(folder: Path) -> Path:
-    return _yaml(folder, _tiny_yaml() + "\nx_anchor: &v 1\nx_list: [" + ", ".join(["*v"] * 5000) + "]\n")
+    return _yaml(
+        folder, _tiny_yaml() + "\nx_anchor: &v 1\nx_list: [" + ", ".join(["*v"] * 5000) + "]\n"
+    )
 
 
 def duplicate_key(folder: Path) -> Path:
@@ -150,24 +156,39 @@ def inf_csv(folder: Path) -> Path:
 
 
 def huge_csv(folder: Path) -> Path:
-    return _edit(folder, "sites.csv", "site_w,west,1.2,300,0.5,0,0,1500000", "site_w,west,1.2,300,0.5,0,0,1e400")
+    return _edit(
+        folder,
+        "sites.csv",
+        "site_w,west,1.2,300,0.5,0,0,1500000",
+        "site_w,west,1.2,300,0.5,0,0,1e400",
+    )
 
 
 def nan_profile(folder: Path) -> Path:
-    return _edit(folder, "scenario.yaml", "users: {day: 1.5, night: 0.5}", "users: {day: .nan, night: 0.5}")
+    return _edit(
+        folder, "scenario.yaml", "users: {day: 1.5, night: 0.5}", "users: {day: .nan, night: 0.5}"
+    )
 
 
 def huge_profile(folder: Path) -> Path:
-    return _edit(folder, "scenario.yaml", "users: {day: 1.5, night: 0.5}", "users: {day: 1e400, night: 0.5}")
+    return _edit(
+        folder, "scenario.yaml", "users: {day: 1.5, night: 0.5}", "users: {day: 1e400, night: 0.5}"
+    )
 
 
 # ---- meaning -------------------------------------------------------------------------------------
 def overlapping_periods(folder: Path) -> Path:
-    return _yaml(folder, _tiny_yaml() + "\nperiods:\n  - {year: 2025, years: 5}\n  - {year: 2027}\n")
+    return _yaml(
+        folder, _tiny_yaml() + "\nperiods:\n  - {year: 2025, years: 5}\n  - {year: 2027}\n"
+    )
 
 
 def same_link_twice(folder: Path) -> Path:
-    return _yaml(folder, _tiny_yaml() + "  - {from: west, to: east, distance_km: 900, latency_ms: 9, unit_gbps: 100, unit_cost: 40000, max_units: 2}\n")
+    return _yaml(
+        folder,
+        _tiny_yaml()
+        + "  - {from: west, to: east, distance_km: 900, latency_ms: 9, unit_gbps: 100, unit_cost: 40000, max_units: 2}\n",
+    )
 
 
 # ---- size ----------------------------------------------------------------------------------------
@@ -211,14 +232,16 @@ def many_unknown_names(folder: Path, n: int = 20_000) -> Path:
     with open(sc / "regions.csv", "w", encoding="utf-8") as fh:
         fh.write("name\n")
         fh.writelines(f"region{i}\n" for i in range(n))
-    text = _tiny_yaml().replace("regions:\n  - {name: east", "regions: regions.csv\nx_old_regions:\n  - {name: east")
+    text = _tiny_yaml().replace(
+        "regions:\n  - {name: east", "regions: regions.csv\nx_old_regions:\n  - {name: east"
+    )
     (sc / "scenario.yaml").write_text(text, encoding="utf-8")
     return sc
 
 
 def huge_cell_csv(folder: Path) -> Path:
     sc = tiny_copy(folder)
-    (sc / "sites.csv").write_text("name,region\n\"" + "x" * 300_000 + "\",east\n", encoding="utf-8")
+    (sc / "sites.csv").write_text('name,region\n"' + "x" * 300_000 + '",east\n', encoding="utf-8")
     return sc
 
 
@@ -250,6 +273,7 @@ def workbook_too_many_rows(folder: Path) -> Path:
 
 def workbook_too_many_cells(folder: Path, rows: int = 1_200) -> Path:
     """Small cells under every row and column limit, more of them than a workbook may have (240,000)."""
+
     def fill(ws: object) -> None:
         for _ in range(rows):
             ws.append([1] * 200)  # type: ignore[attr-defined]
@@ -260,7 +284,9 @@ def workbook_too_many_cells(folder: Path, rows: int = 1_200) -> Path:
 def workbook_not_a_zip(folder: Path) -> Path:
     sc = tiny_copy(folder)
     (sc / "inputs.xlsx").write_bytes(b"\xd0\xcf\x11\xe0 not really an old xls")
-    (sc / "scenario.yaml").write_text(_tiny_yaml().replace("sites: sites.csv", "sites: inputs.xlsx"), encoding="utf-8")
+    (sc / "scenario.yaml").write_text(
+        _tiny_yaml().replace("sites: sites.csv", "sites: inputs.xlsx"), encoding="utf-8"
+    )
     return sc
 
 
@@ -294,7 +320,11 @@ CASES: dict[str, tuple[str, Maker, str]] = {
     "big-csv-behind-link": ("size", big_csv_behind_link, "is too large"),
     "many-csv-rows": ("size", many_csv_rows, "rows (the limit for one table)"),
     "huge-cell-csv": ("size", huge_cell_csv, "field larger than field limit"),
-    "many-unknown-names": ("size", many_unknown_names, "sites › row 20000 (line 20001) › region: unknown region 'rgn19999'"),
+    "many-unknown-names": (
+        "size",
+        many_unknown_names,
+        "sites › row 20000 (line 20001) › region: unknown region 'rgn19999'",
+    ),
     "workbook-rows": ("workbooks", workbook_too_many_rows, "has more than 50,000 rows"),
     "workbook-cells": ("workbooks", workbook_too_many_cells, "cells (the limit)"),
     "workbook-not-zip": ("workbooks", workbook_not_a_zip, "old .xls file"),

@@ -96,7 +96,7 @@ def parse_multi_source(path: str | Path) -> CapInstance:
     cols = []
     for _ in range(n):
         demand.append(v[k])
-        cols.append(v[k + 1:k + 1 + m])
+        cols.append(v[k + 1 : k + 1 + m])
         k += 1 + m
     if k != len(v):
         raise ValueError(f"{path}: expected {k} numbers for m={m}, n={n}, found {len(v)}")
@@ -109,12 +109,12 @@ def parse_single_source(path: str | Path) -> CapInstance:
     v = _numbers(Path(path))
     m, n = int(v[0]), int(v[1])
     k = 2
-    capacity = tuple(v[k:k + 2 * m:2])
-    fixed = tuple(v[k + 1:k + 2 * m:2])
+    capacity = tuple(v[k : k + 2 * m : 2])
+    fixed = tuple(v[k + 1 : k + 2 * m : 2])
     k += 2 * m
-    demand = tuple(v[k:k + n])
+    demand = tuple(v[k : k + n])
     k += n
-    cost = tuple(tuple(v[k + i * n:k + (i + 1) * n]) for i in range(m))
+    cost = tuple(tuple(v[k + i * n : k + (i + 1) * n]) for i in range(m))
     k += m * n
     if k != len(v):
         raise ValueError(f"{path}: expected {k} numbers for m={m}, n={n}, found {len(v)}")
@@ -160,28 +160,59 @@ def to_scenario(inst: CapInstance, *, single_source: bool, name: str) -> Scenari
     """
     if any(d <= 0 for d in inst.demand):
         raise ValueError(f"{name}: customers with zero demand are not supported by this mapping")
-    regions = [{"name": f"c{j}"} for j in range(inst.n)] + [{"name": f"w{i}"} for i in range(inst.m)]
-    sites = [{"name": f"f{i}", "region": f"w{i}", "pue": 1.0, "price_mwh": 0.0, "grid_tco2_mwh": 0.0,
-              "open_cost": inst.fixed[i], "open_life_years": 1.0, "max_it_mw": 1e6,
-              "max_modules": int(inst.capacity[i])}
-             for i in range(inst.m)]
-    serving = [{"region": f"c{j}", "site": f"f{i}", "cost": inst.cost[i][j] / inst.demand[j] / HOURS}
-               for j in range(inst.n) for i in range(inst.m)]
-    latency = [{"region": f"c{j}", "site": f"f{i}", "ms": 1.0} for j in range(inst.n) for i in range(inst.m)]
-    return Scenario.model_validate({
-        "name": name,
-        "description": f"OR-Library CFLP {name} ({'single' if single_source else 'multi'}-source), "
-                       f"{inst.m} sites x {inst.n} customers",
-        "discount_rate": 0.0,
-        "objective": "cost",
-        "time_slices": [{"name": "t", "weight": HOURS}],
-        "regions": regions,
-        "sites": sites,
-        "hardware": [{"name": "unit", "pflops": 1.0, "kw": 0.0, "capex": 0.0}],
-        "job_classes": [{"name": "serve", "max_latency_ms": None, "gbps_per_pflops": 0.0,
-                         "unserved_cost": unserved_cost(inst), "single_site": single_source}],
-        "demand": [{"class": "serve", "region": f"c{j}", "pflops": inst.demand[j]} for j in range(inst.n)],
-        "serving_costs": serving,
-        "latency": latency,
-        "policy": {"allow_unserved": False},
-    })
+    regions = [{"name": f"c{j}"} for j in range(inst.n)] + [
+        {"name": f"w{i}"} for i in range(inst.m)
+    ]
+    sites = [
+        {
+            "name": f"f{i}",
+            "region": f"w{i}",
+            "pue": 1.0,
+            "price_mwh": 0.0,
+            "grid_tco2_mwh": 0.0,
+            "open_cost": inst.fixed[i],
+            "open_life_years": 1.0,
+            "max_it_mw": 1e6,
+            "max_modules": int(inst.capacity[i]),
+        }
+        for i in range(inst.m)
+    ]
+    serving = [
+        {"region": f"c{j}", "site": f"f{i}", "cost": inst.cost[i][j] / inst.demand[j] / HOURS}
+        for j in range(inst.n)
+        for i in range(inst.m)
+    ]
+    latency = [
+        {"region": f"c{j}", "site": f"f{i}", "ms": 1.0}
+        for j in range(inst.n)
+        for i in range(inst.m)
+    ]
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "description": f"OR-Library CFLP {name} ({'single' if single_source else 'multi'}-source), "
+            f"{inst.m} sites x {inst.n} customers",
+            "discount_rate": 0.0,
+            "objective": "cost",
+            "time_slices": [{"name": "t", "weight": HOURS}],
+            "regions": regions,
+            "sites": sites,
+            "hardware": [{"name": "unit", "pflops": 1.0, "kw": 0.0, "capex": 0.0}],
+            "job_classes": [
+                {
+                    "name": "serve",
+                    "max_latency_ms": None,
+                    "gbps_per_pflops": 0.0,
+                    "unserved_cost": unserved_cost(inst),
+                    "single_site": single_source,
+                }
+            ],
+            "demand": [
+                {"class": "serve", "region": f"c{j}", "pflops": inst.demand[j]}
+                for j in range(inst.n)
+            ],
+            "serving_costs": serving,
+            "latency": latency,
+            "policy": {"allow_unserved": False},
+        }
+    )

@@ -29,8 +29,16 @@ TF = ROOT / "scenarios" / "tiny_futures"
 
 def announced(pflops: float, **baseline: object) -> Scenario:
     doc = doc_of(planner.load_scenario(TF))
-    doc["announced"] = [{"site": "site_e", "hardware": "acc", "pflops": pflops, "source": "test"},
-                        {"site": "site_e", "hardware": "acc", "modules": 4, "year": 2030, "source": "later: not in the 2025 baseline"}]
+    doc["announced"] = [
+        {"site": "site_e", "hardware": "acc", "pflops": pflops, "source": "test"},
+        {
+            "site": "site_e",
+            "hardware": "acc",
+            "modules": 4,
+            "year": 2030,
+            "source": "later: not in the 2025 baseline",
+        },
+    ]
     doc["baseline"] = {"stranded_below": 0.6, **baseline}
     doc["risk"] = {"value_of_information": False, "perfect_information": False}
     return Scenario.model_validate(doc)
@@ -59,12 +67,18 @@ def test_totals_reconcile_with_site_tables(plan: planner.Results) -> None:
     for level in ("site", "region", "hub"):
         by = plan.extra_tables[f"Announced by {level}"]
         for label in ("coordinated", "announced"):
-            assert by[f"idle PFLOPS (average) {label}"].sum() == pytest.approx(t.loc["idle PFLOPS (average)", label])
-            assert by[f"stranded capital CNY {label}"].sum() == pytest.approx(t.loc["stranded capital CNY", label])
+            assert by[f"idle PFLOPS (average) {label}"].sum() == pytest.approx(
+                t.loc["idle PFLOPS (average)", label]
+            )
+            assert by[f"stranded capital CNY {label}"].sum() == pytest.approx(
+                t.loc["stranded capital CNY", label]
+            )
     # and with the baseline's own per-future tables: idle = capacity − served, weighted by probability
     base = plan.extras["announced baseline"]
     fut = base.extra_tables["Futures"]
-    assert (fut["probability"] * fut["idle PFLOPS·h/yr"]).sum() / 8760 == pytest.approx(t.loc["idle PFLOPS (average)", "announced"])
+    assert (fut["probability"] * fut["idle PFLOPS·h/yr"]).sum() / 8760 == pytest.approx(
+        t.loc["idle PFLOPS (average)", "announced"]
+    )
 
 
 def test_threshold_moves_stranded_capital() -> None:
@@ -76,12 +90,16 @@ def test_threshold_moves_stranded_capital() -> None:
 def test_top_up_floor_is_the_coordinated_plan() -> None:
     res = planner.run(announced(0.5, top_up=True), **SOLVE)
     t = res.extra_tables["Announced vs coordinated"].set_index("quantity")
-    assert t.loc["expected cost", "difference (announced − coordinated)"] == pytest.approx(0.0, abs=1e-6)
+    assert t.loc["expected cost", "difference (announced − coordinated)"] == pytest.approx(
+        0.0, abs=1e-6
+    )
 
 
 def test_announced_report_sheets(plan: planner.Results, tmp_path: Path) -> None:
-    for lang, names in (("en", ("Announced vs coordinated", "Announced by site", "Announced by hub")),
-                        ("zh", ("公布产能与统筹规划", "公布产能·按站点", "公布产能·按枢纽"))):
+    for lang, names in (
+        ("en", ("Announced vs coordinated", "Announced by site", "Announced by hub")),
+        ("zh", ("公布产能与统筹规划", "公布产能·按站点", "公布产能·按枢纽")),
+    ):
         out = tmp_path / f"a_{lang}.xlsx"
         planner.write_excel(plan, out, lang=lang)
         wb = openpyxl.load_workbook(out, read_only=True)
@@ -95,7 +113,9 @@ def test_announced_over_envelope_is_an_input_error(tmp_path: Path) -> None:
     doc = doc_of(announced(2.5))
     doc["hardware"][0]["kw"] = 5000  # 3 modules × 5 MW > 10 MW
     doc["announced"] = doc["announced"][:1]
-    with pytest.raises(planner.ScenarioError, match="announced and existing modules draw 15 MW, above max_it_mw 10"):
+    with pytest.raises(
+        planner.ScenarioError, match="announced and existing modules draw 15 MW, above max_it_mw 10"
+    ):
         from planner.scenario.load import load_scenario
 
         p = tmp_path / "s.yaml"
@@ -118,9 +138,15 @@ def test_china_baseline_reconciles() -> None:
     for label in ("coordinated", "announced"):
         for level in ("site", "region", "hub"):
             by = res.extra_tables[f"Announced by {level}"]
-            assert by[f"idle PFLOPS (average) {label}"].sum() == pytest.approx(t.loc["idle PFLOPS (average)", label], rel=1e-9)
-            assert by[f"stranded capital CNY {label}"].sum() == pytest.approx(t.loc["stranded capital CNY", label], rel=1e-9)
-        assert by_site[f"PFLOPS {label}"].sum() == pytest.approx(t.loc["PFLOPS installed", label], rel=1e-9)
+            assert by[f"idle PFLOPS (average) {label}"].sum() == pytest.approx(
+                t.loc["idle PFLOPS (average)", label], rel=1e-9
+            )
+            assert by[f"stranded capital CNY {label}"].sum() == pytest.approx(
+                t.loc["stranded capital CNY", label], rel=1e-9
+            )
+        assert by_site[f"PFLOPS {label}"].sum() == pytest.approx(
+            t.loc["PFLOPS installed", label], rel=1e-9
+        )
     # the coordinated plan's per-site idle compute is the Idle compute sheet's, which is capacity − expected served
     idle = res.extra_tables["Idle compute"].set_index("site")
     coord = by_site.set_index("site")["idle PFLOPS (average) coordinated"]
@@ -130,4 +156,8 @@ def test_china_baseline_reconciles() -> None:
     # the announced floor holds: at least the announced pods at every announced site
     ann = by_site.set_index("site")["PFLOPS announced"]
     assert ann["Zhangjiakou_cluster"] >= 10_200 - 1e-6 and ann["Zhongwei_cluster"] >= 5_200 - 1e-6
-    assert t.loc["stranded capital CNY", "announced"] >= 0 and t.loc["expected cost", "difference (announced − coordinated)"] >= -0.02 * t.loc["expected cost", "coordinated"]
+    assert (
+        t.loc["stranded capital CNY", "announced"] >= 0
+        and t.loc["expected cost", "difference (announced − coordinated)"]
+        >= -0.02 * t.loc["expected cost", "coordinated"]
+    )

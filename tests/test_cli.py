@@ -16,7 +16,13 @@ pytestmark = pytest.mark.solve
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "planner.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_validate_ok():
@@ -60,7 +66,9 @@ def test_run_relax(tmp_path: Path):
 
 def test_run_invalid_exit_1(tmp_path: Path):
     p = cli("run", str(tmp_path / "missing.yaml"), "--no-report")
-    assert p.returncode == 1 and "scenario file not found" in p.stderr and "Traceback" not in p.stderr
+    assert (
+        p.returncode == 1 and "scenario file not found" in p.stderr and "Traceback" not in p.stderr
+    )
 
 
 def test_run_infeasible_exit_2(tiny_copy: Path):
@@ -72,7 +80,9 @@ def test_run_infeasible_exit_2(tiny_copy: Path):
     needs an impossible hard limit. We use an existing link above max_units of its twin direction."""
     text = (tiny_copy / "scenario.yaml").read_text()
     # existing modules at site_e use all 10 MW; max_modules forbids them → infeasible after checks
-    text = text.replace("demand:", "existing_modules:\n  - {site: site_e, hardware: acc, modules: 3}\n\ndemand:", 1)
+    text = text.replace(
+        "demand:", "existing_modules:\n  - {site: site_e, hardware: acc, modules: 3}\n\ndemand:", 1
+    )
     (tiny_copy / "scenario.yaml").write_text(text)
     csv = tiny_copy / "sites.csv"
     rows = csv.read_text().splitlines()
@@ -97,6 +107,12 @@ def test_schema_command(tmp_path: Path):
 
 
 def test_internal_error_is_short_unless_debug(tiny_copy: Path):
-    (tiny_copy / "scenario.yaml").write_text((tiny_copy / "scenario.yaml").read_text().replace("time_limit: 60", "time_limit: -1"))
+    (tiny_copy / "scenario.yaml").write_text(
+        (tiny_copy / "scenario.yaml").read_text().replace("time_limit: 60", "time_limit: -1")
+    )
     p = cli("run", str(tiny_copy), "--no-report")
-    assert p.returncode == 1 and "solver › time_limit: must be > 0" in p.stderr and "Traceback" not in p.stderr
+    assert (
+        p.returncode == 1
+        and "solver › time_limit: must be > 0" in p.stderr
+        and "Traceback" not in p.stderr
+    )

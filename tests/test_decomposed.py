@@ -42,9 +42,13 @@ def monolithic(data: planner.PlanningData, gap: float = GAP) -> tuple[float, flo
     m = build_model(data)
     out = solve_model(m, time_limit=LIMIT, mip_gap=gap)
     assert out.status == "optimal", out.termination
-    kpi = {"carbon": float(pyo.value(m.energy.carbon)),
-           "green": float(sum(pyo.value(m.energy.green[k]) * data.weight[k[1]] for k in m.energy.green)),
-           "energy": float(pyo.value(m.energy.total_mwh))}
+    kpi = {
+        "carbon": float(pyo.value(m.energy.carbon)),
+        "green": float(
+            sum(pyo.value(m.energy.green[k]) * data.weight[k[1]] for k in m.energy.green)
+        ),
+        "energy": float(pyo.value(m.energy.total_mwh)),
+    }
     return float(out.objective), float(out.bound), kpi
 
 
@@ -72,7 +76,9 @@ def test_splitter_partitions_the_year(small):
     assert sum(len(p.Y) for p in parts) == len(data.Y)
     assert sum(len(p.UNSERVED) for p in parts) == len(data.UNSERVED)
     assert abs(sum(sum(p.weight.values()) for p in parts) - 8760) < 1e-6
-    assert all(p.module_bound == data.module_bound for p in parts)  # the year's bounds, not the day's
+    assert all(
+        p.module_bound == data.module_bound for p in parts
+    )  # the year's bounds, not the day's
 
 
 def test_hourly_small_equals_monolithic(small):
@@ -129,7 +135,9 @@ def test_china_four_days_equals_monolithic():
     data = prepare(sc)
     gap = 0.10
     mono_obj, mono_bound, _ = monolithic(data, gap)
-    out = solve_decomposed(data, time_limit=3 * LIMIT, mip_gap=gap, workers=0)  # measured ≈ 150 s on a loaded machine
+    out = solve_decomposed(
+        data, time_limit=3 * LIMIT, mip_gap=gap, workers=0
+    )  # measured ≈ 150 s on a loaded machine
     assert out.status == "optimal", out.termination
     check(out.objective, out.bound, mono_obj, mono_bound, gap)
 
@@ -141,7 +149,9 @@ def test_same_plan_on_one_and_two_workers(small):
     assert one.workers == 1 and two.workers == 2
     assert one.x == two.x
     assert one.objective == pytest.approx(two.objective, rel=1e-9)
-    assert [it.lower_bound for it in one.iterations] == pytest.approx([it.lower_bound for it in two.iterations], rel=1e-9)
+    assert [it.lower_bound for it in one.iterations] == pytest.approx(
+        [it.lower_bound for it in two.iterations], rel=1e-9
+    )
 
 
 def test_killing_a_worker_does_not_lose_the_run(small):
@@ -149,7 +159,9 @@ def test_killing_a_worker_does_not_lose_the_run(small):
     from dask.distributed import Client, LocalCluster
 
     data, (mono_obj, mono_bound, _) = small
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
     client = Client(cluster)
     killed: list[int] = []
     try:
@@ -161,7 +173,13 @@ def test_killing_a_worker_does_not_lose_the_run(small):
                 killed.append(pid)
                 threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
 
-        out = solve_decomposed(data, time_limit=LIMIT, mip_gap=GAP, scheduler=cluster.scheduler_address, on_iteration=kill)
+        out = solve_decomposed(
+            data,
+            time_limit=LIMIT,
+            mip_gap=GAP,
+            scheduler=cluster.scheduler_address,
+            on_iteration=kill,
+        )
     finally:
         client.close()
         cluster.close()
@@ -172,7 +190,9 @@ def test_killing_a_worker_does_not_lose_the_run(small):
 
 def test_run_writes_the_iterations_sheet(tmp_path):
     out = tmp_path / "plan.xlsx"
-    res = planner.run(hourly(), out=out, method="decomposed", workers=0, mip_gap=GAP, time_limit=LIMIT)
+    res = planner.run(
+        hourly(), out=out, method="decomposed", workers=0, mip_gap=GAP, time_limit=LIMIT
+    )
     assert res.outcome.status == "optimal"
     assert res.outcome.options["method"] == "decomposed"
     wb = openpyxl.load_workbook(out, read_only=True)
@@ -201,8 +221,20 @@ def test_cli_method_option(tmp_path):
 
     from planner.cli import main
 
-    r = CliRunner().invoke(main, ["run", str(HOURLY), "--set", "hourly.days=2", "--method", "decomposed", "--workers", "0",
-                                  "--no-report"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(HOURLY),
+            "--set",
+            "hourly.days=2",
+            "--method",
+            "decomposed",
+            "--workers",
+            "0",
+            "--no-report",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "decomposed   2 subproblems" in r.output
     assert "iteration   1 LP" in r.output  # the progress display (stderr, mixed in by CliRunner)

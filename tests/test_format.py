@@ -14,6 +14,11 @@ pytestmark = pytest.mark.unit
 
 
 def test_ruff_format_check_passes() -> None:
-    p = subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "planner", "tests", "benchmarks"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "planner", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, "run `ruff format planner tests benchmarks`:\n" + p.stdout + p.stderr

@@ -115,7 +115,9 @@ def test_cvar_by_hand(tf: Scenario) -> None:
 
 
 def test_cvar_weight_zero_is_expected(tf: Scenario) -> None:
-    res = planner.run(with_risk(tf, measure="cvar", level=0.5, weight=0.0, value_of_information=False), **SOLVE)
+    res = planner.run(
+        with_risk(tf, measure="cvar", level=0.5, weight=0.0, value_of_information=False), **SOLVE
+    )
     assert res.outcome.objective == pytest.approx(A + U)
 
 
@@ -148,20 +150,51 @@ def test_future_scenario_rules(tf: Scenario) -> None:
     doc = doc_of(tf)
     doc["job_classes"].append({"name": "training", "unserved_cost": 5})
     doc["regions"].append({"name": "west", "lat": 37.5, "lon": 105.2})
-    doc["demand"] += [{"class": "inference", "region": "west", "pflops": 2}, {"class": "training", "region": "east", "pflops": 4}]
-    doc["futures"] = [{"name": "a", "probability": 0.25, "scale": 2.0}, {"name": "b", "probability": 0.75}]
+    doc["demand"] += [
+        {"class": "inference", "region": "west", "pflops": 2},
+        {"class": "training", "region": "east", "pflops": 4},
+    ]
+    doc["futures"] = [
+        {"name": "a", "probability": 0.25, "scale": 2.0},
+        {"name": "b", "probability": 0.75},
+    ]
     doc["profiles"] = {"half": {"all": 0.5}}
     doc["future_demand"] = [
         {"future": "a", "region": "west", "factor": 3.0},
-        {"future": "a", "class": "inference", "region": "west", "factor": 0.5},  # more specific: wins for (inference, west)
-        {"future": "b", "class": "training", "region": "west", "pflops": 6, "profile": "half"},  # a new row
-        {"future": "b", "class": "training", "region": "east", "pflops": 1},  # replaces the scenario's row
+        {
+            "future": "a",
+            "class": "inference",
+            "region": "west",
+            "factor": 0.5,
+        },  # more specific: wins for (inference, west)
+        {
+            "future": "b",
+            "class": "training",
+            "region": "west",
+            "pflops": 6,
+            "profile": "half",
+        },  # a new row
+        {
+            "future": "b",
+            "class": "training",
+            "region": "east",
+            "pflops": 1,
+        },  # replaces the scenario's row
     ]
     sc = Scenario.model_validate(doc)
     a = {(d.job_class, d.region): d.pflops for d in future_scenario(sc, "a").demand}
-    assert a == {("inference", "east"): 2.0, ("inference", "west"): 2 * 2 * 0.5, ("training", "east"): 8.0}
+    assert a == {
+        ("inference", "east"): 2.0,
+        ("inference", "west"): 2 * 2 * 0.5,
+        ("training", "east"): 8.0,
+    }
     b = {(d.job_class, d.region): d.pflops for d in future_scenario(sc, "b").demand}
-    assert b == {("inference", "east"): 1.0, ("inference", "west"): 2.0, ("training", "east"): 1.0, ("training", "west"): 6.0}
+    assert b == {
+        ("inference", "east"): 1.0,
+        ("inference", "west"): 2.0,
+        ("training", "east"): 1.0,
+        ("training", "west"): 6.0,
+    }
     ev = expected_scenario(sc)
     rows = {(d.job_class, d.region): d for d in ev.demand}
     assert rows["inference", "east"].pflops == pytest.approx(0.25 * 2 + 0.75 * 1)
@@ -176,13 +209,20 @@ def test_future_scenario_rules(tf: Scenario) -> None:
 
 def test_expected_scenario_mixes_profiles(tf: Scenario) -> None:
     doc = doc_of(tf)
-    doc["time_slices"] = [{"name": "d", "weight": 4380, "day": "d1"}, {"name": "n", "weight": 4380, "day": "d1"}]
+    doc["time_slices"] = [
+        {"name": "d", "weight": 4380, "day": "d1"},
+        {"name": "n", "weight": 4380, "day": "d1"},
+    ]
     doc["profiles"] = {"peak": {"d": 1.5, "n": 0.5}}
-    doc["future_demand"] = [{"future": "high", "class": "inference", "region": "east", "pflops": 2, "profile": "peak"}]
+    doc["future_demand"] = [
+        {"future": "high", "class": "inference", "region": "east", "pflops": 2, "profile": "peak"}
+    ]
     ev = expected_scenario(Scenario.model_validate(doc))
     (row,) = ev.demand
     assert row.pflops == 1.0
-    assert ev.profiles[row.profile] == pytest.approx({"d": 0.5 * 1 + 0.5 * 3, "n": 0.5 * 1 + 0.5 * 1})
+    assert ev.profiles[row.profile] == pytest.approx(
+        {"d": 0.5 * 1 + 0.5 * 3, "n": 0.5 * 1 + 0.5 * 1}
+    )
 
 
 def test_futures_report_en_zh(plan: planner.Results, tmp_path: Path) -> None:
@@ -192,7 +232,11 @@ def test_futures_report_en_zh(plan: planner.Results, tmp_path: Path) -> None:
         wb = openpyxl.load_workbook(out, read_only=True)
         names = wb.sheetnames
         wb.close()
-        want = ("Futures", "Value of information", "Idle compute") if lang == "en" else ("需求情景", "信息价值", "闲置算力")
+        want = (
+            ("Futures", "Value of information", "Idle compute")
+            if lang == "en"
+            else ("需求情景", "信息价值", "闲置算力")
+        )
         for sheet in want:
             assert sheet in names, names
     df = pd.read_excel(tmp_path / "f_en.xlsx", sheet_name="Futures")
@@ -201,31 +245,52 @@ def test_futures_report_en_zh(plan: planner.Results, tmp_path: Path) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "planner.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_bad_futures_are_clear_errors(tmp_path: Path) -> None:
     text = (TF / "scenario.yaml").read_text()
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "scenario.yaml").write_text(text.replace("probability: 0.5, scale: 3.0", "probability: 0.6, scale: 3.0")
-                                       + "future_demand:\n  - {future: hihg, factor: 2}\n")
+    (bad / "scenario.yaml").write_text(
+        text.replace("probability: 0.5, scale: 3.0", "probability: 0.6, scale: 3.0")
+        + "future_demand:\n  - {future: hihg, factor: 2}\n"
+    )
     r = run_cli("validate", str(bad))
     assert r.returncode == 1
     assert "probabilities must sum to 1 (got 1.1)" in r.stderr + r.stdout
-    assert "future_demand › row 1 › future" in r.stderr + r.stdout and "unknown future 'hihg'" in r.stderr + r.stdout
+    assert (
+        "future_demand › row 1 › future" in r.stderr + r.stdout
+        and "unknown future 'hihg'" in r.stderr + r.stdout
+    )
     assert "Traceback" not in r.stderr
 
 
 def test_options_and_comparison(tf: Scenario) -> None:
     res = planner.run(with_risk(tf, perfect_information=False), compare=("isolated",), **SOLVE)
-    assert "VSS" in res.extras and "EVPI" not in res.extras and "cost planned alone CNY/yr" not in res.extra_tables["Futures"]
+    assert (
+        "VSS" in res.extras
+        and "EVPI" not in res.extras
+        and "cost planned alone CNY/yr" not in res.extra_tables["Futures"]
+    )
     # one region: the isolated plan is the networked one, over the same futures
     t = res.comparison.set_index("metric")
-    assert t.loc["total cost", "isolated"] == pytest.approx(t.loc["total cost", "networked"]) == pytest.approx(A + U)
+    assert (
+        t.loc["total cost", "isolated"]
+        == pytest.approx(t.loc["total cost", "networked"])
+        == pytest.approx(A + U)
+    )
 
 
-def test_pareto_and_replanner_plan_the_scenario_demand(tf: Scenario, caplog: pytest.LogCaptureFixture) -> None:
+def test_pareto_and_replanner_plan_the_scenario_demand(
+    tf: Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
     from planner.horizon.futures import without_futures
 
     with caplog.at_level("WARNING"):

@@ -31,7 +31,9 @@ def test_cap_file_round_trip(cap) -> None:
     inst, path = cap
     back = parse_multi_source(path)
     assert (back.m, back.n) == (10, 50)
-    assert back.capacity == inst.capacity and back.fixed == inst.fixed and back.demand == inst.demand
+    assert (
+        back.capacity == inst.capacity and back.fixed == inst.fixed and back.demand == inst.demand
+    )
     assert np.allclose(np.array(back.cost), np.array(inst.cost), rtol=1e-12, atol=1e-5)
     assert H.make_cap(*H.CFL_SMALL["cfl-s"]) == inst  # seeded
 
@@ -40,12 +42,16 @@ def test_cap_file_round_trip(cap) -> None:
 def test_nd_scenario_mapping() -> None:
     inst = H.nd_instance("nd-s")
     sc = H.nd_scenario(inst, "nd-s")
-    assert len(sc.links) == len(inst.arcs) and all(lk.one_way and lk.max_units == 1 for lk in sc.links)
+    assert len(sc.links) == len(inst.arcs) and all(
+        lk.one_way and lk.max_units == 1 for lk in sc.links
+    )
     if "routing" in type(sc.network).model_fields:
         assert sc.network.routing == "flow"
     data = planner.prepare(sc)
     # each destination's work can run only at its own site
-    assert {(j, s) for (j, _r, s) in data.ELIG} <= {(f"to{t}", f"s{t}") for _, t, _ in inst.commodities}
+    assert {(j, s) for (j, _r, s) in data.ELIG} <= {
+        (f"to{t}", f"s{t}") for _, t, _ in inst.commodities
+    }
 
 
 @pytest.mark.solve
@@ -61,14 +67,19 @@ def test_cfl_planner_matches_highs_optimum(cap) -> None:
         out = H.solve_planner(H.cfl_scenario(inst, "cfl-s", priced=priced), TIME_LIMIT, GAP)
         assert out["status"] == "optimal", out
         assert out["objective"] == pytest.approx(opt, rel=2 * GAP)
-        starts = {msg.split("(")[1].split(")")[0]: float(msg.split(": ")[1].split()[0])
-                  for _, msg in out["log"] if msg.startswith("MIP start (") and "above the LP bound" in msg}
+        starts = {
+            msg.split("(")[1].split(")")[0]: float(msg.split(": ")[1].split()[0])
+            for _, msg in out["log"]
+            if msg.startswith("MIP start (") and "above the LP bound" in msg
+        }
         # the cover rounding needs the open-capacity row, which only full service makes valid
         assert ("cover" in starts) is (not priced), starts
         if not priced:
             # it opens the sites the relaxation uses most until they cover the peak, then moves one
             # site at a time while that pays: here that reaches the optimum (the log has 6 digits)
-            assert starts["cover"] == pytest.approx(opt, rel=1e-5) and 1.1 * opt < starts["round up"], starts
+            assert (
+                starts["cover"] == pytest.approx(opt, rel=1e-5) and 1.1 * opt < starts["round up"]
+            ), starts
             assert any("local search tried" in msg for _, msg in out["log"])
 
 

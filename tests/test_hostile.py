@@ -28,7 +28,9 @@ from tests.hostile import CASES, TINY, tiny_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-MEMORY_LIMIT = 1024**3  # address space of a CLI run that must reject an input (the goal: 500 MB of it in use)
+MEMORY_LIMIT = (
+    1024**3
+)  # address space of a CLI run that must reject an input (the goal: 500 MB of it in use)
 
 
 def validate(path: Path) -> tuple[int, str]:
@@ -53,12 +55,22 @@ def _limited() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("case", ["billion-laughs", "big-csv-behind-link", "many-csv-rows", "workbook-cells", "deep-flow"])
+@pytest.mark.parametrize(
+    "case",
+    ["billion-laughs", "big-csv-behind-link", "many-csv-rows", "workbook-cells", "deep-flow"],
+)
 def test_hostile_input_is_rejected_within_a_memory_bound(case, tmp_path):
     """As a real process with its address space capped: a case that grew past it would die, not exit 1."""
     path = CASES[case][1](tmp_path)
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "validate", str(path)], capture_output=True, text=True,
-                       env=ENV, cwd=tmp_path, preexec_fn=_limited, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
+        preexec_fn=_limited,
+        timeout=600,
+    )
     assert p.returncode == 1, p.stderr
     assert "Traceback" not in p.stderr and CASES[case][2] in p.stderr
 
@@ -74,39 +86,84 @@ def test_the_file_is_named_with_its_line(tmp_path):
 @pytest.mark.unit
 def test_merge_keys_and_one_way_pairs_stay_allowed(tmp_path):
     text = (TINY / "scenario.yaml").read_text()
-    text = text.replace("solver: {time_limit: 60, mip_gap: 0.0001, threads: 1}",
-                        "x_defaults: &solver {time_limit: 60, mip_gap: 0.0001}\nsolver: {<<: *solver, threads: 1, mip_gap: 0.001}")
-    text = text.replace("unit_cost: 50000, max_units: 4}", "unit_cost: 50000, max_units: 4, one_way: true}\n"
-                        "  - {from: west, to: east, distance_km: 1000, latency_ms: 10, unit_gbps: 100, unit_cost: 50000, max_units: 4, one_way: true}")
+    text = text.replace(
+        "solver: {time_limit: 60, mip_gap: 0.0001, threads: 1}",
+        "x_defaults: &solver {time_limit: 60, mip_gap: 0.0001}\nsolver: {<<: *solver, threads: 1, mip_gap: 0.001}",
+    )
+    text = text.replace(
+        "unit_cost: 50000, max_units: 4}",
+        "unit_cost: 50000, max_units: 4, one_way: true}\n"
+        "  - {from: west, to: east, distance_km: 1000, latency_ms: 10, unit_gbps: 100, unit_cost: 50000, max_units: 4, one_way: true}",
+    )
     sc = tiny_copy(tmp_path)
     (sc / "scenario.yaml").write_text(text)
     with pytest.raises(ScenarioError) as err:
         load_scenario(sc)
-    assert [p.message for p in err.value.problems] == ["unknown key"]  # x_defaults only: the merge and the two one-way links are fine
+    assert [p.message for p in err.value.problems] == [
+        "unknown key"
+    ]  # x_defaults only: the merge and the two one-way links are fine
     text = text.replace("x_defaults: &solver", "description_: &solver").replace("description_", "x")
-    (sc / "scenario.yaml").write_text(text.replace("x: &solver {time_limit: 60, mip_gap: 0.0001}\n", "")
-                                      .replace("{<<: *solver, threads: 1, mip_gap: 0.001}", "{threads: 1}"))
+    (sc / "scenario.yaml").write_text(
+        text.replace("x: &solver {time_limit: 60, mip_gap: 0.0001}\n", "").replace(
+            "{<<: *solver, threads: 1, mip_gap: 0.001}", "{threads: 1}"
+        )
+    )
     assert len(load_scenario(sc).links) == 2
 
 
 # ---- property-based fuzz -----------------------------------------------------------------------
-FUZZ = settings(max_examples=40, derandomize=True, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 YAML_BYTES = (TINY / "scenario.yaml").read_bytes()
 CSV_BYTES = (TINY / "sites.csv").read_bytes()
-SNIPPETS = [b".inf", b".nan", b"1e400", b"-1", b"*a", b"&a", b"[[[[", b"{", b"}", b"\xff\xfe", b"\xe9", b"\x00", b"'",
-            b'"', b"\n  - ", b": ", b"!!python/name:os.system", b"<<: *a", b"9" * 400, b"~", b"\t", b",,,", b"\r\n"]
+SNIPPETS = [
+    b".inf",
+    b".nan",
+    b"1e400",
+    b"-1",
+    b"*a",
+    b"&a",
+    b"[[[[",
+    b"{",
+    b"}",
+    b"\xff\xfe",
+    b"\xe9",
+    b"\x00",
+    b"'",
+    b'"',
+    b"\n  - ",
+    b": ",
+    b"!!python/name:os.system",
+    b"<<: *a",
+    b"9" * 400,
+    b"~",
+    b"\t",
+    b",,,",
+    b"\r\n",
+]
 
 
 def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     for pos, cut, ins in edits:
         at = pos % (len(data) + 1)
-        data = data[:at] + ins + data[at + cut:]
+        data = data[:at] + ins + data[at + cut :]
     return data
 
 
-EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 40), st.one_of(st.sampled_from(SNIPPETS), st.binary(max_size=12))),
-                 min_size=1, max_size=6)
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10_000),
+        st.integers(0, 40),
+        st.one_of(st.sampled_from(SNIPPETS), st.binary(max_size=12)),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def _only_clear_errors(folder: Path) -> None:
@@ -135,15 +192,38 @@ def test_fuzz_sites_csv(tmp_path_factory, edits):
     _only_clear_errors(sc)
 
 
-CELL = st.one_of(st.none(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
-                 st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20), st.sampled_from(["=1/0", "#N/A", "inf", "nan", "1e400", "1,500,000", "east", "site_e"]))
+CELL = st.one_of(
+    st.none(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20),
+    st.sampled_from(["=1/0", "#N/A", "inf", "nan", "1e400", "1,500,000", "east", "site_e"]),
+)
 
 
 @pytest.mark.unit
 @FUZZ
-@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=8), min_size=0, max_size=12),
-       header=st.lists(st.sampled_from(["name", "region", "pue", "price_mwh", "grid_tco2_mwh", "max_it_mw", "open_cost", "", "pue ", "x"]),
-                       min_size=0, max_size=8))
+@given(
+    rows=st.lists(st.lists(CELL, min_size=0, max_size=8), min_size=0, max_size=12),
+    header=st.lists(
+        st.sampled_from(
+            [
+                "name",
+                "region",
+                "pue",
+                "price_mwh",
+                "grid_tco2_mwh",
+                "max_it_mw",
+                "open_cost",
+                "",
+                "pue ",
+                "x",
+            ]
+        ),
+        min_size=0,
+        max_size=8,
+    ),
+)
 def test_fuzz_workbook_sheet(tmp_path_factory, rows, header):
     folder = tmp_path_factory.mktemp("fuzz")
     sc = tiny_copy(folder)
@@ -153,7 +233,9 @@ def test_fuzz_workbook_sheet(tmp_path_factory, rows, header):
     for row in [header, [], [], *rows]:
         ws.append([v if not (isinstance(v, float) and v != v) else "nan" for v in row])
     wb.save(sc / "inputs.xlsx")
-    (sc / "scenario.yaml").write_text((TINY / "scenario.yaml").read_text().replace("sites: sites.csv", "sites: inputs.xlsx"))
+    (sc / "scenario.yaml").write_text(
+        (TINY / "scenario.yaml").read_text().replace("sites: sites.csv", "sites: inputs.xlsx")
+    )
     _only_clear_errors(sc)
 
 
@@ -170,19 +252,33 @@ def invoke(*args: str, cwd: Path) -> tuple[int, str]:
 
 
 def run_cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, env=ENV, cwd=cwd,
-                          timeout=600, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "planner.cli", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=600,
+        **kw,
+    )
 
 
 @pytest.mark.solve
 def test_output_refused_before_anything_is_written(tmp_path):
     sc = tiny_copy(tmp_path)
     sites = (sc / "sites.csv").read_bytes()
-    for out, why in [("/dev/full", "not a regular file"), (str(sc / "sites.csv"), "one of the scenario's input files"),
-                     (str(sc / "scenario.yaml"), "one of the scenario's input files"), (str(sc), "it is a folder"),
-                     (str(sc / "sites.csv" / "x.xlsx"), "a part of its path is a file"), ("/proc/x.xlsx", "nothing was written")]:
+    for out, why in [
+        ("/dev/full", "not a regular file"),
+        (str(sc / "sites.csv"), "one of the scenario's input files"),
+        (str(sc / "scenario.yaml"), "one of the scenario's input files"),
+        (str(sc), "it is a folder"),
+        (str(sc / "sites.csv" / "x.xlsx"), "a part of its path is a file"),
+        ("/proc/x.xlsx", "nothing was written"),
+    ]:
         code, text = invoke("run", str(sc), "--out", out, "-q", cwd=tmp_path)
-        assert code == 1 and why in text and "Traceback" not in text and "nothing was written" in text, (out, text)
+        assert (
+            code == 1 and why in text and "Traceback" not in text and "nothing was written" in text
+        ), (out, text)
     assert (sc / "sites.csv").read_bytes() == sites
     assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
     link = tmp_path / "link.xlsx"
@@ -190,8 +286,11 @@ def test_output_refused_before_anything_is_written(tmp_path):
     code, text = invoke("run", str(sc), "--out", str(link), "-q", cwd=tmp_path)
     assert code == 1 and "symbolic link" in text and (sc / "sites.csv").read_bytes() == sites
     assert invoke("template", "in.xlsx", cwd=tmp_path)[0] == 0
-    for args in (["template", "in.xlsx", "--from", "in.xlsx"], ["schema", "--out", "/dev/full"],
-                 ["pareto", str(sc), "--out", str(sc / "sites.csv")]):
+    for args in (
+        ["template", "in.xlsx", "--from", "in.xlsx"],
+        ["schema", "--out", "/dev/full"],
+        ["pareto", str(sc), "--out", str(sc / "sites.csv")],
+    ):
         code, text = invoke(*args, cwd=tmp_path)
         assert code == 1 and "nothing was written" in text and "Traceback" not in text, (args, text)
     assert (sc / "sites.csv").read_bytes() == sites
@@ -257,15 +356,38 @@ LIMITS = ["--time-limit", "60", "--gap", "1e-6"]
 
 
 @pytest.mark.solve
-@pytest.mark.parametrize("sets, named", [
-    (["policy.carbon_cap=100"], "carbon ≤ 100 tCO2/yr: out of reach; the closest plan reaches 3,942 tCO2/yr"),
-    (["policy.budget=100"], "new capital spending ≤ 100 CNY: out of reach; the closest plan reaches 3,000,000 CNY"),
-    (["policy.min_green_share=0.9"], "green power ≥ 90% of the energy of all sites and the network: out of reach"),
-    (["policy.pue_max=1.1"], "the PUE cap (policy.pue_max / pue_max_by_tag): the closest plan must open site_e (PUE 1.5, cap 1.1)"),
-    (["hardware[acc].available_to=2024", "existing_modules=[{site: site_e, hardware: acc, modules: 1}]"],
-     "the availability window of hardware 'acc' (…–2024): the closest plan must buy"),
-    (["sites[site_e].max_it_mw=0.2", "sites[site_w].max_it_mw=0.1"], "site_e: power envelope full (0.2 MW)"),
-])
+@pytest.mark.parametrize(
+    "sets, named",
+    [
+        (
+            ["policy.carbon_cap=100"],
+            "carbon ≤ 100 tCO2/yr: out of reach; the closest plan reaches 3,942 tCO2/yr",
+        ),
+        (
+            ["policy.budget=100"],
+            "new capital spending ≤ 100 CNY: out of reach; the closest plan reaches 3,000,000 CNY",
+        ),
+        (
+            ["policy.min_green_share=0.9"],
+            "green power ≥ 90% of the energy of all sites and the network: out of reach",
+        ),
+        (
+            ["policy.pue_max=1.1"],
+            "the PUE cap (policy.pue_max / pue_max_by_tag): the closest plan must open site_e (PUE 1.5, cap 1.1)",
+        ),
+        (
+            [
+                "hardware[acc].available_to=2024",
+                "existing_modules=[{site: site_e, hardware: acc, modules: 1}]",
+            ],
+            "the availability window of hardware 'acc' (…–2024): the closest plan must buy",
+        ),
+        (
+            ["sites[site_e].max_it_mw=0.2", "sites[site_w].max_it_mw=0.1"],
+            "site_e: power envelope full (0.2 MW)",
+        ),
+    ],
+)
 def test_infeasibility_names_the_binding_target(tmp_path, sets, named):
     args = [a for s in [*sets, "policy.allow_unserved=false"] for a in ("--set", s)]
     p = run_cli("run", str(TINY), "--no-report", *LIMITS, *args, "-q", cwd=tmp_path)
@@ -276,11 +398,27 @@ def test_infeasibility_names_the_binding_target(tmp_path, sets, named):
 
 @pytest.mark.solve
 def test_most_demand_unserved_because_of_a_target_warns_loudly(tmp_path):
-    p = run_cli("run", str(TINY), "--out", "plan.xlsx", *LIMITS, "--set", "policy.carbon_cap=100", "-q", cwd=tmp_path)
+    p = run_cli(
+        "run",
+        str(TINY),
+        "--out",
+        "plan.xlsx",
+        *LIMITS,
+        "--set",
+        "policy.carbon_cap=100",
+        "-q",
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stderr
-    assert "WARNING      the plan leaves 100.0% of demand unserved because of these targets" in p.stdout
+    assert (
+        "WARNING      the plan leaves 100.0% of demand unserved because of these targets"
+        in p.stdout
+    )
     assert "carbon ≤ 100 tCO2/yr: out of reach; the closest plan reaches 3,942 tCO2/yr" in p.stderr
     ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Summary"]
     texts = [ws.cell(r, 1).value or "" for r in range(1, 12)]
-    assert any(t.startswith("WARNING: the plan leaves 100.0% of demand unserved because of these targets") for t in texts)
+    assert any(
+        t.startswith("WARNING: the plan leaves 100.0% of demand unserved because of these targets")
+        for t in texts
+    )
     assert any("carbon ≤ 100 tCO2/yr" in t for t in texts)

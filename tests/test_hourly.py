@@ -40,7 +40,9 @@ OBJECTIVE_TOLERANCE = 1e-3
 
 def load(days: int | None = None, sets: list[str] | None = None) -> planner.Scenario:
     """hourly_small, with ``days`` representative days and further ``path=value`` overrides."""
-    return planner.load_scenario(HOURLY, sets=([f"hourly.days={days}"] if days is not None else []) + (sets or []))
+    return planner.load_scenario(
+        HOURLY, sets=([f"hourly.days={days}"] if days is not None else []) + (sets or [])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +57,16 @@ def reduced() -> planner.Scenario:
     return load()
 
 
-def total_demand(sc: planner.Scenario, values: dict[str, dict[str, float]] | pd.DataFrame, keys: list) -> np.ndarray:
+def total_demand(
+    sc: planner.Scenario, values: dict[str, dict[str, float]] | pd.DataFrame, keys: list
+) -> np.ndarray:
     """Σ_rows pflops × profile, at each key (a slice name or an hour)."""
-    return np.array([sum(d.pflops * (values[d.profile][k] if d.profile else 1.0) for d in sc.demand) for k in keys])
+    return np.array(
+        [
+            sum(d.pflops * (values[d.profile][k] if d.profile else 1.0) for d in sc.demand)
+            for k in keys
+        ]
+    )
 
 
 # ---- the reduction ------------------------------------------------------------------------------
@@ -66,9 +75,13 @@ def total_demand(sc: planner.Scenario, values: dict[str, dict[str, float]] | pd.
 @pytest.mark.unit
 def test_same_seed_same_days_and_weights(reduced: planner.Scenario):
     again = load()
-    assert [(s.name, s.weight, s.day) for s in again.time_slices] == [(s.name, s.weight, s.day) for s in reduced.time_slices]
+    assert [(s.name, s.weight, s.day) for s in again.time_slices] == [
+        (s.name, s.weight, s.day) for s in reduced.time_slices
+    ]
     assert again.profiles == reduced.profiles
-    pd.testing.assert_frame_equal(again._reduction["Representative days"], reduced._reduction["Representative days"])
+    pd.testing.assert_frame_equal(
+        again._reduction["Representative days"], reduced._reduction["Representative days"]
+    )
     assert again.input_hash == reduced.input_hash
 
 
@@ -95,7 +108,9 @@ def test_peak_day_kept_with_its_true_values(reduced: planner.Scenario, year: pd.
     names = [s.name for s in reduced.time_slices if s.day == label]
     assert len(names) == 24
     for col in year.columns:  # the day itself, hour by hour, unscaled
-        assert [reduced.profiles[col][n] for n in names] == list(year[col].iloc[peak_day * 24:(peak_day + 1) * 24])
+        assert [reduced.profiles[col][n] for n in names] == list(
+            year[col].iloc[peak_day * 24 : (peak_day + 1) * 24]
+        )
     kept = total_demand(reduced, reduced.profiles, [s.name for s in reduced.time_slices])
     assert kept.max() == pytest.approx(full.max(), rel=1e-12)
     err = reduced._reduction["Reduction error"].set_index("profile")
@@ -196,9 +211,17 @@ def test_bad_hourly_input_lists_every_problem_with_its_place(tmp_path: Path):
     assert len(err.value.problems) == 5
 
     # the same through the command line: exit 1, every problem, no traceback
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "validate", str(dst)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(dst)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert "5 problems found" in p.stderr and "hourly.csv › hourly › row 10 (line 12) › online" in p.stderr
+    assert (
+        "5 problems found" in p.stderr
+        and "hourly.csv › hourly › row 10 (line 12) › online" in p.stderr
+    )
 
 
 @pytest.mark.unit
@@ -207,8 +230,12 @@ def test_bad_hourly_options_and_shares(tmp_path: Path):
     shutil.copytree(HOURLY, dst)
     yaml_path = dst / "scenario.yaml"
     text = yaml_path.read_text()
-    text = text.replace("  method: hierarchical\n", "  method: hierarchical\n  peak_profiles: [onlin]\n")
-    text = text.replace("regions:\n", "time_slices:\n  - {name: h0, weight: 8760, day: d1}\n\nregions:\n", 1)
+    text = text.replace(
+        "  method: hierarchical\n", "  method: hierarchical\n  peak_profiles: [onlin]\n"
+    )
+    text = text.replace(
+        "regions:\n", "time_slices:\n  - {name: h0, weight: 8760, day: d1}\n\nregions:\n", 1
+    )
     yaml_path.write_text(text)
     csv = dst / "hourly.csv"
     lines = csv.read_text().splitlines()
@@ -220,8 +247,14 @@ def test_bad_hourly_options_and_shares(tmp_path: Path):
         planner.load_scenario(dst)
     msg = str(err.value)
     assert "scenario.yaml › time_slices: cannot be given with hourly" in msg
-    assert "hourly.csv › hourly › green_south: is the green_share_max of site site_s but has shares above 1 (first at row 99: 1.5)" in msg
-    assert "scenario.yaml › hourly › peak_profiles › 1: unknown profile 'onlin'" in msg and "did you mean 'online'?" in msg
+    assert (
+        "hourly.csv › hourly › green_south: is the green_share_max of site site_s but has shares above 1 (first at row 99: 1.5)"
+        in msg
+    )
+    assert (
+        "scenario.yaml › hourly › peak_profiles › 1: unknown profile 'onlin'" in msg
+        and "did you mean 'online'?" in msg
+    )
 
 
 @pytest.mark.unit
@@ -230,10 +263,19 @@ def test_unknown_file_and_bad_options(tmp_path: Path):
     shutil.copytree(HOURLY, dst)
     yaml_path = dst / "scenario.yaml"
     yaml_path.write_text(yaml_path.read_text().replace("file: hourly.csv", "file: hourli.csv"))
-    with pytest.raises(ScenarioError, match=r"scenario.yaml › hourly: file 'hourli.csv' not found — did you mean 'hourly.csv'\?"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"scenario.yaml › hourly: file 'hourli.csv' not found — did you mean 'hourly.csv'\?",
+    ):
         planner.load_scenario(dst)
-    yaml_path.write_text(yaml_path.read_text().replace("file: hourli.csv", "file: hourly.csv").replace("days: 12", "days: 0"))
-    with pytest.raises(ScenarioError, match=r"scenario.yaml › hourly › days: must be ≥ 1 \(got 0\)"):
+    yaml_path.write_text(
+        yaml_path.read_text()
+        .replace("file: hourli.csv", "file: hourly.csv")
+        .replace("days: 12", "days: 0")
+    )
+    with pytest.raises(
+        ScenarioError, match=r"scenario.yaml › hourly › days: must be ≥ 1 \(got 0\)"
+    ):
         planner.load_scenario(dst)
 
 
@@ -241,14 +283,20 @@ def test_unknown_file_and_bad_options(tmp_path: Path):
 
 
 @pytest.mark.solve
-def test_full_year_against_representative_days(reduced: planner.Scenario, record_property: pytest.RecordProperty):
-    full = planner.run(load(365), **{**LIMITS, "time_limit": 600})  # 8760 slices: ~10 CPU-s, far inside 600 s
+def test_full_year_against_representative_days(
+    reduced: planner.Scenario, record_property: pytest.RecordProperty
+):
+    full = planner.run(
+        load(365), **{**LIMITS, "time_limit": 600}
+    )  # 8760 slices: ~10 CPU-s, far inside 600 s
     red = planner.run(reduced, **LIMITS)
     f, r = full.kpi("objective"), red.kpi("objective")
     diff = (r - f) / f
-    line = (f"hourly_small objective: full year (365 days, 8760 slices) {f:,.0f} CNY/yr, "
-            f"12 representative days {r:,.0f} CNY/yr, difference {100 * diff:+.4f}% "
-            f"(solve {full.metadata['solve time s']:.1f} s vs {red.metadata['solve time s']:.1f} s)")
+    line = (
+        f"hourly_small objective: full year (365 days, 8760 slices) {f:,.0f} CNY/yr, "
+        f"12 representative days {r:,.0f} CNY/yr, difference {100 * diff:+.4f}% "
+        f"(solve {full.metadata['solve time s']:.1f} s vs {red.metadata['solve time s']:.1f} s)"
+    )
     print(line)
     record_property("objective difference", diff)
     assert abs(diff) <= OBJECTIVE_TOLERANCE, line
@@ -275,7 +323,9 @@ def test_shiftable_work_is_balanced_within_each_representative_day(reduced: plan
     assert len(served) == 12
     for day in served:
         assert served[day] == pytest.approx(wanted[day], rel=1e-6), day
-    assert shifted > 0  # the balance is per day, not per slice: some training did move between hours
+    assert (
+        shifted > 0
+    )  # the balance is per day, not per slice: some training did move between hours
 
 
 @pytest.mark.unit

@@ -28,13 +28,28 @@ U = 20 * 8760.0
 
 def scenario(demand: float, job: float | None = None, **cls: object) -> dict:
     return {
-        "name": "jobs", "year": 2025, "discount_rate": 0.0, "solver": {"time_limit": 60, "mip_gap": 1e-6},
+        "name": "jobs",
+        "year": 2025,
+        "discount_rate": 0.0,
+        "solver": {"time_limit": 60, "mip_gap": 1e-6},
         "time_slices": [{"name": "all", "weight": 8760, "day": "d1"}],
         "regions": [{"name": "r", "lat": 30.0, "lon": 110.0}],
-        "sites": [{"name": n, "region": "r", "pue": 1.0, "price_mwh": 0, "grid_tco2_mwh": 0.5, "max_it_mw": 10, "max_modules": 2}
-                  for n in ("A", "B")],
+        "sites": [
+            {
+                "name": n,
+                "region": "r",
+                "pue": 1.0,
+                "price_mwh": 0,
+                "grid_tco2_mwh": 0.5,
+                "max_it_mw": 10,
+                "max_modules": 2,
+            }
+            for n in ("A", "B")
+        ],
         "hardware": [{"name": "acc", "pflops": 1.0, "kw": 0, "capex": 500000, "life_years": 5}],
-        "job_classes": [{"name": "training", "unserved_cost": 20, **({"job_pflops": job} if job else {}), **cls}],
+        "job_classes": [
+            {"name": "training", "unserved_cost": 20, **({"job_pflops": job} if job else {}), **cls}
+        ],
         "demand": [{"class": "training", "region": "r", "pflops": demand}],
     }
 
@@ -69,9 +84,14 @@ def test_a_job_that_fits_nowhere_is_unserved_with_the_reason() -> None:
 
 def test_one_hardware_type_per_job() -> None:
     doc = scenario(2.0, 2.0)
-    doc["hardware"] = [{"name": "h1", "pflops": 1.0, "kw": 0, "capex": 500000, "life_years": 5},
-                       {"name": "h2", "pflops": 1.0, "kw": 0, "capex": 500000, "life_years": 5}]
-    doc["existing_modules"] = [{"site": "A", "hardware": "h1", "modules": 1}, {"site": "A", "hardware": "h2", "modules": 1}]
+    doc["hardware"] = [
+        {"name": "h1", "pflops": 1.0, "kw": 0, "capex": 500000, "life_years": 5},
+        {"name": "h2", "pflops": 1.0, "kw": 0, "capex": 500000, "life_years": 5},
+    ]
+    doc["existing_modules"] = [
+        {"site": "A", "hardware": "h1", "modules": 1},
+        {"site": "A", "hardware": "h2", "modules": 1},
+    ]
     doc["sites"][1]["max_modules"] = 0
     assert run(doc).total_cost == pytest.approx(0.0, abs=1e-6)
     doc["job_classes"][0]["job_one_hardware"] = True
@@ -86,7 +106,10 @@ def test_jobs_that_stay_put_over_the_day() -> None:
     300,000. Jobs that stay put run the same count in both slices: k ≤ 1 (night demand 1), so 1 job
     all day and the 2 PFLOPS short by day are unserved: 100,000 + 2 × 175,200 = 450,400."""
     doc = scenario(2.0, 1.0)
-    doc["time_slices"] = [{"name": "d", "weight": 4380, "day": "d1"}, {"name": "n", "weight": 4380, "day": "d1"}]
+    doc["time_slices"] = [
+        {"name": "d", "weight": 4380, "day": "d1"},
+        {"name": "n", "weight": 4380, "day": "d1"},
+    ]
     doc["profiles"] = {"p": {"d": 1.5, "n": 0.5}}
     doc["demand"][0]["profile"] = "p"
     doc["sites"] = doc["sites"][:1]

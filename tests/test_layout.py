@@ -57,7 +57,11 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 # a module's own packages are already being imported when it runs: not an edge
-                deps = {t for t in _targets(node, mod, is_package) if t in modules and t != mod and not mod.startswith(t + ".")}
+                deps = {
+                    t
+                    for t in _targets(node, mod, is_package)
+                    if t in modules and t != mod and not mod.startswith(t + ".")
+                }
                 live = _at_top(tree, node)
                 if live is not None:
                     (top if live else inner)[mod] |= deps
@@ -66,7 +70,11 @@ def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 def _typing_only(node: ast.AST) -> bool:
     """``if TYPE_CHECKING:``: imports that only the type checker follows."""
-    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+    )
 
 
 def _at_top(tree: ast.Module, node: ast.AST) -> bool | None:
@@ -81,7 +89,15 @@ def _at_top(tree: ast.Module, node: ast.AST) -> bool | None:
             if live is None or _typing_only(cur):
                 stack.append((child, None))
             else:
-                stack.append((child, live and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))))
+                stack.append(
+                    (
+                        child,
+                        live
+                        and not isinstance(
+                            cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+                        ),
+                    )
+                )
     return False
 
 
@@ -100,14 +116,20 @@ def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
 
 def test_no_import_cycles() -> None:
     top, _ = _graph()
-    cycles = sorted(f"{a} → {b} → … → {a}" for a, deps in top.items() for b in deps if _reaches(top, b, a))
+    cycles = sorted(
+        f"{a} → {b} → … → {a}" for a, deps in top.items() for b in deps if _reaches(top, b, a)
+    )
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
 def test_no_import_inside_a_function_closes_a_cycle() -> None:
     top, inner = _graph()
-    dodged = sorted(f"{a} imports {b} inside a function, and {b} imports {a}" for a, deps in inner.items() for b in deps
-                    if _reaches(top, b, a))
+    dodged = sorted(
+        f"{a} imports {b} inside a function, and {b} imports {a}"
+        for a, deps in inner.items()
+        for b in deps
+        if _reaches(top, b, a)
+    )
     assert not dodged, "\n".join(dodged)
 
 
@@ -115,5 +137,7 @@ def test_the_graph_sees_imports() -> None:
     """The checker reads relative imports: the pipeline's known dependencies are found."""
     top, inner = _graph()
     assert "planner" not in top["planner.pipeline"]  # its own package is not an edge
-    assert {"planner.plan", "planner.horizon.planning", "planner.studies.network_value"} <= top["planner.pipeline"]
+    assert {"planner.plan", "planner.horizon.planning", "planner.studies.network_value"} <= top[
+        "planner.pipeline"
+    ]
     assert "planner.pipeline" in inner["planner.studies.sweep"]

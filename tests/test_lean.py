@@ -41,9 +41,30 @@ def _detour_scenario(tiny: planner.Scenario, routing: str) -> planner.Scenario:
             jc.update(max_latency_ms=30, gbps_per_pflops=10)
     doc["demand"] = [{"class": "inference", "region": "east", "pflops": 1}]
     doc["links"] = [
-        {"from": "east", "to": "west", "latency_ms": 10, "unit_gbps": 100, "unit_cost": 1_000_000, "max_units": 4},
-        {"from": "east", "to": "mid", "latency_ms": 8, "unit_gbps": 100, "unit_cost": 10_000, "max_units": 4},
-        {"from": "mid", "to": "west", "latency_ms": 8, "unit_gbps": 100, "unit_cost": 10_000, "max_units": 4},
+        {
+            "from": "east",
+            "to": "west",
+            "latency_ms": 10,
+            "unit_gbps": 100,
+            "unit_cost": 1_000_000,
+            "max_units": 4,
+        },
+        {
+            "from": "east",
+            "to": "mid",
+            "latency_ms": 8,
+            "unit_gbps": 100,
+            "unit_cost": 10_000,
+            "max_units": 4,
+        },
+        {
+            "from": "mid",
+            "to": "west",
+            "latency_ms": 8,
+            "unit_gbps": 100,
+            "unit_cost": 10_000,
+            "max_units": 4,
+        },
     ]
     doc["network"] = {**doc.get("network", {}), "routing": routing}
     return planner.Scenario.model_validate(doc)
@@ -54,8 +75,16 @@ def test_path_and_flow_routing_differ_where_a_detour_pays(tiny):
     by_path = planner.run(_detour_scenario(tiny, "path"), **LIMITS)
     by_flow = planner.run(_detour_scenario(tiny, "flow"), **LIMITS)
     assert by_path.outcome.objective - by_flow.outcome.objective == pytest.approx(980_000, rel=1e-9)
-    assert dict(zip(by_path.links["link"], by_path.links["units"])) == {"east-west": 1, "east-mid": 0, "mid-west": 0}
-    assert dict(zip(by_flow.links["link"], by_flow.links["units"])) == {"east-west": 0, "east-mid": 1, "mid-west": 1}
+    assert dict(zip(by_path.links["link"], by_path.links["units"])) == {
+        "east-west": 1,
+        "east-mid": 0,
+        "mid-west": 0,
+    }
+    assert dict(zip(by_flow.links["link"], by_flow.links["units"])) == {
+        "east-west": 0,
+        "east-mid": 1,
+        "mid-west": 1,
+    }
     # the rest of the plan is the same: one module at site_w serving all of east's inference
     assert by_path.kpi("PFLOPS installed") == by_flow.kpi("PFLOPS installed") == 1.0
 
@@ -113,9 +142,18 @@ def test_transport_placements_add_up():
 @pytest.mark.unit
 def test_flow_decomposition_by_hand():
     """a sends 5 to c over b, and 2 to b; a circulation b→d→b carries nothing and is cancelled."""
-    arcs = {"ab": ("a", "b", 7.0), "bc": ("b", "c", 5.0), "bd": ("b", "d", 3.0), "db": ("d", "b", 3.0)}
+    arcs = {
+        "ab": ("a", "b", 7.0),
+        "bc": ("b", "c", 5.0),
+        "bd": ("b", "d", 3.0),
+        "db": ("d", "b", 3.0),
+    }
     pairs = decompose_flows({"a": 7.0, "c": 1.0}, {"b": 2.0, "c": 6.0}, arcs)
-    assert pairs == {("a", "b"): pytest.approx(2.0), ("a", "c"): pytest.approx(5.0), ("c", "c"): pytest.approx(1.0)}
+    assert pairs == {
+        ("a", "b"): pytest.approx(2.0),
+        ("a", "c"): pytest.approx(5.0),
+        ("c", "c"): pytest.approx(1.0),
+    }
 
 
 @pytest.mark.unit
@@ -146,8 +184,14 @@ def test_a_plan_far_from_its_bound_is_not_a_plan():
     sc = make_scenario(8, 6, 24, 3, seed=1)
     first = solve_model(build_model(prepare(sc)), time_limit=120, mip_gap=0.5, max_plan_gap=0.5)
     assert first.ok and first.gap > 1e-9
-    again = solve_model(build_model(prepare(sc)), time_limit=120, mip_gap=0.5, max_plan_gap=first.gap / 2)
-    assert again.status == "gap_too_large" and not again.ok and again.objective == pytest.approx(first.objective)
+    again = solve_model(
+        build_model(prepare(sc)), time_limit=120, mip_gap=0.5, max_plan_gap=first.gap / 2
+    )
+    assert (
+        again.status == "gap_too_large"
+        and not again.ok
+        and again.objective == pytest.approx(first.objective)
+    )
     with pytest.raises(SolverError, match="max_plan_gap"):  # the pipeline refuses to report it
         planner.run(tweak(sc, "solver", max_plan_gap=first.gap / 2), time_limit=120, mip_gap=0.5)
 
@@ -161,8 +205,14 @@ def test_resolve_scales_the_cut_with_demand(tiny):
     rp = Replanner(hard, mip_gap=1e-6, time_limit=60)
     rp.solve()
     rp.scale_demand(1.3)
-    scaled = hard.model_copy(update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * 1.3}) for d in hard.demand)})
-    assert rp.solve().outcome.objective == pytest.approx(planner.run(scaled, **LIMITS).outcome.objective, rel=1e-7)
+    scaled = hard.model_copy(
+        update={
+            "demand": tuple(d.model_copy(update={"pflops": d.pflops * 1.3}) for d in hard.demand)
+        }
+    )
+    assert rp.solve().outcome.objective == pytest.approx(
+        planner.run(scaled, **LIMITS).outcome.objective, rel=1e-7
+    )
 
 
 @pytest.mark.unit
@@ -175,7 +225,9 @@ def test_stale_temporaries_of_planner_only_are_removed(tmp_path):
     assert remove_stale_temporaries(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp", "keep.json"]
     save_json({"a": 1}, tmp_path / "x.json")
-    assert (tmp_path / "x.json").read_text().strip().startswith("{") and remove_stale_temporaries(tmp_path) == 0
+    assert (tmp_path / "x.json").read_text().strip().startswith("{") and remove_stale_temporaries(
+        tmp_path
+    ) == 0
 
 
 def _one_shipper(sc):
@@ -202,7 +254,8 @@ def test_signed_shipments_exact(seed):
     d_on, d_off = prepare(sc), prepare(off)
     assert d_on.SIGNED and not d_off.SIGNED
     assert len(d_off.SHIP) - len(d_on.SHIP) == len(d_on.SIGNED) * len(d_on.SLICES) * len(
-        [j for j in d_on.TRANSPORT if d_on.gbps_per_pflops[j] > 0])
+        [j for j in d_on.TRANSPORT if d_on.gbps_per_pflops[j] > 0]
+    )
     lp = {}
     for key, d in (("on", d_on), ("off", d_off)):
         m = build_model(d)
@@ -218,7 +271,10 @@ def test_signed_shipments_exact(seed):
     assert lp["on"] == pytest.approx(lp["off"], rel=1e-9)
     small = _one_shipper(make_scenario(5, 4, 6, 4, seed=seed))
     assert prepare(small).SIGNED
-    a, b = planner.run(small, **LIMITS), planner.run(tweak(small, "network", signed_shipments=False), **LIMITS)
+    a, b = (
+        planner.run(small, **LIMITS),
+        planner.run(tweak(small, "network", signed_shipments=False), **LIMITS),
+    )
     assert a.outcome.gap <= 1e-6 and b.outcome.gap <= 1e-6
     assert a.outcome.objective == pytest.approx(b.outcome.objective, rel=2e-6)
     # the Links sheet shows each direction's own traffic: both runs carry the same work over links
@@ -228,10 +284,14 @@ def test_signed_shipments_exact(seed):
 @pytest.mark.unit
 def test_signed_shipments_only_where_exact():
     """Not on links that charge per TB carried, nor when two classes ship work."""
-    assert not prepare(make_scenario(8, 6, 24, 4, seed=3)).SIGNED  # two shipping classes, priced links
+    assert not prepare(
+        make_scenario(8, 6, 24, 4, seed=3)
+    ).SIGNED  # two shipping classes, priced links
     sc = _one_shipper(make_scenario(8, 6, 24, 4, seed=3))
     d = prepare(sc)
-    assert d.SIGNED and d.SIGNED == {ln for ln, lk in d.links.items() if not lk.one_way and lk.max_units > 0}
+    assert d.SIGNED and d.SIGNED == {
+        ln for ln, lk in d.links.items() if not lk.one_way and lk.max_units > 0
+    }
     # a class with a latency limit whose remote traffic takes a path keeps that path's links directed
     inf = next(jc.name for jc in sc.job_classes if jc.max_latency_ms is not None)
     d3 = prepare(tweak(sc, "job_classes", inf, gbps_per_pflops=0.05))

@@ -24,8 +24,10 @@ from .orlib_cap import (
 )
 
 if not (ORLIB_CAP / "optima.txt").is_file():
-    pytest.skip(f"OR-Library cap benchmark not found at {ORLIB_CAP} (the shared/ folder beside the project root)",
-                allow_module_level=True)
+    pytest.skip(
+        f"OR-Library cap benchmark not found at {ORLIB_CAP} (the shared/ folder beside the project root)",
+        allow_module_level=True,
+    )
 
 OPTIMA = read_optima()
 #: Generous per-instance limit so a slow machine does not fail spuriously (measured ≤ 3 s).
@@ -37,12 +39,15 @@ def _plan_cost(inst: CapInstance, res: planner.Results) -> float:
     """The CFLP objective ``Σ f_i y_i + Σ c_ij x_ij`` of the plan, from the report tables only."""
     opened = {s: bool(o) for s, o in zip(res.sites["site"], res.sites["open"])}
     fixed = sum(inst.fixed[i] for i in range(inst.m) if opened[f"f{i}"])
-    serve = sum(inst.cost[int(r.site[1:])][int(r.region[1:])] * r.share
-                for r in res.placement.rename(columns={"share of demand": "share"}).itertuples())
+    serve = sum(
+        inst.cost[int(r.site[1:])][int(r.region[1:])] * r.share
+        for r in res.placement.rename(columns={"share of demand": "share"}).itertuples()
+    )
     return fixed + serve
 
 
 # ---- parsers and mapping (no solver) ------------------------------------------------------------
+
 
 @pytest.mark.unit
 def test_optima_table() -> None:
@@ -55,7 +60,9 @@ def test_optima_table() -> None:
 @pytest.mark.parametrize("opt", OPTIMA, ids=lambda o: o.instance)
 def test_parse_sizes(opt) -> None:
     inst = load(opt)
-    m = {"cap41": 16, "cap71": 16, "cap101": 25, "cap131": 50, "p1": 16, "p5": 16, "p13": 25}[opt.instance]
+    m = {"cap41": 16, "cap71": 16, "cap101": 25, "cap131": 50, "p1": 16, "p5": 16, "p13": 25}[
+        opt.instance
+    ]
     assert (inst.m, inst.n) == (m, 50)
     assert len(inst.capacity) == len(inst.fixed) == len(inst.cost) == m
     assert len(inst.demand) == 50 and all(len(row) == 50 for row in inst.cost)
@@ -69,7 +76,9 @@ def test_parse_known_numbers() -> None:
     assert set(cap41.capacity) == {5000.0}
     assert cap41.fixed[0] == 7500.0 and cap41.fixed[10] == 0.0  # '7500.' and '0.' tokens
     assert cap41.demand[:3] == (146.0, 87.0, 672.0)
-    assert cap41.cost[0][0] == 6739.725 and cap41.cost[1][0] == 10355.05  # customer 1's costs wrap lines
+    assert (
+        cap41.cost[0][0] == 6739.725 and cap41.cost[1][0] == 10355.05
+    )  # customer 1's costs wrap lines
     assert cap41.cost[6][0] == 4374.525 and cap41.cost[7][0] == 3847.1
     p1 = parse_single_source(ORLIB_CAP / "single-source" / "p1")
     assert set(p1.capacity) == {15000.0} and p1.fixed[10] == 0.0
@@ -105,7 +114,11 @@ def test_to_scenario_derived_data() -> None:
         s = f"f{i}"
         assert data.open_annual[s] == inst.fixed[i]
         assert data.module_bound[s, "unit"] == inst.capacity[i]
-        assert data.pflops["unit"] == 1.0 and data.capex_annual["unit"] == 0.0 and data.kw["unit"] == 0.0
+        assert (
+            data.pflops["unit"] == 1.0
+            and data.capex_annual["unit"] == 0.0
+            and data.kw["unit"] == 0.0
+        )
         for j in range(inst.n):
             per_year = data.serving_cost[f"c{j}", s] * HOURS * inst.demand[j]
             assert per_year == pytest.approx(inst.cost[i][j], rel=1e-12, abs=1e-9)
@@ -116,12 +129,16 @@ def test_to_scenario_derived_data() -> None:
 
 # ---- published optima (HiGHS) -------------------------------------------------------------------
 
+
 @pytest.mark.solve
 @pytest.mark.parametrize("opt", OPTIMA, ids=lambda o: o.instance)
 def test_published_optimum(opt) -> None:
     inst = load(opt)
-    res = planner.run(to_scenario(inst, single_source=opt.single_source, name=opt.instance),
-                      time_limit=TIME_LIMIT, mip_gap=MIP_GAP)
+    res = planner.run(
+        to_scenario(inst, single_source=opt.single_source, name=opt.instance),
+        time_limit=TIME_LIMIT,
+        mip_gap=MIP_GAP,
+    )
     out = res.outcome
     assert out is not None and out.status == "optimal", out
     assert out.objective == pytest.approx(opt.optimum, rel=1e-6)
@@ -157,7 +174,9 @@ def test_single_site_binds() -> None:
     served whole, so the planner must leave at least the excess over 5000 of each unserved.
     """
     inst = parse_multi_source(ORLIB_CAP / "multi-source" / "cap41.txt")
-    multi = planner.run(to_scenario(inst, single_source=False, name="cap41"), time_limit=TIME_LIMIT, mip_gap=MIP_GAP)
+    multi = planner.run(
+        to_scenario(inst, single_source=False, name="cap41"), time_limit=TIME_LIMIT, mip_gap=MIP_GAP
+    )
     assert (multi.placement.groupby("region")["site"].nunique() > 1).any()
     ss = to_scenario(inst, single_source=True, name="cap41-ss")
     with pytest.raises(planner.InfeasibleError):  # full service is impossible single-source

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.solve
 @pytest.fixture(scope="module")
 def green_tiny() -> planner.Scenario:
     """Tiny with a green-power option at the western site: a continuous cost–carbon trade-off."""
-    return tweak(planner.load_scenario(TINY), "sites", "site_w", green_share_max=0.5, green_premium_mwh=10)
+    return tweak(
+        planner.load_scenario(TINY), "sites", "site_w", green_share_max=0.5, green_premium_mwh=10
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,12 @@ def test_frontier_is_monotone_and_non_dominated(front):
     assert len(t) >= 4
     assert (t["status"] == "optimal").all()
     cost, carbon = t["cost CNY/yr"].to_numpy(), t["carbon tCO2/yr"].to_numpy()
-    assert all(b >= a - 1e-6 * abs(a) for a, b in zip(cost, cost[1:])), "cost must not fall as the cap tightens"
-    assert all(b <= a + 1e-6 * abs(a) for a, b in zip(carbon, carbon[1:])), "carbon must not rise as the cap tightens"
+    assert all(b >= a - 1e-6 * abs(a) for a, b in zip(cost, cost[1:])), (
+        "cost must not fall as the cap tightens"
+    )
+    assert all(b <= a + 1e-6 * abs(a) for a, b in zip(carbon, carbon[1:])), (
+        "carbon must not rise as the cap tightens"
+    )
     assert carbon[0] > carbon[-1] * 1.1, "the green option gives a real trade-off"
     assert (t["dominated"] == "non-dominated").all()
     caps = t["cap"].to_numpy()
@@ -55,7 +61,9 @@ def test_extremes_match_separate_runs(front, green_tiny):
     assert t["cost CNY/yr"].iloc[0] == pytest.approx(cheapest.total_cost, rel=1e-6)
     assert t["carbon tCO2/yr"].iloc[0] == pytest.approx(float(cheapest.kpi("carbon")), rel=1e-6)
     assert t["carbon tCO2/yr"].iloc[-1] == pytest.approx(float(greenest.kpi("carbon")), rel=1e-6)
-    assert t["cost CNY/yr"].iloc[-1] <= greenest.total_cost * (1 + 1e-6)  # the cheapest of the least-carbon plans
+    assert t["cost CNY/yr"].iloc[-1] <= greenest.total_cost * (
+        1 + 1e-6
+    )  # the cheapest of the least-carbon plans
 
 
 def test_workbook_reads_back(front):
@@ -65,8 +73,16 @@ def test_workbook_reads_back(front):
     assert len(wb["Frontier"]._charts) == 1
     back = pd.read_excel(out, sheet_name="Frontier")
     assert len(back) == len(f.table)
-    assert {"cost CNY/yr", "carbon tCO2/yr", "status", "dominated", "PFLOPS built", "sites open", "link units built",
-            "green share"} <= set(back.columns)
+    assert {
+        "cost CNY/yr",
+        "carbon tCO2/yr",
+        "status",
+        "dominated",
+        "PFLOPS built",
+        "sites open",
+        "link units built",
+        "green share",
+    } <= set(back.columns)
     assert back["cost CNY/yr"].to_numpy() == pytest.approx(f.table["cost CNY/yr"].to_numpy())
     dec = pd.read_excel(out, sheet_name="Decisions")
     assert list(dec.columns[:2]) == ["site", "hardware"]
@@ -93,10 +109,28 @@ def test_failed_points_are_kept(front):
     from planner.studies.pareto import _assemble
 
     f, _ = front
-    ok = {"cap": None, "status": "optimal", "gap": 0.0, "results": f.results[0], "message": "", "excess": None}
-    failed = {"cap": 3500.0, "status": "no_solution", "gap": None, "results": None, "message": "no plan: no_solution"}
+    ok = {
+        "cap": None,
+        "status": "optimal",
+        "gap": 0.0,
+        "results": f.results[0],
+        "message": "",
+        "excess": None,
+    }
+    failed = {
+        "cap": 3500.0,
+        "status": "no_solution",
+        "gap": None,
+        "results": None,
+        "message": "no plan: no_solution",
+    }
     last = {**ok, "cap": 3100.0, "results": f.results[-1], "excess": 0.0}
-    stopped = {**ok, "cap": 3300.0, "status": "feasible", "gap": 0.99}  # a time-out far from its bound
+    stopped = {
+        **ok,
+        "cap": 3300.0,
+        "status": "feasible",
+        "gap": 0.99,
+    }  # a time-out far from its bound
     t = _assemble("tiny", ("cost", "carbon"), [ok, failed, stopped, last], {}).table
     assert list(t["dominated"]) == ["non-dominated", "failed", "failed", "non-dominated"]
     assert t["status"].iloc[1] == "no_solution" and pd.isna(t["cost CNY/yr"].iloc[1])
@@ -110,8 +144,16 @@ def test_extremes_that_cannot_anchor_the_caps(front):
     f, _ = front
     ok = {"cap": None, "status": "optimal", "gap": 0.001, "results": f.results[0], "message": ""}
     assert extreme_problem(ok, {"time_limit": 45}) is None
-    failed = {**ok, "status": "no_solution", "gap": None, "results": None, "message": "no plan within 45 s"}
-    assert "failed (no plan within 45 s); there is no frontier to span" in extreme_problem(failed, {})
+    failed = {
+        **ok,
+        "status": "no_solution",
+        "gap": None,
+        "results": None,
+        "message": "no plan within 45 s",
+    }
+    assert "failed (no plan within 45 s); there is no frontier to span" in extreme_problem(
+        failed, {}
+    )
     stopped = {**ok, "status": "feasible", "gap": 0.8}
     why = extreme_problem(stopped, {"time_limit": 45})
     assert why is not None and "(45 s) 80% from its bound" in why and "raise time_limit" in why
@@ -126,11 +168,33 @@ def test_bad_arguments(green_tiny):
 
 def test_cli_pareto(tmp_path: Path):
     out = tmp_path / "f.xlsx"
-    proc = subprocess.run([sys.executable, "-m", "planner.cli", "pareto", str(TINY), "--points", "3", "--workers", "2",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "pareto",
+            str(TINY),
+            "--points",
+            "3",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "least carbon" in proc.stdout and out.exists()
-    assert "distributed." not in proc.stderr and "killed by signal" not in proc.stderr, proc.stderr  # Dask quiet without -v
-    bad = subprocess.run([sys.executable, "-m", "planner.cli", "pareto", str(TINY), "--objectives", "cost,water"],
-                         capture_output=True, text=True, timeout=300)
+    assert "distributed." not in proc.stderr and "killed by signal" not in proc.stderr, (
+        proc.stderr
+    )  # Dask quiet without -v
+    bad = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "pareto", str(TINY), "--objectives", "cost,water"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode != 0

@@ -107,14 +107,20 @@ def test_discounting_arithmetic(tp: planner.Scenario, rate: float) -> None:
 def test_costs_reconcile_per_period(plan: planner.Results) -> None:
     costs = plan.costs
     # each row: discounted = weight × annual
-    assert (costs["discounted CNY"] - costs["period weight yr"] * costs["CNY/yr"]).abs().max() < 1e-6
+    assert (
+        costs["discounted CNY"] - costs["period weight yr"] * costs["CNY/yr"]
+    ).abs().max() < 1e-6
     per = costs.groupby("period")[["CNY/yr", "discounted CNY"]].sum()
     periods = plan.periods.set_index("period")
     for y in periods.index:
         assert per.loc[y, "CNY/yr"] == pytest.approx(periods.loc[y, "cost CNY/yr"], rel=1e-12)
-        assert per.loc[y, "discounted CNY"] == pytest.approx(periods.loc[y, "discounted cost CNY"], rel=1e-12)
+        assert per.loc[y, "discounted CNY"] == pytest.approx(
+            periods.loc[y, "discounted cost CNY"], rel=1e-12
+        )
     assert plan.total_cost == pytest.approx(plan.outcome.objective, rel=1e-9)
-    assert float(plan.objective["contribution"].sum()) == pytest.approx(plan.outcome.objective, rel=1e-9)
+    assert float(plan.objective["contribution"].sum()) == pytest.approx(
+        plan.outcome.objective, rel=1e-9
+    )
     assert plan.kpi("total cost") == pytest.approx(plan.outcome.objective, rel=1e-9)
     terms = plan.summary[plan.summary["kpi"].str.startswith("cost: ")]
     assert float(terms["value"].sum()) == pytest.approx(plan.outcome.objective, rel=1e-9)
@@ -130,10 +136,22 @@ def test_myopic_and_perfect_foresight(tp: planner.Scenario) -> None:
     my_hand = 2 * (a1 + 0.2 * MWH_YEAR) + 3 * (a1 + 0.1 * MWH_YEAR + 3.5 * 8760 * 10_000)
     assert pf.outcome.objective == pytest.approx(pf_hand, rel=1e-9)  # 5,699,666.67
     assert my.outcome.objective == pytest.approx(my_hand, rel=1e-9)  # 921,246,533.33
-    assert pf.extra_tables["Build schedule"].set_index(["period", "hardware"]).loc[(2025, "gen1"), "bought modules"] == 5
-    assert my.extra_tables["Build schedule"].set_index(["period", "hardware"]).loc[(2025, "gen1"), "bought modules"] == 1
+    assert (
+        pf.extra_tables["Build schedule"]
+        .set_index(["period", "hardware"])
+        .loc[(2025, "gen1"), "bought modules"]
+        == 5
+    )
+    assert (
+        my.extra_tables["Build schedule"]
+        .set_index(["period", "hardware"])
+        .loc[(2025, "gen1"), "bought modules"]
+        == 1
+    )
     assert my.periods.set_index("period").loc[2027, "unserved share"] == pytest.approx(3.5 / 4.5)
-    assert my.metadata["planning"].startswith("myopic") and pf.metadata["planning"].startswith("perfect foresight")
+    assert my.metadata["planning"].startswith("myopic") and pf.metadata["planning"].startswith(
+        "perfect foresight"
+    )
     assert list(my.extra_tables["Myopic steps"]["step"]) == [2025, 2027]
     # on the base scenario both find the same plan (nothing is gained by looking ahead)
     my_base = planner.run(tp.model_copy(update={"planning": "myopic"}), **SOLVE)
@@ -154,29 +172,46 @@ def test_sites_stay_open_and_link_units_persist(tiny: planner.Scenario) -> None:
     assert bool(sites.loc[(2025, "site_w"), "open"]) and bool(sites.loc[(2027, "site_w"), "open"])
     assert float(sites.loc[(2027, "site_w"), "served PFLOPS·h/yr"]) == 0.0
     links = res.extra_tables["Link schedule"].set_index("period")
-    assert links.loc[2025, "units built"] >= 1 and links.loc[2027, "units in service"] >= links.loc[2025, "units in service"]
+    assert (
+        links.loc[2025, "units built"] >= 1
+        and links.loc[2027, "units in service"] >= links.loc[2025, "units in service"]
+    )
     costs = res.costs.set_index(["period", "term"])["CNY/yr"]
-    assert costs[(2027, "capex_sites")] == pytest.approx(costs[(2025, "capex_sites")]) and costs[(2027, "capex_sites")] > 0
+    assert (
+        costs[(2027, "capex_sites")] == pytest.approx(costs[(2025, "capex_sites")])
+        and costs[(2027, "capex_sites")] > 0
+    )
 
 
 def test_period_defaults_and_growth(tiny: planner.Scenario) -> None:
-    sc = tiny.model_copy(update={"periods": (Period(year=2030), Period(year=2025), Period(year=2027)), "discount_rate": 0.05})
+    sc = tiny.model_copy(
+        update={
+            "periods": (Period(year=2030), Period(year=2025), Period(year=2027)),
+            "discount_rate": 0.05,
+        }
+    )
     ps = period_list(sc)
     assert [(p.year, p.years) for p in ps] == [(2025, 2.0), (2027, 3.0), (2030, 3.0)]
-    assert ps[2].discount == pytest.approx(1.05 ** -5)
+    assert ps[2].discount == pytest.approx(1.05**-5)
     assert [(p.year, p.years) for p in period_list(tiny)] == [(tiny.year, 1.0)]
     doc = doc_of(tiny)
     doc["periods"] = [{"year": 2025}, {"year": 2027}]
-    doc["demand_growth"] = [{"rate": 0.1}, {"class": "training", "rate": 0.2}, {"region": "east", "rate": 0.3},
-                            {"class": "training", "region": "east", "rate": 0.4}]
-    doc["demand"].append({"class": "inference", "region": "east", "pflops": 7, "year": 2027, "profile": "users"})
+    doc["demand_growth"] = [
+        {"rate": 0.1},
+        {"class": "training", "rate": 0.2},
+        {"region": "east", "rate": 0.3},
+        {"class": "training", "region": "east", "rate": 0.4},
+    ]
+    doc["demand"].append(
+        {"class": "inference", "region": "east", "pflops": 7, "year": 2027, "profile": "users"}
+    )
     g = planner.Scenario.model_validate(doc)
     assert growth_rate(g, "training", "east") == 0.4
     assert growth_rate(g, "training", "west") == 0.2
     assert growth_rate(g, "inference", "east") == 0.3
     assert growth_rate(g, "inference", "west") == 0.1
     d27 = {(d.job_class, d.region): d.pflops for d in period_demand(g, 2027, 2025)}
-    assert d27[("training", "east")] == pytest.approx(4 * 1.4 ** 2)
+    assert d27[("training", "east")] == pytest.approx(4 * 1.4**2)
     assert d27[("inference", "east")] == 7  # given directly for 2027: wins over the grown base
     d25 = {(d.job_class, d.region): d.pflops for d in period_demand(g, 2025, 2025)}
     assert d25 == {("inference", "east"): 2, ("training", "east"): 4}
@@ -215,15 +250,22 @@ def test_bad_periods_reported_together(tmp_path: Path) -> None:
     msg = str(info.value)
     assert "periods › row 2 › year: duplicate period 2025" in msg
     assert "demand › row 1 › year: 2026 is not a period" in msg
-    assert "demand_growth › row 1 › class: unknown job class 'inferense' — did you mean 'inference'?" in msg
+    assert (
+        "demand_growth › row 1 › class: unknown job class 'inferense' — did you mean 'inference'?"
+        in msg
+    )
     assert "has demand for 2026, 2030 but not for 2025" in msg
-    proc = subprocess.run([sys.executable, "-m", "planner.cli", "validate", str(f)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(f)], capture_output=True, text=True
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_demand_year_needs_periods(tmp_path: Path) -> None:
     f = tmp_path / "noperiods.yaml"
-    f.write_text(BAD.replace("periods:\n  - {year: 2025}\n  - {year: 2025}\n  - {year: 2030}\n", ""))
+    f.write_text(
+        BAD.replace("periods:\n  - {year: 2025}\n  - {year: 2025}\n  - {year: 2030}\n", "")
+    )
     with pytest.raises(ScenarioError) as info:
         planner.load_scenario(f)
     assert "demand for 2026 needs a periods table listing 2026" in str(info.value)
@@ -248,8 +290,23 @@ def test_report_shows_periods(plan: planner.Results, tmp_path: Path) -> None:
 
 def test_cli_prints_each_period(tmp_path: Path) -> None:
     out = tmp_path / "tp.xlsx"
-    proc = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(TP), "--out", str(out), "-q", "--planning", "myopic"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "run",
+            str(TP),
+            "--out",
+            str(out),
+            "-q",
+            "--planning",
+            "myopic",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "planning     myopic" in proc.stdout
     assert "2027         3 yr:" in proc.stdout and out.exists()
@@ -283,10 +340,10 @@ def test_china_variant_prepares() -> None:
     md = prepare_periods(sc)
     assert md.years == [2025, 2027, 2029]
     assert [p.years for p in md.periods] == [2, 2, 2]
-    assert md.periods[2].discount == pytest.approx(1.06 ** -4)
+    assert md.periods[2].discount == pytest.approx(1.06**-4)
     base = sum(d.pflops for d in planner.load_scenario(CHINA).demand)
     d29 = sum(d.pflops for d in period_demand(sc, 2029, 2025))
-    assert d29 == pytest.approx(base * 1.4 ** 4)
+    assert d29 == pytest.approx(base * 1.4**4)
     bought = {(h, y) for (_s, h, y) in md.BUILD}
     assert ("ascend910b_pod", 2025) in bought and ("ascend910b_pod", 2027) not in bought
     assert ("ascend910c_pod", 2029) in bought and not any(h == "ascend910_pod" for h, _ in bought)
@@ -314,7 +371,9 @@ def test_summary_carries_the_installed_chart(plan: planner.Results, tmp_path: Pa
     assert "建设计划" in wb.sheetnames and "规划期" in wb.sheetnames
 
 
-def test_periods_round_trip_through_a_workbook(tp: planner.Scenario, plan: planner.Results, tmp_path: Path) -> None:
+def test_periods_round_trip_through_a_workbook(
+    tp: planner.Scenario, plan: planner.Results, tmp_path: Path
+) -> None:
     """Periods, demand growth and retire years survive the input workbook: the same optimum."""
     from planner.workbook import write_template
 
@@ -322,7 +381,9 @@ def test_periods_round_trip_through_a_workbook(tp: planner.Scenario, plan: plann
     back = planner.load_scenario(wb)
     assert [p.year for p in back.periods] == [2025, 2027] and back.demand_growth[0].rate == 0.5
     assert back.existing_modules[0].retire_year == 2027
-    assert planner.run(back, **SOLVE).outcome.objective == pytest.approx(plan.outcome.objective, rel=1e-9)
+    assert planner.run(back, **SOLVE).outcome.objective == pytest.approx(
+        plan.outcome.objective, rel=1e-9
+    )
 
 
 def test_summary_shows_each_period_terms(plan: planner.Results, tmp_path: Path) -> None:
@@ -333,14 +394,16 @@ def test_summary_shows_each_period_terms(plan: planner.Results, tmp_path: Path) 
     start = next(i for i, r in enumerate(rows) if r[0] == "Cost by period")
     header = rows[start + 1]
     assert header[:4] == ("term", "2025 CNY/yr", "2027 CNY/yr", "discounted CNY")
-    body = {r[0]: r for r in rows[start + 2:] if r[0]}
+    body = {r[0]: r for r in rows[start + 2 :] if r[0]}
     from planner.report.i18n import term
 
     assert body[term("capex_hardware", "en")][1] == pytest.approx(500_000 / 3)
     assert body["total"][3] == pytest.approx(plan.outcome.objective, rel=1e-9)
 
 
-def test_myopic_without_periods_warns(tiny: planner.Scenario, caplog: pytest.LogCaptureFixture) -> None:
+def test_myopic_without_periods_warns(
+    tiny: planner.Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level("WARNING"):
         res = planner.run(tiny.model_copy(update={"planning": "myopic"}), **SOLVE)
     assert "has no effect" in caplog.text and res.periods is None

@@ -30,7 +30,13 @@ def test_plan_map_of_a_plan_and_of_no_plan() -> None:
 
 
 def test_frontier_plot_when_every_point_failed() -> None:
-    failed = {"cap": None, "status": "no_solution", "gap": None, "results": None, "message": "no plan within 1 s"}
+    failed = {
+        "cap": None,
+        "status": "no_solution",
+        "gap": None,
+        "results": None,
+        "message": "no plan within 1 s",
+    }
     front = _assemble("tiny", ("cost", "carbon"), [failed, {**failed, "cap": 10.0}], {})
     ax = frontier_plot(front)
     assert "(2 failed)" in ax.get_title()

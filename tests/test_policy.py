@@ -54,7 +54,9 @@ def test_carbon_cap_slack_is_priced(green_w):
     res = run(policy(green_w, carbon_cap=0, policy_slack_cost={"carbon_cap": 100}))
     r = row(res, "carbon_cap")
     assert r["slack used"] == pytest.approx(res.kpi("carbon"), rel=1e-6)
-    assert res.costs.set_index("term").loc["policy_slack_cost", "CNY/yr"] == pytest.approx(100 * r["slack used"], rel=1e-6)
+    assert res.costs.set_index("term").loc["policy_slack_cost", "CNY/yr"] == pytest.approx(
+        100 * r["slack used"], rel=1e-6
+    )
     assert res.costs["CNY/yr"].sum() == pytest.approx(res.outcome.objective, rel=1e-9)
 
 
@@ -63,7 +65,9 @@ def test_min_green_share_overall_and_by_tag(green_w):
     res = run(policy(green_w, min_green_share=0.1))
     assert res.kpi("green share") == pytest.approx(0.1, rel=1e-6)
     assert res.outcome.objective == pytest.approx(BASE + 7_095.6, rel=1e-7)
-    assert row(res, "min_green_share")["shadow price CNY/yr per slack unit"] == pytest.approx(10, rel=1e-6)
+    assert row(res, "min_green_share")["shadow price CNY/yr per slack unit"] == pytest.approx(
+        10, rel=1e-6
+    )
     sc = tweak(green_w, "sites", "site_w", tags=["west"])
     res = run(policy(sc, min_green_share_by_tag={"west": 0.5}))
     assert res.outcome.objective == pytest.approx(BASE + 15_768, rel=1e-7)
@@ -88,7 +92,9 @@ def test_budget(tiny):
 def _two_hardware(tiny):
     doc = doc_of(tiny)
     doc["hardware"][0]["domestic"] = False
-    doc["hardware"].append({**doc["hardware"][0], "name": "dom", "domestic": True, "capex": 600_000})
+    doc["hardware"].append(
+        {**doc["hardware"][0], "name": "dom", "domestic": True, "capex": 600_000}
+    )
     return type(tiny).model_validate(doc)
 
 
@@ -135,7 +141,9 @@ def test_resilience_survives_each_site_outage(tiny):
     """Inference allowed at 20 ms (no bandwidth): with N-1 over sites, removing either site leaves enough
     installed capacity at the other for all inference in every slice; the cost of resilience is reported."""
     sc = tweak(tiny, "job_classes", "inference", max_latency_ms=20)
-    sc = tweak(sc, "sites", "site_w", max_it_mw=0.2)  # west holds at most 2 modules: not enough alone
+    sc = tweak(
+        sc, "sites", "site_w", max_it_mw=0.2
+    )  # west holds at most 2 modules: not enough alone
     with pytest.raises(InfeasibleError, match="resilience"):
         run(policy(sc, resilience="sites"))
     sc = tweak(sc, "sites", "site_w", max_it_mw=10)
@@ -150,8 +158,10 @@ def test_resilience_survives_each_site_outage(tiny):
 def test_infeasibility_is_explained(tiny, green_w):
     with pytest.raises(InfeasibleError) as info:  # inference can only run at site_e
         run(policy(tiny, resilience="sites"))
-    assert ("class 'inference' of region 'east' has no site within its latency limit once site 'site_e' is out of "
-            "service (it can only be served at site 'site_e')") in str(info.value)
+    assert (
+        "class 'inference' of region 'east' has no site within its latency limit once site 'site_e' is out of "
+        "service (it can only be served at site 'site_e')"
+    ) in str(info.value)
     # idle power of 3 existing east modules alone emits 3 × 394.2 t: a 100 t cap cannot hold even with
     # every job left undone (a cap that unserved work can meet is a plan with unserved demand instead)
     doc = doc_of(green_w)
@@ -160,7 +170,9 @@ def test_infeasibility_is_explained(tiny, green_w):
         run(policy(type(green_w).model_validate(doc), carbon_cap=100))
     msg = str(info.value)
     assert "closest plan reaches 1,183 tCO2/yr" in msg
-    assert "carbon ≤ 100 tCO2/yr: out of reach; the closest plan reaches" in msg and "short by" in msg
+    assert (
+        "carbon ≤ 100 tCO2/yr: out of reach; the closest plan reaches" in msg and "short by" in msg
+    )
     with pytest.raises(InfeasibleError, match="no domestic hardware"):
         run(policy(tweak(tiny, "hardware", "acc", domestic=False), domestic_min_share=0.5))
 
@@ -187,10 +199,15 @@ def test_policy_and_network_sheets_read_back(tiny, green_w, tmp_path):
     names = wb.sheetnames
     assert names.index("Policy") == names.index("Costs") + 1 and "Network value" in names
     pol = pd.read_excel(out, sheet_name="Policy", nrows=1)
-    assert pol.loc[0, "lever"] == "carbon_cap" and pol.loc[0, "shadow price CNY/yr per slack unit"] == pytest.approx(20)
+    assert pol.loc[0, "lever"] == "carbon_cap" and pol.loc[
+        0, "shadow price CNY/yr per slack unit"
+    ] == pytest.approx(20)
     nv = wb["Network value"]
     # the carbon cap leaves work unserved: against the isolated plan, like with like per PFLOPS·h served
-    assert nv["A2"].value.startswith("Against every region serving itself, which leaves") and "per PFLOPS·h served" in nv["A2"].value
+    assert (
+        nv["A2"].value.startswith("Against every region serving itself, which leaves")
+        and "per PFLOPS·h served" in nv["A2"].value
+    )
     assert nv._charts
     assert nv["A2"].value in [wb["Summary"].cell(r, 1).value for r in range(2, 9)]
 
@@ -199,15 +216,41 @@ def test_cli_compare_and_infeasible_exit_2(tiny_copy):
     import subprocess
     import sys
 
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q", "--compare", "isolated"],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "run",
+            str(tiny_copy),
+            "--no-report",
+            "-q",
+            "--compare",
+            "isolated",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
-    assert "network      Against every region serving itself, the network saves 1.27 M CNY" in p.stdout
+    assert (
+        "network      Against every region serving itself, the network saves 1.27 M CNY" in p.stdout
+    )
     y = tiny_copy / "scenario.yaml"
-    y.write_text(y.read_text().replace("objective: cost", "objective: cost\npolicy: {resilience: sites}"))
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
-                       capture_output=True, text=True, timeout=300)
-    assert p.returncode == 2 and "can only be served at site 'site_e'" in p.stderr and "Traceback" not in p.stderr
+    y.write_text(
+        y.read_text().replace("objective: cost", "objective: cost\npolicy: {resilience: sites}")
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        p.returncode == 2
+        and "can only be served at site 'site_e'" in p.stderr
+        and "Traceback" not in p.stderr
+    )
 
 
 def test_link_resilience_pays_for_a_detour(tiny):
@@ -216,8 +259,24 @@ def test_link_resilience_pays_for_a_detour(tiny):
     uses the direct link; N-1 over links adds one unit on each detour link, so resilience costs 60,000."""
     doc = doc_of(tiny)
     doc["regions"].append({"name": "mid", "lat": 34.0, "lon": 113.0})
-    doc["links"] += [{"from": "east", "to": "mid", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 30_000, "max_units": 4},
-                     {"from": "mid", "to": "west", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 30_000, "max_units": 4}]
+    doc["links"] += [
+        {
+            "from": "east",
+            "to": "mid",
+            "latency_ms": 5,
+            "unit_gbps": 100,
+            "unit_cost": 30_000,
+            "max_units": 4,
+        },
+        {
+            "from": "mid",
+            "to": "west",
+            "latency_ms": 5,
+            "unit_gbps": 100,
+            "unit_cost": 30_000,
+            "max_units": 4,
+        },
+    ]
     for j in doc["job_classes"]:
         if j["name"] == "inference":
             j.update(max_latency_ms=20, gbps_per_pflops=1)
@@ -231,7 +290,10 @@ def test_link_resilience_pays_for_a_detour(tiny):
     # with only the direct link, losing it leaves the east short: explained, exit code 2 in the CLI
     doc["links"] = doc["links"][:1]
     sc = tweak(type(tiny).model_validate(doc), "sites", "site_e", max_it_mw=0.2)
-    with pytest.raises(InfeasibleError, match=r"without link east-west, class inference of east in slice day is served"):
+    with pytest.raises(
+        InfeasibleError,
+        match=r"without link east-west, class inference of east in slice day is served",
+    ):
         run(policy(sc, resilience="links"))
 
 
@@ -241,13 +303,22 @@ def test_unservable_demand_names_region_class_slice_and_limit(tiny):
     sc = policy(tweak(tiny, "sites", "site_e", max_it_mw=0.2), allow_unserved=False)
     with pytest.raises(InfeasibleError) as info:
         run(sc)
-    assert "class inference of region east in slice day: 1 PFLOPS cannot be served — site_e: power envelope full (0.2 MW)" \
+    assert (
+        "class inference of region east in slice day: 1 PFLOPS cannot be served — site_e: power envelope full (0.2 MW)"
         in str(info.value)
-    sc = tweak(tweak(sc, "job_classes", "inference", max_latency_ms=20, gbps_per_pflops=200), "links", None, max_units=1)
+    )
+    sc = tweak(
+        tweak(sc, "job_classes", "inference", max_latency_ms=20, gbps_per_pflops=200),
+        "links",
+        None,
+        max_units=1,
+    )
     with pytest.raises(InfeasibleError) as info:
         run(sc)
     assert "links at their most units in day: east-west" in str(info.value)
-    assert run(policy(sc, allow_unserved=True)).kpi("unserved demand") > 0  # priced slack again: a plan
+    assert (
+        run(policy(sc, allow_unserved=True)).kpi("unserved demand") > 0
+    )  # priced slack again: a plan
 
 
 def _slack_cases(tiny):
@@ -265,7 +336,10 @@ def _slack_cases(tiny):
         "min_green_share": (green, {"min_green_share": 1.0}),
         "budget": (tiny, {"budget": 0}),
         "domestic_min_share": (two, {"domestic_min_share": 1.0}),
-        "class_domestic_min_share": (tweak(two, "job_classes", "training", domestic_min_share=1.0), {}),
+        "class_domestic_min_share": (
+            tweak(two, "job_classes", "training", domestic_min_share=1.0),
+            {},
+        ),
         "min_utilisation": (no_idle, {"min_utilisation": 1.0}),
         "max_remote_share": (no_idle, {"max_remote_share": 0.0}),
         "min_local_share": (no_idle, {"min_local_share": 1.0}),
@@ -274,8 +348,21 @@ def _slack_cases(tiny):
     }
 
 
-@pytest.mark.parametrize("lever", ["carbon_cap", "min_green_share", "budget", "domestic_min_share", "class_domestic_min_share",
-                                   "min_utilisation", "max_remote_share", "min_local_share", "min_hub_share", "resilience"])
+@pytest.mark.parametrize(
+    "lever",
+    [
+        "carbon_cap",
+        "min_green_share",
+        "budget",
+        "domestic_min_share",
+        "class_domestic_min_share",
+        "min_utilisation",
+        "max_remote_share",
+        "min_local_share",
+        "min_hub_share",
+        "resilience",
+    ],
+)
 def test_every_slack_is_priced(tiny, lever):
     """A target out of reach (or dearer than its slack) with a low slack price: a plan, the slack used,
     its cost = price × slack, and the cost terms still add up to the objective."""
@@ -298,5 +385,7 @@ def test_policy_and_network_sheets_in_chinese(green_w, tmp_path):
     run(policy(green_w, carbon_cap=3900), compare=("isolated",), out=out, lang="zh")
     wb = openpyxl.load_workbook(out)
     assert "政策" in wb.sheetnames and "网络价值" in wb.sheetnames
-    assert wb["政策"]["A1"].value == "政策杠杆" and wb["政策"]["L1"].value == "影子价格 元/年/松弛单位"
+    assert (
+        wb["政策"]["A1"].value == "政策杠杆" and wb["政策"]["L1"].value == "影子价格 元/年/松弛单位"
+    )
     assert [c.value for c in wb["网络价值"][5]][:4] == ["指标", "单位", "联网方案", "孤立方案"]

@@ -29,8 +29,14 @@ def test_generator_is_seeded_and_planner_accepts_it() -> None:
     assert a == b
     assert make_problem(*SIZE, seed=4) != a
     sc = Scenario.model_validate(planner_spec(a))
-    problems = check_tables({t: list(getattr(sc, t)) for t in TABLES}, sc.profiles, {}, sc.name,
-                            {"year": sc.year}, {b: getattr(sc, b) for b in BLOCKS})
+    problems = check_tables(
+        {t: list(getattr(sc, t)) for t in TABLES},
+        sc.profiles,
+        {},
+        sc.name,
+        {"year": sc.year},
+        {b: getattr(sc, b) for b in BLOCKS},
+    )
     assert not problems, problems  # the loader's cross-table checks pass too
     assert sum(t.weight for t in sc.time_slices) == pytest.approx(8760.0)
     assert [jc.max_latency_ms for jc in sc.job_classes] == [None]
@@ -52,6 +58,9 @@ def test_objectives_agree(seed: int) -> None:
     a = solve_planner(p, time_limit=60)
     b = solve_pypsa(p, time_limit=60)
     assert a["status"] == "optimal" and b["status"] == "optimal", (a, b)
-    assert abs(a["objective"] - b["objective"]) <= RTOL * abs(b["objective"]), (a["objective"], b["objective"])
+    assert abs(a["objective"] - b["objective"]) <= RTOL * abs(b["objective"]), (
+        a["objective"],
+        b["objective"],
+    )
     for rec in (a, b):
         assert rec["columns"] > 0 and rec["rows"] > 0 and rec["nonzeros"] > 0

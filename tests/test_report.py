@@ -22,12 +22,41 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny"
 CHINA = ROOT / "scenarios" / "china"
 
-FIXED = ["Summary", "Map", "Sites", "Hardware mix", "Links", "Placement", "Price of compute", "Unserved", "Load profiles", "Costs",
-         "Metadata"]
+FIXED = [
+    "Summary",
+    "Map",
+    "Sites",
+    "Hardware mix",
+    "Links",
+    "Placement",
+    "Price of compute",
+    "Unserved",
+    "Load profiles",
+    "Costs",
+    "Metadata",
+]
 #: china also has the scorecard (its targets table) and hub and province balances (hub: tags, provinces)
-CHINA_SHEETS = ["Summary", "Scorecard", "Map", "Sites", "Hardware mix", "Links", "Placement", "Hub balance", "Province balance",
-                "Price of compute", "Unserved", "Load profiles", "Costs"]
-INJECTIONS = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"]
+CHINA_SHEETS = [
+    "Summary",
+    "Scorecard",
+    "Map",
+    "Sites",
+    "Hardware mix",
+    "Links",
+    "Placement",
+    "Hub balance",
+    "Province balance",
+    "Price of compute",
+    "Unserved",
+    "Load profiles",
+    "Costs",
+]
+INJECTIONS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A2)",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +76,12 @@ def wb(report: Path) -> openpyxl.Workbook:
 
 def copy_of(res: Results, **tables: pd.DataFrame) -> Results:
     """A deep-enough copy of ``res`` (metadata and inputs copied) with some tables replaced."""
-    return dataclasses.replace(res, metadata=dict(res.metadata), inputs={k: v.copy() for k, v in res.inputs.items()},
-                               **tables)
+    return dataclasses.replace(
+        res,
+        metadata=dict(res.metadata),
+        inputs={k: v.copy() for k, v in res.inputs.items()},
+        **tables,
+    )
 
 
 def header(ws, row: int = 1) -> list:
@@ -67,9 +100,18 @@ def test_every_sheet_in_plan_order(wb, res):
 
 
 @pytest.mark.solve
-@pytest.mark.parametrize("sheet, table", [("Sites", "sites"), ("Hardware mix", "hardware"), ("Links", "links"),
-                                          ("Placement", "placement"), ("Unserved", "unserved"),
-                                          ("Load profiles", "profiles"), ("Costs", "costs")])
+@pytest.mark.parametrize(
+    "sheet, table",
+    [
+        ("Sites", "sites"),
+        ("Hardware mix", "hardware"),
+        ("Links", "links"),
+        ("Placement", "placement"),
+        ("Unserved", "unserved"),
+        ("Load profiles", "profiles"),
+        ("Costs", "costs"),
+    ],
+)
 def test_headers_are_the_results_columns_with_units(wb, res, sheet, table):
     cols = list(getattr(res, table).columns)
     assert header(wb[sheet])[: len(cols)] == cols
@@ -81,7 +123,10 @@ def test_every_sheet_has_frozen_header_and_a_table(wb):
     for ws in wb:
         assert ws.freeze_panes or ws.title == "Map", ws.title
         names += list(ws.tables)
-        if ws.title not in ("Unserved", "Map"):  # Unserved: empty in the tiny plan (a note); Map: an image
+        if ws.title not in (
+            "Unserved",
+            "Map",
+        ):  # Unserved: empty in the tiny plan (a note); Map: an image
             assert ws.tables, ws.title
     assert len(names) == len({n.lower() for n in names})
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names)
@@ -98,7 +143,9 @@ def test_number_formats_follow_units(wb, res):
     assert fmt["avg utilisation"] == "0.0%"
     assert fmt["energy cost CNY/yr"] == "#,##0"
     assert fmt["energy MWh/yr"] == "#,##0"
-    assert ws.cell(row=2, column=cols["open"]).value == ("yes" if res.sites["open"].iloc[0] else "no")  # words, not 0/1
+    assert ws.cell(row=2, column=cols["open"]).value == (
+        "yes" if res.sites["open"].iloc[0] else "no"
+    )  # words, not 0/1
     assert ws.column_dimensions["A"].width >= len("site")
 
 
@@ -110,19 +157,32 @@ def test_sites_and_hardware_read_back_with_pandas(report, res):
     assert sites["site"].tolist() == res.sites["site"].tolist()
     assert sites["open"].tolist() == ["yes" if v else "no" for v in res.sites["open"]]
     hw = pd.read_excel(report, sheet_name="Hardware mix", usecols=range(len(res.hardware.columns)))
-    expected = res.hardware.assign(domestic=["yes" if v else "no" for v in res.hardware["domestic"]])
+    expected = res.hardware.assign(
+        domestic=["yes" if v else "no" for v in res.hardware["domestic"]]
+    )
     pd.testing.assert_frame_equal(hw, expected, check_dtype=False, check_exact=False, rtol=1e-12)
-    prof = pd.read_excel(report, sheet_name="Load profiles", usecols=range(len(res.profiles.columns)))
-    pd.testing.assert_frame_equal(prof, res.profiles, check_dtype=False, check_exact=False, rtol=1e-12)
+    prof = pd.read_excel(
+        report, sheet_name="Load profiles", usecols=range(len(res.profiles.columns))
+    )
+    pd.testing.assert_frame_equal(
+        prof, res.profiles, check_dtype=False, check_exact=False, rtol=1e-12
+    )
 
 
 @pytest.mark.solve
 def test_costs_reconcile_to_the_objective(report, wb, res):
     n = len(res.costs)
     costs = pd.read_excel(report, sheet_name="Costs", nrows=n)
-    assert costs["term"].tolist() == [term(t, "en") for t in res.costs["term"]]  # words, not code names
-    assert "capex_hardware" not in costs["term"].tolist() and term("capex_hardware", "en") in costs["term"].tolist()
-    pd.testing.assert_series_equal(costs["CNY/yr"], res.costs["CNY/yr"], check_dtype=False, check_exact=False, rtol=1e-12)
+    assert costs["term"].tolist() == [
+        term(t, "en") for t in res.costs["term"]
+    ]  # words, not code names
+    assert (
+        "capex_hardware" not in costs["term"].tolist()
+        and term("capex_hardware", "en") in costs["term"].tolist()
+    )
+    pd.testing.assert_series_equal(
+        costs["CNY/yr"], res.costs["CNY/yr"], check_dtype=False, check_exact=False, rtol=1e-12
+    )
     objective = res.outcome.objective
     assert math.isclose(costs["CNY/yr"].sum(), objective, rel_tol=1e-6)
     ws = wb["Costs"]
@@ -133,7 +193,7 @@ def test_costs_reconcile_to_the_objective(report, wb, res):
     rows = list(ws.iter_rows(min_row=n + 3, values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "term")
     assert rows[head][:5] == ("term", "value", "unit", "weight", "contribution (objective units)")
-    body = rows[head + 1: head + 1 + len(res.objective)]
+    body = rows[head + 1 : head + 1 + len(res.objective)]
     assert [r[0] for r in body] == [term(t, "en") for t in res.objective["term"]]
     assert [r[3] for r in body] == res.objective["weight"].tolist()
     total = rows[head + 1 + len(res.objective)]
@@ -149,24 +209,58 @@ def test_summary_title_status_and_kpis(wb, res):
     assert header(ws, head) == ["kpi", "value", "unit"]
     kpis = {r[0]: r[1] for r in ws.iter_rows(min_row=head + 1, max_col=2, values_only=True) if r[0]}
     assert kpis["status"] == res.kpi("status")
-    for name in ("total cost", "PFLOPS installed", "IT MW installed", "energy", "carbon", "green share",
-                 "average utilisation", "unserved demand", "MIP gap", "solve time", "CPU time"):
-        assert math.isclose(kpis[term(name, "en")], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), name
+    for name in (
+        "total cost",
+        "PFLOPS installed",
+        "IT MW installed",
+        "energy",
+        "carbon",
+        "green share",
+        "average utilisation",
+        "unserved demand",
+        "MIP gap",
+        "solve time",
+        "CPU time",
+    ):
+        assert math.isclose(kpis[term(name, "en")], res.kpi(name), rel_tol=1e-9, abs_tol=1e-12), (
+            name
+        )
     # the solve time is the whole solver stage (never HiGHS's branch and bound alone, which may be 0 s)
     o = res.outcome
     assert res.kpi("solve time") == o.stage_s >= o.compile_s + o.mip_start_s + o.solve_s > 0
-    units = {r[0]: r[2] for r in ws.iter_rows(min_row=head + 1, max_col=3, values_only=True) if r[0]}
-    assert units["objective"] == units[term("best bound", "en")] == "CNY/yr"  # the objective's unit, not "objective units"
-    fmts = {r[0].value: r[1].number_format for r in ws.iter_rows(min_row=head + 1, max_col=2) if r[0].value}
-    assert fmts["total cost"] == "#,##0" and fmts["green share"] == "0.0%" and fmts["PFLOPS installed"] == "#,##0.00"
+    units = {
+        r[0]: r[2] for r in ws.iter_rows(min_row=head + 1, max_col=3, values_only=True) if r[0]
+    }
+    assert (
+        units["objective"] == units[term("best bound", "en")] == "CNY/yr"
+    )  # the objective's unit, not "objective units"
+    fmts = {
+        r[0].value: r[1].number_format
+        for r in ws.iter_rows(min_row=head + 1, max_col=2)
+        if r[0].value
+    }
+    assert (
+        fmts["total cost"] == "#,##0"
+        and fmts["green share"] == "0.0%"
+        and fmts["PFLOPS installed"] == "#,##0.00"
+    )
 
 
 @pytest.mark.solve
 def test_metadata_key_values(report, res):
     md = pd.read_excel(report, sheet_name="Metadata")
-    assert md["key"].tolist() == [term(k, "en") for k in (*res.metadata, "money unit", "solver dust threshold")]
+    assert md["key"].tolist() == [
+        term(k, "en") for k in (*res.metadata, "money unit", "solver dust threshold")
+    ]
     got = dict(zip(md["key"], md["value"]))
-    for key in ("scenario", "input hash (SHA-256)", "solver", "solver version", "planner version", "created (UTC)"):
+    for key in (
+        "scenario",
+        "input hash (SHA-256)",
+        "solver",
+        "solver version",
+        "planner version",
+        "created (UTC)",
+    ):
         assert str(got[key]) == str(res.metadata[key]), key
 
 
@@ -177,7 +271,9 @@ def test_inputs_echoed(report, res):
         assert sorted(back.columns) == sorted(df.columns), name
         assert back.columns[-1] == "source" or "source" not in df.columns  # free text last
         expected = df.replace("", np.nan)  # an empty string is an empty cell
-        pd.testing.assert_frame_equal(back[df.columns], expected, check_dtype=False, check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            back[df.columns], expected, check_dtype=False, check_exact=False, rtol=1e-12
+        )
 
 
 # ---- charts ------------------------------------------------------------------------------------
@@ -203,14 +299,18 @@ def test_user_strings_are_text_not_formulas(res, tmp_path):
     bad.metadata["description"] = INJECTIONS[0]
     sites_in = bad.inputs["sites"]
     sites_in["tags"] = sites_in["tags"].astype(object)
-    for i, text in enumerate(INJECTIONS[:len(sites_in)]):
+    for i, text in enumerate(INJECTIONS[: len(sites_in)]):
         sites_in.loc[i, "tags"] = text
     bad.inputs["regions"].loc[0, "tags"] = INJECTIONS[3]
     out = planner.write_excel(bad, tmp_path / "bad.xlsx")
     book = openpyxl.load_workbook(out)
     cells = [book["Summary"]["A2"]]
     md = book["Metadata"]
-    cells += [md.cell(row=r, column=2) for r in range(2, md.max_row + 1) if md.cell(row=r, column=1).value == "description"]
+    cells += [
+        md.cell(row=r, column=2)
+        for r in range(2, md.max_row + 1)
+        if md.cell(row=r, column=1).value == "description"
+    ]
     col = header(book["In_sites"]).index("tags") + 1
     cells += [book["In_sites"].cell(row=r, column=col) for r in range(2, 2 + len(sites_in))]
     col = header(book["In_regions"]).index("tags") + 1
@@ -274,11 +374,20 @@ def test_unknown_language_is_refused(res, tmp_path):
 # ---- edge cases --------------------------------------------------------------------------------
 @pytest.mark.solve
 def test_empty_tables_get_a_note_and_no_chart(res, tmp_path):
-    empty = copy_of(res, links=res.links.iloc[0:0], hardware=res.hardware.iloc[0:0],
-                    profiles=res.profiles.iloc[0:0], unserved=res.unserved.iloc[0:0])
+    empty = copy_of(
+        res,
+        links=res.links.iloc[0:0],
+        hardware=res.hardware.iloc[0:0],
+        profiles=res.profiles.iloc[0:0],
+        unserved=res.unserved.iloc[0:0],
+    )
     book = openpyxl.load_workbook(planner.write_excel(empty, tmp_path / "e.xlsx"))
-    for sheet, table in (("Links", res.links), ("Hardware mix", res.hardware), ("Load profiles", res.profiles),
-                         ("Unserved", res.unserved)):
+    for sheet, table in (
+        ("Links", res.links),
+        ("Hardware mix", res.hardware),
+        ("Load profiles", res.profiles),
+        ("Unserved", res.unserved),
+    ):
         ws = book[sheet]
         assert header(ws) == list(table.columns), sheet
         assert ws["A2"].value.startswith("none"), sheet
@@ -289,7 +398,9 @@ def test_empty_tables_get_a_note_and_no_chart(res, tmp_path):
 @pytest.mark.solve
 def test_stopped_plan_is_clearly_marked(res, tmp_path):
     stopped = copy_of(res)
-    stopped.metadata.update({"status": "feasible", "termination": "Time limit reached", "MIP gap": 0.0312})
+    stopped.metadata.update(
+        {"status": "feasible", "termination": "Time limit reached", "MIP gap": 0.0312}
+    )
     ws = openpyxl.load_workbook(planner.write_excel(stopped, tmp_path / "s.xlsx"))["Summary"]
     assert ws["A3"].value.startswith("STOPPED AT TIME LIMIT — gap 3.12%")
     assert ws["A3"].font.b
@@ -297,12 +408,23 @@ def test_stopped_plan_is_clearly_marked(res, tmp_path):
 
 @pytest.mark.solve
 def test_unserved_demand_is_flagged(res, tmp_path):
-    uns = pd.DataFrame([{"class": "training", "region": "east", "slice": "day", "PFLOPS": 1.0, "PFLOPS·h/yr": 4380.0}])
+    uns = pd.DataFrame(
+        [
+            {
+                "class": "training",
+                "region": "east",
+                "slice": "day",
+                "PFLOPS": 1.0,
+                "PFLOPS·h/yr": 4380.0,
+            }
+        ]
+    )
     summary = res.summary.copy()
     summary.loc[summary["kpi"] == "unserved demand", "value"] = 4380.0
     summary.loc[summary["kpi"] == "unserved share", "value"] = 4380.0 / 52560.0
-    ws = openpyxl.load_workbook(planner.write_excel(copy_of(res, unserved=uns, summary=summary),
-                                                    tmp_path / "u.xlsx"))
+    ws = openpyxl.load_workbook(
+        planner.write_excel(copy_of(res, unserved=uns, summary=summary), tmp_path / "u.xlsx")
+    )
     lines = [ws["Summary"].cell(row=r, column=1).value or "" for r in range(3, 6)]
     assert any("Unserved demand: 4,380 PFLOPS·h/yr (8.33% of demand)" in line for line in lines)
     assert ws["Unserved"].tables
@@ -360,7 +482,11 @@ def test_china_report(tmp_path):
         pytest.skip("scenarios/china not present")
     # the default demand alone (the futures' sheets are checked in tests/test_futures.py); threads: 2
     res = planner.run(planner.load_scenario(CHINA, variants=["one_future"]), time_limit=300)
-    assert res.outcome.status in ("optimal", "feasible") and res.outcome.gap is not None and res.outcome.gap <= 0.05
+    assert (
+        res.outcome.status in ("optimal", "feasible")
+        and res.outcome.gap is not None
+        and res.outcome.gap <= 0.05
+    )
     out = planner.write_excel(res, tmp_path / "china.xlsx")
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[: len(CHINA_SHEETS)] == CHINA_SHEETS
@@ -370,8 +496,12 @@ def test_china_report(tmp_path):
     # the default plan meets every national target of its targets table that has a figure (README, china)
     card = pd.read_excel(out, sheet_name="Scorecard", header=3)
     with_figure = card[card["met"].isin(["yes", "no"])]
-    assert len(with_figure) == 8 and (with_figure["met"] == "yes").all(), card[["target", "achieved", "met"]]
-    assert card.loc[card["target"] == "green power at new hub data centres", "achieved"].iloc[0] == pytest.approx(0.8, abs=1e-6)
+    assert len(with_figure) == 8 and (with_figure["met"] == "yes").all(), card[
+        ["target", "achieved", "met"]
+    ]
+    assert card.loc[card["target"] == "green power at new hub data centres", "achieved"].iloc[
+        0
+    ] == pytest.approx(0.8, abs=1e-6)
     assert book["Map"]._images, "the map is drawn"
     (line,) = book["Load profiles"]._charts
     assert len(line.series) == res.profiles["site"].nunique() + 1

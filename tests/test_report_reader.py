@@ -25,12 +25,16 @@ def compared() -> planner.Results:
 
 
 @pytest.fixture(scope="module")
-def reports(compared: planner.Results, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+def reports(
+    compared: planner.Results, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], Path]:
     out = {}
     folder = tmp_path_factory.mktemp("reader")
     for lang in ("en", "zh"):
         for cur in ("CNY", "MCNY", "亿元"):
-            out[lang, cur] = planner.write_excel(compared, folder / f"tiny-{lang}-{cur}.xlsx", lang=lang, currency=cur)
+            out[lang, cur] = planner.write_excel(
+                compared, folder / f"tiny-{lang}-{cur}.xlsx", lang=lang, currency=cur
+            )
     return out
 
 
@@ -50,7 +54,9 @@ def _shown(ws, first_row: int) -> set[str]:
 
 
 @pytest.mark.solve
-@pytest.mark.parametrize("lang,cur", [("en", "CNY"), ("en", "MCNY"), ("zh", "亿元"), ("zh", "MCNY")])
+@pytest.mark.parametrize(
+    "lang,cur", [("en", "CNY"), ("en", "MCNY"), ("zh", "亿元"), ("zh", "MCNY")]
+)
 def test_every_headline_number_is_a_cell_beside_it(reports, lang, cur):
     path = reports[lang, cur]
     wb = openpyxl.load_workbook(path)
@@ -93,10 +99,18 @@ def test_money_unit_scales_money_columns_only(compared, reports):
     m = pd.read_excel(reports["en", "MCNY"], sheet_name="Sites")
     y = pd.read_excel(reports["en", "亿元"], sheet_name="Sites")
     assert "energy cost M CNY/yr" in m.columns and "energy cost 亿元/yr" in y.columns
-    pd.testing.assert_series_equal(m["energy cost M CNY/yr"], en["energy cost CNY/yr"] / 1e6, check_names=False)
-    pd.testing.assert_series_equal(y["energy cost 亿元/yr"], en["energy cost CNY/yr"] / 1e8, check_names=False)
+    pd.testing.assert_series_equal(
+        m["energy cost M CNY/yr"], en["energy cost CNY/yr"] / 1e6, check_names=False
+    )
+    pd.testing.assert_series_equal(
+        y["energy cost 亿元/yr"], en["energy cost CNY/yr"] / 1e8, check_names=False
+    )
     pd.testing.assert_series_equal(m["PFLOPS"], en["PFLOPS"])  # not money: untouched
-    prof = pd.read_excel(reports["en", "MCNY"], sheet_name="Load profiles", usecols=range(len(compared.profiles.columns)))
+    prof = pd.read_excel(
+        reports["en", "MCNY"],
+        sheet_name="Load profiles",
+        usecols=range(len(compared.profiles.columns)),
+    )
     assert "price CNY/MWh" in prof.columns  # a price per MWh stays in CNY
     costs = pd.read_excel(reports["en", "MCNY"], sheet_name="Costs", nrows=len(compared.costs))
     assert costs["M CNY/yr"].sum() == pytest.approx(compared.total_cost / 1e6)
@@ -119,17 +133,34 @@ def test_zh_report_has_no_english_labels(compared, reports):
     """Every header, KPI name, unit, status and sheet name of the zh report is Chinese; data names are data."""
     wb = openpyxl.load_workbook(reports["zh", "MCNY"])
     assert all(re.search(r"[\u4e00-\u9fff]", n) for n in wb.sheetnames), wb.sheetnames
-    data = {str(v) for t in compared.inputs.values() for c in t.columns for v in t[c]} | set(compared.links["link"])
+    data = {str(v) for t in compared.inputs.values() for c in t.columns for v in t[c]} | set(
+        compared.links["link"]
+    )
     data |= {compared.metadata["scenario"]}
     english = re.compile(r"\b[a-z]{3,}\b")
-    allowed = {"planner", "PFLOPS", "HiGHS", "MIP", "PUE", "CPU", "Gbps", "UTC", "cnmaps", "data"}  # names of software
+    allowed = {
+        "planner",
+        "PFLOPS",
+        "HiGHS",
+        "MIP",
+        "PUE",
+        "CPU",
+        "Gbps",
+        "UTC",
+        "cnmaps",
+        "data",
+    }  # names of software
     for ws in wb.worksheets:
         if ws.title in ("元数据",) or ws.title.startswith("输入_"):
             continue
         for row in ws.iter_rows():
             for c in row:
                 v = c.value
-                if not isinstance(v, str) or v in data or any(v.startswith(d) for d in data if len(d) > 3):
+                if (
+                    not isinstance(v, str)
+                    or v in data
+                    or any(v.startswith(d) for d in data if len(d) > 3)
+                ):
                     continue
                 if c.row == 2 and ws.title == "摘要":  # the scenario's description is data
                     continue
@@ -150,8 +181,17 @@ def test_dust_is_left_out_and_the_threshold_stated(compared):
     costs = compared.costs.copy()
     i = costs.index[costs["term"] == "unserved_cost"][0]
     costs.loc[i, "CNY/yr"] = 1.0  # 1 CNY of 4 M CNY: dust
-    uns = pd.DataFrame([{"class": compared.placement["class"].iloc[0], "region": compared.placement["region"].iloc[0],
-                         "slice": "day", "PFLOPS": 1e-9, "PFLOPS·h/yr": 1e-5}])
+    uns = pd.DataFrame(
+        [
+            {
+                "class": compared.placement["class"].iloc[0],
+                "region": compared.placement["region"].iloc[0],
+                "slice": "day",
+                "PFLOPS": 1e-9,
+                "PFLOPS·h/yr": 1e-5,
+            }
+        ]
+    )
     res = dataclasses.replace(compared, costs=costs, unserved=uns)
     shown = present(res, dust=1e-6)
     assert shown.costs.loc[i, "CNY/yr"] == 0.0 and shown.unserved.empty
@@ -167,10 +207,37 @@ def test_cli_currency_and_bad_currency(tmp_path):
     import sys
 
     out = tmp_path / "r.xlsx"
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(TINY), "-q", "-o", str(out), "--currency", "MCNY"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "run",
+            str(TINY),
+            "-q",
+            "-o",
+            str(out),
+            "--currency",
+            "MCNY",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr
     assert "M CNY/yr" in pd.read_excel(out, sheet_name="Costs").columns
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(TINY), "-q", "--no-report", "--currency", "USD"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "run",
+            str(TINY),
+            "-q",
+            "--no-report",
+            "--currency",
+            "USD",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 2 and "USD" in p.stderr  # click's usage error

@@ -17,7 +17,19 @@ from planner.results import Results
 from .test_report import INJECTIONS, copy_of, header
 
 TINY = Path(__file__).resolve().parents[1] / "scenarios" / "tiny"
-ZH_SHEETS = ["摘要", "地图", "站点", "硬件构成", "链路", "任务布局", "算力价格", "未满足需求", "负载曲线", "成本", "元数据"]
+ZH_SHEETS = [
+    "摘要",
+    "地图",
+    "站点",
+    "硬件构成",
+    "链路",
+    "任务布局",
+    "算力价格",
+    "未满足需求",
+    "负载曲线",
+    "成本",
+    "元数据",
+]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -52,8 +64,13 @@ def test_zh_headers_are_translated_with_units(zh, res):
     ws = zh["站点"]
     assert header(ws) == [term(c, "zh") for c in res.sites.columns]
     assert "电费 元/年" in header(ws) and "能耗 兆瓦时/年" in header(ws)
-    for sheet, table in [("站点", res.sites), ("硬件构成", res.hardware), ("链路", res.links), ("任务布局", res.placement),
-                         ("负载曲线", res.profiles)]:
+    for sheet, table in [
+        ("站点", res.sites),
+        ("硬件构成", res.hardware),
+        ("链路", res.links),
+        ("任务布局", res.placement),
+        ("负载曲线", res.profiles),
+    ]:
         shown = header(zh[sheet])[: len(table.columns)]
         missing = [c for c in table.columns if c not in TERMS_ZH]
         assert not missing, (sheet, missing)  # every results column has its Chinese
@@ -65,7 +82,7 @@ def test_zh_summary_kpis_and_units(zh, res):
     ws = zh["摘要"]
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     top = next(i for i, r in enumerate(rows) if r[:3] == ["指标", "数值", "单位"])
-    kpis = {r[0]: (r[1], r[2]) for r in rows[top + 1:] if r[0]}
+    kpis = {r[0]: (r[1], r[2]) for r in rows[top + 1 :] if r[0]}
     assert kpis["已装算力"][1] == "PFLOPS"
     assert kpis["总成本"] == (pytest.approx(res.total_cost), "元/年")
     assert kpis["能耗"][1] == "兆瓦时/年" and kpis["碳排放"][1] == "吨CO2/年"

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.solve
 @pytest.fixture
 def green_tiny(tiny):
     sc = tweak(tiny, "sites", "site_w", green_share_max=0.5, green_premium_mwh=10)
-    return tweak(tweak(sc, "policy", carbon_price=50, carbon_cap=3_000, budget=6_000_000), "solver", mip_gap=1e-6)
+    return tweak(
+        tweak(sc, "policy", carbon_price=50, carbon_cap=3_000, budget=6_000_000),
+        "solver",
+        mip_gap=1e-6,
+    )
 
 
 def _prices(sc, f):
@@ -27,12 +31,16 @@ def _prices(sc, f):
 
 
 def _demand(sc, f):
-    return sc.model_copy(update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * f}) for d in sc.demand)})
+    return sc.model_copy(
+        update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * f}) for d in sc.demand)}
+    )
 
 
 def test_resolves_match_fresh_runs(green_tiny):
     rp = Replanner(green_tiny, mip_gap=1e-6, time_limit=60)
-    assert rp.solve().outcome.objective == pytest.approx(run(green_tiny).outcome.objective, rel=1e-7)
+    assert rp.solve().outcome.objective == pytest.approx(
+        run(green_tiny).outcome.objective, rel=1e-7
+    )
 
     rp.scale_cost("energy_cost", 1.5)  # every site's electricity price ×1.5
     res = rp.solve()

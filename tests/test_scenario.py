@@ -52,27 +52,126 @@ def _edit(folder: Path, file: str, old: str, new: str) -> None:
 
 # (file, old, new, expected message fragment) — each a broken scenario with its message
 BROKEN = [
-    ("sites.csv", "site_w,west,1.2", "site_w,west,0.9", "sites.csv › sites › row 2 (line 3) › pue: must be ≥ 1.0 (got 0.9)"),
-    ("sites.csv", "site_w,west", "site_w,wets", "sites.csv › sites › row 2 (line 3) › region: unknown region 'wets' — did you mean 'west'?"),
-    ("sites.csv", "site_w,west,1.2,300", "site_w,west,1.2,abc", "sites.csv › sites › row 2 (line 3) › price_mwh: unknown profile 'abc'"),
-    ("sites.csv", ",10,hand-made example\nsite_w", ",ten,hand-made example\nsite_w", "sites.csv › sites › row 1 (line 2) › max_it_mw: must be a number (got 'ten')"),
-    ("scenario.yaml", "{class: training,  region: east", "{class: trainng,  region: east", "scenario.yaml › demand › row 2 › class: unknown job class 'trainng' — did you mean 'training'?"),
-    ("scenario.yaml", "{class: inference, region: east, pflops: 2", "{class: inference, region: east, pflops: -2", "scenario.yaml › demand › row 1 › pflops: must be ≥ 0.0 (got -2)"),
-    ("scenario.yaml", "profile: users}", "profile: usrs}", "scenario.yaml › demand › row 1 › profile: unknown profile 'usrs' — did you mean 'users'?"),
-    ("scenario.yaml", "users: {day: 1.5, night: 0.5}", "users: {day: 1.5}", "scenario.yaml › profiles › users: has no value for 1 time slice(s): night"),
-    ("scenario.yaml", "{name: night, weight: 4380", "{name: night, weight: 4000", "scenario.yaml › time_slices: weights must sum to 8760 h per year (got 8380)"),
-    ("scenario.yaml", "max_latency_ms: 5,", "max_latncy_ms: 5,", "scenario.yaml › job_classes › row 1 › max_latncy_ms: unknown field 'max_latncy_ms' — did you mean 'max_latency_ms'?"),
-    ("scenario.yaml", "{from: east, to: west", "{from: east, to: east", "scenario.yaml › links › row 1 › to: a link must join two different regions"),
-    ("scenario.yaml", "{from: east, to: west", "{from: east, to: wset", "scenario.yaml › links › row 1 › to: unknown region 'wset' — did you mean 'west'?"),
-    ("scenario.yaml", "unit_cost: 50000, ", "", "scenario.yaml › links › row 1 › unit_cost: new units can be built but have no price"),
-    ("scenario.yaml", "max_units: 4}", "max_units: 4, existing_units: 5}", "scenario.yaml › links › row 1: existing_units (5) exceeds max_units (4)"),
-    ("scenario.yaml", "hardware:\n", "hardwares:\n", "scenario.yaml › hardwares: unknown key — did you mean 'hardware'?"),
-    ("scenario.yaml", "sites: sites.csv", "sites: site.csv", "scenario.yaml › sites: file 'site.csv' not found — did you mean 'sites.csv'?"),
-    ("scenario.yaml", "discount_rate: 0.0 ", "discount_rate: 1.5 ", "scenario.yaml › discount_rate: must be < 1"),
-    ("scenario.yaml", "{name: training, gbps_per_pflops: 10, shiftable: true",
-     "{name: training, gbps_per_pflops: 10, shiftable: maybe", "scenario.yaml › job_classes › row 2 › shiftable: must be yes/no"),
-    ("scenario.yaml", "max_latency_ms: 5,", "max_latency_ms: 0.5,", "demand of class 'inference' can never be served: no site is within 0.5 ms of 'east' (nearest: 1 ms)"),
-    ("scenario.yaml", "  - {name: day,   weight: 4380, day: d1}", "  - {name: day,   weight: 4380}", "scenario.yaml › job_classes › row 2 › shiftable: shiftable work needs a 'day' on every time slice"),
+    (
+        "sites.csv",
+        "site_w,west,1.2",
+        "site_w,west,0.9",
+        "sites.csv › sites › row 2 (line 3) › pue: must be ≥ 1.0 (got 0.9)",
+    ),
+    (
+        "sites.csv",
+        "site_w,west",
+        "site_w,wets",
+        "sites.csv › sites › row 2 (line 3) › region: unknown region 'wets' — did you mean 'west'?",
+    ),
+    (
+        "sites.csv",
+        "site_w,west,1.2,300",
+        "site_w,west,1.2,abc",
+        "sites.csv › sites › row 2 (line 3) › price_mwh: unknown profile 'abc'",
+    ),
+    (
+        "sites.csv",
+        ",10,hand-made example\nsite_w",
+        ",ten,hand-made example\nsite_w",
+        "sites.csv › sites › row 1 (line 2) › max_it_mw: must be a number (got 'ten')",
+    ),
+    (
+        "scenario.yaml",
+        "{class: training,  region: east",
+        "{class: trainng,  region: east",
+        "scenario.yaml › demand › row 2 › class: unknown job class 'trainng' — did you mean 'training'?",
+    ),
+    (
+        "scenario.yaml",
+        "{class: inference, region: east, pflops: 2",
+        "{class: inference, region: east, pflops: -2",
+        "scenario.yaml › demand › row 1 › pflops: must be ≥ 0.0 (got -2)",
+    ),
+    (
+        "scenario.yaml",
+        "profile: users}",
+        "profile: usrs}",
+        "scenario.yaml › demand › row 1 › profile: unknown profile 'usrs' — did you mean 'users'?",
+    ),
+    (
+        "scenario.yaml",
+        "users: {day: 1.5, night: 0.5}",
+        "users: {day: 1.5}",
+        "scenario.yaml › profiles › users: has no value for 1 time slice(s): night",
+    ),
+    (
+        "scenario.yaml",
+        "{name: night, weight: 4380",
+        "{name: night, weight: 4000",
+        "scenario.yaml › time_slices: weights must sum to 8760 h per year (got 8380)",
+    ),
+    (
+        "scenario.yaml",
+        "max_latency_ms: 5,",
+        "max_latncy_ms: 5,",
+        "scenario.yaml › job_classes › row 1 › max_latncy_ms: unknown field 'max_latncy_ms' — did you mean 'max_latency_ms'?",
+    ),
+    (
+        "scenario.yaml",
+        "{from: east, to: west",
+        "{from: east, to: east",
+        "scenario.yaml › links › row 1 › to: a link must join two different regions",
+    ),
+    (
+        "scenario.yaml",
+        "{from: east, to: west",
+        "{from: east, to: wset",
+        "scenario.yaml › links › row 1 › to: unknown region 'wset' — did you mean 'west'?",
+    ),
+    (
+        "scenario.yaml",
+        "unit_cost: 50000, ",
+        "",
+        "scenario.yaml › links › row 1 › unit_cost: new units can be built but have no price",
+    ),
+    (
+        "scenario.yaml",
+        "max_units: 4}",
+        "max_units: 4, existing_units: 5}",
+        "scenario.yaml › links › row 1: existing_units (5) exceeds max_units (4)",
+    ),
+    (
+        "scenario.yaml",
+        "hardware:\n",
+        "hardwares:\n",
+        "scenario.yaml › hardwares: unknown key — did you mean 'hardware'?",
+    ),
+    (
+        "scenario.yaml",
+        "sites: sites.csv",
+        "sites: site.csv",
+        "scenario.yaml › sites: file 'site.csv' not found — did you mean 'sites.csv'?",
+    ),
+    (
+        "scenario.yaml",
+        "discount_rate: 0.0 ",
+        "discount_rate: 1.5 ",
+        "scenario.yaml › discount_rate: must be < 1",
+    ),
+    (
+        "scenario.yaml",
+        "{name: training, gbps_per_pflops: 10, shiftable: true",
+        "{name: training, gbps_per_pflops: 10, shiftable: maybe",
+        "scenario.yaml › job_classes › row 2 › shiftable: must be yes/no",
+    ),
+    (
+        "scenario.yaml",
+        "max_latency_ms: 5,",
+        "max_latency_ms: 0.5,",
+        "demand of class 'inference' can never be served: no site is within 0.5 ms of 'east' (nearest: 1 ms)",
+    ),
+    (
+        "scenario.yaml",
+        "  - {name: day,   weight: 4380, day: d1}",
+        "  - {name: day,   weight: 4380}",
+        "scenario.yaml › job_classes › row 2 › shiftable: shiftable work needs a 'day' on every time slice",
+    ),
     ("scenario.yaml", "objective: cost", "objective: money", "scenario.yaml › objective"),
 ]
 
@@ -87,15 +186,25 @@ def test_broken_scenario_message(tiny_copy: Path, file: str, old: str, new: str,
 
 def test_every_problem_in_one_message(tiny_copy: Path):
     _edit(tiny_copy, "sites.csv", "site_w,west,1.2", "site_w,wets,0.9")
-    _edit(tiny_copy, "scenario.yaml", "{class: training,  region: east", "{class: trainng,  region: eest")
+    _edit(
+        tiny_copy,
+        "scenario.yaml",
+        "{class: training,  region: east",
+        "{class: trainng,  region: eest",
+    )
     _edit(tiny_copy, "scenario.yaml", "max_latency_ms: 5,", "max_latncy_ms: 5,")
     with pytest.raises(ScenarioError) as info:
         load_scenario(tiny_copy)
     err = info.value
     text = str(err)
     assert len(err.problems) == 5, text
-    for frag in ("pue: must be ≥ 1.0", "region: unknown region 'wets'", "class: unknown job class 'trainng'",
-                 "region: unknown region 'eest' — did you mean 'east'?", "unknown field 'max_latncy_ms'"):
+    for frag in (
+        "pue: must be ≥ 1.0",
+        "region: unknown region 'wets'",
+        "class: unknown job class 'trainng'",
+        "region: unknown region 'eest' — did you mean 'east'?",
+        "unknown field 'max_latncy_ms'",
+    ):
         assert frag in text
     # an invalid row's name still counts as declared: no cascade of "unknown class 'inference'"
     assert "unknown job class 'inference'" not in text
@@ -128,8 +237,15 @@ def test_csv_extra_cells_and_blank_lines(tiny_copy: Path):
 
 
 def test_existing_modules_above_envelope(tiny_copy: Path):
-    _edit(tiny_copy, "scenario.yaml", "demand:", "existing_modules:\n  - {site: site_e, hardware: acc, modules: 200}\n\ndemand:")
-    with pytest.raises(ScenarioError, match=r"max_it_mw: existing modules draw 20 MW, above max_it_mw 10"):
+    _edit(
+        tiny_copy,
+        "scenario.yaml",
+        "demand:",
+        "existing_modules:\n  - {site: site_e, hardware: acc, modules: 200}\n\ndemand:",
+    )
+    with pytest.raises(
+        ScenarioError, match=r"max_it_mw: existing modules draw 20 MW, above max_it_mw 10"
+    ):
         load_scenario(tiny_copy)
 
 
@@ -150,4 +266,6 @@ def test_scenario_reference_is_in_step_with_the_schema():
     from planner.scenario.reference import markdown
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
-    assert doc.read_text() == markdown(), "regenerate docs/scenario.md from planner.scenario.reference.markdown()"
+    assert doc.read_text() == markdown(), (
+        "regenerate docs/scenario.md from planner.scenario.reference.markdown()"
+    )

@@ -29,19 +29,51 @@ from planner.scorecard import imposed
 from .conftest import SOLVE, doc_of
 
 TARGETS = [
-    {"name": "hub_new", "indicator": "hub_share_new", "value": 0.6, "scope": "hub", "source": "test"},
+    {
+        "name": "hub_new",
+        "indicator": "hub_share_new",
+        "value": 0.6,
+        "scope": "hub",
+        "source": "test",
+    },
     {"name": "west_util", "indicator": "utilisation", "value": 0.5, "scope": "west"},
-    {"name": "east_pue", "indicator": "pue_max", "sense": "<=", "value": 1.25, "scope": "east", "label_zh": "东部 PUE"},
-    {"name": "inf_5ms", "indicator": "served_within_ms", "value": 1.0, "job_class": "inference", "ms": 5},
-    {"name": "train_5ms", "indicator": "served_within_ms", "value": 1.0, "job_class": "training", "ms": 5},
+    {
+        "name": "east_pue",
+        "indicator": "pue_max",
+        "sense": "<=",
+        "value": 1.25,
+        "scope": "east",
+        "label_zh": "东部 PUE",
+    },
+    {
+        "name": "inf_5ms",
+        "indicator": "served_within_ms",
+        "value": 1.0,
+        "job_class": "inference",
+        "ms": 5,
+    },
+    {
+        "name": "train_5ms",
+        "indicator": "served_within_ms",
+        "value": 1.0,
+        "job_class": "training",
+        "ms": 5,
+    },
     {"name": "hub_20ms", "indicator": "coverage_within_ms", "value": 1.0, "scope": "hub", "ms": 20},
     {"name": "hub_5ms", "indicator": "coverage_within_ms", "value": 1.0, "scope": "hub", "ms": 5},
     {"name": "green", "indicator": "green_share", "value": 0.1},
     {"name": "domestic", "indicator": "domestic_share", "new_only": True},
 ]
 EXPECTED = {  # name: (achieved, met)
-    "hub_new": (0.5, False), "west_util": (1.0, True), "east_pue": (1.5, False), "inf_5ms": (1.0, True),
-    "train_5ms": (0.25, False), "hub_20ms": (1.0, True), "hub_5ms": (0.0, False), "green": (0.0, False), "domestic": (1.0, None),
+    "hub_new": (0.5, False),
+    "west_util": (1.0, True),
+    "east_pue": (1.5, False),
+    "inf_5ms": (1.0, True),
+    "train_5ms": (0.25, False),
+    "hub_20ms": (1.0, True),
+    "hub_5ms": (0.0, False),
+    "green": (0.0, False),
+    "domestic": (1.0, None),
 }
 
 
@@ -73,8 +105,12 @@ def test_scorecard_by_hand(res):
 def test_imposed_follows_the_policy_levers(scenario):
     hub = next(t for t in scenario.targets if t.name == "hub_new")
     assert not imposed(hub, scenario)
-    more = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"min_hub_share": 0.6})})
-    less = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"min_hub_share": 0.5})})
+    more = scenario.model_copy(
+        update={"policy": scenario.policy.model_copy(update={"min_hub_share": 0.6})}
+    )
+    less = scenario.model_copy(
+        update={"policy": scenario.policy.model_copy(update={"min_hub_share": 0.5})}
+    )
     assert imposed(hub, more) and not imposed(hub, less)
 
 
@@ -85,10 +121,23 @@ def test_scorecard_sheet_and_summary_block(res, tmp_path):
     assert wb.sheetnames[1] == "Scorecard"
     ws = wb["Scorecard"]
     header = [c.value for c in ws[4]]
-    assert header[:8] == ["target", "indicator", "scope", "sense", "target value", "achieved", "met", "imposed"]
+    assert header[:8] == [
+        "target",
+        "indicator",
+        "scope",
+        "sense",
+        "target value",
+        "achieved",
+        "met",
+        "imposed",
+    ]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
     assert rows["east_pue"][5] == pytest.approx(1.5) and rows["east_pue"][6] == "no"
-    assert rows["west_util"][6] == "yes" and rows["domestic"][4] == "n/a" and rows["domestic"][6] == "n/a"
+    assert (
+        rows["west_util"][6] == "yes"
+        and rows["domestic"][4] == "n/a"
+        and rows["domestic"][6] == "n/a"
+    )
     assert ws.cell(row=5 + list(rows).index("hub_new"), column=6).number_format == "0.0%"
     summary = wb["Summary"]
     texts = [summary.cell(r, 1).value for r in range(1, summary.max_row + 1)]
@@ -100,14 +149,19 @@ def test_scorecard_sheet_and_summary_block(res, tmp_path):
 
 def test_bad_targets_are_reported_with_their_place(tiny_copy):
     y = tiny_copy / "scenario.yaml"
-    y.write_text(y.read_text() + "\ntargets:\n  - {name: a, indicator: pue_max, sense: '<=', value: 1.2, scope: hubb}\n"
-                 "  - {name: b, indicator: served_within_ms, value: 1, job_class: trainin}\n"
-                 "  - {name: c, indicator: green_shares, value: 0.8}\n")
+    y.write_text(
+        y.read_text()
+        + "\ntargets:\n  - {name: a, indicator: pue_max, sense: '<=', value: 1.2, scope: hubb}\n"
+        "  - {name: b, indicator: served_within_ms, value: 1, job_class: trainin}\n"
+        "  - {name: c, indicator: green_shares, value: 0.8}\n"
+    )
     with pytest.raises(ScenarioError) as info:
         planner.load_scenario(tiny_copy)
     msg = str(info.value)
     assert "scenario.yaml › targets › row 1 › scope: no site has the tag 'hubb'" in msg
-    assert "targets › row 2 › job_class: unknown job class 'trainin' — did you mean 'training'?" in msg
+    assert (
+        "targets › row 2 › job_class: unknown job class 'trainin' — did you mean 'training'?" in msg
+    )
     assert "targets › row 2 › ms: indicator served_within_ms needs the latency circle ms" in msg
     assert "targets › row 3 › indicator: must be one of" in msg and "(got 'green_shares')" in msg
 
@@ -118,9 +172,15 @@ def test_cli_prints_the_targets_met(tiny_copy):
     import sys
 
     y = tiny_copy / "scenario.yaml"
-    y.write_text(y.read_text() + "\ntargets:\n  - {name: green, indicator: green_share, value: 0.1}\n"
-                 "  - {name: inf_5ms, indicator: served_within_ms, value: 1, job_class: inference, ms: 5}\n")
-    p = subprocess.run([sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
-                       capture_output=True, text=True, timeout=300)
+    y.write_text(
+        y.read_text() + "\ntargets:\n  - {name: green, indicator: green_share, value: 0.1}\n"
+        "  - {name: inf_5ms, indicator: served_within_ms, value: 1, job_class: inference, ms: 5}\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "run", str(tiny_copy), "--no-report", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert "targets      1 of 2 national targets met; missed: green (Scorecard sheet)" in p.stdout

@@ -69,12 +69,29 @@ def test_costs_add_up_to_objective_with_every_term_active(tiny):
     sc = tweak(sc, "policy", carbon_price=100)
     sc = tweak(sc, "links", None, usage_cost_tb=0.5, kwh_per_tb=2.0)
     sc = tweak(sc, "network", energy_price_mwh=500, grid_tco2_mwh=0.5)
-    sc = sc.model_copy(update={"serving_costs": tiny.serving_costs + (
-        type(tiny).model_fields["serving_costs"].annotation.__args__[0](region="east", site="site_w", cost=1.0),)})
+    sc = sc.model_copy(
+        update={
+            "serving_costs": tiny.serving_costs
+            + (
+                type(tiny)
+                .model_fields["serving_costs"]
+                .annotation.__args__[0](region="east", site="site_w", cost=1.0),
+            )
+        }
+    )
     res = run(sc)
     terms = res.costs.set_index("term")["CNY/yr"]
-    for t in ("capex_sites", "capex_hardware", "fixed_om", "energy_cost", "green_premium", "carbon_cost",
-              "network_capex", "network_usage", "serving_cost"):
+    for t in (
+        "capex_sites",
+        "capex_hardware",
+        "fixed_om",
+        "energy_cost",
+        "green_premium",
+        "carbon_cost",
+        "network_capex",
+        "network_usage",
+        "serving_cost",
+    ):
         assert terms[t] > 0, t
     assert terms.sum() == pytest.approx(res.outcome.objective, rel=1e-9)
     assert res.total_cost == pytest.approx(res.kpi("total cost"))
@@ -84,10 +101,13 @@ def test_relax_is_a_lower_bound(tiny):
     lp = run(tiny, relax=True)
     assert lp.outcome.relaxed and lp.outcome.status == "optimal"
     assert lp.outcome.objective <= OPTIMUM + 1e-6
-    assert lp.outcome.objective == pytest.approx(3_963_780.0, rel=1e-9)  # fractional modules and link unit
+    assert lp.outcome.objective == pytest.approx(
+        3_963_780.0, rel=1e-9
+    )  # fractional modules and link unit
 
 
 # ---- one test per constraint family ---------------------------------------------------------
+
 
 def test_compute_capacity_and_power_envelope(tiny):
     """site_w's envelope 0.2 MW holds 2 modules: east needs a 4th module.
@@ -144,12 +164,32 @@ def test_multi_hop_routing(tiny):
     """Add a relay region between east and west: traffic crosses two links to reach site_w."""
     doc = doc_of(tiny)
     doc["regions"].append({"name": "mid", "lat": 34.0, "lon": 113.0})
-    doc["links"] = [{"from": "east", "to": "mid", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 20_000, "max_units": 4},
-                    {"from": "mid", "to": "west", "latency_ms": 5, "unit_gbps": 100, "unit_cost": 30_000, "max_units": 4}]
+    doc["links"] = [
+        {
+            "from": "east",
+            "to": "mid",
+            "latency_ms": 5,
+            "unit_gbps": 100,
+            "unit_cost": 20_000,
+            "max_units": 4,
+        },
+        {
+            "from": "mid",
+            "to": "west",
+            "latency_ms": 5,
+            "unit_gbps": 100,
+            "unit_cost": 30_000,
+            "max_units": 4,
+        },
+    ]
     res = run(type(tiny).model_validate(doc))
-    assert res.outcome.objective == pytest.approx(OPTIMUM, rel=1e-9)  # 20 k + 30 k = the direct link's 50 k
+    assert res.outcome.objective == pytest.approx(
+        OPTIMUM, rel=1e-9
+    )  # 20 k + 30 k = the direct link's 50 k
     assert list(res.links["units"]) == [1, 1]
-    assert res.placement.set_index(["class", "site"]).loc[("training", "site_w"), "latency ms"] == pytest.approx(10)
+    assert res.placement.set_index(["class", "site"]).loc[
+        ("training", "site_w"), "latency ms"
+    ] == pytest.approx(10)
 
 
 def test_idle_power(tiny):
@@ -183,7 +223,13 @@ def test_green_power(tiny):
 
     A 50 CNY/MWh premium is worth paying (buy the full 50% share); a 150 premium is not.
     """
-    sc = tweak(tweak(tiny, "policy", carbon_price=200), "sites", "site_w", green_share_max=0.5, green_premium_mwh=50)
+    sc = tweak(
+        tweak(tiny, "policy", carbon_price=200),
+        "sites",
+        "site_w",
+        green_share_max=0.5,
+        green_premium_mwh=50,
+    )
     res = run(sc)
     w = res.sites.set_index("site").loc["site_w"]
     assert w["green share"] == pytest.approx(0.5)
@@ -195,7 +241,9 @@ def test_green_power(tiny):
 def test_serving_cost(tiny):
     """10 CNY per PFLOPS·h served at site_w from the east: the plan holds, + 26,280 × 10."""
     Serving = type(tiny).model_fields["serving_costs"].annotation.__args__[0]
-    sc = tiny.model_copy(update={"serving_costs": (Serving(region="east", site="site_w", cost=10.0),)})
+    sc = tiny.model_copy(
+        update={"serving_costs": (Serving(region="east", site="site_w", cost=10.0),)}
+    )
     res = run(sc)
     assert cost(res, "serving_cost") == pytest.approx(262_800)
     assert res.outcome.objective == pytest.approx(OPTIMUM + 262_800, rel=1e-9)
@@ -205,7 +253,9 @@ def test_unserved_price(tiny):
     """Training worth only 10 CNY per PFLOPS·h: cheaper to leave it undone (east serves inference only)."""
     res = run(tweak(tiny, "job_classes", "training", unserved_cost=10))
     assert cost(res, "unserved_cost") == pytest.approx(35_040 * 10)
-    assert res.outcome.objective == pytest.approx(300_000 + 1_182_600 + 17_520 * 45 + 350_400, rel=1e-9)
+    assert res.outcome.objective == pytest.approx(
+        300_000 + 1_182_600 + 17_520 * 45 + 350_400, rel=1e-9
+    )
 
 
 def test_brownfield_modules(tiny):
@@ -232,11 +282,15 @@ def test_energy_and_carbon_objectives(tiny):
     assert res.outcome.objective == pytest.approx(res.kpi("energy"), rel=1e-9)
     assert res.outcome.objective == pytest.approx(7_095.6, rel=1e-9)
     ob = res.objective.set_index("term")
-    assert ob.loc["energy_mwh", "weight"] == 1 and all(ob.loc[t, "weight"] == 1 for t in PENALTY_TERMS if t in ob.index)
+    assert ob.loc["energy_mwh", "weight"] == 1 and all(
+        ob.loc[t, "weight"] == 1 for t in PENALTY_TERMS if t in ob.index
+    )
     res = run(tiny.model_copy(update={"objective": "carbon"}))
     assert res.outcome.objective == pytest.approx(res.kpi("carbon"), rel=1e-9)
     res = run(tiny.model_copy(update={"objective": {"cost": 1, "carbon": 200}}))
-    assert res.outcome.objective == pytest.approx(res.total_cost + 200 * res.kpi("carbon"), rel=1e-9)
+    assert res.outcome.objective == pytest.approx(
+        res.total_cost + 200 * res.kpi("carbon"), rel=1e-9
+    )
 
 
 def test_stages_callable_alone(tiny):
@@ -260,6 +314,7 @@ def test_infeasible_model_is_reported(tiny):
     assert out.status in ("infeasible", "infeasible_or_unbounded") and not out.ok
     with pytest.raises(InfeasibleError):
         from planner.plan import explain_failure
+
         raise InfeasibleError(explain_failure(out, data))
 
 
@@ -267,4 +322,6 @@ def test_thread_count_can_change_within_a_process(tiny):
     """HiGHS sizes its global scheduler on the first run; a different count later must still solve."""
     for threads in (1, 2, 1):
         res = run(tiny, threads=threads)
-        assert res.outcome.status == "optimal" and res.outcome.objective == pytest.approx(OPTIMUM, rel=1e-9)
+        assert res.outcome.status == "optimal" and res.outcome.objective == pytest.approx(
+            OPTIMUM, rel=1e-9
+        )

@@ -18,7 +18,12 @@ pytestmark = pytest.mark.unit
 
 
 def test_mypy_strict_passes_on_the_library(tmp_path: Path) -> None:
-    p = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache")],
-                       cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    p = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Success: no issues found" in p.stdout

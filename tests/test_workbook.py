@@ -36,7 +36,9 @@ def _col(ws, name: str) -> str:
     raise KeyError(name)
 
 
-def broken(tmp_path: Path, edit: Callable[[openpyxl.Workbook], None], name: str = "inputs.xlsx") -> list[str]:
+def broken(
+    tmp_path: Path, edit: Callable[[openpyxl.Workbook], None], name: str = "inputs.xlsx"
+) -> list[str]:
     """Write the template, apply ``edit``, save, load: the problems as strings (none: [])."""
     path = tmp_path / name
     write_template(path)
@@ -54,6 +56,7 @@ def set_cell(sheet: str, field: str, row: int, value) -> Callable[[openpyxl.Work
     def edit(wb: openpyxl.Workbook) -> None:
         ws = wb[sheet]
         ws[f"{_col(ws, field)}{row}"] = value
+
     return edit
 
 
@@ -102,13 +105,20 @@ def test_template_has_every_field_with_unit_description_and_validation(tmp_path)
     bounds = wb["scenario"].data_validations.dataValidation
     assert any(str(dv.sqref) == f"B{keys.index('discount_rate') + 2}" for dv in bounds)
     # the demand sheet's class column lists the job classes
-    dvs = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in wb["demand"].data_validations.dataValidation}
-    assert dvs[f"A{FIRST_DATA_ROW}"] .startswith("'job_classes'!$A$4:$A$")
+    dvs = {
+        str(dv.sqref).split(":")[0]: dv.formula1
+        for dv in wb["demand"].data_validations.dataValidation
+    }
+    assert dvs[f"A{FIRST_DATA_ROW}"].startswith("'job_classes'!$A$4:$A$")
 
 
 def test_template_examples_are_a_valid_scenario(tmp_path):
     sc = planner.load_scenario(write_template(tmp_path / "t.xlsx"))
-    assert sc.name == "example" and len(sc.sites) == 2 and sc.profiles == {"users": {"day": 1.5, "night": 0.5}}
+    assert (
+        sc.name == "example"
+        and len(sc.sites) == 2
+        and sc.profiles == {"users": {"day": 1.5, "night": 0.5}}
+    )
     assert sc.place("sites", 1) == "t.xlsx › sites › row 5"
 
 
@@ -119,17 +129,25 @@ def test_template_picks_up_a_new_policy_field(monkeypatch, tmp_path):
     from planner.scenario import schema
     from planner.scenario.schema import F, Policy
 
-    NewPolicy = create_model("NewPolicy", __base__=Policy, water_cap=(float | None, F(None, unit="m3/yr", desc="most water", ge=0)))
+    NewPolicy = create_model(
+        "NewPolicy",
+        __base__=Policy,
+        water_cap=(float | None, F(None, unit="m3/yr", desc="most water", ge=0)),
+    )
     monkeypatch.setitem(schema.BLOCKS, "policy", NewPolicy)
     wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
     row = scalar_row(wb, "policy.water_cap")
-    assert wb["scenario"][f"C{row}"].value == "m3/yr" and "most water" in wb["scenario"][f"D{row}"].value
+    assert (
+        wb["scenario"][f"C{row}"].value == "m3/yr"
+        and "most water" in wb["scenario"][f"D{row}"].value
+    )
 
 
 # ---- broken workbooks, each with its message ---------------------------------------------------
 def test_bound_names_the_cell(tmp_path):
     assert broken(tmp_path, set_cell("sites", "pue", 5, 0.9)) == [
-        "inputs.xlsx › sites › C5 (pue): must be ≥ 1.0 (got 0.9)"]
+        "inputs.xlsx › sites › C5 (pue): must be ≥ 1.0 (got 0.9)"
+    ]
 
 
 def test_every_problem_in_one_message(tmp_path):
@@ -142,6 +160,7 @@ def test_every_problem_in_one_message(tmp_path):
         set_cell("job_classes", "shiftable", 5, "maybe")(wb)
         wb["scenario"][f"B{scalar_row(wb, 'policy.carbon_price')}"] = -5
         wb["scenario"][f"B{scalar_row(wb, 'discount_rate')}"] = 1.5
+
     problems = broken(tmp_path, edit)
     assert {
         "inputs.xlsx › sites › C5 (pue): must be ≥ 1.0 (got 0.9)",
@@ -151,18 +170,31 @@ def test_every_problem_in_one_message(tmp_path):
         "inputs.xlsx › links › I4 (max_units): must be a whole number (got 2.5)",
         "inputs.xlsx › job_classes › F5 (shiftable): must be yes/no (true/false) (got 'maybe')",
     } <= set(problems), problems
-    assert any(re.fullmatch(r"inputs\.xlsx › scenario › B\d+ \(policy\.carbon_price\): must be ≥ 0(\.0)? \(got -5\)", p)
-               for p in problems), problems
-    assert any(re.fullmatch(r"inputs\.xlsx › scenario › B\d+ \(discount_rate\): must be < 1(\.0)? \(got 1\.5\)", p)
-               for p in problems), problems
+    assert any(
+        re.fullmatch(
+            r"inputs\.xlsx › scenario › B\d+ \(policy\.carbon_price\): must be ≥ 0(\.0)? \(got -5\)",
+            p,
+        )
+        for p in problems
+    ), problems
+    assert any(
+        re.fullmatch(
+            r"inputs\.xlsx › scenario › B\d+ \(discount_rate\): must be < 1(\.0)? \(got 1\.5\)", p
+        )
+        for p in problems
+    ), problems
     assert len(problems) == 8
 
 
 def test_missing_sheet(tmp_path):
     def edit(wb):
         wb["sites"].title = "site"
+
     problems = broken(tmp_path, edit)
-    assert problems[0] == "inputs.xlsx › sites: sheet 'sites' not found in inputs.xlsx — did you mean 'site'?"
+    assert (
+        problems[0]
+        == "inputs.xlsx › sites: sheet 'sites' not found in inputs.xlsx — did you mean 'site'?"
+    )
     assert "table is required" not in str(problems)
 
 
@@ -170,6 +202,7 @@ def test_missing_optional_sheet_is_an_empty_table(tmp_path):
     def edit(wb):
         del wb["latency"]
         del wb["serving_costs"]
+
     assert broken(tmp_path, edit) == []
 
 
@@ -177,6 +210,7 @@ def test_unknown_and_missing_columns_are_said_once(tmp_path):
     def edit(wb):
         ws = wb["sites"]
         ws[f"{_col(ws, 'pue')}1"] = "peu"
+
     assert set(broken(tmp_path, edit)) == {
         "inputs.xlsx › sites: required column 'pue' is missing (row 1 names the columns)",
         "inputs.xlsx › sites › C1: unknown column 'peu' — did you mean 'pue'?",
@@ -186,8 +220,12 @@ def test_unknown_and_missing_columns_are_said_once(tmp_path):
 def test_merged_header_cells(tmp_path):
     def edit(wb):
         wb["sites"].merge_cells("C1:D1")
+
     problems = broken(tmp_path, edit)
-    assert "inputs.xlsx › sites › C1:D1: header cells C1:D1 are merged: unmerge them and give each column its own name in row 1" in problems
+    assert (
+        "inputs.xlsx › sites › C1:D1: header cells C1:D1 are merged: unmerge them and give each column its own name in row 1"
+        in problems
+    )
 
 
 def test_merged_data_cells_down_a_column_are_filled(tmp_path):
@@ -195,6 +233,7 @@ def test_merged_data_cells_down_a_column_are_filled(tmp_path):
         ws = wb["demand"]
         ws["B5"] = None
         ws.merge_cells("B4:B5")  # region 'east' for both demand rows
+
     assert broken(tmp_path, edit) == []
 
 
@@ -222,14 +261,19 @@ def test_excel_habits_are_handled(tmp_path):
     sc = planner.load_scenario(path)
     site_w = next(s for s in sc.sites if s.name == "site_w")
     assert sc.sites[0].pue == 1.5 and site_w.open_cost == 1_500_000
-    assert sc.year == 2026 and sc.hardware[0].available_from == 2025 and sc.hardware[0].domestic is True
+    assert (
+        sc.year == 2026
+        and sc.hardware[0].available_from == 2025
+        and sc.hardware[0].domestic is True
+    )
     assert sc.job_classes[0].name == "7" and sc.demand[0].job_class == "7"
     assert sc.place("sites", 1) == "inputs.xlsx › sites › row 6"
 
 
 def test_date_in_a_number_column(tmp_path):
     assert broken(tmp_path, set_cell("sites", "max_it_mw", 4, dt.datetime(2025, 3, 1))) == [
-        "inputs.xlsx › sites › J4 (max_it_mw): must be a number (got '2025-03-01 (a date)')"]
+        "inputs.xlsx › sites › J4 (max_it_mw): must be a number (got '2025-03-01 (a date)')"
+    ]
 
 
 def _patch_sheet_xml(path: Path, sheet_index: int, old: str, new: str) -> None:
@@ -262,7 +306,8 @@ def test_formulas_read_their_cached_value_or_say_there_is_none(tmp_path):
         planner.load_scenario(path)
     assert [str(p) for p in err.value.problems] == [
         "inputs.xlsx › sites › C5: formula '=A1*2' has no saved value: open and save the workbook in Excel or "
-        "LibreOffice so its result is stored, or type the value"]
+        "LibreOffice so its result is stored, or type the value"
+    ]
     _patch_sheet_xml(path, idx, "<f>A1*2</f><v /></c>", "<f>A1*2</f><v>1.2</v></c>")
     sc = planner.load_scenario(path)
     assert [s.pue for s in sc.sites] == [1.5, 1.2]
@@ -271,7 +316,8 @@ def test_formulas_read_their_cached_value_or_say_there_is_none(tmp_path):
 def test_changed_unit_is_refused(tmp_path):
     assert broken(tmp_path, set_cell("sites", "max_it_mw", 2, "kW")) == [
         "inputs.xlsx › sites › J2: row 2 holds the units and says 'kW', but max_it_mw is in MW: give the values in "
-        "MW and keep row 2 as it was"]
+        "MW and keep row 2 as it was"
+    ]
 
 
 def test_excel_error_value(tmp_path):
@@ -281,12 +327,16 @@ def test_excel_error_value(tmp_path):
     wb["sites"]["C4"] = "=1/0"
     idx = wb.sheetnames.index("sites") + 1
     wb.save(path)
-    _patch_sheet_xml(path, idx, "<c r=\"C4\"><f>1/0</f><v /></c>", '<c r="C4" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+    _patch_sheet_xml(
+        path, idx, '<c r="C4"><f>1/0</f><v /></c>', '<c r="C4" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    )
     text = path.read_bytes()
     assert text
     with pytest.raises(ScenarioError) as err:
         planner.load_scenario(path)
-    assert any(str(p).startswith("inputs.xlsx › sites › C4") for p in err.value.problems), err.value.problems
+    assert any(str(p).startswith("inputs.xlsx › sites › C4") for p in err.value.problems), (
+        err.value.problems
+    )
 
 
 def test_not_a_workbook(tmp_path):
@@ -323,21 +373,30 @@ def test_external_entities_are_refused(tmp_path):
     with pytest.raises(ScenarioError) as err:
         planner.load_scenario(path)
     msg = str(err.value)
-    assert "inputs.xlsx: was refused: it declares XML entities or a DTD" in msg and "TOP SECRET" not in msg
+    assert (
+        "inputs.xlsx: was refused: it declares XML entities or a DTD" in msg
+        and "TOP SECRET" not in msg
+    )
 
 
 def test_size_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(wbread, "MAX_CELL_CHARS", 100)
     assert broken(tmp_path, set_cell("sites", "source", 4, "x" * 120)) == [
-        "inputs.xlsx › sites › " + "{}4: holds 120 characters (at most 100)".format(
-            openpyxl.utils.get_column_letter(len(table_columns("sites")) - 1))]
+        "inputs.xlsx › sites › "
+        + "{}4: holds 120 characters (at most 100)".format(
+            openpyxl.utils.get_column_letter(len(table_columns("sites")) - 1)
+        )
+    ]
     monkeypatch.setattr(wbread, "MAX_ROWS", 3)
 
     def many(wb):
         for r in range(4, 12):
             wb["time_slices"][f"A{r}"] = f"s{r}"
+
     problems = broken(tmp_path, many)
-    assert problems[0] == "inputs.xlsx › time_slices: has more than 3 rows (the limit for one table)"
+    assert (
+        problems[0] == "inputs.xlsx › time_slices: has more than 3 rows (the limit for one table)"
+    )
     assert not any("scenario" in p for p in problems)
     monkeypatch.setattr(wbread, "MAX_FILE_BYTES", 1000)
     assert broken(tmp_path, lambda wb: None)[0].startswith("inputs.xlsx: is too large")
@@ -350,7 +409,8 @@ def test_yaml_takes_tables_from_a_workbook(tmp_path, tiny_copy):
     text = (tiny_copy / "scenario.yaml").read_text()
     text = text.replace("sites: sites.csv", "sites: inputs.xlsx").replace(
         "links:\n  - {from: east, to: west, distance_km: 1000, latency_ms: 10, unit_gbps: 100, unit_cost: 50000, max_units: 4}",
-        "links: {file: inputs.xlsx, sheet: links}")
+        "links: {file: inputs.xlsx, sheet: links}",
+    )
     (tiny_copy / "scenario.yaml").write_text(text)
     (tiny_copy / "sites.csv").unlink()
     sc2 = planner.load_scenario(tiny_copy)
@@ -362,7 +422,9 @@ def test_yaml_takes_tables_from_a_workbook(tmp_path, tiny_copy):
     wb.save(tiny_copy / "inputs.xlsx")
     with pytest.raises(ScenarioError) as err:
         planner.load_scenario(tiny_copy)
-    assert [str(p) for p in err.value.problems] == ["inputs.xlsx › sites › C5 (pue): must be ≥ 1.0 (got 0.9)"]
+    assert [str(p) for p in err.value.problems] == [
+        "inputs.xlsx › sites › C5 (pue): must be ≥ 1.0 (got 0.9)"
+    ]
 
 
 def test_input_hash_covers_the_workbook(tmp_path):
@@ -377,7 +439,8 @@ def test_input_hash_covers_the_workbook(tmp_path):
 # ---- formula injection --------------------------------------------------------------------------
 def test_user_strings_are_written_as_text_in_the_template(tmp_path, tiny):
     from .conftest import tweak
-    sc = tweak(tiny, "sites", "site_e", source="=HYPERLINK(\"http://x\")", note="@SUM(A1)")
+
+    sc = tweak(tiny, "sites", "site_e", source='=HYPERLINK("http://x")', note="@SUM(A1)")
     path = write_template(tmp_path / "t.xlsx", sc)
     wb = openpyxl.load_workbook(path)
     ws = wb["sites"]
@@ -411,7 +474,13 @@ def test_round_trip_china(tmp_path):
 
 # ---- the command line ---------------------------------------------------------------------------
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "planner.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "planner.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.mark.solve

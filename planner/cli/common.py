@@ -14,7 +14,9 @@ from ..errors import EXIT_SOLVER_ERROR, PlannerError
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else (logging.WARNING if quiet else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("pyomo").setLevel(logging.WARNING)
 
 
@@ -52,5 +54,8 @@ def _guard(debug: bool, fn: Any, *args: Any, **kw: Any) -> Any:
     except Exception as err:  # an internal error, not the user's
         if debug:
             raise
-        click.echo(f"internal error: {type(err).__name__}: {err}\n(run again with --debug for the traceback)", err=True)
+        click.echo(
+            f"internal error: {type(err).__name__}: {err}\n(run again with --debug for the traceback)",
+            err=True,
+        )
         sys.exit(EXIT_SOLVER_ERROR)

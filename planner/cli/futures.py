@@ -20,16 +20,22 @@ def future_lines(name: str, res: Any) -> list[str]:
     ]
     for r in res.extra_tables["Futures"].to_dict("records"):
         when = f" {r['period']}" if "period" in r else ""
-        lines.append(f"{r['future'] + when:<12} p={r['probability']:g}: utilisation {100 * r['average utilisation']:.1f}%   "
-                     f"idle {r['idle PFLOPS·h/yr'] / 8760:,.1f} PFLOPS (average)   unserved {100 * r['unserved share']:.2f}%")
+        lines.append(
+            f"{r['future'] + when:<12} p={r['probability']:g}: utilisation {100 * r['average utilisation']:.1f}%   "
+            f"idle {r['idle PFLOPS·h/yr'] / 8760:,.1f} PFLOPS (average)   unserved {100 * r['unserved share']:.2f}%"
+        )
     for key, label in (("VSS", "VSS"), ("EVPI", "EVPI")):
         if key in res.extras:
-            lines.append(f"{label:<12} {res.extras[key] / 1e6:,.2f} M {unit.replace(' (expected)', '').replace(', expected', '')}")
+            lines.append(
+                f"{label:<12} {res.extras[key] / 1e6:,.2f} M {unit.replace(' (expected)', '').replace(', expected', '')}"
+            )
     base = res.extra_tables.get("Announced vs coordinated")
     if base is not None:
         d = base.set_index("quantity")["difference (announced − coordinated)"]
-        lines.append(f"announced    costs {d['expected cost'] / 1e6:,.2f} M more than the coordinated plan; "
-                     f"{d['idle PFLOPS (average)']:,.1f} more PFLOPS idle; stranded capital {d['stranded capital CNY'] / 1e6:,.1f} M CNY more")
+        lines.append(
+            f"announced    costs {d['expected cost'] / 1e6:,.2f} M more than the coordinated plan; "
+            f"{d['idle PFLOPS (average)']:,.1f} more PFLOPS idle; stranded capital {d['stranded capital CNY'] / 1e6:,.1f} M CNY more"
+        )
     lines.append(f"time         {res.metadata.get('plan time s', 0):.1f}s to plan")
     lines += [f"WARNING      {w.splitlines()[0]}" for w in res.warnings]
     return lines

@@ -28,34 +28,116 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Excel report to write [default: <scenario>-plan.xlsx].")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Excel report to write [default: <scenario>-plan.xlsx].",
+)
 @click.option("--no-report", is_flag=True, help="Solve and print the summary only.")
 @click.option("--time-limit", type=float, help="HiGHS time limit, s (overrides the scenario).")
-@click.option("--gap", "mip_gap", type=float, help="Relative MIP gap, e.g. 0.01 (overrides the scenario).")
+@click.option(
+    "--gap", "mip_gap", type=float, help="Relative MIP gap, e.g. 0.01 (overrides the scenario)."
+)
 @click.option("--threads", type=int, help="HiGHS threads (overrides the scenario).")
-@click.option("--relax", is_flag=True, default=None, help="Solve the LP relaxation (a lower bound; fast screening).")
-@click.option("--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation.")
+@click.option(
+    "--relax",
+    is_flag=True,
+    default=None,
+    help="Solve the LP relaxation (a lower bound; fast screening).",
+)
+@click.option(
+    "--no-mip-start", is_flag=True, help="Do not hand HiGHS a start built from the LP relaxation."
+)
 @click.option("--log-solver", is_flag=True, help="Show HiGHS's log.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
-@click.option("--currency", type=click.Choice(["CNY", "MCNY", "亿元"]), default=None,
-              help="Money unit of the report (CNY, million CNY, 亿元 = 100 million CNY) [default: the scenario's report.currency_unit].")
-@click.option("--compare", "compare", multiple=True, type=click.Choice(["local-first", "isolated", "both"]),
-              help="Also solve the local-first plan and/or the isolated baseline (both: the two); report the value of the network "
-                   "against local-first first.")
-@click.option("--local-share", type=float, default=0.5, show_default=True, help="Share each region hosts itself under local-first.")
-@click.option("--planning", type=click.Choice(["perfect_foresight", "myopic"]), help="Several periods: all at once or period by period (overrides the scenario).")
-@click.option("--variant", "variants", multiple=True, help="Apply a variant the scenario defines (repeatable; in order).")
-@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override a field, e.g. policy.carbon_price=200 or 'sites[*].price_mwh=*1.2' (repeatable).")
-@click.option("--method", type=click.Choice(["monolithic", "decomposed", "auto"]), help="One MILP, Benders over the days on Dask, or by size (overrides solver.method).")
-@click.option("--workers", type=click.IntRange(min=0), help="Decomposed: workers of the local Dask cluster [default: the number of cores].")
-@click.option("--scheduler", metavar="ADDRESS", help="Decomposed: run the subproblems on an existing Dask scheduler (tcp://host:8786).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Report language.",
+)
+@click.option(
+    "--currency",
+    type=click.Choice(["CNY", "MCNY", "亿元"]),
+    default=None,
+    help="Money unit of the report (CNY, million CNY, 亿元 = 100 million CNY) [default: the scenario's report.currency_unit].",
+)
+@click.option(
+    "--compare",
+    "compare",
+    multiple=True,
+    type=click.Choice(["local-first", "isolated", "both"]),
+    help="Also solve the local-first plan and/or the isolated baseline (both: the two); report the value of the network "
+    "against local-first first.",
+)
+@click.option(
+    "--local-share",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Share each region hosts itself under local-first.",
+)
+@click.option(
+    "--planning",
+    type=click.Choice(["perfect_foresight", "myopic"]),
+    help="Several periods: all at once or period by period (overrides the scenario).",
+)
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    help="Apply a variant the scenario defines (repeatable; in order).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a field, e.g. policy.carbon_price=200 or 'sites[*].price_mwh=*1.2' (repeatable).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["monolithic", "decomposed", "auto"]),
+    help="One MILP, Benders over the days on Dask, or by size (overrides solver.method).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Decomposed: workers of the local Dask cluster [default: the number of cores].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Decomposed: run the subproblems on an existing Dask scheduler (tcp://host:8786).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="More log messages.")
 @click.option("--quiet", "-q", is_flag=True, help="Warnings and errors only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | None, mip_gap: float | None,
-        threads: int | None, relax: bool | None, no_mip_start: bool, log_solver: bool, lang: str, currency: str | None,
-        compare: tuple[str, ...], local_share: float, planning: str | None, variants: tuple[str, ...], sets: tuple[str, ...],
-        method: str | None, workers: int | None, scheduler: str | None, verbose: bool, quiet: bool, debug: bool) -> None:
+def run(
+    scenario: Path,
+    out: Path | None,
+    no_report: bool,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    relax: bool | None,
+    no_mip_start: bool,
+    log_solver: bool,
+    lang: str,
+    currency: str | None,
+    compare: tuple[str, ...],
+    local_share: float,
+    planning: str | None,
+    variants: tuple[str, ...],
+    sets: tuple[str, ...],
+    method: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    verbose: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
     from ..pipeline import run as run_plan
@@ -65,16 +147,42 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     if planning is not None:
         sc = sc.model_copy(update={"planning": planning})
     target = None if no_report else (out or Path(f"{sc.name}-plan.xlsx"))
-    res = _guard(debug, run_plan, sc, out=target, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                 relax=relax or None, mip_start=False if no_mip_start else None, log_solver=log_solver, lang=lang,
-                 compare=compare, local_share=local_share, currency=currency, method=method, workers=workers,
-                 scheduler=scheduler, on_iteration=None if quiet else _iteration_line)
+    res = _guard(
+        debug,
+        run_plan,
+        sc,
+        out=target,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        relax=relax or None,
+        mip_start=False if no_mip_start else None,
+        log_solver=log_solver,
+        lang=lang,
+        compare=compare,
+        local_share=local_share,
+        currency=currency,
+        method=method,
+        workers=workers,
+        scheduler=scheduler,
+        on_iteration=None if quiet else _iteration_line,
+    )
     if "Futures" in res.extra_tables:
-        click.echo("\n".join(future_lines(sc.name, res) + _target_lines(res)
-                              + ([f"report       {target}"] if target is not None else [])))
+        click.echo(
+            "\n".join(
+                future_lines(sc.name, res)
+                + _target_lines(res)
+                + ([f"report       {target}"] if target is not None else [])
+            )
+        )
         return
     if res.periods is not None:
-        click.echo("\n".join(_period_lines(sc.name, res) + ([f"report       {target}"] if target is not None else [])))
+        click.echo(
+            "\n".join(
+                _period_lines(sc.name, res)
+                + ([f"report       {target}"] if target is not None else [])
+            )
+        )
         return
     o = res.outcome
     gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
@@ -95,12 +203,16 @@ def run(scenario: Path, out: Path | None, no_report: bool, time_limit: float | N
     ]
     if len(res.policy):
         binding = res.policy[res.policy["binding"] == True]  # noqa: E712 - a pandas mask
-        lines.append(f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
-                     f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr")
+        lines.append(
+            f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
+            f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr"
+        )
     if "decomposed" in res.extras:
         dx = res.extras["decomposed"]
-        lines.append(f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
-                     f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)")
+        lines.append(
+            f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
+            f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)"
+        )
     lines += _target_lines(res)
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
@@ -116,8 +228,11 @@ def _iteration_line(it: Any) -> None:
     """The progress display of a decomposed solve: one line per iteration (stderr)."""
     best = f"{it.best_plan:,.0f}" if it.best_plan is not None else "-"
     gap = f"{100 * it.gap:.2f}%" if it.gap is not None else "-"
-    click.echo(f"iteration {it.iteration:>3} {it.phase:<10} bound {it.lower_bound:,.0f}   best {best}   gap {gap}   "
-               f"{it.seconds:.1f}s", err=True)
+    click.echo(
+        f"iteration {it.iteration:>3} {it.phase:<10} bound {it.lower_bound:,.0f}   best {best}   gap {gap}   "
+        f"{it.seconds:.1f}s",
+        err=True,
+    )
 
 
 def _target_lines(res: Any) -> list[str]:
@@ -129,8 +244,11 @@ def _target_lines(res: Any) -> list[str]:
     where = judged["future"].astype(str) + ": " if "future" in judged.columns else ""
     names = (where + judged["target"].astype(str)) if len(judged) else judged["target"]
     missed = [str(t) for t, m in zip(names, judged["met"]) if not m]
-    return [f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
-            + (f"; missed: {', '.join(missed)}" if missed else "") + " (Scorecard sheet)"]
+    return [
+        f"targets      {len(judged) - len(missed)} of {len(judged)} national targets met"
+        + (f"; missed: {', '.join(missed)}" if missed else "")
+        + " (Scorecard sheet)"
+    ]
 
 
 def _period_lines(name: str, res: Any) -> list[str]:
@@ -145,9 +263,11 @@ def _period_lines(name: str, res: Any) -> list[str]:
         f"total cost   {res.total_cost / 1e6:,.2f} M CNY, discounted to {res.periods['period'].iloc[0]}",
     ]
     for p in res.periods.to_dict("records"):
-        lines.append(f"{p['period']:<12} {p['years']:g} yr: {p['cost CNY/yr'] / 1e6:,.2f} M CNY/yr   "
-                     f"PFLOPS {p['PFLOPS in service']:,.1f} (bought {p['PFLOPS bought']:,.1f}, retired {p['PFLOPS retired']:,.1f})   "
-                     f"sites {p['sites open']}   unserved {100 * p['unserved share']:.2f}%")
+        lines.append(
+            f"{p['period']:<12} {p['years']:g} yr: {p['cost CNY/yr'] / 1e6:,.2f} M CNY/yr   "
+            f"PFLOPS {p['PFLOPS in service']:,.1f} (bought {p['PFLOPS bought']:,.1f}, retired {p['PFLOPS retired']:,.1f})   "
+            f"sites {p['sites open']}   unserved {100 * p['unserved share']:.2f}%"
+        )
     lines.append(f"time         {res.metadata.get('plan time s', 0):.1f}s to plan")
     lines += [f"WARNING      {w.splitlines()[0]}" for w in res.warnings]
     return lines
@@ -171,13 +291,20 @@ def validate(scenario: Path, debug: bool) -> None:
 
         md = _guard(debug, prepare_periods, sc)
         periods = f"; {len(md.periods)} periods ({', '.join(str(y) for y in md.years)}), planning {sc.planning}"
-    click.echo(f"{scenario}: valid — {s['regions']} regions, {s['sites']} sites, {s['hardware']} hardware types, "
-               f"{s['classes']} job classes, {s['slices']} time slices, {len(sc.links)} links; "
-               f"{s['eligible']} eligible placements{periods}")
+    click.echo(
+        f"{scenario}: valid — {s['regions']} regions, {s['sites']} sites, {s['hardware']} hardware types, "
+        f"{s['classes']} job classes, {s['slices']} time slices, {len(sc.links)} links; "
+        f"{s['eligible']} eligible placements{periods}"
+    )
 
 
 @main.command()
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the JSON schema here instead of printing it.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the JSON schema here instead of printing it.",
+)
 def schema(out: Path | None) -> None:
     """Print the JSON schema of a scenario file (for editors and checkers)."""
     from ..scenario.schema import Scenario

@@ -31,13 +31,19 @@ def _write(out: Path, source: Path | None) -> tuple[Path, str]:
     sc = load_scenario(source) if source is not None else None
     check_target(out, sc._inputs if sc is not None else (), what="workbook")
     path = write_template(out, sc)
-    return path, (f"scenario '{sc.name}'" if sc is not None else "a blank template with example rows")
+    return path, (
+        f"scenario '{sc.name}'" if sc is not None else "a blank template with example rows"
+    )
 
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--from", "source", type=click.Path(path_type=Path),
-              help="Fill the workbook with this scenario (YAML, folder or workbook) instead of examples.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    help="Fill the workbook with this scenario (YAML, folder or workbook) instead of examples.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def template(out: Path, source: Path | None, debug: bool) -> None:
     """Write an input workbook OUT (.xlsx), generated from the scenario schema.

@@ -90,10 +90,22 @@ class DecomposedOutcome:
 
     def table(self) -> pd.DataFrame:
         """The Iterations sheet: bound, best plan, gap and time per iteration."""
-        rows = [{"iteration": it.iteration, "phase": it.phase, "lower bound": it.lower_bound, "best plan": it.best_plan,
-                 "gap": it.gap, "seconds": it.seconds, "master s": it.master_s, "subproblems s (wall)": it.subproblems_s,
-                 "subproblems CPU s": it.subproblem_cpu_s, "cuts": it.cuts, "best LP point": it.lp_point}
-                for it in self.iterations]
+        rows = [
+            {
+                "iteration": it.iteration,
+                "phase": it.phase,
+                "lower bound": it.lower_bound,
+                "best plan": it.best_plan,
+                "gap": it.gap,
+                "seconds": it.seconds,
+                "master s": it.master_s,
+                "subproblems s (wall)": it.subproblems_s,
+                "subproblems CPU s": it.subproblem_cpu_s,
+                "cuts": it.cuts,
+                "best LP point": it.lp_point,
+            }
+            for it in self.iterations
+        ]
         return pd.DataFrame(rows)
 
 
@@ -140,7 +152,9 @@ def solve_decomposed(
     deadline = t0 + time_limit
     sc = data.scenario
     if sc.periods:
-        raise ValueError("the decomposed method plans one period; use solver.method: monolithic for several periods")
+        raise ValueError(
+            "the decomposed method plans one period; use solver.method: monolithic for several periods"
+        )
     split = Splitter(data, days_per_group)
     n = len(split)
     prices = {k: v for k, v in sc.policy.policy_slack_cost.items() if k in COUPLED}
@@ -163,38 +177,86 @@ def solve_decomposed(
         for r in built:
             for t in r.targets or []:
                 targets.setdefault(t.key, t)
-                boxes[t.key, r.index] = budget_range(data, split.slices[r.index], t.key, lever_share(sc, t.key))
+                boxes[t.key, r.index] = budget_range(
+                    data, split.slices[r.index], t.key, lever_share(sc, t.key)
+                )
             sizes["columns"] += (r.size or {}).get("columns", 0)
             sizes["rows"] += (r.size or {}).get("rows", 0)
             theta_lb.append(floor)
         master = Master(data, n, targets, boxes, theta_lb)
         sizes["master columns"] = master.n_cols
-        log.info("decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns, built in %.1fs",
-                 sc.name, n, sizes["columns"], sizes["rows"], master.n_cols, build_s)
+        log.info(
+            "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns, built in %.1fs",
+            sc.name,
+            n,
+            sizes["columns"],
+            sizes["rows"],
+            master.n_cols,
+            build_s,
+        )
 
         keys_of: dict[int, list[tuple[str, str]]] = {i: [] for i in range(n)}
-        for (k, d) in boxes:
+        for k, d in boxes:
             keys_of[d].append(k)
 
-        def evaluate(x: dict[str, float], b: dict[Any, float], want: bool = False) -> tuple[list[SubResult], float]:
-            calls: list[tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, bool]] = [(i, x, {k: b.get((k, i), 0.0) for k in keys_of[i]}, want) for i in range(n)]
+        def evaluate(
+            x: dict[str, float], b: dict[Any, float], want: bool = False
+        ) -> tuple[list[SubResult], float]:
+            calls: list[
+                tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, bool]
+            ] = [(i, x, {k: b.get((k, i), 0.0) for k in keys_of[i]}, want) for i in range(n)]
             ts = time.perf_counter()
             res = pool.map(calls, n)
             return res, time.perf_counter() - ts
 
         def add_cuts(res: list[SubResult], x: dict[str, float], b: dict[Any, float]) -> None:
             for r in res:  # in index order: the same master whatever the number of workers
-                master.add_cut(r.index, r.cost, r.grad_x, r.grad_b, x, {k: b.get((k, r.index), 0.0) for k in r.grad_b})
+                master.add_cut(
+                    r.index,
+                    r.cost,
+                    r.grad_x,
+                    r.grad_b,
+                    x,
+                    {k: b.get((k, r.index), 0.0) for k in r.grad_b},
+                )
 
-        def record(phase: str, lb: float, ub: float | None, ti: float, ms: float, ss: float, res: list[SubResult],
-                   lp_point: float | None = None) -> None:
-            it = Iteration(len(history) + 1, phase, lb, ub, _gap(ub, lb), time.perf_counter() - ti, ms, ss,
-                           sum(r.seconds for r in res), master.n_cuts, lp_point)
+        def record(
+            phase: str,
+            lb: float,
+            ub: float | None,
+            ti: float,
+            ms: float,
+            ss: float,
+            res: list[SubResult],
+            lp_point: float | None = None,
+        ) -> None:
+            it = Iteration(
+                len(history) + 1,
+                phase,
+                lb,
+                ub,
+                _gap(ub, lb),
+                time.perf_counter() - ti,
+                ms,
+                ss,
+                sum(r.seconds for r in res),
+                master.n_cuts,
+                lp_point,
+            )
             history.append(it)
             gap = f"{100 * it.gap:.3f}%" if it.gap is not None else "n/a"
-            log.info("decomposed %s: iteration %d (%s) bound %.6g best %s gap %s%s (master %.2fs, subproblems %.2fs)",
-                     sc.name, it.iteration, phase, lb, f"{ub:.6g}" if ub is not None else "none", gap,
-                     f" LP point {lp_point:.6g}" if lp_point is not None else "", ms, ss)
+            log.info(
+                "decomposed %s: iteration %d (%s) bound %.6g best %s gap %s%s (master %.2fs, subproblems %.2fs)",
+                sc.name,
+                it.iteration,
+                phase,
+                lb,
+                f"{ub:.6g}" if ub is not None else "none",
+                gap,
+                f" LP point {lp_point:.6g}" if lp_point is not None else "",
+                ms,
+                ss,
+            )
             if on_iteration is not None:
                 on_iteration(it)
 
@@ -207,7 +269,9 @@ def solve_decomposed(
         x0 = _peak_day_start(data, split, master, max(1.0, 0.1 * time_limit)) or master.most()
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
-        for scale in START_SCALES[:max(1, max_iterations)]:  # cuts around the first point, in every direction at once
+        for scale in START_SCALES[
+            : max(1, max_iterations)
+        ]:  # cuts around the first point, in every direction at once
             xs = {k: min(master.upper[k], max(master.lower[k], scale * v)) for k, v in x0.items()}
             res, ss = evaluate(xs, b0)
             add_cuts(res, xs, b0)
@@ -239,7 +303,11 @@ def solve_decomposed(
             if len(history) >= max_iterations:
                 break
             if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
-                log.info("decomposed %s: LP phase stopped at %.0f%% of the time limit", sc.name, 100 * LP_TIME_SHARE)
+                log.info(
+                    "decomposed %s: LP phase stopped at %.0f%% of the time limit",
+                    sc.name,
+                    100 * LP_TIME_SHARE,
+                )
                 break
 
         # ---- first plan: the rounding heuristic -------------------------------------------------
@@ -249,8 +317,12 @@ def solve_decomposed(
         mb = master.budgets_for(xr, max(1.0, deadline - ti))
         res, ss = evaluate(xr, mb.b)
         add_cuts(res, xr, mb.b)
-        best = (master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res), xr, mb.b,
-                np.array([r.cost for r in res]))
+        best = (
+            master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res),
+            xr,
+            mb.b,
+            np.array([r.cost for r in res]),
+        )
         best_res: list[SubResult] | None = res
         record("first plan", lb, best[0], ti, mb.seconds, ss, res)
 
@@ -273,12 +345,20 @@ def solve_decomposed(
                 ms = master.solve(integer=True, time_limit=max(1.0, deadline - ti), gap=mip_gap / 2)
             except RuntimeError as err:  # HiGHS's MIP failed on the cuts' coefficient range
                 failed += 1
-                log.warning("decomposed %s: master MILP failed (%s); its LP relaxation, rounded, instead", sc.name, err)
+                log.warning(
+                    "decomposed %s: master MILP failed (%s); its LP relaxation, rounded, instead",
+                    sc.name,
+                    err,
+                )
                 if failed > 2:
                     termination = "master MILP failed"
                     break
                 ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
-                ms = master.budgets_for(master.round(ms.x), max(1.0, deadline - ti)) if math.isfinite(ms.bound) else ms
+                ms = (
+                    master.budgets_for(master.round(ms.x), max(1.0, deadline - ti))
+                    if math.isfinite(ms.bound)
+                    else ms
+                )
                 ms.bound = -math.inf
             lb = max(lb, ms.bound)
             if (_gap(best[0], lb) or 1.0) <= mip_gap:
@@ -310,19 +390,42 @@ def solve_decomposed(
                 elastic[k] = elastic.get(k, 0.0) + v
         gap = _gap(ub, lb) or 0.0
         out = DecomposedOutcome(
-            status="optimal" if gap <= mip_gap + 1e-12 else "feasible", objective=ub, bound=lb, gap=gap, x=best[1],
-            b=best[2], iterations=history, values=merged, elastic=elastic, unserved_hard=sum(r.unserved_hard for r in res),
-            seconds=time.perf_counter() - t0, build_s=build_s, subproblems=n, workers=len(pool.live()), rebuilt=pool.rebuilt,
-            sizes=sizes, termination=termination)
-        log.info("decomposed %s: %s, objective %.6g, bound %.6g, gap %.4f%% after %d iterations in %.1fs",
-                 sc.name, out.status, ub, lb, 100 * gap, len(history), out.seconds)
+            status="optimal" if gap <= mip_gap + 1e-12 else "feasible",
+            objective=ub,
+            bound=lb,
+            gap=gap,
+            x=best[1],
+            b=best[2],
+            iterations=history,
+            values=merged,
+            elastic=elastic,
+            unserved_hard=sum(r.unserved_hard for r in res),
+            seconds=time.perf_counter() - t0,
+            build_s=build_s,
+            subproblems=n,
+            workers=len(pool.live()),
+            rebuilt=pool.rebuilt,
+            sizes=sizes,
+            termination=termination,
+        )
+        log.info(
+            "decomposed %s: %s, objective %.6g, bound %.6g, gap %.4f%% after %d iterations in %.1fs",
+            sc.name,
+            out.status,
+            ub,
+            lb,
+            100 * gap,
+            len(history),
+            out.seconds,
+        )
         return out
     finally:
         pool.close()
 
 
-
-def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_limit: float) -> dict[str, float] | None:
+def _peak_day_start(
+    data: PlanningData, split: Splitter, master: Master, time_limit: float
+) -> dict[str, float] | None:
     """Investments of the LP relaxation of the peak subproblem with its weights scaled to 8760 h.
 
     The one-day monolithic model (built by the same blocks) is small and, standing for the whole
@@ -343,11 +446,19 @@ def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_li
     i = max(sorted(peak), key=lambda k: peak[k])
     d = split.data_of(i)
     scale = 8760.0 / max(split.hours(i), 1e-9)
-    d = replace(d, scenario=data.scenario, unserved_cost=data.unserved_cost, weight={t: w * scale for t, w in d.weight.items()})
+    d = replace(
+        d,
+        scenario=data.scenario,
+        unserved_cost=data.unserved_cost,
+        weight={t: w * scale for t, w in d.weight.items()},
+    )
     m = build_model(d)
     out = solve(m, relax=True, time_limit=time_limit, mip_gap=0.0)
     if not out.has_solution:
-        log.info("decomposed: the peak day's LP did not solve (%s); starting from the largest plan", out.status)
+        log.info(
+            "decomposed: the peak day's LP did not solve (%s); starting from the largest plan",
+            out.status,
+        )
         return None
     by_name = {v.name: v for v in m.component_data_objects(pyo.Var)}
     x = {}
@@ -358,5 +469,9 @@ def _peak_day_start(data: PlanningData, split: Splitter, master: Master, time_li
             # open what the peak day uses: a fractional open[s] caps work at s by d̂ × open[s]
             # (only_open_sites) with the peak day's d̂, too little on days whose profile peaks elsewhere
             x[name] = 1.0
-    log.info("decomposed: first point from the LP of subproblem %d (the peak day) standing for the year: %.6g", i, out.objective)
+    log.info(
+        "decomposed: first point from the LP of subproblem %d (the peak day) standing for the year: %.6g",
+        i,
+        out.objective,
+    )
     return x

@@ -62,8 +62,14 @@ class MasterSolution:
 class Master:
     """The master problem in HiGHS (see the module docstring)."""
 
-    def __init__(self, data: PlanningData, n_sub: int, targets: dict[tuple[str, str], CoupledTarget],
-                 budget_boxes: dict[tuple[tuple[str, str], int], tuple[float, float]], theta_lb: list[float]) -> None:
+    def __init__(
+        self,
+        data: PlanningData,
+        n_sub: int,
+        targets: dict[tuple[str, str], CoupledTarget],
+        budget_boxes: dict[tuple[tuple[str, str], int], tuple[float, float]],
+        theta_lb: list[float],
+    ) -> None:
         md = master_data(data)
         m = pyo.ConcreteModel(name=f"{data.scenario.name}-master")
         costs = CostRegistry()
@@ -80,32 +86,54 @@ class Master:
             need = peak_requirement(data)
             best_eff = max([data.efficiency[j, h] for j in data.CLASSES for h in data.HW] or [1.0])
             if need > 0:
-                m.cuts.capacity_covers_peak = pyo.Constraint(expr=quicksum(
-                    data.pflops[h] * best_eff * m.sizing.modules[s, h] for s, h in data.SITE_HW if data.module_bound[s, h] > 0) >= need)
+                m.cuts.capacity_covers_peak = pyo.Constraint(
+                    expr=quicksum(
+                        data.pflops[h] * best_eff * m.sizing.modules[s, h]
+                        for s, h in data.SITE_HW
+                        if data.module_bound[s, h] > 0
+                    )
+                    >= need
+                )
         weights = data.scenario.objective_weights
         names = list(costs.terms)
-        inv = [w * costs.terms[k] for k, w in objective_terms(weights, names)
-               if w and (k in INVEST_TERMS or k == "policy_slack_cost")]
+        inv = [
+            w * costs.terms[k]
+            for k, w in objective_terms(weights, names)
+            if w and (k in INVEST_TERMS or k == "policy_slack_cost")
+        ]
         m.invest_cost = pyo.Expression(expr=quicksum(inv))
         m.SUB = pyo.RangeSet(0, n_sub - 1)
-        m.theta = pyo.Var(m.SUB, bounds=lambda _, d: (None if not np.isfinite(theta_lb[d]) else theta_lb[d], None),
-                          doc="operating cost of subproblem d (bounded below by its cuts)")
-        m.budget = pyo.Var(list(budget_boxes), bounds=lambda _, *k: budget_boxes[_key(k)], doc="budget of target k in subproblem d")
+        m.theta = pyo.Var(
+            m.SUB,
+            bounds=lambda _, d: (None if not np.isfinite(theta_lb[d]) else theta_lb[d], None),
+            doc="operating cost of subproblem d (bounded below by its cuts)",
+        )
+        m.budget = pyo.Var(
+            list(budget_boxes),
+            bounds=lambda _, *k: budget_boxes[_key(k)],
+            doc="budget of target k in subproblem d",
+        )
         m.year_rows = pyo.ConstraintList()
         for key, t in targets.items():
             days = [kd for kd in budget_boxes if kd[0] == key]
-            lhs = quicksum(m.budget[kd] for kd in days) + quicksum(c * m.find_component(n) for n, c in t.invest)
+            lhs = quicksum(m.budget[kd] for kd in days) + quicksum(
+                c * m.find_component(n) for n, c in t.invest
+            )
             if isinstance(lhs, (int, float)):
                 continue
             m.year_rows.add(lhs <= t.bound if t.sense == "<=" else lhs >= t.bound)
-        m.objective = pyo.Objective(expr=m.invest_cost + quicksum(m.theta[d] for d in m.SUB), sense=pyo.minimize)
+        m.objective = pyo.Objective(
+            expr=m.invest_cost + quicksum(m.theta[d] for d in m.SUB), sense=pyo.minimize
+        )
         self.model = m
         self.comp = comp = compile_model(m)
         cols = comp.columns
         pos = {id(v): i for i, v in enumerate(cols)}
         self.n_sub = n_sub
         self.theta_cols = np.array([pos[id(m.theta[d])] for d in m.SUB], dtype=np.int32)
-        self.budget_cols = {kd: pos[id(m.budget[kd])] for kd in budget_boxes if id(m.budget[kd]) in pos}
+        self.budget_cols = {
+            kd: pos[id(m.budget[kd])] for kd in budget_boxes if id(m.budget[kd]) in pos
+        }
         self.x_cols = {v.name: i for i, v in enumerate(cols) if v.is_integer() or v.is_binary()}
         self.lower = {n: float(comp.col_lower[i]) for n, i in self.x_cols.items()}
         self.upper = {n: float(comp.col_upper[i]) for n, i in self.x_cols.items()}
@@ -117,7 +145,10 @@ class Master:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("threads", 1)
-        comp.lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.is_int]
+        comp.lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in self.is_int
+        ]
         h.passModel(comp.lp)
         self.h = h
         self.n_cuts = 0
@@ -125,8 +156,15 @@ class Master:
         self._integer = True
 
     # ---- cuts -------------------------------------------------------------------------------
-    def add_cut(self, d: int, cost: float, grad_x: dict[str, float], grad_b: dict[tuple[str, str], float],
-                x: dict[str, float], b: dict[tuple[str, str], float]) -> None:
+    def add_cut(
+        self,
+        d: int,
+        cost: float,
+        grad_x: dict[str, float],
+        grad_b: dict[tuple[str, str], float],
+        x: dict[str, float],
+        b: dict[tuple[str, str], float],
+    ) -> None:
         """``θ_d − Σ r_x x − Σ r_b b ≥ z − Σ r_x x̂ − Σ r_b b̂`` (coefficients below 1e-9 × scale dropped)."""
         idx, val = [int(self.theta_cols[d])], [1.0]
         rhs = cost
@@ -146,17 +184,28 @@ class Master:
         # a margin of 1e-9 of the terms' magnitude: a steep cut (a plan leaving work undone at a
         # penalty price) that is tight at an integer plan otherwise lets HiGHS's bound propagation
         # round that integer up (seen: a MIP "optimum" above a known plan). Loosening keeps it valid.
-        mag = abs(cost) + sum(abs(v * x[n]) for n, v in grad_x.items()) + sum(abs(v * b[k]) for k, v in grad_b.items() if k in b)
+        mag = (
+            abs(cost)
+            + sum(abs(v * x[n]) for n, v in grad_x.items())
+            + sum(abs(v * b[k]) for k, v in grad_b.items() if k in b)
+        )
         rhs -= 1e-9 * mag
-        self.h.addRow(float(rhs), INF, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+        self.h.addRow(
+            float(rhs), INF, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float)
+        )
         self.n_cuts += 1
 
     # ---- solves -----------------------------------------------------------------------------
     def set_integer(self, on: bool) -> None:
         if on == self._integer:
             return
-        kinds = [highspy.HighsVarType.kInteger if (i and on) else highspy.HighsVarType.kContinuous for i in self.is_int]
-        self.h.changeColsIntegrality(self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.array(kinds))
+        kinds = [
+            highspy.HighsVarType.kInteger if (i and on) else highspy.HighsVarType.kContinuous
+            for i in self.is_int
+        ]
+        self.h.changeColsIntegrality(
+            self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.array(kinds)
+        )
         self._integer = on
 
     def set_level(self, level: float | None) -> None:
@@ -166,16 +215,22 @@ class Master:
                 return
             nz = np.flatnonzero(self.cost)
             idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
-            vals = np.array([self.cost[i] if i not in set(self.theta_cols) else 1.0 for i in idx], dtype=float)
+            vals = np.array(
+                [self.cost[i] if i not in set(self.theta_cols) else 1.0 for i in idx], dtype=float
+            )
             self.h.addRow(-INF, float(level - self.offset), len(idx), idx, vals)
             self.level_row = self.h.getNumRow() - 1
             return
-        self.h.changeRowBounds(self.level_row, -INF, INF if level is None else float(level - self.offset))
+        self.h.changeRowBounds(
+            self.level_row, -INF, INF if level is None else float(level - self.offset)
+        )
 
     def set_objective(self, cost: np.ndarray | None) -> None:
         """Replace the column costs (``None``: the master's own objective)."""
         c = self.cost if cost is None else cost
-        self.h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.asarray(c, dtype=float))
+        self.h.changeColsCost(
+            self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.asarray(c, dtype=float)
+        )
 
     def fix_investments(self, x: dict[str, float] | None) -> None:
         """Fix the investment columns at ``x`` (``None``: free them again)."""
@@ -185,9 +240,13 @@ class Master:
         else:
             names = {i: n for n, i in self.x_cols.items()}
             lo = up = np.array([x[names[i]] for i in idx], dtype=float)
-        self.h.changeColsBounds(len(idx), idx, np.asarray(lo, dtype=float), np.asarray(up, dtype=float))
+        self.h.changeColsBounds(
+            len(idx), idx, np.asarray(lo, dtype=float), np.asarray(up, dtype=float)
+        )
 
-    def solve(self, *, integer: bool, time_limit: float, gap: float, start: np.ndarray | None = None) -> MasterSolution:
+    def solve(
+        self, *, integer: bool, time_limit: float, gap: float, start: np.ndarray | None = None
+    ) -> MasterSolution:
         """Solve the master (LP or MILP); the bound is HiGHS's dual bound (the LP optimum for an LP)."""
         t0 = time.perf_counter()
         if integer:
@@ -195,7 +254,10 @@ class Master:
             # search after integrality was switched back on (a bound above a known plan, seen)
             self.set_integer(False)
             lp = self.h.getLp()
-            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.is_int]
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                for i in self.is_int
+            ]
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.setOptionValue("random_seed", 0)
@@ -214,7 +276,10 @@ class Master:
         h.run()
         if not integer and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             # cuts from a plan that leaves much undone have large coefficients: retry from scratch
-            log.debug("master LP: HiGHS %s; solving again from scratch", h.modelStatusToString(h.getModelStatus()))
+            log.debug(
+                "master LP: HiGHS %s; solving again from scratch",
+                h.modelStatusToString(h.getModelStatus()),
+            )
             h.clearSolver()
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -224,7 +289,10 @@ class Master:
                 h.setOptionValue("solver", "choose")
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
-        unknown = h.getModelStatus() == highspy.HighsModelStatus.kUnknown and info.primal_solution_status >= 1
+        unknown = (
+            h.getModelStatus() == highspy.HighsModelStatus.kUnknown
+            and info.primal_solution_status >= 1
+        )
         if info.primal_solution_status != 2 and not unknown and integer:
             # HiGHS's MIP can fail on the wide coefficient range of cuts: once more without presolve
             log.warning("master MILP: HiGHS %s; solving again without presolve", status)
@@ -238,16 +306,29 @@ class Master:
         if info.primal_solution_status != 2 and not unknown:
             raise RuntimeError(f"master problem: no solution ({status})")
         if unknown:  # HiGHS unsure only by a residual on a row of 10¹³ CNY (cuts of plans leaving work undone)
-            log.debug("master: HiGHS status %s, residual %.3g; its point is used", status, info.max_primal_infeasibility)
+            log.debug(
+                "master: HiGHS status %s, residual %.3g; its point is used",
+                status,
+                info.max_primal_infeasibility,
+            )
         col = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if integer else obj
-        if h.getModelStatus() not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown) and not integer:
+        if (
+            h.getModelStatus()
+            not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown)
+            and not integer
+        ):
             bound = -np.inf  # an LP stopped early proves nothing
         return self._solution(col, obj, bound, time.perf_counter() - t0, status)
 
-    def project(self, x: dict[str, float], b: dict[tuple[tuple[str, str], int], float], level: float,
-                time_limit: float) -> MasterSolution | None:
+    def project(
+        self,
+        x: dict[str, float],
+        b: dict[tuple[tuple[str, str], int], float],
+        level: float,
+        time_limit: float,
+    ) -> MasterSolution | None:
         """The level-set step: the plan nearest ``(x, b)`` whose cut model costs at most ``level``.
 
         ``min Σ_i w_i |z_i − ẑ_i|`` over investments and budgets ``z``, with ``w_i = 1 / range_i``,
@@ -259,9 +340,13 @@ class Master:
         n = self.n_cols
         lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
         centre = self.columns(x, b)
-        moving = np.array(sorted([*self.x_cols.values(), *self.budget_cols.values()]), dtype=np.int32)
+        moving = np.array(
+            sorted([*self.x_cols.values(), *self.budget_cols.values()]), dtype=np.int32
+        )
         rng = (up - lo)[moving]
-        rng = np.where(np.isfinite(rng) & (rng > 1e-9), rng, np.maximum(1.0, np.abs(centre[moving])))
+        rng = np.where(
+            np.isfinite(rng) & (rng > 1e-9), rng, np.maximum(1.0, np.abs(centre[moving]))
+        )
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
@@ -275,21 +360,41 @@ class Master:
         idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
         h.addRow(-INF, float(level - self.offset), len(idx), idx, self.cost[idx].astype(float))
         k = len(moving)
-        h.addCols(k, 1.0 / rng, np.zeros(k), np.full(k, INF), 0, np.array([], dtype=np.int32),
-                  np.array([], dtype=np.int32), np.array([], dtype=float))
+        h.addCols(
+            k,
+            1.0 / rng,
+            np.zeros(k),
+            np.full(k, INF),
+            0,
+            np.array([], dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([], dtype=float),
+        )
         for j, c in enumerate(moving):  # d_j ≥ z − ẑ and d_j ≥ ẑ − z
             dj = n + j
-            h.addRow(float(-centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, -1.0]))
-            h.addRow(float(centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, 1.0]))
+            h.addRow(
+                float(-centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, -1.0])
+            )
+            h.addRow(
+                float(centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, 1.0])
+            )
         t0 = time.perf_counter()
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.debug("level-set step: HiGHS %s", h.modelStatusToString(h.getModelStatus()))
             return None
         col = np.asarray(h.getSolution().col_value, dtype=float)[:n]
-        return self._solution(col, float(self.cost @ col + self.offset), -np.inf, time.perf_counter() - t0, "level set")
+        return self._solution(
+            col,
+            float(self.cost @ col + self.offset),
+            -np.inf,
+            time.perf_counter() - t0,
+            "level set",
+        )
 
-    def _solution(self, col: np.ndarray, obj: float, bound: float, seconds: float, status: str) -> MasterSolution:
+    def _solution(
+        self, col: np.ndarray, obj: float, bound: float, seconds: float, status: str
+    ) -> MasterSolution:
         x = {n: float(col[i]) for n, i in self.x_cols.items()}
         b = {kd: float(col[i]) for kd, i in self.budget_cols.items()}
         inv = self.invest_cost(col)
@@ -301,7 +406,12 @@ class Master:
         mask[self.theta_cols] = False
         return float(self.cost[mask] @ col[mask]) + self.offset
 
-    def columns(self, x: dict[str, float], b: dict[tuple[tuple[str, str], int], float], theta: np.ndarray | None = None) -> np.ndarray:
+    def columns(
+        self,
+        x: dict[str, float],
+        b: dict[tuple[tuple[str, str], int], float],
+        theta: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Master columns from a plan (investments and budgets; θ as given, else 0)."""
         col = np.zeros(self.n_cols)
         for n, i in self.x_cols.items():

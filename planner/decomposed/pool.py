@@ -33,7 +33,13 @@ Call = tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, 
 class Pool:
     """Runs subproblem solves; ``workers = 0`` runs them in this process (no Dask)."""
 
-    def __init__(self, spec_of: Callable[[int], Spec], *, workers: int | None = None, scheduler: str | None = None) -> None:
+    def __init__(
+        self,
+        spec_of: Callable[[int], Spec],
+        *,
+        workers: int | None = None,
+        scheduler: str | None = None,
+    ) -> None:
         self.spec_of = spec_of
         self.run_id = uuid.uuid4().hex[:12]
         self.client: Any = None
@@ -49,8 +55,13 @@ class Pool:
             self.client = Client(scheduler)
         else:
             n = workers or os.cpu_count() or 1
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                        silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
         log.info("decomposed: %d Dask workers (%s)", len(self.live()), scheduler or "local cluster")
 
@@ -70,7 +81,12 @@ class Pool:
     def map(self, calls: list[Call], n_total: int) -> list[SubResult]:
         """Run ``calls`` (index, investments, budgets, values?) and return the results by index."""
         if self.local:
-            return [run_subproblem(self.run_id, i, None if i in self.holder else self._built(i), x, b, v) for i, x, b, v in calls]
+            return [
+                run_subproblem(
+                    self.run_id, i, None if i in self.holder else self._built(i), x, b, v
+                )
+                for i, x, b, v in calls
+            ]
         from dask.distributed import wait
 
         by_i = {c[0]: c for c in calls}
@@ -84,10 +100,25 @@ class Pool:
             spec = self.spec_of(i) if fresh else None
             if fresh and i in self.holder:
                 self.rebuilt += 1
-                log.warning("decomposed: subproblem %d moves to %s (its worker is gone); building it again", i, addr)
+                log.warning(
+                    "decomposed: subproblem %d moves to %s (its worker is gone); building it again",
+                    i,
+                    addr,
+                )
             _, x, b, v = by_i[i]
-            fut = self.client.submit(run_subproblem, self.run_id, i, spec, x, b, v, workers=[addr], allow_other_workers=False,
-                                     pure=False, key=f"sub-{self.run_id}-{i}-{uuid.uuid4().hex[:8]}")
+            fut = self.client.submit(
+                run_subproblem,
+                self.run_id,
+                i,
+                spec,
+                x,
+                b,
+                v,
+                workers=[addr],
+                allow_other_workers=False,
+                pure=False,
+                key=f"sub-{self.run_id}-{i}-{uuid.uuid4().hex[:8]}",
+            )
             futures[i] = (fut, addr)
             self.holder[i] = addr
 
@@ -98,7 +129,9 @@ class Pool:
             submit(i, live)
         while futures:
             try:
-                wait([f for f, _ in futures.values()], timeout=POLL_S, return_when="FIRST_COMPLETED")
+                wait(
+                    [f for f, _ in futures.values()], timeout=POLL_S, return_when="FIRST_COMPLETED"
+                )
             except TimeoutError:
                 pass  # nothing finished yet: check the workers, then wait again
             live = self.live()
@@ -113,11 +146,15 @@ class Pool:
                     if addr not in live:
                         pass  # its holder is gone: given to a live worker below
                     elif isinstance(err, NotBuilt):
-                        self.holder.pop(i, None)  # a restarted worker at the same address: build it again
+                        self.holder.pop(
+                            i, None
+                        )  # a restarted worker at the same address: build it again
                     else:
                         failures[i] = failures.get(i, 0) + 1
                         if failures[i] > MAX_FAILURES:
-                            raise RuntimeError(f"decomposed: subproblem {i} failed {failures[i]} times: {err!r}")
+                            raise RuntimeError(
+                                f"decomposed: subproblem {i} failed {failures[i]} times: {err!r}"
+                            )
                         log.warning("decomposed: subproblem %d failed (%r); trying again", i, err)
                     fut.cancel()
                     if not live:

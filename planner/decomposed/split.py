@@ -25,8 +25,14 @@ from ..data import TB_PER_GBPS_HOUR, PlanningData
 from ..scenario.schema import Scenario
 
 #: Targets that sum over the year's slices: shared out between subproblems by budget variables.
-COUPLED = ("carbon_cap", "min_green_share", "min_utilisation", "class_domestic_min_share",
-           "max_remote_share", "min_local_share")
+COUPLED = (
+    "carbon_cap",
+    "min_green_share",
+    "min_utilisation",
+    "class_domestic_min_share",
+    "max_remote_share",
+    "min_local_share",
+)
 #: Targets over investments only: rows of the master.
 MASTER_LEVERS = ("budget", "domestic_min_share", "min_hub_share")
 #: Coupled targets whose bound is a year total (the carbon cap), not a sum of per-day parts.
@@ -40,7 +46,13 @@ HARD_PRICE = 1e6
 #: Price (CNY per PFLOPS·h) of unserved work in subproblems when no work may be left unserved.
 HARD_UNSERVED = 1e7
 #: Investment variables, by component name in the model blocks.
-INVEST_COMPONENTS = ("sizing.open", "sizing.modules", "network.units", "network.built", "placement.assign")
+INVEST_COMPONENTS = (
+    "sizing.open",
+    "sizing.modules",
+    "network.units",
+    "network.built",
+    "placement.assign",
+)
 
 
 def groups(data: PlanningData, days_per_group: int = 1) -> list[list[str]]:
@@ -53,7 +65,7 @@ def groups(data: PlanningData, days_per_group: int = 1) -> list[list[str]]:
     if days == ["all"] and not any(data.shiftable.values()):
         return [[t] for t in data.SLICES]
     n = max(1, int(days_per_group))
-    return [days[i:i + n] for i in range(0, len(days), n)]
+    return [days[i : i + n] for i in range(0, len(days), n)]
 
 
 def sub_scenario(sc: Scenario) -> Scenario:
@@ -63,9 +75,17 @@ def sub_scenario(sc: Scenario) -> Scenario:
     ``policy_slack_cost`` is dropped here; profiles are already in the data (and would make every
     subproblem carry the whole year).
     """
-    pol = sc.policy.model_copy(update={
-        "budget": None, "domestic_min_share": None, "min_hub_share": None, "allow_unserved": True,
-        "policy_slack_cost": {k: v for k, v in sc.policy.policy_slack_cost.items() if k not in COUPLED}})
+    pol = sc.policy.model_copy(
+        update={
+            "budget": None,
+            "domestic_min_share": None,
+            "min_hub_share": None,
+            "allow_unserved": True,
+            "policy_slack_cost": {
+                k: v for k, v in sc.policy.policy_slack_cost.items() if k not in COUPLED
+            },
+        }
+    )
     out = sc.model_copy(update={"policy": pol, "profiles": {}, "time_slices": (), "hourly": None})
     out._reduction = {}
     out._places = {}
@@ -74,17 +94,43 @@ def sub_scenario(sc: Scenario) -> Scenario:
 
 def master_scenario(sc: Scenario) -> Scenario:
     """The scenario the master's blocks read: the coupled levers left out (they become year rows)."""
-    pol = sc.policy.model_copy(update={
-        "carbon_cap": None, "min_green_share": None, "min_green_share_by_tag": {}, "min_utilisation": None,
-        "min_utilisation_by_tag": {}, "max_remote_share": None, "min_local_share": None, "resilience": "none"})
+    pol = sc.policy.model_copy(
+        update={
+            "carbon_cap": None,
+            "min_green_share": None,
+            "min_green_share_by_tag": {},
+            "min_utilisation": None,
+            "min_utilisation_by_tag": {},
+            "max_remote_share": None,
+            "min_local_share": None,
+            "resilience": "none",
+        }
+    )
     jobs = tuple(j.model_copy(update={"domestic_min_share": None}) for j in sc.job_classes)
     return sc.model_copy(update={"policy": pol, "job_classes": jobs})
 
 
 def master_data(data: PlanningData) -> PlanningData:
     """``data`` with no slices: what the master's blocks build from (investments and their rows)."""
-    return replace(data, scenario=master_scenario(data.scenario), SLICES=[], weight={}, DAYS={}, price={}, grid_ef={},
-                   green_max={}, demand={}, DEMAND_JR=[], X=[], Y=[], UNSERVED=[], FLOW=[], SHIP=[], TNODE=[], RELEASE=[])
+    return replace(
+        data,
+        scenario=master_scenario(data.scenario),
+        SLICES=[],
+        weight={},
+        DAYS={},
+        price={},
+        grid_ef={},
+        green_max={},
+        demand={},
+        DEMAND_JR=[],
+        X=[],
+        Y=[],
+        UNSERVED=[],
+        FLOW=[],
+        SHIP=[],
+        TNODE=[],
+        RELEASE=[],
+    )
 
 
 class Splitter:
@@ -94,7 +140,11 @@ class Splitter:
         self.data = data
         self.groups = groups(data, days_per_group)
         self.scenario = sub_scenario(data.scenario)
-        if list(data.DAYS) == ["all"] and len(self.groups) == len(data.SLICES) and len(data.SLICES) > 1:
+        if (
+            list(data.DAYS) == ["all"]
+            and len(self.groups) == len(data.SLICES)
+            and len(data.SLICES) > 1
+        ):
             self.slices = [g for g in self.groups]  # one slice each
             self.day_of_group = [{"all": g} for g in self.groups]
         else:
@@ -103,7 +153,15 @@ class Splitter:
         self.group_of = {t: i for i, ts in enumerate(self.slices) for t in ts}
         d = data
         self._by: dict[str, list[list[Any]]] = {}
-        for name, pos in (("X", 3), ("Y", 3), ("UNSERVED", 2), ("FLOW", 2), ("SHIP", 2), ("TNODE", 2), ("RELEASE", 2)):
+        for name, pos in (
+            ("X", 3),
+            ("Y", 3),
+            ("UNSERVED", 2),
+            ("FLOW", 2),
+            ("SHIP", 2),
+            ("TNODE", 2),
+            ("RELEASE", 2),
+        ):
             parts: list[list[Any]] = [[] for _ in self.groups]
             for k in getattr(d, name):
                 parts[self.group_of[k[pos]]].append(k)
@@ -132,8 +190,15 @@ class Splitter:
         changes: dict[str, Any] = {name: dict(parts[i]) for name, parts in self._site_t.items()}
         changes.update({name: list(parts[i]) for name, parts in self._by.items()})
         return replace(
-            d, scenario=self.scenario, SLICES=list(ts), weight={t: d.weight[t] for t in ts}, DAYS=dict(self.day_of_group[i]),
-            demand=dict(self._demand[i]), unserved_cost=unserved_cost, **changes)
+            d,
+            scenario=self.scenario,
+            SLICES=list(ts),
+            weight={t: d.weight[t] for t in ts},
+            DAYS=dict(self.day_of_group[i]),
+            demand=dict(self._demand[i]),
+            unserved_cost=unserved_cost,
+            **changes,
+        )
 
     def hours(self, i: int) -> float:
         """Hours of the year subproblem ``i`` stands for (Σ slice weights)."""
@@ -152,7 +217,9 @@ class CoupledTarget:
     hard: bool
 
 
-def budget_range(data: PlanningData, slices: list[str], key: tuple[str, str], share: float | None) -> tuple[float, float]:
+def budget_range(
+    data: PlanningData, slices: list[str], key: tuple[str, str], share: float | None
+) -> tuple[float, float]:
     """Bounds on ``g_{k,d}`` over every plan: the box of the budget variable ``b_{k,d}``.
 
     Derived from the data (module bounds, demand), so no plan's daily value lies outside:
@@ -174,8 +241,15 @@ def budget_range(data: PlanningData, slices: list[str], key: tuple[str, str], sh
         sites = d.SITES if scope == "all" else [s for s in d.SITES if scope in d.site_tags[s]]
         q = W * sum(d.pue[s] * d.kw[h] / 1000 * d.module_bound[s, h] for s in sites for h in d.HW)
         if scope == "all":
-            q += W * sum(TB_PER_GBPS_HOUR * lk.kwh_per_tb / 1000 * lk.unit_gbps * lk.max_units * (1 if lk.one_way else 2)
-                         for lk in d.links.values())
+            q += W * sum(
+                TB_PER_GBPS_HOUR
+                * lk.kwh_per_tb
+                / 1000
+                * lk.unit_gbps
+                * lk.max_units
+                * (1 if lk.one_way else 2)
+                for lk in d.links.values()
+            )
     elif lever == "class_domestic_min_share":
         T = set(slices)
         q = sum(d.weight[t] * v for (j, _r, t), v in d.demand.items() if j == scope and t in T)
@@ -207,7 +281,13 @@ def lever_share(sc: Scenario, key: tuple[str, str]) -> float | None:
 def theta_floor(data: PlanningData) -> float:
     """A lower bound on any subproblem's cost: 0 when every operating price is non-negative, else −∞."""
     d = data
-    prices = [*d.price.values(), *d.green_premium.values(), d.carbon_price, d.network_price,
-              *d.serving_cost.values(), *d.unserved_cost.values(), *(lk.usage_cost_tb for lk in d.links.values())]
+    prices = [
+        *d.price.values(),
+        *d.green_premium.values(),
+        d.carbon_price,
+        d.network_price,
+        *d.serving_cost.values(),
+        *d.unserved_cost.values(),
+        *(lk.usage_cost_tb for lk in d.links.values()),
+    ]
     return 0.0 if min(prices, default=0.0) >= 0 else -math.inf
-

@@ -49,8 +49,14 @@ log = logging.getLogger(__name__)
 
 
 #: Rows over investments only, left to the master.
-MASTER_ROWS = ("sizing.modules_need_open", "sizing.power_envelope", "sizing.max_modules", "network.units_need_built",
-               "placement.one_site", "cuts.open_capacity_covers_peak")
+MASTER_ROWS = (
+    "sizing.modules_need_open",
+    "sizing.power_envelope",
+    "sizing.max_modules",
+    "network.units_need_built",
+    "placement.one_site",
+    "cuts.open_capacity_covers_peak",
+)
 
 
 class NotBuilt(RuntimeError):
@@ -121,8 +127,12 @@ class Subproblem:
         self.targets: list[CoupledTarget] = []
         m.decomp = pyo.Block()
         keys = [(t.lever, t.scope) for t in m.policy_targets if t.lever in COUPLED]
-        m.decomp.b = pyo.Var(keys, domain=pyo.Reals, doc="budget of the coupled target (fixed at the master's value)")
-        m.decomp.e = pyo.Var(keys, domain=pyo.NonNegativeReals, doc="elastic slack of the coupled target")
+        m.decomp.b = pyo.Var(
+            keys, domain=pyo.Reals, doc="budget of the coupled target (fixed at the master's value)"
+        )
+        m.decomp.e = pyo.Var(
+            keys, domain=pyo.NonNegativeReals, doc="elastic slack of the coupled target"
+        )
         m.decomp.rows = pyo.Constraint(keys)
         slack_cost = []
         self.unserved_cols: list[int] = []
@@ -149,19 +159,33 @@ class Subproblem:
             price = spec.prices.get(t.lever)
             hard = price is None
             slack_cost.append((HARD_PRICE if hard else price) * e)
-            self.targets.append(CoupledTarget(key, sense, year_bound, tuple(sorted(year_terms.items())),
-                                              HARD_PRICE if price is None else float(price), hard))
+            self.targets.append(
+                CoupledTarget(
+                    key,
+                    sense,
+                    year_bound,
+                    tuple(sorted(year_terms.items())),
+                    HARD_PRICE if price is None else float(price),
+                    hard,
+                )
+            )
             con.deactivate()
         # objective: operating terms at the scenario's weights, plus elastic slacks
         weights = d.scenario.objective_weights
         names = list(m.COST_TERMS)
-        parts = [w * m.cost_term[k] for k, w in objective_terms(weights, names) if k in m.COST_TERMS and w and k not in INVEST_TERMS]
+        parts = [
+            w * m.cost_term[k]
+            for k, w in objective_terms(weights, names)
+            if k in m.COST_TERMS and w and k not in INVEST_TERMS
+        ]
         if weights.get("energy"):
             parts.append(weights["energy"] * m.energy.total_mwh)
         if weights.get("carbon"):
             parts.append(weights["carbon"] * m.energy.carbon)
         m.objective.deactivate()
-        m.sub_objective = pyo.Objective(expr=quicksum(parts) + quicksum(slack_cost), sense=pyo.minimize)
+        m.sub_objective = pyo.Objective(
+            expr=quicksum(parts) + quicksum(slack_cost), sense=pyo.minimize
+        )
         comp = compile_model(m)
         cols = comp.columns
         self.names = [v.name for v in cols]
@@ -171,7 +195,9 @@ class Subproblem:
         self.e_cols = {k: pos[id(m.decomp.e[k])] for k in keys if id(m.decomp.e[k]) in pos}
         self.hard_unserved = spec.hard_unserved
         self.unserved_cols = [pos[id(v)] for v in m.placement.unserved.values() if id(v) in pos]
-        self.unserved_w = np.array([d.weight[k[2]] for k, v in m.placement.unserved.items() if id(v) in pos])
+        self.unserved_w = np.array(
+            [d.weight[k[2]] for k, v in m.placement.unserved.items() if id(v) in pos]
+        )
         self.size = {"columns": comp.lp.num_col_, "rows": comp.lp.num_row_}
         self.min_cost = float(np.min(comp.lp.col_cost_)) if comp.lp.num_col_ else 0.0
         h = highspy.Highs()
@@ -182,11 +208,15 @@ class Subproblem:
         comp.lp.integrality_ = []
         h.passModel(comp.lp)
         self.h = h
-        self.fixed = np.array(sorted([*self.x_cols.values(), *self.b_cols.values()]), dtype=np.int32)
+        self.fixed = np.array(
+            sorted([*self.x_cols.values(), *self.b_cols.values()]), dtype=np.int32
+        )
         del m, comp
         self.built_s = time.perf_counter() - t0
 
-    def solve(self, x: dict[str, float], b: dict[tuple[str, str], float], values: bool = False) -> SubResult:
+    def solve(
+        self, x: dict[str, float], b: dict[tuple[str, str], float], values: bool = False
+    ) -> SubResult:
         """Fix investments ``x`` and budgets ``b``, re-solve warm; the cost and its subgradient."""
         t0 = time.perf_counter()
         val = np.empty(len(self.fixed))
@@ -205,18 +235,23 @@ class Subproblem:
             self.h.run()
             status = self.h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"subproblem {self.index}: HiGHS ended with {self.h.modelStatusToString(status)}")
+                raise RuntimeError(
+                    f"subproblem {self.index}: HiGHS ended with {self.h.modelStatusToString(status)}"
+                )
         info = self.h.getInfo()
         sol = self.h.getSolution()
         dual = np.asarray(sol.col_dual)
         prim = np.asarray(sol.col_value)
         res = SubResult(
-            index=self.index, cost=float(info.objective_function_value),
+            index=self.index,
+            cost=float(info.objective_function_value),
             grad_x={name: float(dual[c]) for name, c in self.x_cols.items()},
             grad_b={key: float(dual[c]) for key, c in self.b_cols.items()},
-            seconds=time.perf_counter() - t0, iterations=int(info.simplex_iteration_count),
+            seconds=time.perf_counter() - t0,
+            iterations=int(info.simplex_iteration_count),
             elastic={k: float(prim[c]) for k, c in self.e_cols.items() if prim[c] > 1e-7},
-            built_s=self.built_s)
+            built_s=self.built_s,
+        )
         if self.hard_unserved and self.unserved_cols:
             res.unserved_hard = float(self.unserved_w @ prim[self.unserved_cols])
         if values:
@@ -228,8 +263,14 @@ class Subproblem:
 _CACHE: dict[tuple[str, int], Subproblem] = {}
 
 
-def run_subproblem(run_id: str, index: int, spec: Spec | None, x: dict[str, float] | None,
-                   b: dict[tuple[str, str], float] | None, values: bool = False) -> SubResult:
+def run_subproblem(
+    run_id: str,
+    index: int,
+    spec: Spec | None,
+    x: dict[str, float] | None,
+    b: dict[tuple[str, str], float] | None,
+    values: bool = False,
+) -> SubResult:
     """Dask task: solve subproblem ``index`` of run ``run_id`` on this worker, building it first if ``spec``.
 
     With ``x = None`` it only builds (or finds) the subproblem and describes it: coupled targets,
@@ -248,7 +289,9 @@ def run_subproblem(run_id: str, index: int, spec: Spec | None, x: dict[str, floa
         _CACHE[key] = sp
         built = sp.built_s
     if x is None:
-        out = SubResult(index=index, cost=float("nan"), grad_x={}, grad_b={}, seconds=0.0, iterations=0)
+        out = SubResult(
+            index=index, cost=float("nan"), grad_x={}, grad_b={}, seconds=0.0, iterations=0
+        )
     else:
         out = sp.solve(x, b or {}, values)
     out.built_s = built

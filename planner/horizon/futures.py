@@ -51,7 +51,11 @@ def _factor(rows: list[FutureDemand], job_class: str, region: str) -> float:
     """The most specific ``factor`` of ``rows`` for ``(job_class, region)``; 1 when none applies."""
     best, rank = 1.0, -1
     for r in rows:
-        if r.factor is None or r.job_class not in (None, job_class) or r.region not in (None, region):
+        if (
+            r.factor is None
+            or r.job_class not in (None, job_class)
+            or r.region not in (None, region)
+        ):
             continue
         k = (r.job_class is not None) * 2 + (r.region is not None)
         if k > rank:
@@ -63,20 +67,46 @@ def future_scenario(sc: Scenario, name: str) -> Scenario:
     """The scenario of future ``name``: its demand and growth rates, no futures table (see module docs)."""
     by = {f.name: f for f in sc.futures}
     if name not in by:
-        raise ScenarioError(f"scenario '{sc.name}' has no future '{name}'; futures: {', '.join(by) or 'none'}")
+        raise ScenarioError(
+            f"scenario '{sc.name}' has no future '{name}'; futures: {', '.join(by) or 'none'}"
+        )
     f = by[name]
     rows = [r for r in sc.future_demand if r.future == name]
     own = {(r.job_class, r.region, r.year): r for r in rows if r.pflops is not None}
-    demand = [d.model_copy(update={"pflops": d.pflops * f.scale * _factor(rows, d.job_class, d.region)})
-              for d in sc.demand if (d.job_class, d.region, d.year) not in own]
+    demand = [
+        d.model_copy(update={"pflops": d.pflops * f.scale * _factor(rows, d.job_class, d.region)})
+        for d in sc.demand
+        if (d.job_class, d.region, d.year) not in own
+    ]
     for r in own.values():
-        if r.job_class is None or r.region is None or r.pflops is None:  # own holds only rows with pflops
+        if (
+            r.job_class is None or r.region is None or r.pflops is None
+        ):  # own holds only rows with pflops
             raise ScenarioError(f"future '{name}': a pflops row needs its class and region")
-        demand.append(Demand(job_class=r.job_class, region=r.region, pflops=r.pflops, profile=r.profile, year=r.year,
-                             source=r.source))
-    growth = tuple(DemandGrowth(job_class=r.job_class, region=r.region, rate=r.rate) for r in rows if r.rate is not None)
-    out = sc.model_copy(update={"demand": tuple(demand), "demand_growth": growth + tuple(sc.demand_growth), "futures": (),
-                                "future_demand": (), "name": f"{sc.name} · {name}"})
+        demand.append(
+            Demand(
+                job_class=r.job_class,
+                region=r.region,
+                pflops=r.pflops,
+                profile=r.profile,
+                year=r.year,
+                source=r.source,
+            )
+        )
+    growth = tuple(
+        DemandGrowth(job_class=r.job_class, region=r.region, rate=r.rate)
+        for r in rows
+        if r.rate is not None
+    )
+    out = sc.model_copy(
+        update={
+            "demand": tuple(demand),
+            "demand_growth": growth + tuple(sc.demand_growth),
+            "futures": (),
+            "future_demand": (),
+            "name": f"{sc.name} · {name}",
+        }
+    )
     out._places.update(sc._places)
     out._inputs.extend(x for x in sc._inputs if x not in out._inputs)
     return out
@@ -99,7 +129,11 @@ def expected_scenario(sc: Scenario) -> Scenario:
     if sc.periods:
         periods = period_list(sc)
         years: list[int | None] = [p.year for p in periods]
-        per = {(f.name, p.year): period_demand(scs[f.name], p.year, periods[0].year) for f in futures for p in periods}
+        per = {
+            (f.name, p.year): period_demand(scs[f.name], p.year, periods[0].year)
+            for f in futures
+            for p in periods
+        }
     else:
         years = [None]
         per = {(f.name, None): scs[f.name].demand for f in futures}
@@ -109,16 +143,43 @@ def expected_scenario(sc: Scenario) -> Scenario:
             for d in per[f.name, y]:
                 keys.setdefault((d.job_class, d.region))
         for j, r in keys:
-            parts = [(f.probability, d) for f in futures for d in per[f.name, y] if (d.job_class, d.region) == (j, r)]
+            parts = [
+                (f.probability, d)
+                for f in futures
+                for d in per[f.name, y]
+                if (d.job_class, d.region) == (j, r)
+            ]
             profs = {d.profile for _, d in parts}
             if len(profs) == 1:
-                rows.append(Demand(job_class=j, region=r, pflops=sum(p * d.pflops for p, d in parts), profile=profs.pop(), year=y))
+                rows.append(
+                    Demand(
+                        job_class=j,
+                        region=r,
+                        pflops=sum(p * d.pflops for p, d in parts),
+                        profile=profs.pop(),
+                        year=y,
+                    )
+                )
                 continue
             name = "·".join(["expected", j, r] + ([str(y)] if y is not None else []))
-            profiles[name] = {t: sum(p * d.pflops * (sc.profiles[d.profile][t] if d.profile else 1.0) for p, d in parts) for t in slices}
+            profiles[name] = {
+                t: sum(
+                    p * d.pflops * (sc.profiles[d.profile][t] if d.profile else 1.0)
+                    for p, d in parts
+                )
+                for t in slices
+            }
             rows.append(Demand(job_class=j, region=r, pflops=1.0, profile=name, year=y))
-    out = sc.model_copy(update={"demand": tuple(rows), "demand_growth": (), "futures": (), "future_demand": (), "profiles": profiles,
-                                "name": f"{sc.name} · expected demand"})
+    out = sc.model_copy(
+        update={
+            "demand": tuple(rows),
+            "demand_growth": (),
+            "futures": (),
+            "future_demand": (),
+            "profiles": profiles,
+            "name": f"{sc.name} · expected demand",
+        }
+    )
     out._places.update(sc._places)
     return out
 
@@ -154,7 +215,11 @@ def prepare_futures(sc: Scenario, *, isolated: bool = False) -> FuturesData:
     data: dict[str, Any] = {}
     for f in futures:
         one = future_scenario(sc, f.name) if sc.futures else sc
-        data[f.name] = prepare_periods(one, isolated=isolated) if sc.periods else prepare(one, isolated=isolated)
+        data[f.name] = (
+            prepare_periods(one, isolated=isolated)
+            if sc.periods
+            else prepare(one, isolated=isolated)
+        )
     if sc.periods:
         mds: list[MultiPeriodData] = list(data.values())
         for y in mds[0].years:
@@ -167,14 +232,21 @@ def prepare_futures(sc: Scenario, *, isolated: bool = False) -> FuturesData:
             for md in mds:
                 md.purchase_bound[pk] = v
         if any(md.BUILD != mds[0].BUILD for md in mds):
-            raise ScenarioError(f"scenario '{sc.name}': the futures differ in what can be bought, which they share")
+            raise ScenarioError(
+                f"scenario '{sc.name}': the futures differ in what can be bought, which they share"
+            )
     else:
         ds: list[PlanningData] = list(data.values())
         for k in ds[0].module_bound:
             v = max(d.module_bound[k] for d in ds)
             for d in ds:
                 d.module_bound[k] = v
-    log.info("prepared %d futures of %s: %s", len(futures), sc.name, ", ".join(f"{f.name} ({f.probability:g})" for f in futures))
+    log.info(
+        "prepared %d futures of %s: %s",
+        len(futures),
+        sc.name,
+        ", ".join(f"{f.name} ({f.probability:g})" for f in futures),
+    )
     return FuturesData(sc, futures, data)
 
 
@@ -182,8 +254,11 @@ def without_futures(sc: Scenario, what: str) -> Scenario:
     """``sc`` without its futures and announced baseline, for analyses made on one demand (a warning says so)."""
     if not sc.futures and not sc.announced:
         return sc
-    log.warning("%s plans scenario '%s' for its own demand rows: its demand futures and announced baseline are not used",
-                what, sc.name)
+    log.warning(
+        "%s plans scenario '%s' for its own demand rows: its demand futures and announced baseline are not used",
+        what,
+        sc.name,
+    )
     out = sc.model_copy(update={"futures": (), "future_demand": (), "announced": ()})
     out._places.update(sc._places)
     return out

@@ -39,7 +39,11 @@ from .planning import combine, plan_periods
 
 log = logging.getLogger(__name__)
 
-MEASURE_LABEL = {"expected": "expected cost", "cvar": "CVaR of the cost at level {level:g}", "regret": "largest regret"}
+MEASURE_LABEL = {
+    "expected": "expected cost",
+    "cvar": "CVaR of the cost at level {level:g}",
+    "regret": "largest regret",
+}
 
 
 def measure_label(sc: Scenario) -> str:
@@ -88,21 +92,34 @@ def investments(res: Results, multi_period: bool) -> dict[str, dict[Any, float]]
     return out
 
 
-def _solve(m: pyo.ConcreteModel, sc: Scenario, opts: dict[str, Any], log_solver: bool, what: str) -> SolveOutcome:
+def _solve(
+    m: pyo.ConcreteModel, sc: Scenario, opts: dict[str, Any], log_solver: bool, what: str
+) -> SolveOutcome:
     outcome = solve(m, log_solver=log_solver, **opts)
     if outcome.ok:
         if outcome.status == "feasible":
-            log.warning("%s (%s): stopped at the time limit with a feasible plan, gap %.2f%%", sc.name, what, 100 * (outcome.gap or 0))
+            log.warning(
+                "%s (%s): stopped at the time limit with a feasible plan, gap %.2f%%",
+                sc.name,
+                what,
+                100 * (outcome.gap or 0),
+            )
         return outcome
     if outcome.status in ("infeasible", "infeasible_or_unbounded"):
-        raise InfeasibleError(f"scenario '{sc.name}' ({what}) has no feasible plan: each future alone has one (or is explained "
-                              "above); investments shared by all futures cannot meet the hard targets of every future "
-                              "(a min_utilisation target in a low future, a budget against a high one)")
-    raise SolverError(f"scenario '{sc.name}' ({what}): no plan found (HiGHS: {outcome.termination}); "
-                      f"raise solver.time_limit ({opts.get('time_limit')} s) or relax mip_gap")
+        raise InfeasibleError(
+            f"scenario '{sc.name}' ({what}) has no feasible plan: each future alone has one (or is explained "
+            "above); investments shared by all futures cannot meet the hard targets of every future "
+            "(a min_utilisation target in a low future, a budget against a high one)"
+        )
+    raise SolverError(
+        f"scenario '{sc.name}' ({what}): no plan found (HiGHS: {outcome.termination}); "
+        f"raise solver.time_limit ({opts.get('time_limit')} s) or relax mip_gap"
+    )
 
 
-def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False, isolated: bool = False) -> Results:
+def plan_futures(
+    sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False, isolated: bool = False
+) -> Results:
     """Solve ``sc`` over its demand futures and return the combined :class:`Results` (see module docs).
 
     ``isolated``: the baseline of docs/model.md §8 in every future (no VSS, EVPI or announced baseline).
@@ -111,11 +128,29 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
         raise ScenarioError(f"scenario '{sc.name}' has no futures table")
     t0 = time.perf_counter()
     risk = sc.risk
-    if isolated and (sc.announced or risk.value_of_information or risk.perfect_information or risk.measure == "regret"):
-        sc = sc.model_copy(update={"announced": (), "risk": risk.model_copy(update={
-            "value_of_information": False, "perfect_information": False, "measure": "expected" if risk.measure == "regret" else risk.measure})})
+    if isolated and (
+        sc.announced
+        or risk.value_of_information
+        or risk.perfect_information
+        or risk.measure == "regret"
+    ):
+        sc = sc.model_copy(
+            update={
+                "announced": (),
+                "risk": risk.model_copy(
+                    update={
+                        "value_of_information": False,
+                        "perfect_information": False,
+                        "measure": "expected" if risk.measure == "regret" else risk.measure,
+                    }
+                ),
+            }
+        )
         if risk.measure == "regret":
-            log.warning("%s: the isolated plan minimises the expected cost (regret needs each future planned alone)", sc.name)
+            log.warning(
+                "%s: the isolated plan minimises the expected cost (regret needs each future planned alone)",
+                sc.name,
+            )
         risk = sc.risk
     fd = prepare_futures(sc, isolated=isolated)
     alone: dict[str, Results] = {}
@@ -126,7 +161,9 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
             except InfeasibleError as err:
                 raise InfeasibleError(f"future '{f}' alone has no feasible plan:\n{err}") from err
     best = {f: _objective(r) for f, r in alone.items()} if alone else None
-    m = build_futures_model(fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best)
+    m = build_futures_model(
+        fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best
+    )
     outcome = _solve(m, sc, opts, log_solver, "stochastic plan")
     res = combine_futures(fd, m, outcome)
     if best is not None:
@@ -137,7 +174,9 @@ def plan_futures(sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False
     if sc.futures and risk.value_of_information:
         ev = plan_one(expected_scenario(sc), opts)
         fixed = investments(ev, fd.multi_period)
-        m_ev = build_futures_model(fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best, fixed=fixed)
+        m_ev = build_futures_model(
+            fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best, fixed=fixed
+        )
         out_ev = _solve(m_ev, sc, opts, log_solver, "expected-demand plan on every future")
         add_value_of_information(res, fd, m, outcome, m_ev, out_ev, ev, best)
     if sc.announced:
@@ -155,8 +194,14 @@ def add_stranded(res: Results, stats: pd.DataFrame) -> None:
     res.extras["module stats"] = stats
 
 
-def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: dict[str, Any], log_solver: bool,
-                           best: dict[str, float] | None) -> None:
+def add_announced_baseline(
+    res: Results,
+    fd: FuturesData,
+    sc: Scenario,
+    opts: dict[str, Any],
+    log_solver: bool,
+    best: dict[str, float] | None,
+) -> None:
     """Solve the announced baseline on every future and add the side-by-side tables (:mod:`planner.announced`)."""
     r = sc.risk
     fixed = baseline_investments(sc, fd)
@@ -164,28 +209,46 @@ def add_announced_baseline(res: Results, fd: FuturesData, sc: Scenario, opts: di
         for k, n in fixed["modules"].items():
             d.module_bound[k] = max(d.module_bound[k], n)
     if sc.baseline.top_up:
-        m_b = build_futures_model(fd, measure=r.measure, level=r.level, weight=r.weight, best=best, floor=fixed)
+        m_b = build_futures_model(
+            fd, measure=r.measure, level=r.level, weight=r.weight, best=best, floor=fixed
+        )
     else:
-        m_b = build_futures_model(fd, measure=r.measure, level=r.level, weight=r.weight, best=best, fixed=fixed)
+        m_b = build_futures_model(
+            fd, measure=r.measure, level=r.level, weight=r.weight, best=best, fixed=fixed
+        )
     out_b = _solve(m_b, sc, opts, log_solver, "announced baseline")
     base = combine_futures(fd, m_b, out_b)
     stats_b = module_stats(m_b, fd, sc.baseline.stranded_below)
     add_stranded(base, stats_b)
     plans = {}
-    for label, rr, stats in (("coordinated", res, res.extras["module stats"]), ("announced", base, stats_b)):
-        plans[label] = {"cost": _objective(rr), "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
-                        "unserved share": float(rr.kpi("unserved share"))}
+    for label, rr, stats in (
+        ("coordinated", res, res.extras["module stats"]),
+        ("announced", base, stats_b),
+    ):
+        plans[label] = {
+            "cost": _objective(rr),
+            "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
+            "unserved share": float(rr.kpi("unserved share")),
+        }
     tables = compare(plans["coordinated"], plans["announced"], sc)
     res.extra_tables.update(tables)
     res.extras["announced baseline"] = base
-    d = tables["Announced vs coordinated"].set_index("quantity")["difference (announced − coordinated)"]
+    d = tables["Announced vs coordinated"].set_index("quantity")[
+        "difference (announced − coordinated)"
+    ]
     at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
     unit = res.summary.set_index("kpi").loc["total cost", "unit"]
-    extra = pd.DataFrame([("announced baseline: extra cost", float(d["expected cost"]), unit),
-                          ("announced baseline: extra idle PFLOPS", float(d["idle PFLOPS (average)"]), "PFLOPS"),
-                          ("announced baseline: extra stranded capital", float(d["stranded capital CNY"]), "CNY")],
-                         columns=["kpi", "value", "unit"])
-    res.summary = pd.concat([res.summary.iloc[:at], extra, res.summary.iloc[at:]], ignore_index=True)
+    extra = pd.DataFrame(
+        [
+            ("announced baseline: extra cost", float(d["expected cost"]), unit),
+            ("announced baseline: extra idle PFLOPS", float(d["idle PFLOPS (average)"]), "PFLOPS"),
+            ("announced baseline: extra stranded capital", float(d["stranded capital CNY"]), "CNY"),
+        ],
+        columns=["kpi", "value", "unit"],
+    )
+    res.summary = pd.concat(
+        [res.summary.iloc[:at], extra, res.summary.iloc[at:]], ignore_index=True
+    )
 
 
 # ---- results -------------------------------------------------------------------------------------
@@ -235,20 +298,51 @@ def operations(fd: FuturesData, per: dict[str, Results]) -> tuple[pd.DataFrame, 
             served = float(g["served PFLOPS·h/yr"].sum())
             uns = float(u["PFLOPS·h/yr"].sum()) if not u.empty else 0.0
             demand = served + uns
-            rows.append({"future": f, "probability": pi[f], **dict(zip(keys, key)), "PFLOPS installed": float(g["PFLOPS"].sum()),
-                         "demand PFLOPS·h/yr": demand, "served PFLOPS·h/yr": served, "idle PFLOPS·h/yr": cap - served,
-                         "average utilisation": served / cap if cap else 0.0, "unserved PFLOPS·h/yr": uns,
-                         "unserved share": uns / demand if demand else 0.0, "energy MWh/yr": float(g["energy MWh/yr"].sum()),
-                         "carbon tCO2/yr": float(g["carbon tCO2/yr"].sum())})
+            rows.append(
+                {
+                    "future": f,
+                    "probability": pi[f],
+                    **dict(zip(keys, key)),
+                    "PFLOPS installed": float(g["PFLOPS"].sum()),
+                    "demand PFLOPS·h/yr": demand,
+                    "served PFLOPS·h/yr": served,
+                    "idle PFLOPS·h/yr": cap - served,
+                    "average utilisation": served / cap if cap else 0.0,
+                    "unserved PFLOPS·h/yr": uns,
+                    "unserved share": uns / demand if demand else 0.0,
+                    "energy MWh/yr": float(g["energy MWh/yr"].sum()),
+                    "carbon tCO2/yr": float(g["carbon tCO2/yr"].sum()),
+                }
+            )
         for rec in sites.to_dict("records"):
             if rec["PFLOPS"] <= 0:
                 continue
-            site_rows.append({**{k: rec[k] for k in keys}, "site": rec["site"], "region": rec["region"], "future": f,
-                              "PFLOPS": rec["PFLOPS"], "served PFLOPS·h/yr": rec["served PFLOPS·h/yr"],
-                              "idle PFLOPS·h/yr": rec["PFLOPS"] * HOURS - rec["served PFLOPS·h/yr"],
-                              "avg utilisation": rec["avg utilisation"]})
+            site_rows.append(
+                {
+                    **{k: rec[k] for k in keys},
+                    "site": rec["site"],
+                    "region": rec["region"],
+                    "future": f,
+                    "PFLOPS": rec["PFLOPS"],
+                    "served PFLOPS·h/yr": rec["served PFLOPS·h/yr"],
+                    "idle PFLOPS·h/yr": rec["PFLOPS"] * HOURS - rec["served PFLOPS·h/yr"],
+                    "avg utilisation": rec["avg utilisation"],
+                }
+            )
     ops = pd.DataFrame(rows)
-    long = pd.DataFrame(site_rows, columns=[*keys, "site", "region", "future", "PFLOPS", "served PFLOPS·h/yr", "idle PFLOPS·h/yr", "avg utilisation"])
+    long = pd.DataFrame(
+        site_rows,
+        columns=[
+            *keys,
+            "site",
+            "region",
+            "future",
+            "PFLOPS",
+            "served PFLOPS·h/yr",
+            "idle PFLOPS·h/yr",
+            "avg utilisation",
+        ],
+    )
     return ops, idle_by_site(long, pi, keys)
 
 
@@ -256,16 +350,30 @@ def idle_by_site(long: pd.DataFrame, pi: dict[str, float], keys: list[str]) -> p
     """Per site (and period): PFLOPS, expected served and idle PFLOPS·h/yr, expected utilisation, and
     the utilisation in each future (column ``utilisation <future>``)."""
     if long.empty:
-        return pd.DataFrame(columns=[*keys, "site", "region", "PFLOPS", "expected served PFLOPS·h/yr", "expected idle PFLOPS·h/yr",
-                                     "expected utilisation"])
+        return pd.DataFrame(
+            columns=[
+                *keys,
+                "site",
+                "region",
+                "PFLOPS",
+                "expected served PFLOPS·h/yr",
+                "expected idle PFLOPS·h/yr",
+                "expected utilisation",
+            ]
+        )
     out = []
     for key, g in long.groupby([*keys, "site"], sort=False):
         key = key if isinstance(key, tuple) else (key,)
         cap = float(g["PFLOPS"].iloc[0])
         served = float(sum(pi[f] * v for f, v in zip(g["future"], g["served PFLOPS·h/yr"])))
-        row = {**dict(zip([*keys, "site"], key)), "region": g["region"].iloc[0], "PFLOPS": cap,
-               "expected served PFLOPS·h/yr": served, "expected idle PFLOPS·h/yr": cap * HOURS - served,
-               "expected utilisation": served / (cap * HOURS) if cap else 0.0}
+        row = {
+            **dict(zip([*keys, "site"], key)),
+            "region": g["region"].iloc[0],
+            "PFLOPS": cap,
+            "expected served PFLOPS·h/yr": served,
+            "expected idle PFLOPS·h/yr": cap * HOURS - served,
+            "expected utilisation": served / (cap * HOURS) if cap else 0.0,
+        }
         for f, u in zip(g["future"], g["avg utilisation"]):
             row[f"utilisation {f}"] = u
         out.append(row)
@@ -277,52 +385,99 @@ def combine_futures(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome
     sc = fd.scenario
     pi = fd.probability
     per = _per_future(fd, m, outcome)
-    tables = {name: _concat([_with_future(getattr(r, name), f) for f, r in per.items()])
-              for name in ("sites", "hardware", "links", "placement", "unserved", "profiles", "policy")}
+    tables = {
+        name: _concat([_with_future(getattr(r, name), f) for f, r in per.items()])
+        for name in ("sites", "hardware", "links", "placement", "unserved", "profiles", "policy")
+    }
     col = cost_column(fd.multi_period)
     exp_col = "expected CNY" if fd.multi_period else "expected CNY/yr"
     crows = []
     for f, r in per.items():
         for rec in r.costs.to_dict("records"):
-            crows.append({"future": f, "probability": pi[f], **{k: v for k, v in rec.items() if k != "share"},
-                          exp_col: pi[f] * rec[col]})
+            crows.append(
+                {
+                    "future": f,
+                    "probability": pi[f],
+                    **{k: v for k, v in rec.items() if k != "share"},
+                    exp_col: pi[f] * rec[col],
+                }
+            )
     costs = pd.DataFrame(crows)
     total = float(costs[exp_col].sum())
     costs["share"] = costs[exp_col] / total if total else 0.0
-    objective = _concat([_with_future(r.objective, f).assign(probability=pi[f]) for f, r in per.items()])
+    objective = _concat(
+        [_with_future(r.objective, f).assign(probability=pi[f]) for f, r in per.items()]
+    )
     if not objective.empty:
         objective["expected contribution"] = objective["probability"] * objective["contribution"]
     ops, idle = operations(fd, per)
     cost_f = {f: float(pyo.value(m.cost[f])) for f in fd.names}
     fut = ops.copy()
     if fd.multi_period:
-        fut = fut.merge(pd.DataFrame([{"future": f, "cost CNY (discounted)": c} for f, c in cost_f.items()]), on="future")
+        fut = fut.merge(
+            pd.DataFrame([{"future": f, "cost CNY (discounted)": c} for f, c in cost_f.items()]),
+            on="future",
+        )
     else:
         fut.insert(3, "cost CNY/yr", fut["future"].map(cost_f))
     summary = _summary(fd, m, outcome, per, costs, exp_col, ops)
     first = per[fd.names[0]]
     meta = dict(first.metadata)
-    meta.update({"scenario": sc.name, "futures": ", ".join(f"{f.name} ({f.probability:g})" for f in fd.futures),
-                 "objective (futures)": measure_label(sc), "status": outcome.status, "termination": outcome.termination,
-                 "objective value": outcome.objective, "best bound": outcome.bound, "MIP gap": outcome.gap})
+    meta.update(
+        {
+            "scenario": sc.name,
+            "futures": ", ".join(f"{f.name} ({f.probability:g})" for f in fd.futures),
+            "objective (futures)": measure_label(sc),
+            "status": outcome.status,
+            "termination": outcome.termination,
+            "objective value": outcome.objective,
+            "best bound": outcome.bound,
+            "MIP gap": outcome.gap,
+        }
+    )
     extra: dict[str, pd.DataFrame] = {"Futures": fut, "Idle compute": idle}
     for k, v in first.extra_tables.items():
         if k in ("Periods", "Build schedule", "Link schedule"):
-            extra[k] = _concat([_with_future(r.extra_tables[k], f) for f, r in per.items()]) if k == "Periods" else v
+            extra[k] = (
+                _concat([_with_future(r.extra_tables[k], f) for f, r in per.items()])
+                if k == "Periods"
+                else v
+            )
         else:
             extra.setdefault(k, v)
-    res = Results(summary=summary, sites=tables["sites"], hardware=tables["hardware"], links=tables["links"],
-                  placement=tables["placement"], unserved=tables["unserved"], profiles=tables["profiles"], costs=costs,
-                  objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome, policy=tables["policy"],
-                  extra_tables=extra,
-                  scorecard=_concat([_with_future(r.scorecard, f) for f, r in per.items() if len(r.scorecard)]))
+    res = Results(
+        summary=summary,
+        sites=tables["sites"],
+        hardware=tables["hardware"],
+        links=tables["links"],
+        placement=tables["placement"],
+        unserved=tables["unserved"],
+        profiles=tables["profiles"],
+        costs=costs,
+        objective=objective,
+        metadata=meta,
+        inputs=input_tables(sc),
+        outcome=outcome,
+        policy=tables["policy"],
+        extra_tables=extra,
+        scorecard=_concat(
+            [_with_future(r.scorecard, f) for f, r in per.items() if len(r.scorecard)]
+        ),
+    )
     res.extras["future cost"] = cost_f
     res.extras["per future"] = per
     return res
 
 
-def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: dict[str, Results], costs: pd.DataFrame,
-             exp_col: str, ops: pd.DataFrame) -> pd.DataFrame:
+def _summary(
+    fd: FuturesData,
+    m: pyo.ConcreteModel,
+    outcome: SolveOutcome,
+    per: dict[str, Results],
+    costs: pd.DataFrame,
+    exp_col: str,
+    ops: pd.DataFrame,
+) -> pd.DataFrame:
     """The Summary KPIs: solver status, the futures and objective, expected cost terms, the shared
     investments, and the expected operation (probability-weighted, × years with periods)."""
     sc = fd.scenario
@@ -337,8 +492,21 @@ def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: 
         *[(f"cost: {k}", float(v), unit) for k, v in terms.items()],
     ]
     if hasattr(m, "risk"):
-        kpis.append(("CVaR" if sc.risk.measure == "cvar" else "largest regret", float(pyo.value(m.risk)), unit.replace(", expected", "").replace(" (expected)", "")))
-    for name in ("sites open", "PFLOPS installed", "PFLOPS built (new)", "PFLOPS bought", "IT MW installed", "link units built"):
+        kpis.append(
+            (
+                "CVaR" if sc.risk.measure == "cvar" else "largest regret",
+                float(pyo.value(m.risk)),
+                unit.replace(", expected", "").replace(" (expected)", ""),
+            )
+        )
+    for name in (
+        "sites open",
+        "PFLOPS installed",
+        "PFLOPS built (new)",
+        "PFLOPS bought",
+        "IT MW installed",
+        "link units built",
+    ):
         try:
             row = first.summary.loc[first.summary["kpi"] == name].iloc[0]
         except IndexError:
@@ -360,16 +528,38 @@ def _summary(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, per: 
         ("demand", demand, span),
         ("unserved demand", uns, span),
         ("unserved share", uns / demand if demand else 0.0, "-"),
-        ("energy", float((w * ops["energy MWh/yr"]).sum()), "MWh (all periods, expected)" if fd.multi_period else "MWh/yr (expected)"),
-        ("carbon", float((w * ops["carbon tCO2/yr"]).sum()), "tCO2 (all periods, expected)" if fd.multi_period else "tCO2/yr (expected)"),
+        (
+            "energy",
+            float((w * ops["energy MWh/yr"]).sum()),
+            "MWh (all periods, expected)" if fd.multi_period else "MWh/yr (expected)",
+        ),
+        (
+            "carbon",
+            float((w * ops["carbon tCO2/yr"]).sum()),
+            "tCO2 (all periods, expected)" if fd.multi_period else "tCO2/yr (expected)",
+        ),
     ]
     for f in fd.names:
-        kpis.append((f"cost in future {f}", float(pyo.value(m.cost[f])), unit.replace(", expected", "").replace(" (expected)", "")))
+        kpis.append(
+            (
+                f"cost in future {f}",
+                float(pyo.value(m.cost[f])),
+                unit.replace(", expected", "").replace(" (expected)", ""),
+            )
+        )
     return pd.DataFrame(kpis, columns=["kpi", "value", "unit"])
 
 
-def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome, m_ev: pyo.ConcreteModel,
-                             out_ev: SolveOutcome, ev: Results, best: dict[str, float] | None) -> None:
+def add_value_of_information(
+    res: Results,
+    fd: FuturesData,
+    m: pyo.ConcreteModel,
+    outcome: SolveOutcome,
+    m_ev: pyo.ConcreteModel,
+    out_ev: SolveOutcome,
+    ev: Results,
+    best: dict[str, float] | None,
+) -> None:
     """The ``Value of information`` table, the other plans' costs in ``Futures``, and the KPIs.
 
     ``RP`` = the stochastic plan's objective, ``EEV`` = the expected-demand plan's objective on
@@ -384,33 +574,78 @@ def add_value_of_information(res: Results, fd: FuturesData, m: pyo.ConcreteModel
     e_rp = float(pyo.value(m.expected_cost))
     e_ev = float(pyo.value(m_ev.expected_cost))
     rows = [
-        ("RP: objective of the stochastic plan", rp, unit, "investments made for all futures at once"),
-        ("EEV: objective of the expected-demand plan on every future", eev, unit,
-         "investments of the plan for the probability-weighted demand, operation re-solved in each future"),
-        ("VSS: value of the stochastic solution", eev - rp, unit, "EEV − RP: what planning for the futures saves against planning for their average"),
+        (
+            "RP: objective of the stochastic plan",
+            rp,
+            unit,
+            "investments made for all futures at once",
+        ),
+        (
+            "EEV: objective of the expected-demand plan on every future",
+            eev,
+            unit,
+            "investments of the plan for the probability-weighted demand, operation re-solved in each future",
+        ),
+        (
+            "VSS: value of the stochastic solution",
+            eev - rp,
+            unit,
+            "EEV − RP: what planning for the futures saves against planning for their average",
+        ),
         ("expected cost of the stochastic plan", e_rp, unit, "Σ π_f cost[f]"),
-        ("expected cost of the expected-demand plan", e_ev, unit, "Σ π_f cost[f] with the expected-demand plan's investments"),
-        ("cost of the expected-demand plan on its own demand", _objective(ev), unit, "the deterministic plan's own objective"),
+        (
+            "expected cost of the expected-demand plan",
+            e_ev,
+            unit,
+            "Σ π_f cost[f] with the expected-demand plan's investments",
+        ),
+        (
+            "cost of the expected-demand plan on its own demand",
+            _objective(ev),
+            unit,
+            "the deterministic plan's own objective",
+        ),
     ]
     extra = [("value of the stochastic solution", eev - rp, unit)]
     res.extras.update({"RP": rp, "EEV": eev, "VSS": eev - rp})
     if best is not None:
         ws = sum(pi[f] * best[f] for f in fd.names)
-        rows += [("WS: expected cost planned with perfect information", ws, unit, "Σ π_f cost*[f], each future planned alone"),
-                 ("EVPI: expected value of perfect information", e_rp - ws, unit,
-                  "expected cost of the stochastic plan − WS: what knowing the future before building would save")]
+        rows += [
+            (
+                "WS: expected cost planned with perfect information",
+                ws,
+                unit,
+                "Σ π_f cost*[f], each future planned alone",
+            ),
+            (
+                "EVPI: expected value of perfect information",
+                e_rp - ws,
+                unit,
+                "expected cost of the stochastic plan − WS: what knowing the future before building would save",
+            ),
+        ]
         extra.append(("expected value of perfect information", e_rp - ws, unit))
         res.extras.update({"WS": ws, "EVPI": e_rp - ws})
-    rows += [("PFLOPS installed, stochastic plan", float(res.kpi("PFLOPS installed")), "PFLOPS", ""),
-             ("PFLOPS installed, expected-demand plan", float(ev.kpi("PFLOPS installed")), "PFLOPS", "")]
-    res.extra_tables["Value of information"] = pd.DataFrame(rows, columns=["quantity", "value", "unit", "meaning"])
+    rows += [
+        ("PFLOPS installed, stochastic plan", float(res.kpi("PFLOPS installed")), "PFLOPS", ""),
+        ("PFLOPS installed, expected-demand plan", float(ev.kpi("PFLOPS installed")), "PFLOPS", ""),
+    ]
+    res.extra_tables["Value of information"] = pd.DataFrame(
+        rows, columns=["quantity", "value", "unit", "meaning"]
+    )
     fut = res.extra_tables["Futures"]
     cost_ev = {f: float(pyo.value(m_ev.cost[f])) for f in fd.names}
     tag = "CNY (discounted)" if fd.multi_period else "CNY/yr"
     fut[f"cost of expected-demand plan {tag}"] = fut["future"].map(cost_ev)
     at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
-    res.summary = pd.concat([res.summary.iloc[:at], pd.DataFrame(extra, columns=["kpi", "value", "unit"]), res.summary.iloc[at:]],
-                            ignore_index=True)
+    res.summary = pd.concat(
+        [
+            res.summary.iloc[:at],
+            pd.DataFrame(extra, columns=["kpi", "value", "unit"]),
+            res.summary.iloc[at:],
+        ],
+        ignore_index=True,
+    )
     res.extras["expected-demand plan cost"] = cost_ev
 
 
@@ -419,4 +654,6 @@ def add_regret(res: Results, fd: FuturesData, m: pyo.ConcreteModel, best: dict[s
     fut = res.extra_tables["Futures"]
     tag = "CNY (discounted)" if fd.multi_period else "CNY/yr"
     fut[f"cost planned alone {tag}"] = fut["future"].map(best)
-    fut[f"regret {tag}"] = fut["future"].map({f: float(pyo.value(m.cost[f])) - best[f] for f in fd.names})
+    fut[f"regret {tag}"] = fut["future"].map(
+        {f: float(pyo.value(m.cost[f])) - best[f] for f in fd.names}
+    )

@@ -51,7 +51,12 @@ YEAR_HOURS = HOURS * DAYS
 #: Columns of the hourly CSV that are not profiles.
 IGNORED_COLUMNS = ("hour",)
 #: Scenario method names → tsam method names.
-METHODS = {"hierarchical": "hierarchical", "k_means": "kmeans", "k_medoids": "kmedoids", "averaging": "averaging"}
+METHODS = {
+    "hierarchical": "hierarchical",
+    "k_means": "kmeans",
+    "k_medoids": "kmedoids",
+    "averaging": "averaging",
+}
 #: Most problems listed per column of the hourly file (then "and N more").
 MAX_CELL_PROBLEMS = 3
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -95,15 +100,23 @@ class Reduction:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The report's sheets: {title: table} (column names carry units)."""
-        settings = pd.DataFrame({"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]})
-        return {"Representative days": self.days, "Reduction error": self.error, "Reduction settings": settings}
+        settings = pd.DataFrame(
+            {"setting": list(self.settings), "value": [str(v) for v in self.settings.values()]}
+        )
+        return {
+            "Representative days": self.days,
+            "Reduction error": self.error,
+            "Reduction settings": settings,
+        }
 
 
 # ----------------------------------------------------------------------------------------------
 # Reading
 
 
-def read_hourly(path: str | Path, label: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_hourly(
+    path: str | Path, label: str | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read an hourly CSV: 8760 rows, one numeric column per profile.
 
     Lines starting with ``#`` and blank lines are skipped; a column named ``hour`` is ignored.
@@ -149,23 +162,42 @@ def read_hourly(path: str | Path, label: str | None = None) -> tuple[pd.DataFram
             problems.append(Problem(f"{where} › column {i + 1}", "has no name in the header row"))
             continue
         if name in seen:
-            problems.append(Problem(f"{where} › {name}", f"duplicate column name (columns {seen[name] + 1} and {i + 1})"))
+            problems.append(
+                Problem(
+                    f"{where} › {name}",
+                    f"duplicate column name (columns {seen[name] + 1} and {i + 1})",
+                )
+            )
             continue
         seen[name] = i
         if name.lower() not in IGNORED_COLUMNS:
             cols.append((i, name))
     if not cols:
-        problems.append(Problem(where, "has no profile columns (only 'hour')" if header else "has no columns"))
+        problems.append(
+            Problem(where, "has no profile columns (only 'hour')" if header else "has no columns")
+        )
     if len(rows) != YEAR_HOURS:
-        problems.append(Problem(where, f"has {len(rows)} rows of hours but needs {YEAR_HOURS} (365 days × 24 h, no leap day)"))
+        problems.append(
+            Problem(
+                where,
+                f"has {len(rows)} rows of hours but needs {YEAR_HOURS} (365 days × 24 h, no leap day)",
+            )
+        )
     values = np.full((len(rows), len(cols)), np.nan)
     bad: dict[str, list[str]] = {}
     short: list[str] = []
     for r, (cells, lineno) in enumerate(zip(rows, lines)):
-        if len(cells) != len(header) and (len(cells) < len(header) or any(c.strip() for c in cells[len(header):])):
+        if len(cells) != len(header) and (
+            len(cells) < len(header) or any(c.strip() for c in cells[len(header) :])
+        ):
             short.append(f"row {r + 1} (line {lineno})")
             if len(short) <= MAX_CELL_PROBLEMS:
-                problems.append(Problem(f"{where} › row {r + 1} (line {lineno})", f"has {len(cells)} cells but the header has {len(header)} columns"))
+                problems.append(
+                    Problem(
+                        f"{where} › row {r + 1} (line {lineno})",
+                        f"has {len(cells)} cells but the header has {len(header)} columns",
+                    )
+                )
             continue
         for j, (i, name) in enumerate(cols):
             raw = cells[i].strip() if i < len(cells) else ""
@@ -189,10 +221,20 @@ def read_hourly(path: str | Path, label: str | None = None) -> tuple[pd.DataFram
                 if len(bad[name]) <= MAX_CELL_PROBLEMS:
                     problems.append(Problem(f"{where} › row {r + 1} (line {lineno}) › {name}", msg))
     if len(short) > MAX_CELL_PROBLEMS:
-        problems.append(Problem(where, f"{len(short) - MAX_CELL_PROBLEMS} more rows with the wrong number of cells ({short[MAX_CELL_PROBLEMS]} …)"))
+        problems.append(
+            Problem(
+                where,
+                f"{len(short) - MAX_CELL_PROBLEMS} more rows with the wrong number of cells ({short[MAX_CELL_PROBLEMS]} …)",
+            )
+        )
     for name, where_bad in bad.items():
         if len(where_bad) > MAX_CELL_PROBLEMS:
-            problems.append(Problem(f"{where} › {name}", f"{len(where_bad) - MAX_CELL_PROBLEMS} more bad cells ({where_bad[MAX_CELL_PROBLEMS]} …)"))
+            problems.append(
+                Problem(
+                    f"{where} › {name}",
+                    f"{len(where_bad) - MAX_CELL_PROBLEMS} more bad cells ({where_bad[MAX_CELL_PROBLEMS]} …)",
+                )
+            )
     frame = pd.DataFrame(values, columns=[n for _, n in cols])
     return (None if problems else frame), problems
 
@@ -202,7 +244,9 @@ def hourly_columns(path: str | Path) -> list[str]:
     try:
         text, _ = read_text(path, Path(path).name, MAX_CSV_BYTES)
         for _, cells in csv_rows(text, Path(path).name):
-            return [c.strip() for c in cells if c.strip() and c.strip().lower() not in IGNORED_COLUMNS]
+            return [
+                c.strip() for c in cells if c.strip() and c.strip().lower() not in IGNORED_COLUMNS
+            ]
     except ScenarioError:
         return []
     return []
@@ -267,8 +311,15 @@ def _normalised(frame: pd.DataFrame) -> np.ndarray:
     return z
 
 
-def _cluster(features: pd.DataFrame, other: list[int], n: int, method: str, seed: int,
-             weights: dict[str, float], keep_means: list[str]) -> tuple[list[np.ndarray], np.ndarray, list[int | None]]:
+def _cluster(
+    features: pd.DataFrame,
+    other: list[int],
+    n: int,
+    method: str,
+    seed: int,
+    weights: dict[str, float],
+    keep_means: list[str],
+) -> tuple[list[np.ndarray], np.ndarray, list[int | None]]:
     """Cluster the days ``other`` with tsam into ``n`` typical days.
 
     Returns the typical days (24 × columns of ``features``), each day's cluster (index into
@@ -276,20 +327,36 @@ def _cluster(features: pd.DataFrame, other: list[int], n: int, method: str, seed
     """
     import tsam
 
-    sub = features.iloc[np.concatenate([np.arange(d * HOURS, (d + 1) * HOURS) for d in other])].reset_index(drop=True)
-    sub.index = pd.date_range("2001-01-01", periods=len(sub), freq="h")  # consecutive hours; the calendar is kept in ``other``
+    sub = features.iloc[
+        np.concatenate([np.arange(d * HOURS, (d + 1) * HOURS) for d in other])
+    ].reset_index(drop=True)
+    sub.index = pd.date_range(
+        "2001-01-01", periods=len(sub), freq="h"
+    )  # consecutive hours; the calendar is kept in ``other``
     np.random.seed(seed % 2**32)
     kind = METHODS[method]
     algo: Any = kind
     if kind == "kmeans":
         algo = tsam.KMeans(n_init=10, random_state=seed % 2**32)
     elif kind == "kmedoids":
-        algo = tsam.KMedoids(options={"random_seed": seed % 2**31, "threads": 1, "time_limit": 300.0, "mip_rel_gap": 1e-4})
+        algo = tsam.KMedoids(
+            options={
+                "random_seed": seed % 2**31,
+                "threads": 1,
+                "time_limit": 300.0,
+                "mip_rel_gap": 1e-4,
+            }
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = tsam.aggregate(
-            sub, n, period_duration=HOURS, temporal_resolution=1.0, cluster=tsam.ClusterConfig(method=algo),
-            weights=weights, preserve_column_means=True,
+            sub,
+            n,
+            period_duration=HOURS,
+            temporal_resolution=1.0,
+            cluster=tsam.ClusterConfig(method=algo),
+            weights=weights,
+            preserve_column_means=True,
             rescale_exclude_columns=[c for c in sub.columns if c not in keep_means],
         )
     for w in caught:
@@ -374,7 +441,9 @@ def reduce_hourly(
     for name, coef in peak.items():
         unknown = [c for c in coef if c and c not in cols]
         if unknown:
-            raise ValueError(f"peak series '{name}' uses unknown column '{unknown[0]}'{near_miss(unknown[0], cols)}")
+            raise ValueError(
+                f"peak series '{name}' uses unknown column '{unknown[0]}'{near_miss(unknown[0], cols)}"
+            )
     pk = peak_series(year, peak)
     pk.columns = [f"peak: {c}" for c in pk.columns]
     peak_of: dict[int, list[str]] = {}
@@ -386,11 +455,13 @@ def reduce_hourly(
     if days >= DAYS:
         reps_days = list(range(DAYS))
         assign = np.arange(DAYS)
-        values = [year.iloc[d * HOURS:(d + 1) * HOURS].to_numpy(float) for d in range(DAYS)]
+        values = [year.iloc[d * HOURS : (d + 1) * HOURS].to_numpy(float) for d in range(DAYS)]
         flags = [d in peak_of for d in range(DAYS)]
         how = "none: the full year (days ≥ 365)"
     elif days < len(peak_days):
-        raise ValueError(f"days ({days}) must be at least the number of distinct peak days kept ({len(peak_days)})")
+        raise ValueError(
+            f"days ({days}) must be at least the number of distinct peak days kept ({len(peak_days)})"
+        )
     else:
         other = [d for d in range(DAYS) if d not in peak_of]
         n = days - len(peak_days)
@@ -401,7 +472,7 @@ def reduce_hourly(
             dist = ((z[:, None, :] - z[None, peak_days, :]) ** 2).sum(axis=2)
             assign[:] = dist.argmin(axis=1)
             reps_days = list(peak_days)
-            values = [year.iloc[d * HOURS:(d + 1) * HOURS].to_numpy(float) for d in peak_days]
+            values = [year.iloc[d * HOURS : (d + 1) * HOURS].to_numpy(float) for d in peak_days]
             flags = [True] * len(peak_days)
             how = "none: every day joins its nearest peak day"
         else:
@@ -427,7 +498,7 @@ def reduce_hourly(
             for d in peak_days:
                 assign[d] = len(reps_days)
                 reps_days.append(d)
-                values.append(year.iloc[d * HOURS:(d + 1) * HOURS].to_numpy(float))
+                values.append(year.iloc[d * HOURS : (d + 1) * HOURS].to_numpy(float))
                 flags.append(True)
             how = f"tsam {METHODS[method]}, {n} typical days + {len(peak_days)} peak day(s)"
 
@@ -456,39 +527,85 @@ def reduce_hourly(
     units = dict(units or {})
     uses = dict(uses or {})
     rows = []
-    series = [(c, uses.get(c, "profile"), units.get(c, ""), full[:, j], rebuilt[:, j]) for j, c in enumerate(cols)]
-    series += [(f"{name} (peak series)", "peak series", units.get(name, ""), pk[c].to_numpy(), pk_red[:, i])
-               for i, (name, c) in enumerate(zip(peak, pk.columns))]
+    series = [
+        (c, uses.get(c, "profile"), units.get(c, ""), full[:, j], rebuilt[:, j])
+        for j, c in enumerate(cols)
+    ]
+    series += [
+        (
+            f"{name} (peak series)",
+            "peak series",
+            units.get(name, ""),
+            pk[c].to_numpy(),
+            pk_red[:, i],
+        )
+        for i, (name, c) in enumerate(zip(peak, pk.columns))
+    ]
     for name, use, unit, x, xr in series:
         err = x - xr
         mean, mean_r = float(x.mean()), float(xr.mean())
-        rows.append({
-            "profile": name, "used as": use, "unit": unit,
-            "mean, full year (unit)": mean, "mean, reduced (unit)": mean_r,
-            "mean error (%)": 100 * (mean_r - mean) / mean if mean else 0.0,
-            "max, full year (unit)": float(x.max()), "max, reduced (unit)": float(xr.max()),
-            "RMSE (unit)": float(np.sqrt((err ** 2).mean())), "MAE (unit)": float(np.abs(err).mean()),
-            "RMSE (% of mean)": 100 * float(np.sqrt((err ** 2).mean())) / mean if mean else 0.0,
-            "max kept": "yes" if math.isclose(float(xr.max()), float(x.max()), rel_tol=1e-9, abs_tol=1e-12) else "no",
-        })
+        rows.append(
+            {
+                "profile": name,
+                "used as": use,
+                "unit": unit,
+                "mean, full year (unit)": mean,
+                "mean, reduced (unit)": mean_r,
+                "mean error (%)": 100 * (mean_r - mean) / mean if mean else 0.0,
+                "max, full year (unit)": float(x.max()),
+                "max, reduced (unit)": float(xr.max()),
+                "RMSE (unit)": float(np.sqrt((err**2).mean())),
+                "MAE (unit)": float(np.abs(err).mean()),
+                "RMSE (% of mean)": 100 * float(np.sqrt((err**2).mean())) / mean if mean else 0.0,
+                "max kept": "yes"
+                if math.isclose(float(xr.max()), float(x.max()), rel_tol=1e-9, abs_tol=1e-12)
+                else "no",
+            }
+        )
     error = pd.DataFrame(rows)
     for c in error.columns[3:-1]:  # 6 significant digits: the mean errors are zero to rounding
-        error[c] = [float(f"{v:.6g}") if abs(v) > 1e-9 * max(1.0, abs(m)) else 0.0
-                    for v, m in zip(error[c], error["mean, full year (unit)"])]
+        error[c] = [
+            float(f"{v:.6g}") if abs(v) > 1e-9 * max(1.0, abs(m)) else 0.0
+            for v, m in zip(error[c], error["mean, full year (unit)"])
+        ]
     day_rows = []
     for k, lab in enumerate(labels):
         rd = reps_days[k]
-        day_rows.append({
-            "day": lab, "day of year (1-365)": rd + 1, "date (MM-DD)": _day_of_year(rd),
-            "days represented (days/yr)": counts[k], "slice weight (h/yr)": float(counts[k]),
-            "peak day": "yes (" + ", ".join(peak_of[rd]) + ")" if is_peak[k] else "no",
-            "member days (day of year)": _ranges(np.flatnonzero(assign == k)),
-        })
+        day_rows.append(
+            {
+                "day": lab,
+                "day of year (1-365)": rd + 1,
+                "date (MM-DD)": _day_of_year(rd),
+                "days represented (days/yr)": counts[k],
+                "slice weight (h/yr)": float(counts[k]),
+                "peak day": "yes (" + ", ".join(peak_of[rd]) + ")" if is_peak[k] else "no",
+                "member days (day of year)": _ranges(np.flatnonzero(assign == k)),
+            }
+        )
     took = time.perf_counter() - t0
-    settings = {"days asked": days, "days kept": len(labels), "method": method, "seed": seed, "clustering": how,
-                "peak days (day of year)": ", ".join(str(d + 1) for d in peak_days), "time (s)": round(took, 2)}
-    log.info("hourly profiles reduced to %d representative days (%s) in %.2f s", len(labels), how, took)
-    return Reduction(slices, profiles, pd.DataFrame(day_rows), error, assign, reps_days, counts, peak_days, settings)
+    settings = {
+        "days asked": days,
+        "days kept": len(labels),
+        "method": method,
+        "seed": seed,
+        "clustering": how,
+        "peak days (day of year)": ", ".join(str(d + 1) for d in peak_days),
+        "time (s)": round(took, 2),
+    }
+    log.info(
+        "hourly profiles reduced to %d representative days (%s) in %.2f s", len(labels), how, took
+    )
+    return Reduction(
+        slices,
+        profiles,
+        pd.DataFrame(day_rows),
+        error,
+        assign,
+        reps_days,
+        counts,
+        peak_days,
+        settings,
+    )
 
 
 def _normalised_rep(rep: np.ndarray, features: pd.DataFrame) -> np.ndarray:
@@ -504,8 +621,9 @@ def _normalised_rep(rep: np.ndarray, features: pd.DataFrame) -> np.ndarray:
 # Scenario glue (used by the loader)
 
 
-def scenario_reduction(path: Path, label: str, options: Any, demand: Sequence[Any], sites: Sequence[Any],
-                       where: str) -> tuple[Reduction | None, list[Problem]]:
+def scenario_reduction(
+    path: Path, label: str, options: Any, demand: Sequence[Any], sites: Sequence[Any], where: str
+) -> tuple[Reduction | None, list[Problem]]:
     """Read the hourly file of a scenario and reduce it; every problem placed.
 
     The peak series is the total demand ``Σ_rows pflops × profile`` over the demand rows of the
@@ -530,15 +648,23 @@ def scenario_reduction(path: Path, label: str, options: Any, demand: Sequence[An
     uses: dict[str, list[str]] = {}
     units: dict[str, str] = {}
     for s in sites:
-        for f, unit, what in (("price_mwh", "CNY/MWh", "price"), ("grid_tco2_mwh", "tCO2/MWh", "grid factor"),
-                              ("green_share_max", "-", "green share")):
+        for f, unit, what in (
+            ("price_mwh", "CNY/MWh", "price"),
+            ("grid_tco2_mwh", "tCO2/MWh", "grid factor"),
+            ("green_share_max", "-", "green share"),
+        ):
             v = getattr(s, f)
             if isinstance(v, str) and v in frame:
                 uses.setdefault(v, []).append(f"{what} of {s.name}")
                 units[v] = unit
                 if f == "green_share_max" and (frame[v] > 1).any():
                     r = int(np.flatnonzero(frame[v].to_numpy() > 1)[0])
-                    problems.append(Problem(f"{label} › hourly › {v}", f"is the green_share_max of site {s.name} but has shares above 1 (first at row {r + 1}: {frame[v].iloc[r]:g}); shares are 0–1"))
+                    problems.append(
+                        Problem(
+                            f"{label} › hourly › {v}",
+                            f"is the green_share_max of site {s.name} but has shares above 1 (first at row {r + 1}: {frame[v].iloc[r]:g}); shares are 0–1",
+                        )
+                    )
     years = [d.year for d in demand if d.year is not None]
     first = min(years) if years else None
     coef: dict[str, float] = {}
@@ -556,7 +682,12 @@ def scenario_reduction(path: Path, label: str, options: Any, demand: Sequence[An
         peak: dict[str, dict[str, float]] = {}
         for i, name in enumerate(options.peak_profiles):
             if name not in frame:
-                problems.append(Problem(f"{where} › peak_profiles › {i + 1}", f"unknown profile '{name}' (not a column of {label}){near_miss(name, cols)}"))
+                problems.append(
+                    Problem(
+                        f"{where} › peak_profiles › {i + 1}",
+                        f"unknown profile '{name}' (not a column of {label}){near_miss(name, cols)}",
+                    )
+                )
             peak[name] = {name: 1.0}
     else:
         peak = {"total demand": coef}
@@ -565,10 +696,25 @@ def scenario_reduction(path: Path, label: str, options: Any, demand: Sequence[An
         return None, problems
     n_peak = len({int(np.argmax(s) // HOURS) for s in peak_series(frame, peak).to_numpy().T})
     if options.days < n_peak:
-        return None, [Problem(f"{where} › days", f"must be at least {n_peak}: the peak days of {', '.join(peak)} are each kept as a day of their own")]
-    use_text = {c: "; ".join(u[:3]) + (f" (+{len(u) - 3})" if len(u) > 3 else "") for c, u in uses.items()}
+        return None, [
+            Problem(
+                f"{where} › days",
+                f"must be at least {n_peak}: the peak days of {', '.join(peak)} are each kept as a day of their own",
+            )
+        ]
+    use_text = {
+        c: "; ".join(u[:3]) + (f" (+{len(u) - 3})" if len(u) > 3 else "") for c, u in uses.items()
+    }
     for c in cols:
         use_text.setdefault(c, "not used")
-    red = reduce_hourly(frame, options.days, seed=options.seed, method=options.method, peak=peak, units=units, uses=use_text)
+    red = reduce_hourly(
+        frame,
+        options.days,
+        seed=options.seed,
+        method=options.method,
+        peak=peak,
+        units=units,
+        uses=use_text,
+    )
     red.settings = {"file": label, **red.settings}
     return red, []

@@ -85,8 +85,10 @@ def one_period_only(sc: Scenario, what: str) -> None:
     """Raise a :class:`ScenarioError` when ``sc`` has several periods and ``what`` works on one."""
     if sc.periods:
         years = ", ".join(str(p.year) for p in sorted(sc.periods, key=lambda p: p.year))
-        raise ScenarioError(f"{what} works on one period, but scenario '{sc.name}' has periods ({years}); "
-                            "plan it with 'planner run', or drop the periods table for this analysis")
+        raise ScenarioError(
+            f"{what} works on one period, but scenario '{sc.name}' has periods ({years}); "
+            "plan it with 'planner run', or drop the periods table for this analysis"
+        )
 
 
 def growth_rate(sc: Scenario, job_class: str, region: str) -> float:
@@ -117,12 +119,18 @@ def period_demand(sc: Scenario, year: int, first: int) -> tuple[Demand, ...]:
 def can_be_in_service(sc: Scenario, hw_name: str, year: int, periods: list[PeriodInfo]) -> bool:
     """Whether a module of ``hw_name`` bought in some period up to ``year`` is still in service then."""
     h = next(h for h in sc.hardware if h.name == hw_name)
-    return any(bought_in(h, p.year) and alive(h.life_years, p.year, year) for p in periods if p.year <= year)
+    return any(
+        bought_in(h, p.year) and alive(h.life_years, p.year, year)
+        for p in periods
+        if p.year <= year
+    )
 
 
 def bought_in(h: Hardware, year: int) -> bool:
     """Whether hardware ``h`` can be bought in ``year`` (its availability window)."""
-    return (h.available_from is None or h.available_from <= year) and (h.available_to is None or year <= h.available_to)
+    return (h.available_from is None or h.available_from <= year) and (
+        h.available_to is None or year <= h.available_to
+    )
 
 
 def alive(life_years: float, bought: int, year: int) -> bool:
@@ -140,18 +148,38 @@ def period_scenario(sc: Scenario, p: PeriodInfo, periods: list[PeriodInfo]) -> S
     (what may actually be *bought* in ``p`` is decided by the build variables).
     """
     first = periods[0].year
-    existing = tuple(e for e in sc.existing_modules if e.retire_year is None or p.year < e.retire_year)
-    had = {e.site for e in sc.existing_modules if e.modules > 0 and (e.retire_year is None or first < e.retire_year)}
-    sites = tuple(s.model_copy(update={"existing": s.existing if s.existing is not None else (s.name in had)}) for s in sc.sites)
+    existing = tuple(
+        e for e in sc.existing_modules if e.retire_year is None or p.year < e.retire_year
+    )
+    had = {
+        e.site
+        for e in sc.existing_modules
+        if e.modules > 0 and (e.retire_year is None or first < e.retire_year)
+    }
+    sites = tuple(
+        s.model_copy(update={"existing": s.existing if s.existing is not None else (s.name in had)})
+        for s in sc.sites
+    )
     hardware = tuple(
-        h.model_copy(update={"available_from": None, "available_to": None} if can_be_in_service(sc, h.name, p.year, periods)
-                     else {"available_from": _NEVER, "available_to": None})
+        h.model_copy(
+            update={"available_from": None, "available_to": None}
+            if can_be_in_service(sc, h.name, p.year, periods)
+            else {"available_from": _NEVER, "available_to": None}
+        )
         for h in sc.hardware
     )
-    out = sc.model_copy(update={
-        "year": p.year, "demand": period_demand(sc, p.year, first), "existing_modules": existing, "sites": sites,
-        "hardware": hardware, "periods": (), "demand_growth": (), "name": f"{sc.name} {p.year}",
-    })
+    out = sc.model_copy(
+        update={
+            "year": p.year,
+            "demand": period_demand(sc, p.year, first),
+            "existing_modules": existing,
+            "sites": sites,
+            "hardware": hardware,
+            "periods": (),
+            "demand_growth": (),
+            "name": f"{sc.name} {p.year}",
+        }
+    )
     out._places.update(sc._places)
     out._inputs.extend(sc._inputs)
     return out
@@ -179,13 +207,19 @@ class MultiPeriodData:
 
     def builds_alive(self, s: str, h: str, year: int) -> list[tuple[str, str, int]]:
         """Build decisions whose modules are in service at ``s`` in ``year``."""
-        return [(s, h, y) for y in self.years if y <= year and (s, h, y) in self._build_set and alive(self.life[h], y, year)]
+        return [
+            (s, h, y)
+            for y in self.years
+            if y <= year and (s, h, y) in self._build_set and alive(self.life[h], y, year)
+        ]
 
     def __post_init__(self) -> None:
         self._build_set = set(self.BUILD)
 
 
-def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = None) -> MultiPeriodData:
+def prepare_periods(
+    sc: Scenario, *, isolated: bool = False, upto: int | None = None
+) -> MultiPeriodData:
     """Derive the planning data of every period of ``sc`` (up to year ``upto`` when given).
 
     Module bounds are made valid across periods (a module bought early may be needed only later,
@@ -217,15 +251,26 @@ def prepare_periods(sc: Scenario, *, isolated: bool = False, upto: int | None = 
     for d in data.values():
         for s, h in d.SITE_HW:
             if d.buyable[h] and s not in d.pue_closed:
-                cap = [math.floor(1000 * site_by[s].max_it_mw / hw_by[h].kw + 1e-9)] if hw_by[h].kw > 0 else []
+                cap = (
+                    [math.floor(1000 * site_by[s].max_it_mw / hw_by[h].kw + 1e-9)]
+                    if hw_by[h].kw > 0
+                    else []
+                )
                 most = site_by[s].max_modules
                 cap += [most] if most is not None else []
                 d.module_bound[s, h] = min([d.existing.get((s, h), 0) + extra[s, h], *cap])
     existing = {(s, h, y): d.existing.get((s, h), 0) for y, d in data.items() for s, h in d.SITE_HW}
-    log.info("prepared %d periods of %s: %s", len(periods), sc.name, ", ".join(str(p.year) for p in periods))
+    log.info(
+        "prepared %d periods of %s: %s",
+        len(periods),
+        sc.name,
+        ", ".join(str(p.year) for p in periods),
+    )
     life = {h.name: h.life_years for h in sc.hardware}
     # a purchase in p serves the periods q where it is alive; it is never needed beyond the most
     # that one of them needs: B[s,h,p] = max_q (M¹[s,h,q] − existing[s,h,q])
-    purchase_bound = {(s, h, y): max(one_bound[s, h, q] - existing[s, h, q] for q in data if alive(life[h], y, q))
-                      for (s, h, y) in build}
+    purchase_bound = {
+        (s, h, y): max(one_bound[s, h, q] - existing[s, h, q] for q in data if alive(life[h], y, q))
+        for (s, h, y) in build
+    }
     return MultiPeriodData(sc, periods, data, build, life, existing, purchase_bound)

@@ -32,11 +32,15 @@ from .periods import MultiPeriodData, period_list, period_scenario, prepare_peri
 
 log = logging.getLogger(__name__)
 
-PLANNING_LABEL = {"perfect_foresight": "perfect foresight (all periods at once)",
-                  "myopic": "myopic (period by period, carrying forward what was built)"}
+PLANNING_LABEL = {
+    "perfect_foresight": "perfect foresight (all periods at once)",
+    "myopic": "myopic (period by period, carrying forward what was built)",
+}
 
 
-def plan_periods(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False) -> Results:
+def plan_periods(
+    sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, log_solver: bool = False
+) -> Results:
     """Solve ``sc`` over its periods (``sc.planning``) and return the combined :class:`Results`."""
     t0 = time.perf_counter()
     if sc.planning == "myopic":
@@ -46,8 +50,15 @@ def plan_periods(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, 
             md = prepare_periods(sc, isolated=isolated, upto=p.year)
             m = build_periods_model(md, fixed)
             outcome = _solve(m, md, opts, log_solver, step=p.year)
-            steps.append({"step": p.year, "status": outcome.status, "objective": outcome.objective, "gap": outcome.gap,
-                          "solve time s": outcome.solve_s})
+            steps.append(
+                {
+                    "step": p.year,
+                    "status": outcome.status,
+                    "objective": outcome.objective,
+                    "gap": outcome.gap,
+                    "solve time s": outcome.solve_s,
+                }
+            )
             fixed = decisions(m)
         res = combine(md, m, outcome, "myopic")
         res.extra_tables["Myopic steps"] = pd.DataFrame(steps)
@@ -60,18 +71,30 @@ def plan_periods(sc: Scenario, opts: dict[str, Any], *, isolated: bool = False, 
     return res
 
 
-def _solve(m: pyo.ConcreteModel, md: MultiPeriodData, opts: dict[str, Any], log_solver: bool, step: int | None = None) -> SolveOutcome:
+def _solve(
+    m: pyo.ConcreteModel,
+    md: MultiPeriodData,
+    opts: dict[str, Any],
+    log_solver: bool,
+    step: int | None = None,
+) -> SolveOutcome:
     duals = any(m.period[y].policy_targets for y in m.P)
     outcome = solve(m, log_solver=log_solver, duals=duals, **opts)
     if outcome.ok:
         if outcome.status == "feasible":
-            log.warning("%s: stopped at the time limit with a feasible plan, gap %.2f%%", md.scenario.name, 100 * (outcome.gap or 0))
+            log.warning(
+                "%s: stopped at the time limit with a feasible plan, gap %.2f%%",
+                md.scenario.name,
+                100 * (outcome.gap or 0),
+            )
         return outcome
     where = f" (myopic step {step})" if step is not None else ""
     if outcome.status in ("infeasible", "infeasible_or_unbounded"):
         raise InfeasibleError(explain_periods(md.scenario, opts, where))
-    raise SolverError(f"scenario '{md.scenario.name}'{where}: no plan found (HiGHS: {outcome.termination}); "
-                      f"raise solver.time_limit ({opts.get('time_limit')} s) or relax mip_gap")
+    raise SolverError(
+        f"scenario '{md.scenario.name}'{where}: no plan found (HiGHS: {outcome.termination}); "
+        f"raise solver.time_limit ({opts.get('time_limit')} s) or relax mip_gap"
+    )
 
 
 def explain_periods(sc: Scenario, opts: dict[str, Any], where: str = "") -> str:
@@ -87,9 +110,13 @@ def explain_periods(sc: Scenario, opts: dict[str, Any], where: str = "") -> str:
         except SolverError:
             lines.append(f"period {p.year}: " + explain_infeasible(one, opts))
     if not lines:
-        lines.append("each period alone has a plan; what is carried between periods (modules in service, open sites, "
-                     "link units, and in myopic planning the earlier periods' fixed choices) makes them impossible together")
-    return f"scenario '{sc.name}'{where} has no feasible plan over its periods:\n" + "\n".join(f"  - {x}" for x in lines)
+        lines.append(
+            "each period alone has a plan; what is carried between periods (modules in service, open sites, "
+            "link units, and in myopic planning the earlier periods' fixed choices) makes them impossible together"
+        )
+    return f"scenario '{sc.name}'{where} has no feasible plan over its periods:\n" + "\n".join(
+        f"  - {x}" for x in lines
+    )
 
 
 # ---- the combined results ------------------------------------------------------------------------
@@ -109,7 +136,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(non_empty, ignore_index=True)
 
 
-def combine(md: MultiPeriodData, m: pyo.ConcreteModel, outcome: SolveOutcome, planning: str) -> Results:
+def combine(
+    md: MultiPeriodData, m: pyo.ConcreteModel, outcome: SolveOutcome, planning: str
+) -> Results:
     """Put the per-period results of a solved several-period model together (see module docs)."""
     sc = md.scenario
     per = {p.year: extract(m.period[p.year], md.data[p.year], outcome) for p in md.periods}
@@ -123,17 +152,36 @@ def combine(md: MultiPeriodData, m: pyo.ConcreteModel, outcome: SolveOutcome, pl
     for y, r in per.items():
         w = info[y].weight
         for rec in r.costs.to_dict("records"):
-            rows.append({"period": y, "term": rec["term"], "CNY/yr": rec["CNY/yr"], "period weight yr": w,
-                         "discounted CNY": w * rec["CNY/yr"], "what": rec["what"]})
-    costs = pd.DataFrame(rows, columns=["period", "term", "CNY/yr", "period weight yr", "discounted CNY", "share", "what"])
+            rows.append(
+                {
+                    "period": y,
+                    "term": rec["term"],
+                    "CNY/yr": rec["CNY/yr"],
+                    "period weight yr": w,
+                    "discounted CNY": w * rec["CNY/yr"],
+                    "what": rec["what"],
+                }
+            )
+    costs = pd.DataFrame(
+        rows,
+        columns=["period", "term", "CNY/yr", "period weight yr", "discounted CNY", "share", "what"],
+    )
     total = float(costs["discounted CNY"].sum())
     costs["share"] = costs["discounted CNY"] / total if total else 0.0
     obj_rows = []
     for y, r in per.items():
         w = info[y].weight
         for rec in r.objective.to_dict("records"):
-            obj_rows.append({"period": y, "term": rec["term"], "value": rec["value"], "weight": rec["weight"], "period weight yr": w,
-                             "contribution": w * rec["contribution"]})
+            obj_rows.append(
+                {
+                    "period": y,
+                    "term": rec["term"],
+                    "value": rec["value"],
+                    "weight": rec["weight"],
+                    "period weight yr": w,
+                    "contribution": w * rec["contribution"],
+                }
+            )
     objective = pd.DataFrame(obj_rows)
 
     schedule, link_schedule = build_schedule(md, m)
@@ -141,15 +189,35 @@ def combine(md: MultiPeriodData, m: pyo.ConcreteModel, outcome: SolveOutcome, pl
     summary = _summary(md, outcome, per, costs, periods, planning)
     first = next(iter(per.values()))
     meta = dict(first.metadata)
-    meta.update({"scenario": sc.name, "year": ", ".join(str(y) for y in md.years), "planning": PLANNING_LABEL[planning],
-                 "periods": ", ".join(f"{p.year} ({p.years:g} yr, discount {p.discount:.4f})" for p in md.periods),
-                 "discount rate": sc.discount_rate})
+    meta.update(
+        {
+            "scenario": sc.name,
+            "year": ", ".join(str(y) for y in md.years),
+            "planning": PLANNING_LABEL[planning],
+            "periods": ", ".join(
+                f"{p.year} ({p.years:g} yr, discount {p.discount:.4f})" for p in md.periods
+            ),
+            "discount rate": sc.discount_rate,
+        }
+    )
     extra = {"Periods": periods, "Build schedule": schedule, "Link schedule": link_schedule}
     extra.update(dict(sc._reduction))
-    return Results(summary=summary, sites=tables["sites"], hardware=tables["hardware"], links=tables["links"],
-                   placement=tables["placement"], unserved=tables["unserved"], profiles=tables["profiles"], costs=costs,
-                   objective=objective, metadata=meta, inputs=input_tables(sc), outcome=outcome, policy=tables["policy"],
-                   extra_tables=extra)
+    return Results(
+        summary=summary,
+        sites=tables["sites"],
+        hardware=tables["hardware"],
+        links=tables["links"],
+        placement=tables["placement"],
+        unserved=tables["unserved"],
+        profiles=tables["profiles"],
+        costs=costs,
+        objective=objective,
+        metadata=meta,
+        inputs=input_tables(sc),
+        outcome=outcome,
+        policy=tables["policy"],
+        extra_tables=extra,
+    )
 
 
 def build_schedule(md: MultiPeriodData, m: pyo.ConcreteModel) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -167,54 +235,124 @@ def build_schedule(md: MultiPeriodData, m: pyo.ConcreteModel) -> tuple[pd.DataFr
         for s, h in d.SITE_HW:
             n = round(pyo.value(b.sizing.modules[s, h]))
             bought = round(pyo.value(m.build[s, h, p.year])) if (s, h, p.year) in m.BUILD else 0
-            before = prev.get((s, h), d.existing.get((s, h), 0))  # first period: the brownfield modules
+            before = prev.get(
+                (s, h), d.existing.get((s, h), 0)
+            )  # first period: the brownfield modules
             retired = before + bought - n
             if n or bought or retired:
-                rows.append({"period": p.year, "site": s, "hardware": h, "bought modules": bought, "retired modules": retired,
-                             "modules in service": n, "brownfield in service": d.existing.get((s, h), 0),
-                             "PFLOPS in service": n * d.pflops[h], "PFLOPS bought": bought * d.pflops[h],
-                             "capex of purchases CNY": bought * capex[h]})
+                rows.append(
+                    {
+                        "period": p.year,
+                        "site": s,
+                        "hardware": h,
+                        "bought modules": bought,
+                        "retired modules": retired,
+                        "modules in service": n,
+                        "brownfield in service": d.existing.get((s, h), 0),
+                        "PFLOPS in service": n * d.pflops[h],
+                        "PFLOPS bought": bought * d.pflops[h],
+                        "capex of purchases CNY": bought * capex[h],
+                    }
+                )
             prev[s, h] = n
         for ln, lk in d.links.items():
             u = round(pyo.value(b.network.units[ln]))
             built = u - prev_units.get(ln, lk.existing_units)
             if u or built:
-                lrows.append({"period": p.year, "link": ln, "from": lk.a, "to": lk.b, "units built": built, "units in service": u,
-                              "Gbps per direction": u * lk.unit_gbps})
+                lrows.append(
+                    {
+                        "period": p.year,
+                        "link": ln,
+                        "from": lk.a,
+                        "to": lk.b,
+                        "units built": built,
+                        "units in service": u,
+                        "Gbps per direction": u * lk.unit_gbps,
+                    }
+                )
             prev_units[ln] = u
-    schedule = pd.DataFrame(rows, columns=["period", "site", "hardware", "bought modules", "retired modules", "modules in service",
-                                           "brownfield in service", "PFLOPS in service", "PFLOPS bought", "capex of purchases CNY"])
-    links = pd.DataFrame(lrows, columns=["period", "link", "from", "to", "units built", "units in service", "Gbps per direction"])
+    schedule = pd.DataFrame(
+        rows,
+        columns=[
+            "period",
+            "site",
+            "hardware",
+            "bought modules",
+            "retired modules",
+            "modules in service",
+            "brownfield in service",
+            "PFLOPS in service",
+            "PFLOPS bought",
+            "capex of purchases CNY",
+        ],
+    )
+    links = pd.DataFrame(
+        lrows,
+        columns=[
+            "period",
+            "link",
+            "from",
+            "to",
+            "units built",
+            "units in service",
+            "Gbps per direction",
+        ],
+    )
     return schedule, links
 
 
-def _period_table(md: MultiPeriodData, per: dict[int, Results], schedule: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+def _period_table(
+    md: MultiPeriodData, per: dict[int, Results], schedule: pd.DataFrame, links: pd.DataFrame
+) -> pd.DataFrame:
     rows = []
     for p in md.periods:
         r = per[p.year]
         cost = r.total_cost
         sched = schedule[schedule["period"] == p.year]
-        rows.append({
-            "period": p.year, "years": p.years, "discount factor": p.discount, "period weight yr": p.weight,
-            "cost CNY/yr": cost, "discounted cost CNY": p.weight * cost,
-            "sites open": int(r.kpi("sites open")), "PFLOPS in service": float(r.kpi("PFLOPS installed")),
-            "PFLOPS bought": float(sched["PFLOPS bought"].sum()),
-            "PFLOPS retired": float((sched["retired modules"] * sched["hardware"].map(md.data[p.year].pflops)).sum()),
-            "link units built": int(links.loc[links["period"] == p.year, "units built"].sum()),
-            "demand PFLOPS·h/yr": float(r.kpi("demand")), "unserved share": float(r.kpi("unserved share")),
-            "average utilisation": float(r.kpi("average utilisation")),
-            "energy MWh/yr": float(r.kpi("energy")), "carbon tCO2/yr": float(r.kpi("carbon")), "green share": float(r.kpi("green share")),
-        })
+        rows.append(
+            {
+                "period": p.year,
+                "years": p.years,
+                "discount factor": p.discount,
+                "period weight yr": p.weight,
+                "cost CNY/yr": cost,
+                "discounted cost CNY": p.weight * cost,
+                "sites open": int(r.kpi("sites open")),
+                "PFLOPS in service": float(r.kpi("PFLOPS installed")),
+                "PFLOPS bought": float(sched["PFLOPS bought"].sum()),
+                "PFLOPS retired": float(
+                    (sched["retired modules"] * sched["hardware"].map(md.data[p.year].pflops)).sum()
+                ),
+                "link units built": int(links.loc[links["period"] == p.year, "units built"].sum()),
+                "demand PFLOPS·h/yr": float(r.kpi("demand")),
+                "unserved share": float(r.kpi("unserved share")),
+                "average utilisation": float(r.kpi("average utilisation")),
+                "energy MWh/yr": float(r.kpi("energy")),
+                "carbon tCO2/yr": float(r.kpi("carbon")),
+                "green share": float(r.kpi("green share")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _summary(md: MultiPeriodData, outcome: SolveOutcome, per: dict[int, Results], costs: pd.DataFrame,
-             periods: pd.DataFrame, planning: str) -> pd.DataFrame:
+def _summary(
+    md: MultiPeriodData,
+    outcome: SolveOutcome,
+    per: dict[int, Results],
+    costs: pd.DataFrame,
+    periods: pd.DataFrame,
+    planning: str,
+) -> pd.DataFrame:
     last = md.periods[-1].year
     terms = costs.groupby("term", sort=False)["discounted CNY"].sum()
     years = periods["years"]
     kpis: list[tuple[str, Any, str]] = [
-        *outcome_kpis(outcome, "CNY (discounted)" if md.scenario.objective_weights == {"cost": 1.0} else "objective units"),
+        *outcome_kpis(
+            outcome,
+            "CNY (discounted)"
+            if md.scenario.objective_weights == {"cost": 1.0}
+            else "objective units",
+        ),
         ("planning", PLANNING_LABEL[planning], ""),
         ("periods", ", ".join(str(y) for y in md.years), ""),
         ("total cost", float(costs["discounted CNY"].sum()), "CNY (discounted)"),
@@ -227,8 +365,13 @@ def _summary(md: MultiPeriodData, outcome: SolveOutcome, per: dict[int, Results]
         ("energy", float((periods["energy MWh/yr"] * years).sum()), "MWh (all periods)"),
         ("carbon", float((periods["carbon tCO2/yr"] * years).sum()), "tCO2 (all periods)"),
         ("demand", float((periods["demand PFLOPS·h/yr"] * years).sum()), "PFLOPS·h (all periods)"),
-        ("unserved share", float((periods["unserved share"] * periods["demand PFLOPS·h/yr"] * years).sum()
-                                 / max(1e-9, float((periods["demand PFLOPS·h/yr"] * years).sum()))), "-"),
+        (
+            "unserved share",
+            float(
+                (periods["unserved share"] * periods["demand PFLOPS·h/yr"] * years).sum()
+                / max(1e-9, float((periods["demand PFLOPS·h/yr"] * years).sum()))
+            ),
+            "-",
+        ),
     ]
     return pd.DataFrame(kpis, columns=["kpi", "value", "unit"])
-

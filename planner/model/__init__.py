@@ -44,7 +44,9 @@ def build_model(data: PlanningData) -> pyo.ConcreteModel:
     return m
 
 
-def populate(m: pyo.Block, data: PlanningData, carry: Carry | None = None, shared: pyo.Block | None = None) -> None:
+def populate(
+    m: pyo.Block, data: PlanningData, carry: Carry | None = None, shared: pyo.Block | None = None
+) -> None:
     """Add every block of the one-period model of ``data`` to ``m`` (a model or a period block).
 
     With ``carry`` (several periods), installed modules are expressions over build decisions that

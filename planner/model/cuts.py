@@ -84,14 +84,18 @@ def _open_capacity(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
         return  # nothing to tighten, or no plan serves all demand (explained by the elastic re-solve)
     b.open_capacity_covers_peak = pyo.Constraint(
         expr=quicksum(K[s] * m.sizing.open[s] for s in d.SITES if K[s] > 0) >= need,
-        doc="Σ_s K[s] × open[s] ≥ P (valid when no work may be left unserved)")
+        doc="Σ_s K[s] × open[s] ≥ P (valid when no work may be left unserved)",
+    )
 
 
 def linking_bound(d: PlanningData, key: tuple[str, str, str]) -> float:
     """The coefficient of ``built[l]`` in ``flow_needs_built[a, n, t]``: ``min(Gbps that could head for n in t, capacity)``."""
     a, n, t = key
-    most = sum(d.gbps_per_pflops[j] * _most_sent(d, j, r, t) for (j, r, s, tt) in d.X
-               if tt == t and d.site_region[s] == n and n != r and d.gbps_per_pflops[j] > 0)
+    most = sum(
+        d.gbps_per_pflops[j] * _most_sent(d, j, r, t)
+        for (j, r, s, tt) in d.X
+        if tt == t and d.site_region[s] == n and n != r and d.gbps_per_pflops[j] > 0
+    )
     lk = d.links[next(x.link for x in d.ARCS if x.name == a)]
     return min(most, lk.unit_gbps * lk.max_units)
 
@@ -113,23 +117,31 @@ def _linking(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
     rows = [k for k in d.FLOW if needs_built(k[0])] if len(built) else []
     # Gbps that could ever head for node n in slice t (grouped once)
     to_node: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r, s, t) in d.X if rows else ():
+    for j, r, s, t in d.X if rows else ():
         n = d.site_region[s]
         if n != r and d.gbps_per_pflops[j] > 0:
             to_node[n, t] += d.gbps_per_pflops[j] * _most_sent(d, j, r, t)
     cap = {ln: d.links[ln].unit_gbps * d.links[ln].max_units for ln in d.links}
 
-    for (a, n, t) in rows:  # flow[a,n,t] ≤ min(Gbps that could head for n in t, max capacity) × built[l]
+    for (
+        a,
+        n,
+        t,
+    ) in rows:  # flow[a,n,t] ≤ min(Gbps that could head for n in t, max capacity) × built[l]
         ln = arc_link[a]
-        b.flow_needs_built[a, n, t] = m.network.flow[a, n, t] <= min(to_node[n, t], cap[ln]) * built[ln]
+        b.flow_needs_built[a, n, t] = (
+            m.network.flow[a, n, t] <= min(to_node[n, t], cap[ln]) * built[ln]
+        )
     # transport classes are commodities of their own: the same rows when there are several
     shippers = {j for j in d.TRANSPORT if d.gbps_per_pflops[j] > 0}
     if len(shippers) < 2 or not len(built):
         return
-    for (j, a, t) in d.SHIP:  # ship[j,a,t] ≤ min(j's work in t, max capacity / gbps) × built[l]
+    for j, a, t in d.SHIP:  # ship[j,a,t] ≤ min(j's work in t, max capacity / gbps) × built[l]
         if needs_built(a):
             ln = arc_link[a]
-            b.ship_needs_built[j, a, t] = m.placement.ship[j, a, t] <= ship_bound(d, j, ln, t) * built[ln]
+            b.ship_needs_built[j, a, t] = (
+                m.placement.ship[j, a, t] <= ship_bound(d, j, ln, t) * built[ln]
+            )
 
 
 def _most_sent(d: PlanningData, j: str, r: str, t: str) -> float:

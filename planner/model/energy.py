@@ -37,23 +37,46 @@ def add_energy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
         return quicksum(terms)
 
     ST = [(s, t) for s in d.SITES for t in d.SLICES]
-    b.energy = pyo.Expression(ST, rule=energy_rule, doc="facility energy at s, MWh per hour of slice t")
+    b.energy = pyo.Expression(
+        ST, rule=energy_rule, doc="facility energy at s, MWh per hour of slice t"
+    )
     GREEN = [(s, t) for (s, t) in ST if d.green_max[s, t] > 0]
-    b.green = pyo.Var(GREEN, domain=pyo.NonNegativeReals, doc="green power bought at s, MWh per hour of slice t")
+    b.green = pyo.Var(
+        GREEN, domain=pyo.NonNegativeReals, doc="green power bought at s, MWh per hour of slice t"
+    )
 
     @b.Constraint(GREEN, doc="green[s,t] ≤ green_share_max[s,t] × energy[s,t]")
     def green_limit(b: Any, s: str, t: str) -> Any:
         return b.green[s, t] <= d.green_max[s, t] * b.energy[s, t]
 
     net = m.network.network_mwh
-    b.total_mwh = pyo.Expression(expr=quicksum(d.weight[t] * b.energy[s, t] for s, t in ST)
-                                 + quicksum(d.weight[t] * net[t] for t in d.SLICES), doc="energy, MWh/yr (facility + network)")
-    b.carbon = pyo.Expression(expr=quicksum(d.weight[t] * d.grid_ef[s, t] * b.energy[s, t] for s, t in ST if d.grid_ef[s, t])
-                              - quicksum(d.weight[t] * d.grid_ef[s, t] * b.green[s, t] for s, t in GREEN if d.grid_ef[s, t])
-                              + quicksum(d.weight[t] * d.network_ef * net[t] for t in d.SLICES if d.network_ef),
-                              doc="carbon, tCO2/yr")
-    costs.add("energy_cost", quicksum(d.weight[t] * d.price[s, t] * b.energy[s, t] for s, t in ST if d.price[s, t]),
-              "Σ w[t] × price_mwh[s,t] × energy[s,t]")
-    costs.add("green_premium", quicksum(d.weight[t] * d.green_premium[s] * b.green[s, t] for s, t in GREEN if d.green_premium[s]),
-              "Σ w[t] × green_premium_mwh[s] × green[s,t]")
-    costs.add("carbon_cost", d.carbon_price * b.carbon if d.carbon_price else 0.0, "carbon_price × carbon")
+    b.total_mwh = pyo.Expression(
+        expr=quicksum(d.weight[t] * b.energy[s, t] for s, t in ST)
+        + quicksum(d.weight[t] * net[t] for t in d.SLICES),
+        doc="energy, MWh/yr (facility + network)",
+    )
+    b.carbon = pyo.Expression(
+        expr=quicksum(
+            d.weight[t] * d.grid_ef[s, t] * b.energy[s, t] for s, t in ST if d.grid_ef[s, t]
+        )
+        - quicksum(
+            d.weight[t] * d.grid_ef[s, t] * b.green[s, t] for s, t in GREEN if d.grid_ef[s, t]
+        )
+        + quicksum(d.weight[t] * d.network_ef * net[t] for t in d.SLICES if d.network_ef),
+        doc="carbon, tCO2/yr",
+    )
+    costs.add(
+        "energy_cost",
+        quicksum(d.weight[t] * d.price[s, t] * b.energy[s, t] for s, t in ST if d.price[s, t]),
+        "Σ w[t] × price_mwh[s,t] × energy[s,t]",
+    )
+    costs.add(
+        "green_premium",
+        quicksum(
+            d.weight[t] * d.green_premium[s] * b.green[s, t] for s, t in GREEN if d.green_premium[s]
+        ),
+        "Σ w[t] × green_premium_mwh[s] × green[s,t]",
+    )
+    costs.add(
+        "carbon_cost", d.carbon_price * b.carbon if d.carbon_price else 0.0, "carbon_price × carbon"
+    )

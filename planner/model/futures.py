@@ -32,9 +32,16 @@ from .multi_period import Columns, populate_periods, round_builds
 log = logging.getLogger(__name__)
 
 
-def build_futures_model(fd: FuturesData, *, measure: str = "expected", level: float = 0.9, weight: float = 1.0,
-                        best: Mapping[str, float] | None = None, fixed: Mapping[str, Mapping[Any, float]] | None = None,
-                        floor: Mapping[str, Mapping[Any, float]] | None = None) -> pyo.ConcreteModel:
+def build_futures_model(
+    fd: FuturesData,
+    *,
+    measure: str = "expected",
+    level: float = 0.9,
+    weight: float = 1.0,
+    best: Mapping[str, float] | None = None,
+    fixed: Mapping[str, Mapping[Any, float]] | None = None,
+    floor: Mapping[str, Mapping[Any, float]] | None = None,
+) -> pyo.ConcreteModel:
     """Build the model of every future of ``fd`` with shared investments (see module docs).
 
     ``best`` gives ``cost*[f]`` (measure ``regret``). ``fixed`` fixes the investments (to evaluate a
@@ -58,31 +65,50 @@ def build_futures_model(fd: FuturesData, *, measure: str = "expected", level: fl
             populate(b, fd.data[f], shared=shared)
         b.objective.deactivate()
     pi = fd.probability
-    m.cost = pyo.Expression(m.F, rule=lambda m, f: m.future[f].objective.expr, doc="objective of future f (CNY/yr; several periods: discounted CNY)")
-    m.expected_cost = pyo.Expression(expr=quicksum(pi[f] * m.cost[f] for f in names), doc="Σ_f π_f cost[f]")
+    m.cost = pyo.Expression(
+        m.F,
+        rule=lambda m, f: m.future[f].objective.expr,
+        doc="objective of future f (CNY/yr; several periods: discounted CNY)",
+    )
+    m.expected_cost = pyo.Expression(
+        expr=quicksum(pi[f] * m.cost[f] for f in names), doc="Σ_f π_f cost[f]"
+    )
     if measure == "cvar":
-        m.eta = pyo.Var(domain=pyo.Reals, doc="value at risk η (at the optimum the α-quantile of the cost)")
+        m.eta = pyo.Var(
+            domain=pyo.Reals, doc="value at risk η (at the optimum the α-quantile of the cost)"
+        )
         m.excess = pyo.Var(m.F, domain=pyo.NonNegativeReals, doc="z_f = max(0, cost[f] − η)")
-        m.excess_row = pyo.Constraint(m.F, rule=lambda m, f: m.excess[f] >= m.cost[f] - m.eta, doc="z_f ≥ cost[f] − η")
-        m.risk = pyo.Expression(expr=m.eta + quicksum(pi[f] * m.excess[f] for f in names) / (1.0 - level), doc="CVaR_α of the cost")
+        m.excess_row = pyo.Constraint(
+            m.F, rule=lambda m, f: m.excess[f] >= m.cost[f] - m.eta, doc="z_f ≥ cost[f] − η"
+        )
+        m.risk = pyo.Expression(
+            expr=m.eta + quicksum(pi[f] * m.excess[f] for f in names) / (1.0 - level),
+            doc="CVaR_α of the cost",
+        )
     elif measure == "regret":
         if best is None:
             raise ValueError("measure 'regret' needs each future's own optimum (best)")
         m.max_regret = pyo.Var(domain=pyo.Reals, doc="R: the largest regret")
-        m.regret_row = pyo.Constraint(m.F, rule=lambda m, f: m.max_regret >= m.cost[f] - best[f], doc="R ≥ cost[f] − cost*[f]")
+        m.regret_row = pyo.Constraint(
+            m.F, rule=lambda m, f: m.max_regret >= m.cost[f] - best[f], doc="R ≥ cost[f] − cost*[f]"
+        )
         m.risk = pyo.Expression(expr=m.max_regret, doc="the largest regret")
     elif measure != "expected":
         raise ValueError(f"unknown risk measure '{measure}': use expected, cvar or regret")
     if measure == "expected" or weight == 0:
         m.objective = pyo.Objective(expr=m.expected_cost, sense=pyo.minimize)
     else:
-        m.objective = pyo.Objective(expr=(1.0 - weight) * m.expected_cost + weight * m.risk, sense=pyo.minimize)
+        m.objective = pyo.Objective(
+            expr=(1.0 - weight) * m.expected_cost + weight * m.risk, sense=pyo.minimize
+        )
     if fixed:
         fix_investments(m, fd, fixed)
     if floor:
         floor_investments(m, fd, floor)
     m._planner_round = lambda cols, x, out: _round_futures(m, fd, cols, x, out)
-    log.info("built %d-future model %s in %.2fs", len(names), fd.scenario.name, time.perf_counter() - t0)
+    log.info(
+        "built %d-future model %s in %.2fs", len(names), fd.scenario.name, time.perf_counter() - t0
+    )
     return m
 
 
@@ -91,7 +117,9 @@ def first_block(m: pyo.ConcreteModel) -> pyo.Block:
     return m.future[m.F.first()]
 
 
-def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping[Any, float]]) -> None:
+def floor_investments(
+    m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping[Any, float]]
+) -> None:
     """Raise the lower bounds of the shared modules to ``floor["modules"]`` (one period) and open those sites."""
     b = first_block(m)
     for k, v in b.sizing.modules.items():
@@ -104,7 +132,9 @@ def floor_investments(m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str,
                 b.sizing.open[k[0]].fix(1)
 
 
-def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping[Any, float]]) -> None:
+def fix_investments(
+    m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, Mapping[Any, float]]
+) -> None:
     """Fix the shared investments at ``fixed`` (see :func:`build_futures_model`).
 
     Each kind given (``"open"``, ``"modules"`` or ``"build"``, ``"units"``) is fixed everywhere, keys
@@ -134,14 +164,18 @@ def fix_investments(m: pyo.ConcreteModel, fd: FuturesData, fixed: Mapping[str, M
         fix(v, "units", ln)
 
 
-def _round_futures(m: pyo.ConcreteModel, fd: FuturesData, columns: list[Any], x: Columns, out: Columns) -> None:
+def _round_futures(
+    m: pyo.ConcreteModel, fd: FuturesData, columns: list[Any], x: Columns, out: Columns
+) -> None:
     """MIP-start rounding: purchases as in several periods (on the shared block); each future's
     single-site assignments to their largest share."""
     if fd.multi_period:
         round_builds(first_block(m), fd.data[fd.names[0]], columns, x, out)
     pos = {id(v): i for i, v in enumerate(columns)}
     for f in fd.names:
-        blocks = [m.future[f].period[y] for y in m.future[f].P] if fd.multi_period else [m.future[f]]
+        blocks = (
+            [m.future[f].period[y] for y in m.future[f].P] if fd.multi_period else [m.future[f]]
+        )
         for b in blocks:
             groups: dict[tuple[str, str], list[int]] = {}
             for (j, r, _s), v in b.placement.assign.items():

@@ -39,12 +39,22 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
     K = sorted({(j, r, s, slot[j, t]) for (j, r, s, t) in JX})
     top: dict[tuple[str, str, str, str], int] = {}
-    for (j, r, s, t) in JX:
-        dem = d.demand.get((j, r, t), 0.0) if not d.shiftable[j] else max(
-            (v for (jj, rr, _t), v in d.demand.items() if (jj, rr) == (j, r)), default=0.0) * len(d.SLICES)
-        top[j, r, s, slot[j, t]] = max(top.get((j, r, s, slot[j, t]), 0), math.floor(dem / size[j] + 1e-9))
-    b.jobs = pyo.Var(K, domain=pyo.NonNegativeIntegers, bounds=lambda _, *k: (0, top[k]),
-                     doc="jobs of class j from r running at s (per slice, or per day when jobs stay put)")
+    for j, r, s, t in JX:
+        dem = (
+            d.demand.get((j, r, t), 0.0)
+            if not d.shiftable[j]
+            else max((v for (jj, rr, _t), v in d.demand.items() if (jj, rr) == (j, r)), default=0.0)
+            * len(d.SLICES)
+        )
+        top[j, r, s, slot[j, t]] = max(
+            top.get((j, r, s, slot[j, t]), 0), math.floor(dem / size[j] + 1e-9)
+        )
+    b.jobs = pyo.Var(
+        K,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, *k: (0, top[k]),
+        doc="jobs of class j from r running at s (per slice, or per day when jobs stay put)",
+    )
 
     @b.Constraint(JX, doc="x[j,r,s,t] = job_pflops[j] × jobs[j,r,s,slot(t)]")
     def whole_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
@@ -80,7 +90,9 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
             if i is not None:
                 by_origin.setdefault((j, r, slot), []).append((s, i))
         total: dict[tuple[str, str, str], float] = {}
-        extra: dict[tuple[str, str], float] = {}  # (class, site): jobs placed beyond the relaxation's, at most over the slots
+        extra: dict[
+            tuple[str, str], float
+        ] = {}  # (class, site): jobs placed beyond the relaxation's, at most over the slots
         for (j, _r, slot), cols in by_origin.items():
             want = math.floor(sum(x[i] for _s, i in cols) + 1e-6)
             for s, i in sorted(cols, key=lambda c: -x[c[1]]):
@@ -92,7 +104,7 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
         _room_for_jobs(b, pos, x, out, extra)
         hw = b.component("hw_jobs")
         groups: dict[tuple[str, str, str], list[int]] = {}
-        for (j, s, _h, slot), v in (hw.items() if hw is not None else ()):
+        for (j, s, _h, slot), v in hw.items() if hw is not None else ():
             i = pos.get(id(v))
             if i is not None:
                 groups.setdefault((j, s, slot), []).append(i)
@@ -110,7 +122,9 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
                 out[max(hcols, key=lambda c: x[c])] += want
 
 
-def _room_for_jobs(b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns, extra: dict[tuple[str, str], float]) -> None:
+def _room_for_jobs(
+    b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns, extra: dict[tuple[str, str], float]
+) -> None:
     """Add the modules the rounded-up jobs need at their sites (one period; the hardware type with
     the most modules in the relaxation that the class may use), and open those sites."""
     d = getattr(b, "_planner_data", None)
@@ -121,7 +135,9 @@ def _room_for_jobs(b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns, 
     for (j, s), n in extra.items():
         if n <= 1e-6 or not use[j, s]:
             continue
-        cols = {h: pos[id(sizing.modules[s, h])] for h in use[j, s] if id(sizing.modules[s, h]) in pos}
+        cols = {
+            h: pos[id(sizing.modules[s, h])] for h in use[j, s] if id(sizing.modules[s, h]) in pos
+        }
         if not cols:
             continue
         h = max(cols, key=lambda h: x[cols[h]])

@@ -35,7 +35,9 @@ from .sizing import Carry
 log = logging.getLogger(__name__)
 
 
-def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping[Any, float]] | None = None) -> pyo.ConcreteModel:
+def build_periods_model(
+    md: MultiPeriodData, fixed: Mapping[str, Mapping[Any, float]] | None = None
+) -> pyo.ConcreteModel:
     """Build the several-period model of ``md``.
 
     ``fixed`` (myopic planning) maps ``"build"``, ``"open"`` and ``"units"`` to values keyed like
@@ -47,7 +49,12 @@ def build_periods_model(md: MultiPeriodData, fixed: Mapping[str, Mapping[Any, fl
     if fixed:
         _fix(m, fixed)
     m._planner_round = lambda cols, x, out: round_builds(m, md, cols, x, out)
-    log.info("built %d-period model %s in %.2fs", len(md.years), md.scenario.name, time.perf_counter() - t0)
+    log.info(
+        "built %d-period model %s in %.2fs",
+        len(md.years),
+        md.scenario.name,
+        time.perf_counter() - t0,
+    )
     return m
 
 
@@ -60,14 +67,19 @@ def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None
     """
     years = md.years
     m.P = pyo.Set(initialize=years, ordered=True, doc="periods (first year)")
-    m.BUILD = pyo.Set(initialize=md.BUILD, dimen=3, ordered=True, doc="(s, h, p) where h can be bought at s in p")
+    m.BUILD = pyo.Set(
+        initialize=md.BUILD, dimen=3, ordered=True, doc="(s, h, p) where h can be bought at s in p"
+    )
     if shared is not None:
         m.build = share(shared.build)
     else:
         # a purchase is in service in its own period: build[s,h,p] ≤ M[s,h,p] − existing[s,h,p]
-        m.build = pyo.Var(m.BUILD, domain=pyo.NonNegativeIntegers,
-                          bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
-                          doc="modules of h bought at s in period p")
+        m.build = pyo.Var(
+            m.BUILD,
+            domain=pyo.NonNegativeIntegers,
+            bounds=lambda _, s, h, y: (0, md.data[y].module_bound[s, h] - md.existing[s, h, y]),
+            doc="modules of h bought at s in period p",
+        )
     m.period = pyo.Block(m.P)
     for i, p in enumerate(md.periods):
         carry = _carry(m, md, p.year, years[i - 1] if i else None)
@@ -75,7 +87,10 @@ def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None
         populate(b, md.data[p.year], carry, shared.period[p.year] if shared is not None else None)
         b.objective.deactivate()
     m.period_weight = {p.year: p.weight for p in md.periods}
-    m.objective = pyo.Objective(expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods), sense=pyo.minimize)
+    m.objective = pyo.Objective(
+        expr=quicksum(p.weight * m.period[p.year].objective.expr for p in md.periods),
+        sense=pyo.minimize,
+    )
     if shared is not None:
         return
     later = years[1:]
@@ -83,17 +98,23 @@ def populate_periods(m: pyo.Block, md: MultiPeriodData, shared: pyo.Block | None
     links = list(md.data[years[0]].links)
     m.open_persists = pyo.Constraint(
         [(s, y) for y in later for s in sites],
-        rule=lambda m, s, y: m.period[y].sizing.open[s] >= m.period[years[years.index(y) - 1]].sizing.open[s],
+        rule=lambda m, s, y: (
+            m.period[y].sizing.open[s] >= m.period[years[years.index(y) - 1]].sizing.open[s]
+        ),
         doc="open[s,p] ≥ open[s,p−1]: sites once opened stay open",
     )
     m.units_persist = pyo.Constraint(
         [(ln, y) for y in later for ln in links],
-        rule=lambda m, ln, y: m.period[y].network.units[ln] >= m.period[years[years.index(y) - 1]].network.units[ln],
+        rule=lambda m, ln, y: (
+            m.period[y].network.units[ln] >= m.period[years[years.index(y) - 1]].network.units[ln]
+        ),
         doc="units[l,p] ≥ units[l,p−1]: link units persist",
     )
     m.build_needs_open = pyo.Constraint(
         [k for k in md.BUILD if md.purchase_bound.get(k, 0) > 0],
-        rule=lambda m, s, h, y: m.build[s, h, y] <= md.purchase_bound[s, h, y] * m.period[y].sizing.open[s],
+        rule=lambda m, s, h, y: (
+            m.build[s, h, y] <= md.purchase_bound[s, h, y] * m.period[y].sizing.open[s]
+        ),
         doc="build[s,h,p] ≤ B[s,h,p] × open[s,p] (valid: a purchase holds at most what one period it serves needs)",
     )
     for k in md.BUILD:
@@ -119,7 +140,9 @@ def _carry(m: pyo.ConcreteModel, md: MultiPeriodData, y: int, prev: int | None) 
 Columns = npt.NDArray[np.float64]
 
 
-def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], x: Columns, out: Columns) -> None:
+def round_builds(
+    m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], x: Columns, out: Columns
+) -> None:
     """Round purchases period by period so that modules *in service* are the LP's, rounded up.
 
     Rounding each ``build[s,h,p]`` up on its own over-buys when the relaxation spreads a purchase
@@ -131,7 +154,9 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], 
     relaxation's column values, ``out`` the rounded ones (changed in place).
     """
     pos = {id(v): i for i, v in enumerate(columns)}
-    col: dict[tuple[str, str, int], int] = {k: pos[id(v)] for k, v in m.build.items() if id(v) in pos}
+    col: dict[tuple[str, str, int], int] = {
+        k: pos[id(v)] for k, v in m.build.items() if id(v) in pos
+    }
 
     def value(b: tuple[str, str, int], vals: Columns) -> float:
         return float(vals[col[b]]) if b in col else round(m.build[b].value or 0)
@@ -155,7 +180,9 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], 
 
             if _over(d, s, in_service):
                 _fit_envelope(d, s, free, col, x, out, in_service)
-            while _over(d, s, in_service):  # still over: cut this period's most rounded-up purchases
+            while _over(
+                d, s, in_service
+            ):  # still over: cut this period's most rounded-up purchases
                 cut = [k for k in free if out[col[k]] >= 1]
                 if not cut:
                     break
@@ -165,7 +192,7 @@ def round_builds(m: pyo.ConcreteModel, md: MultiPeriodData, columns: list[Any], 
             # a site with modules in service is open (then and later): the relaxation's open[s,p]
             # can be tiny when the module bound M is large
             if sum(in_service.values()) > 0:
-                for y in md.years[md.years.index(p):]:
+                for y in md.years[md.years.index(p) :]:
                     i = pos.get(id(m.period[y].sizing.open[s]))
                     if i is not None:
                         out[i] = 1.0
@@ -175,11 +202,20 @@ def _over(d: PlanningData, s: str, in_service: dict[str, float]) -> bool:
     """Whether modules ``in_service`` (per hardware) exceed site ``s``'s power envelope or ``max_modules``."""
     kw = sum(d.kw[h] * n for h, n in in_service.items())
     mm = d.max_modules_site[s]
-    return kw > 1000 * d.max_it_mw[s] + 1e-6 or (mm is not None and sum(in_service.values()) > mm + 1e-9)
+    return kw > 1000 * d.max_it_mw[s] + 1e-6 or (
+        mm is not None and sum(in_service.values()) > mm + 1e-9
+    )
 
 
-def _fit_envelope(d: PlanningData, s: str, free: list[tuple[str, str, int]], col: dict[tuple[str, str, int], int],
-                  x: Columns, out: Columns, in_service: dict[str, float]) -> None:
+def _fit_envelope(
+    d: PlanningData,
+    s: str,
+    free: list[tuple[str, str, int]],
+    col: dict[tuple[str, str, int], int],
+    x: Columns,
+    out: Columns,
+    in_service: dict[str, float],
+) -> None:
     """Round this period's purchases at site ``s`` down or up so the site fits its power envelope and
     ``max_modules`` with the most PFLOPS in service (each purchase is ⌊LP⌋ or the rounded-up value;
     at most 2^10 combinations are tried, the rest stay rounded up)."""
@@ -194,7 +230,9 @@ def _fit_envelope(d: PlanningData, s: str, free: list[tuple[str, str, int]], col
         n = dict(base)
         for k, v in zip(ks, choice):
             n[k[1]] += v
-        if sum(d.kw[h] * v for h, v in n.items()) > cap_kw or (mm is not None and sum(n.values()) > mm + 1e-9):
+        if sum(d.kw[h] * v for h, v in n.items()) > cap_kw or (
+            mm is not None and sum(n.values()) > mm + 1e-9
+        ):
             continue
         pf = sum(d.pflops[h] * v for h, v in n.items())
         if pf > best_pf:

@@ -26,7 +26,9 @@ from ..data import TB_PER_GBPS_HOUR, PlanningData
 from .registry import CostRegistry, share
 
 
-def directed_ship(d: PlanningData, ship: dict[tuple[str, str, str], float]) -> dict[tuple[str, str, str], float]:
+def directed_ship(
+    d: PlanningData, ship: dict[tuple[str, str, str], float]
+) -> dict[tuple[str, str, str], float]:
     """Shipments per directed arc: a signed link's column split into ``l>`` (positive) and ``l<`` (negative)."""
     out: dict[tuple[str, str, str], float] = {}
     for (j, a, t), v in ship.items():
@@ -56,7 +58,9 @@ def arc_traffic(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str], float]:
     return out
 
 
-def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, shared: pyo.Block | None = None) -> None:
+def add_network(
+    m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, shared: pyo.Block | None = None
+) -> None:
     """Add ``units``, ``built``, ``traffic`` (and ``flow`` under routing ``flow``) and their rows to ``m.network``.
 
     With ``shared`` (demand futures: the block of the first future), ``units`` and ``built`` are
@@ -65,16 +69,27 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
     d = data
     b = m.network = pyo.Block()
     L = list(d.links)
-    with_fixed = [ln for ln in L if d.links[ln].fixed_cost > 0 and d.links[ln].max_units > d.links[ln].existing_units]
+    with_fixed = [
+        ln
+        for ln in L
+        if d.links[ln].fixed_cost > 0 and d.links[ln].max_units > d.links[ln].existing_units
+    ]
     if shared is not None:
         b.units = share(shared.network.units)
         b.built = share(shared.network.built)
     else:
-        b.units = pyo.Var(L, domain=pyo.NonNegativeIntegers,
-                          bounds=lambda _, ln: (d.links[ln].existing_units, d.links[ln].max_units), doc="link units in service")
+        b.units = pyo.Var(
+            L,
+            domain=pyo.NonNegativeIntegers,
+            bounds=lambda _, ln: (d.links[ln].existing_units, d.links[ln].max_units),
+            doc="link units in service",
+        )
         b.built = pyo.Var(with_fixed, domain=pyo.Binary, doc="link ln has new units")
 
-    @b.Constraint(with_fixed if shared is None else [], doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)")
+    @b.Constraint(
+        with_fixed if shared is None else [],
+        doc="units − existing ≤ (max_units − existing) × built (= when one unit can be added)",
+    )
     def units_need_built(b: Any, ln: str) -> Any:
         lk = d.links[ln]
         if lk.max_units - lk.existing_units == 1:
@@ -83,7 +98,11 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
             return b.units[ln] - lk.existing_units == b.built[ln]
         return b.units[ln] - lk.existing_units <= (lk.max_units - lk.existing_units) * b.built[ln]
 
-    b.flow = pyo.Var(d.FLOW, domain=pyo.NonNegativeReals, doc="Gbps on arc a bound for node n in slice t (routing: flow)")
+    b.flow = pyo.Var(
+        d.FLOW,
+        domain=pyo.NonNegativeReals,
+        doc="Gbps on arc a bound for node n in slice t (routing: flow)",
+    )
     x = m.placement.x
     # Gbps on each (arc, slice): a list of (coefficient, variable)
     load: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -101,12 +120,17 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
     ship = m.placement.ship
     for sk in d.SHIP:
         load[sk[1], sk[2]].append((d.gbps_per_pflops[sk[0]], ship[sk]))
-        if sk[1][:-1] in d.SIGNED:  # one signed column per link: negative shipments use the reverse arc
+        if (
+            sk[1][:-1] in d.SIGNED
+        ):  # one signed column per link: negative shipments use the reverse arc
             load[f"{sk[1][:-1]}<", sk[2]].append((-d.gbps_per_pflops[sk[0]], ship[sk]))
     arc_link = {a.name: a.link for a in d.ARCS}
     ARC_T = [(a.name, t) for t in d.SLICES for a in d.ARCS if (a.name, t) in load]
-    b.traffic = pyo.Expression(ARC_T, rule=lambda b, a, t: quicksum(c * v for c, v in load[a, t]),
-                               doc="Gbps on arc a in slice t")
+    b.traffic = pyo.Expression(
+        ARC_T,
+        rule=lambda b, a, t: quicksum(c * v for c, v in load[a, t]),
+        doc="Gbps on arc a in slice t",
+    )
 
     @b.Constraint(ARC_T, doc="traffic[a,t] ≤ unit_gbps[ln] × units[ln]")
     def link_capacity(b: Any, a: str, t: str) -> Any:
@@ -117,18 +141,38 @@ def add_network(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry, s
     kwh = {a.name: d.links[a.link].kwh_per_tb for a in d.ARCS}
     usage = {a.name: d.links[a.link].usage_cost_tb for a in d.ARCS}
     arcs_in_slice: dict[str, list[str]] = defaultdict(list)
-    for (a, t) in ARC_T:
+    for a, t in ARC_T:
         if kwh[a]:
             arcs_in_slice[t].append(a)
-    b.network_mwh = pyo.Expression(d.SLICES, rule=lambda b, t: quicksum(
-        TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]),
-        doc="network energy, MWh per hour of slice t")
-    costs.add("network_capex", quicksum(d.links[ln].unit_cost * (b.units[ln] - d.links[ln].existing_units) for ln in L if d.links[ln].unit_cost)
-              + quicksum(d.links[ln].fixed_cost * b.built[ln] for ln in with_fixed),
-              "Σ unit_cost × new units + fixed_cost × built (CNY/yr)")
-    costs.add("network_usage", quicksum(d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t] for (a, t) in ARC_T if usage[a])
-              + quicksum(d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price),
-              "Σ w × (usage_cost_tb × TB carried + network energy × network energy price)")
+    b.network_mwh = pyo.Expression(
+        d.SLICES,
+        rule=lambda b, t: quicksum(
+            TB_PER_GBPS_HOUR * kwh[a] / 1000 * b.traffic[a, t] for a in arcs_in_slice[t]
+        ),
+        doc="network energy, MWh per hour of slice t",
+    )
+    costs.add(
+        "network_capex",
+        quicksum(
+            d.links[ln].unit_cost * (b.units[ln] - d.links[ln].existing_units)
+            for ln in L
+            if d.links[ln].unit_cost
+        )
+        + quicksum(d.links[ln].fixed_cost * b.built[ln] for ln in with_fixed),
+        "Σ unit_cost × new units + fixed_cost × built (CNY/yr)",
+    )
+    costs.add(
+        "network_usage",
+        quicksum(
+            d.weight[t] * TB_PER_GBPS_HOUR * usage[a] * b.traffic[a, t]
+            for (a, t) in ARC_T
+            if usage[a]
+        )
+        + quicksum(
+            d.weight[t] * d.network_price * b.network_mwh[t] for t in d.SLICES if d.network_price
+        ),
+        "Σ w × (usage_cost_tb × TB carried + network energy × network energy price)",
+    )
 
 
 def _add_routed_flows(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
@@ -152,10 +196,16 @@ def _add_routed_flows(b: pyo.Block, m: pyo.Block, d: PlanningData) -> None:
             out_arcs[a.tail].append(a.name)
             in_arcs[a.head].append(a.name)
     flow_slices: dict[str, set[str]] = defaultdict(set)
-    for (_, n, t) in d.FLOW:
+    for _, n, t in d.FLOW:
         flow_slices[n].add(t)
-    rows = [(v, n, t) for n in d.DEST for t in d.SLICES if t in flow_slices[n] for v in d.REGIONS
-            if v != n and (out_arcs[v] or in_arcs[v] or (v, n, t) in g)]
+    rows = [
+        (v, n, t)
+        for n in d.DEST
+        for t in d.SLICES
+        if t in flow_slices[n]
+        for v in d.REGIONS
+        if v != n and (out_arcs[v] or in_arcs[v] or (v, n, t) in g)
+    ]
 
     @b.Constraint(rows, doc="Σ_out flow[·,n,t] − Σ_in flow[·,n,t] = g[v,n,t] at every v ≠ n")
     def conservation(b: Any, v: str, n: str, t: str) -> Any:

@@ -19,8 +19,12 @@ def add_objective(m: pyo.ConcreteModel, costs: CostRegistry, weights: dict[str, 
     """Turn the registry into ``m.cost_term[name]`` and add ``m.objective``."""
     names = list(costs.terms)
     m.COST_TERMS = pyo.Set(initialize=names, ordered=True)
-    m.cost_term = pyo.Expression(m.COST_TERMS, rule=lambda m, k: costs.terms[k], doc="cost terms, CNY/yr")
-    m.total_cost = pyo.Expression(expr=quicksum(m.cost_term[k] for k in names), doc="total cost, CNY/yr")
+    m.cost_term = pyo.Expression(
+        m.COST_TERMS, rule=lambda m, k: costs.terms[k], doc="cost terms, CNY/yr"
+    )
+    m.total_cost = pyo.Expression(
+        expr=quicksum(m.cost_term[k] for k in names), doc="total cost, CNY/yr"
+    )
     parts = []
     w_cost = weights.get("cost", 0.0)
     if w_cost:

@@ -25,11 +25,21 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
     """Add ``x``, ``y``, ``unserved``, ``assign``, demand constraints and ``load`` to ``m.placement``."""
     d = data
     b = m.placement = pyo.Block()
-    b.x = pyo.Var(d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s in slice t")
-    b.y = pyo.Var(d.Y, domain=pyo.NonNegativeReals, doc="PFLOPS of class j served at s on hardware h in slice t")
+    b.x = pyo.Var(
+        d.X, domain=pyo.NonNegativeReals, doc="PFLOPS of class j from r served at s in slice t"
+    )
+    b.y = pyo.Var(
+        d.Y,
+        domain=pyo.NonNegativeReals,
+        doc="PFLOPS of class j served at s on hardware h in slice t",
+    )
     hard = not d.scenario.policy.allow_unserved
-    b.unserved = pyo.Var(d.UNSERVED, domain=pyo.NonNegativeReals, bounds=(0, 0) if hard else (0, None),
-                         doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false)")
+    b.unserved = pyo.Var(
+        d.UNSERVED,
+        domain=pyo.NonNegativeReals,
+        bounds=(0, 0) if hard else (0, None),
+        doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false)",
+    )
     by_jrt = d.x_by_demand_slice()
 
     transport = set(d.TRANSPORT)
@@ -37,16 +47,30 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
 
     @b.Constraint(fixed, doc="Σ_{s,h} x[j,r,s,h,t] + unserved[j,r,t] = d[j,r,t]")
     def demand_met(b: Any, j: str, r: str, t: str) -> Any:
-        return quicksum(b.x[k] for k in by_jrt.get((j, r, t), ())) + b.unserved[j, r, t] == d.demand[j, r, t]
+        return (
+            quicksum(b.x[k] for k in by_jrt.get((j, r, t), ())) + b.unserved[j, r, t]
+            == d.demand[j, r, t]
+        )
 
     unserved_of = set(d.UNSERVED)
-    day_rows = [(j, r, day) for (j, r) in d.DEMAND_JR if d.shiftable[j] for day in d.DAYS
-                if any((j, r, t) in d.demand for t in d.DAYS[day])]
+    day_rows = [
+        (j, r, day)
+        for (j, r) in d.DEMAND_JR
+        if d.shiftable[j]
+        for day in d.DAYS
+        if any((j, r, t) in d.demand for t in d.DAYS[day])
+    ]
 
-    b.release = pyo.Var(d.RELEASE, domain=pyo.NonNegativeReals,
-                        doc="PFLOPS of shiftable transport class j's work from r done in slice t")
+    b.release = pyo.Var(
+        d.RELEASE,
+        domain=pyo.NonNegativeReals,
+        doc="PFLOPS of shiftable transport class j's work from r done in slice t",
+    )
 
-    @b.Constraint(day_rows, doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t] (release instead of Σ x in transport form)")
+    @b.Constraint(
+        day_rows,
+        doc="Σ_{t∈day} w[t] (Σ x + unserved) = Σ_{t∈day} w[t] d[j,r,t] (release instead of Σ x in transport form)",
+    )
     def demand_met_per_day(b: Any, j: str, r: str, day: str) -> Any:
         ts = d.DAYS[day]
         if j in transport:
@@ -91,19 +115,34 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
 
     @b.Constraint(list(x_by_jst), doc="Σ_r x[j,r,s,t] = Σ_h y[j,s,h,t]")
     def hardware_split(b: Any, j: str, s: str, t: str) -> Any:
-        return quicksum(b.x[k] for k in x_by_jst[j, s, t]) == quicksum(b.y[k] for k in y_by_jst[j, s, t])
+        return quicksum(b.x[k] for k in x_by_jst[j, s, t]) == quicksum(
+            b.y[k] for k in y_by_jst[j, s, t]
+        )
 
     _add_transport(m, d)
 
     # load per (s, h, t)
     by_sht = d.y_by_site_hw_slice()
-    b.load = pyo.Expression(list(by_sht), rule=lambda b, s, h, t: quicksum(b.y[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
-                            doc="PFLOPS of h's capacity used at s in t: Σ_j y / efficiency")
+    b.load = pyo.Expression(
+        list(by_sht),
+        rule=lambda b, s, h, t: quicksum(b.y[k] / d.efficiency[k[0], h] for k in by_sht[s, h, t]),
+        doc="PFLOPS of h's capacity used at s in t: Σ_j y / efficiency",
+    )
 
-    costs.add("serving_cost", quicksum(d.weight[k[3]] * d.serving_cost[k[1], k[2]] * b.x[k] for k in d.X if d.serving_cost.get((k[1], k[2]))),
-              "Σ w[t] × serving cost[r,s] × x (CNY per PFLOPS·h)")
-    costs.add("unserved_cost", quicksum(d.weight[k[2]] * d.unserved_cost[k[0]] * b.unserved[k] for k in d.UNSERVED),
-              "Σ w[t] × unserved_cost[j] × unserved (price of work left undone)")
+    costs.add(
+        "serving_cost",
+        quicksum(
+            d.weight[k[3]] * d.serving_cost[k[1], k[2]] * b.x[k]
+            for k in d.X
+            if d.serving_cost.get((k[1], k[2]))
+        ),
+        "Σ w[t] × serving cost[r,s] × x (CNY per PFLOPS·h)",
+    )
+    costs.add(
+        "unserved_cost",
+        quicksum(d.weight[k[2]] * d.unserved_cost[k[0]] * b.unserved[k] for k in d.UNSERVED),
+        "Σ w[t] × unserved_cost[j] × unserved (price of work left undone)",
+    )
 
 
 def _add_transport(m: pyo.Block, d: PlanningData) -> None:
@@ -119,8 +158,11 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
     (flow decomposition), because nothing in its costs or targets depends on the origin.
     """
     b = m.placement
-    b.ship = pyo.Var(d.SHIP, domain=lambda _, j, a, t: pyo.Reals if a[:-1] in d.SIGNED else pyo.NonNegativeReals,
-                     doc="PFLOPS of transport class j's work sent over arc a in slice t (signed links: over l>, negative over l<)")
+    b.ship = pyo.Var(
+        d.SHIP,
+        domain=lambda _, j, a, t: pyo.Reals if a[:-1] in d.SIGNED else pyo.NonNegativeReals,
+        doc="PFLOPS of transport class j's work sent over arc a in slice t (signed links: over l>, negative over l<)",
+    )
     transport = set(d.TRANSPORT)
     y_at: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for k in d.Y:
@@ -136,14 +178,20 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
     unserved = set(d.UNSERVED)
     regions = {j: [r for (jj, r) in d.DEMAND_JR if jj == j] for j in d.TRANSPORT}
 
-    @b.Constraint(d.TNODE, doc="Σ_{s at v} y + ship out − ship in = d[j,v,t] − unserved[j,v,t] (or release[j,v,t])")
+    @b.Constraint(
+        d.TNODE,
+        doc="Σ_{s at v} y + ship out − ship in = d[j,v,t] − unserved[j,v,t] (or release[j,v,t])",
+    )
     def transport_balance(b: Any, j: str, v: str, t: str) -> Any:
         here = quicksum(b.y[k] for k in y_at.get((j, v, t), ()))
         net = quicksum(b.ship[j, a, t] for a in out_arcs[v] if (j, a, t) in ship) - quicksum(
-            b.ship[j, a, t] for a in in_arcs[v] if (j, a, t) in ship)
+            b.ship[j, a, t] for a in in_arcs[v] if (j, a, t) in ship
+        )
         origins = regions[j] if v == "*" else [v] if v in regions[j] else []
         if d.shiftable[j]:
-            return here + net == quicksum(b.release[j, r, t] for r in origins if (j, r, t) in release)
+            return here + net == quicksum(
+                b.release[j, r, t] for r in origins if (j, r, t) in release
+            )
         short = quicksum(b.unserved[j, r, t] for r in origins if (j, r, t) in unserved)
         return here + net + short == sum(d.demand.get((j, r, t), 0.0) for r in origins)
 
@@ -151,7 +199,7 @@ def _add_transport(m: pyo.Block, d: PlanningData) -> None:
 def _peak_service(d: PlanningData) -> dict[tuple[str, str], float]:
     """Most PFLOPS a shiftable (j, r) can place in one slice: its day's work in the shortest slice."""
     out: dict[tuple[str, str], float] = defaultdict(float)
-    for (j, r) in d.DEMAND_JR:
+    for j, r in d.DEMAND_JR:
         if not d.shiftable[j]:
             continue
         for ts in d.DAYS.values():

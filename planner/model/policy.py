@@ -54,8 +54,19 @@ class _Builder:
         self.slack_terms: list[Any] = []
         self.keys: list[tuple[str, str]] = []
 
-    def add(self, lever: str, scope: str, lhs: Any, sense: str, rhs: Any, target: float, unit: str, achieved: Any,
-            describe: str, weight: float = 1.0) -> None:
+    def add(
+        self,
+        lever: str,
+        scope: str,
+        lhs: Any,
+        sense: str,
+        rhs: Any,
+        target: float,
+        unit: str,
+        achieved: Any,
+        describe: str,
+        weight: float = 1.0,
+    ) -> None:
         """``lhs (sense) rhs``, with a slack in ``SLACK_UNITS[lever]`` when the lever has a price."""
         price = self.pol.policy_slack_cost.get(lever)
         slack = None
@@ -66,7 +77,9 @@ class _Builder:
             self.slack_terms.append(price * weight * slack)
             lhs = lhs + (slack if sense == ">=" else -slack)
         con = self.b.rows.add(lhs >= rhs if sense == ">=" else lhs <= rhs)
-        self.targets.append(PolicyTarget(lever, scope, sense, target, unit, achieved, con, slack, describe))
+        self.targets.append(
+            PolicyTarget(lever, scope, sense, target, unit, achieved, con, slack, describe)
+        )
 
 
 def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) -> None:
@@ -79,14 +92,36 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     x, y = m.placement.x, m.placement.y
 
     if pol.carbon_cap is not None:
-        B.add("carbon_cap", "all", m.energy.carbon, "<=", pol.carbon_cap, pol.carbon_cap, "tCO2/yr", m.energy.carbon,
-              f"carbon ≤ {pol.carbon_cap:g} tCO2/yr")
+        B.add(
+            "carbon_cap",
+            "all",
+            m.energy.carbon,
+            "<=",
+            pol.carbon_cap,
+            pol.carbon_cap,
+            "tCO2/yr",
+            m.energy.carbon,
+            f"carbon ≤ {pol.carbon_cap:g} tCO2/yr",
+        )
 
     def green_target(scope: str, sites: list[str], share: float) -> None:
         g = quicksum(W[t] * green[s, t] for s in sites for t in d.SLICES if (s, t) in green)
-        e = (m.energy.total_mwh if scope == "all" else quicksum(W[t] * energy[s, t] for s in sites for t in d.SLICES))
-        B.add("min_green_share", scope, g, ">=", share * e, share, "-", g / (e + 1e-9),
-              f"green power ≥ {share:.0%} of the energy of {'all sites and the network' if scope == 'all' else 'sites tagged ' + scope}")
+        e = (
+            m.energy.total_mwh
+            if scope == "all"
+            else quicksum(W[t] * energy[s, t] for s in sites for t in d.SLICES)
+        )
+        B.add(
+            "min_green_share",
+            scope,
+            g,
+            ">=",
+            share * e,
+            share,
+            "-",
+            g / (e + 1e-9),
+            f"green power ≥ {share:.0%} of the energy of {'all sites and the network' if scope == 'all' else 'sites tagged ' + scope}",
+        )
 
     if pol.min_green_share is not None:
         green_target("all", d.SITES, pol.min_green_share)
@@ -97,15 +132,39 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
         sc = d.scenario
         capex = {h.name: h.capex for h in sc.hardware}
         open_cost = {s.name: s.open_cost for s in sc.sites}
-        spend = (quicksum(capex[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW if capex[h])
-                 + quicksum(open_cost[s] * m.sizing.newly_open[s] for s in d.SITES if open_cost[s] and not d.existing_open[s]))
-        B.add("budget", "all", spend, "<=", pol.budget, pol.budget, "CNY", spend, f"new capital spending ≤ {pol.budget:,.0f} CNY")
+        spend = quicksum(
+            capex[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW if capex[h]
+        ) + quicksum(
+            open_cost[s] * m.sizing.newly_open[s]
+            for s in d.SITES
+            if open_cost[s] and not d.existing_open[s]
+        )
+        B.add(
+            "budget",
+            "all",
+            spend,
+            "<=",
+            pol.budget,
+            pol.budget,
+            "CNY",
+            spend,
+            f"new capital spending ≤ {pol.budget:,.0f} CNY",
+        )
 
     installed = quicksum(d.pflops[h] * modules[s, h] for s, h in d.SITE_HW)
     if pol.domestic_min_share is not None:
         dom = quicksum(d.pflops[h] * modules[s, h] for s, h in d.SITE_HW if d.domestic[h])
-        B.add("domestic_min_share", "all", dom, ">=", pol.domestic_min_share * installed, pol.domestic_min_share, "-",
-              dom / (installed + 1e-9), f"domestic hardware ≥ {pol.domestic_min_share:.0%} of installed PFLOPS")
+        B.add(
+            "domestic_min_share",
+            "all",
+            dom,
+            ">=",
+            pol.domestic_min_share * installed,
+            pol.domestic_min_share,
+            "-",
+            dom / (installed + 1e-9),
+            f"domestic hardware ≥ {pol.domestic_min_share:.0%} of installed PFLOPS",
+        )
     for jc in d.scenario.job_classes:
         if jc.domestic_min_share is None:
             continue
@@ -114,16 +173,38 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
             continue
         work = quicksum(W[k[3]] * y[k] for k in ys)
         dom = quicksum(W[k[3]] * y[k] for k in ys if d.domestic[k[2]])
-        B.add("class_domestic_min_share", jc.name, dom, ">=", jc.domestic_min_share * work, jc.domestic_min_share, "-",
-              dom / (work + 1e-9), f"class {jc.name}: ≥ {jc.domestic_min_share:.0%} of its work on domestic hardware")
+        B.add(
+            "class_domestic_min_share",
+            jc.name,
+            dom,
+            ">=",
+            jc.domestic_min_share * work,
+            jc.domestic_min_share,
+            "-",
+            dom / (work + 1e-9),
+            f"class {jc.name}: ≥ {jc.domestic_min_share:.0%} of its work on domestic hardware",
+        )
 
     load = m.placement.load
 
     def util_target(scope: str, sites: list[str], u: float) -> None:
-        used = quicksum(W[t] * load[s, h, t] for s in sites for h in d.HW for t in d.SLICES if (s, h, t) in load)
-        cap = quicksum(d.pflops[h] * modules[s, h] for s in sites for h in d.HW if d.module_bound[s, h] > 0)
-        B.add("min_utilisation", scope, used, ">=", u * HOURS * cap, u, "-", used / (HOURS * cap + 1e-9),
-              f"average utilisation of {'site ' + scope if scope in d.SITES else 'sites tagged ' + scope} ≥ {u:.0%}")
+        used = quicksum(
+            W[t] * load[s, h, t] for s in sites for h in d.HW for t in d.SLICES if (s, h, t) in load
+        )
+        cap = quicksum(
+            d.pflops[h] * modules[s, h] for s in sites for h in d.HW if d.module_bound[s, h] > 0
+        )
+        B.add(
+            "min_utilisation",
+            scope,
+            used,
+            ">=",
+            u * HOURS * cap,
+            u,
+            "-",
+            used / (HOURS * cap + 1e-9),
+            f"average utilisation of {'site ' + scope if scope in d.SITES else 'sites tagged ' + scope} ≥ {u:.0%}",
+        )
 
     if pol.min_utilisation is not None:
         for s in d.SITES:
@@ -139,46 +220,84 @@ def add_policy(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry) ->
     demand_h: dict[str, float] = defaultdict(float)
     for (_j, r, t), v in d.demand.items():
         demand_h[r] += W[t] * v
-    for lever, level in (("max_remote_share", pol.max_remote_share), ("min_local_share", pol.min_local_share)):
+    for lever, level in (
+        ("max_remote_share", pol.max_remote_share),
+        ("min_local_share", pol.min_local_share),
+    ):
         if level is None:
             continue
         for r in d.REGIONS:
             if r not in own_site or demand_h[r] <= 0:
                 continue
             if lever == "max_remote_share":
-                remote = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] != r)
-                B.add(lever, r, remote, "<=", level * demand_h[r], level, "-", remote / demand_h[r],
-                      f"region {r}: ≤ {level:.0%} of its demand served elsewhere")
+                remote = quicksum(
+                    W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] != r
+                )
+                B.add(
+                    lever,
+                    r,
+                    remote,
+                    "<=",
+                    level * demand_h[r],
+                    level,
+                    "-",
+                    remote / demand_h[r],
+                    f"region {r}: ≤ {level:.0%} of its demand served elsewhere",
+                )
             else:
                 local = quicksum(W[k[3]] * x[k] for k in x_by_region[r] if d.site_region[k[2]] == r)
-                B.add(lever, r, local, ">=", level * demand_h[r], level, "-", local / demand_h[r],
-                      f"region {r}: ≥ {level:.0%} of its demand served at home")
+                B.add(
+                    lever,
+                    r,
+                    local,
+                    ">=",
+                    level * demand_h[r],
+                    level,
+                    "-",
+                    local / demand_h[r],
+                    f"region {r}: ≥ {level:.0%} of its demand served at home",
+                )
 
     if pol.min_hub_share is not None:
         new = {(s, h): d.pflops[h] * m.sizing.bought[s, h] for s, h in d.SITE_HW}
         hub = quicksum(v for (s, _h), v in new.items() if pol.hub_tag in d.site_tags[s])
         total = quicksum(new.values())
-        B.add("min_hub_share", pol.hub_tag, hub, ">=", pol.min_hub_share * total, pol.min_hub_share, "-",
-              hub / (total + 1e-9), f"sites tagged {pol.hub_tag}: ≥ {pol.min_hub_share:.0%} of new PFLOPS")
+        B.add(
+            "min_hub_share",
+            pol.hub_tag,
+            hub,
+            ">=",
+            pol.min_hub_share * total,
+            pol.min_hub_share,
+            "-",
+            hub / (total + 1e-9),
+            f"sites tagged {pol.hub_tag}: ≥ {pol.min_hub_share:.0%} of new PFLOPS",
+        )
 
     if pol.resilience != "none":
         _add_resilience(B)
 
     B.b.COST = pyo.Expression(expr=quicksum(B.slack_terms))
-    costs.add("policy_slack_cost", B.b.COST if B.slack_terms else 0.0,
-              "Σ policy_slack_cost[lever] × slack: the price of targets missed")
+    costs.add(
+        "policy_slack_cost",
+        B.b.COST if B.slack_terms else 0.0,
+        "Σ policy_slack_cost[lever] × slack: the price of targets missed",
+    )
     m.policy_targets = B.targets
 
 
-def _contingency_placements(d: PlanningData, kind: str, name: str,
-                            X: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+def _contingency_placements(
+    d: PlanningData, kind: str, name: str, X: list[tuple[str, str, str, str]]
+) -> list[tuple[str, str, str, str]]:
     """The latency-sensitive placements still possible when site or link ``name`` is out of service."""
     if kind == "site":
         return [k for k in X if k[2] != name]
     sc = d.scenario
     i = list(d.links).index(name)
     links = [lk for n, lk in enumerate(sc.links) if n != i]
-    lat = region_site_latency(sc.regions, sc.sites, links, sc.latency, sc.network, sc.policy.intra_region_latency_ms)
+    lat = region_site_latency(
+        sc.regions, sc.sites, links, sc.latency, sc.network, sc.policy.intra_region_latency_ms
+    )
     reach = _reachable(d.REGIONS, [a for a in d.ARCS if a.link != name])
     limit = {j.name: j.max_latency_ms for j in sc.job_classes}
     out = []
@@ -226,11 +345,27 @@ def _add_resilience(B: _Builder) -> None:
         XK += [(c, *k) for k in Xc]
         YK += [(c, *k) for k in Y if not (kind == "site" and k[1] == name)]
         if kind == "link":
-            dest_t = {(d.site_region[k[2]], k[3]) for k in Xc if d.site_region[k[2]] != k[1] and d.gbps_per_pflops[k[0]] > 0}
+            dest_t = {
+                (d.site_region[k[2]], k[3])
+                for k in Xc
+                if d.site_region[k[2]] != k[1] and d.gbps_per_pflops[k[0]] > 0
+            }
             FK += [(c, a.name, n, t) for (n, t) in sorted(dest_t) for a in d.ARCS if a.link != name]
-    b.xk = pyo.Var(XK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j from r at s in t, contingency c")
-    b.yk = pyo.Var(YK, domain=pyo.NonNegativeReals, doc="PFLOPS of sensitive work of j at s on h in t, contingency c")
-    b.fk = pyo.Var(FK, domain=pyo.NonNegativeReals, doc="Gbps of sensitive traffic on arc a bound for n in t, contingency c")
+    b.xk = pyo.Var(
+        XK,
+        domain=pyo.NonNegativeReals,
+        doc="PFLOPS of sensitive work of j from r at s in t, contingency c",
+    )
+    b.yk = pyo.Var(
+        YK,
+        domain=pyo.NonNegativeReals,
+        doc="PFLOPS of sensitive work of j at s on h in t, contingency c",
+    )
+    b.fk = pyo.Var(
+        FK,
+        domain=pyo.NonNegativeReals,
+        doc="Gbps of sensitive traffic on arc a bound for n in t, contingency c",
+    )
     by_jrt: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     by_jst: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     src: dict[tuple[str, ...], list[Any]] = defaultdict(list)
@@ -254,7 +389,7 @@ def _add_resilience(B: _Builder) -> None:
     demand_keys = sorted({(k[0], k[1], k[3]) for k in X})
     for kind, name in C:
         c = f"{kind}:{name}"
-        for (j, r, t) in demand_keys:
+        for j, r, t in demand_keys:
             if kind == "site" and name not in sites_of[j, r]:
                 continue  # losing this site does not touch this demand
             ks = by_jrt.get((c, j, r, t), [])
@@ -262,13 +397,28 @@ def _add_resilience(B: _Builder) -> None:
                 impossible.append((kind, name, j, r, t))
                 continue
             served = quicksum(b.xk[k] for k in ks) if ks else 0.0
-            B.add("resilience", f"{c} out: {j}/{r}/{t}", served, ">=", d.demand[j, r, t], d.demand[j, r, t], "PFLOPS",
-                  served, f"resilience (N-1): without {kind} {name}, class {j} of {r} in slice {t} is served", weight=W[t])
+            B.add(
+                "resilience",
+                f"{c} out: {j}/{r}/{t}",
+                served,
+                ">=",
+                d.demand[j, r, t],
+                d.demand[j, r, t],
+                "PFLOPS",
+                served,
+                f"resilience (N-1): without {kind} {name}, class {j} of {r} in slice {t} is served",
+                weight=W[t],
+            )
     m.resilience_impossible = impossible
     for (c, j, s, t), ks in by_jst.items():
-        b.rows.add(quicksum(b.xk[k] for k in ks) == quicksum(b.yk[k] for k in y_jst.get((c, j, s, t), ())))
+        b.rows.add(
+            quicksum(b.xk[k] for k in ks) == quicksum(b.yk[k] for k in y_jst.get((c, j, s, t), ()))
+        )
     for (_c, s, h, _t), ks in y_sht.items():
-        b.rows.add(quicksum(b.yk[k] / d.efficiency[k[1], h] for k in ks) <= d.pflops[h] * m.sizing.modules[s, h])
+        b.rows.add(
+            quicksum(b.yk[k] / d.efficiency[k[1], h] for k in ks)
+            <= d.pflops[h] * m.sizing.modules[s, h]
+        )
     # link contingencies: conservation per destination and capacity of the remaining arcs
     out_arcs: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     in_arcs: dict[tuple[str, ...], list[Any]] = defaultdict(list)
@@ -281,7 +431,7 @@ def _add_resilience(B: _Builder) -> None:
         by_arc[c, a, t].append(fk)
         dests[c].add((n, t))
     for c, nts in dests.items():
-        for (n, t) in sorted(nts):
+        for n, t in sorted(nts):
             for v in d.REGIONS:
                 if v == n:
                     continue
@@ -289,8 +439,10 @@ def _add_resilience(B: _Builder) -> None:
                 inn = in_arcs.get((c, v, n, t), [])
                 g = src.get((c, v, n, t), [])
                 if out or inn or g:
-                    b.rows.add(quicksum(b.fk[k] for k in out) - quicksum(b.fk[k] for k in inn)
-                               == quicksum(d.gbps_per_pflops[k[1]] * b.xk[k] for k in g))
+                    b.rows.add(
+                        quicksum(b.fk[k] for k in out) - quicksum(b.fk[k] for k in inn)
+                        == quicksum(d.gbps_per_pflops[k[1]] * b.xk[k] for k in g)
+                    )
     for (_c, a, _t), ks in by_arc.items():
         link = arcs_of[a].link
         b.rows.add(quicksum(b.fk[k] for k in ks) <= d.links[link].unit_gbps * m.network.units[link])

@@ -31,8 +31,13 @@ class Carry:
     open_before: Callable[[str], Any]
 
 
-def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Carry | None = None,
-               shared: pyo.Block | None = None) -> None:
+def add_sizing(
+    m: pyo.Block,
+    data: PlanningData,
+    costs: CostRegistry,
+    carry: Carry | None = None,
+    shared: pyo.Block | None = None,
+) -> None:
     """Add ``open[s]``, ``modules[s,h]`` and their constraints to ``m.sizing``.
 
     One period: ``modules`` is an integer variable. Several periods (``carry`` given): ``modules``
@@ -55,24 +60,43 @@ def add_sizing(m: pyo.Block, data: PlanningData, costs: CostRegistry, carry: Car
                 b.open[s].fix(1)
     if carry is None and shared is not None:
         b.modules = share(shared.sizing.modules)
-        b.bought = pyo.Expression(d.SITE_HW, rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
-                                  doc="modules bought: modules − existing")
-        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened")
+        b.bought = pyo.Expression(
+            d.SITE_HW,
+            rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
+            doc="modules bought: modules − existing",
+        )
+        b.newly_open = pyo.Expression(
+            d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened"
+        )
     elif carry is None:
         b.modules = pyo.Var(
-            d.SITE_HW, domain=pyo.NonNegativeIntegers,
+            d.SITE_HW,
+            domain=pyo.NonNegativeIntegers,
             bounds=lambda _, s, h: (d.existing.get((s, h), 0), d.module_bound[s, h]),
             doc="modules of h installed at s (existing + new)",
         )
-        b.bought = pyo.Expression(d.SITE_HW, rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
-                                  doc="modules bought: modules − existing")
-        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened")
+        b.bought = pyo.Expression(
+            d.SITE_HW,
+            rule=lambda b, s, h: b.modules[s, h] - d.existing.get((s, h), 0),
+            doc="modules bought: modules − existing",
+        )
+        b.newly_open = pyo.Expression(
+            d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s], doc="site opened"
+        )
     else:
-        b.modules = pyo.Expression(d.SITE_HW, rule=lambda _, s, h: carry.modules(s, h),
-                                   doc="modules of h in service at s: existing + alive builds")
-        b.bought = pyo.Expression(d.SITE_HW, rule=lambda _, s, h: carry.bought(s, h), doc="modules bought in this period")
-        b.newly_open = pyo.Expression(d.SITES, rule=lambda b, s: 0 if d.existing_open[s] else b.open[s] - carry.open_before(s),
-                                      doc="site opened in this period: open[s,p] − open[s,p−1]")
+        b.modules = pyo.Expression(
+            d.SITE_HW,
+            rule=lambda _, s, h: carry.modules(s, h),
+            doc="modules of h in service at s: existing + alive builds",
+        )
+        b.bought = pyo.Expression(
+            d.SITE_HW, rule=lambda _, s, h: carry.bought(s, h), doc="modules bought in this period"
+        )
+        b.newly_open = pyo.Expression(
+            d.SITES,
+            rule=lambda b, s: 0 if d.existing_open[s] else b.open[s] - carry.open_before(s),
+            doc="site opened in this period: open[s,p] − open[s,p−1]",
+        )
 
     if shared is None:
         _add_site_rows(b, d, carry)
@@ -104,12 +128,29 @@ def _add_site_rows(b: pyo.Block, d: PlanningData, carry: Carry | None) -> None:
 
 def _add_costs(b: pyo.Block, d: PlanningData, costs: CostRegistry) -> None:
     """Cost terms ``capex_sites``, ``capex_hardware`` and ``fixed_om``."""
-    costs.add("capex_sites", quicksum(d.open_annual[s] * b.open[s] for s in d.SITES if not d.existing_open[s] and d.open_annual[s]),
-              "annualised open_cost of new sites: Σ open_cost × crf(i, open_life_years) × open")
-    costs.add("capex_hardware", quicksum(d.capex_annual[h] * (b.modules[s, h] - d.existing.get((s, h), 0)) for s, h in d.SITE_HW if d.capex_annual[h]),
-              "annualised capex of new modules: Σ capex × crf(i, life_years) × (modules − existing)")
-    costs.add("fixed_om", quicksum(d.fixed_om[h] * b.modules[s, h] for s, h in d.SITE_HW if d.fixed_om[h]),
-              "fixed O&M of all installed modules: Σ fixed_om_frac × capex × modules")
+    costs.add(
+        "capex_sites",
+        quicksum(
+            d.open_annual[s] * b.open[s]
+            for s in d.SITES
+            if not d.existing_open[s] and d.open_annual[s]
+        ),
+        "annualised open_cost of new sites: Σ open_cost × crf(i, open_life_years) × open",
+    )
+    costs.add(
+        "capex_hardware",
+        quicksum(
+            d.capex_annual[h] * (b.modules[s, h] - d.existing.get((s, h), 0))
+            for s, h in d.SITE_HW
+            if d.capex_annual[h]
+        ),
+        "annualised capex of new modules: Σ capex × crf(i, life_years) × (modules − existing)",
+    )
+    costs.add(
+        "fixed_om",
+        quicksum(d.fixed_om[h] * b.modules[s, h] for s, h in d.SITE_HW if d.fixed_om[h]),
+        "fixed O&M of all installed modules: Σ fixed_om_frac × capex × modules",
+    )
 
 
 def add_capacity(m: pyo.ConcreteModel, data: PlanningData) -> None:
@@ -117,6 +158,8 @@ def add_capacity(m: pyo.ConcreteModel, data: PlanningData) -> None:
     d = data
     b = m.sizing
 
-    @b.Constraint(list(m.placement.load.keys()), doc="Σ_{j,r} x / efficiency ≤ pflops[h] × modules[s,h]")
+    @b.Constraint(
+        list(m.placement.load.keys()), doc="Σ_{j,r} x / efficiency ≤ pflops[h] × modules[s,h]"
+    )
     def capacity(b: Any, s: str, h: str, t: str) -> Any:
         return m.placement.load[s, h, t] <= d.pflops[h] * b.modules[s, h]

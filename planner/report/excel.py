@@ -127,10 +127,14 @@ def labels(lang: str) -> Mapping[str, str]:
     try:
         return LABELS[lang]
     except KeyError:
-        raise ValueError(f"report language {lang!r} is not available; choose one of: {', '.join(LABELS)}") from None
+        raise ValueError(
+            f"report language {lang!r} is not available; choose one of: {', '.join(LABELS)}"
+        ) from None
 
 
-def build_workbook(results: Results, *, lang: str = "en", currency: str | None = None, dust: float | None = None) -> Workbook:
+def build_workbook(
+    results: Results, *, lang: str = "en", currency: str | None = None, dust: float | None = None
+) -> Workbook:
     """The report as an in-memory openpyxl workbook (nothing is written to disk).
 
     ``currency`` (CNY, MCNY or 亿元) and ``dust`` default to the scenario's ``report`` settings
@@ -161,8 +165,14 @@ def build_workbook(results: Results, *, lang: str = "en", currency: str | None =
     return ctx.wb
 
 
-def write_excel(results: Results, path: str | os.PathLike[str], *, lang: str = "en", currency: str | None = None,
-                dust: float | None = None) -> Path:
+def write_excel(
+    results: Results,
+    path: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    dust: float | None = None,
+) -> Path:
     """Write the Excel report of ``results`` to ``path``, atomically; return the path.
 
     The workbook is built in memory, saved to a temporary file in the target folder and moved

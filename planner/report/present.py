@@ -38,7 +38,15 @@ YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
 def currency_key(unit: str | None) -> str:
     """``CNY``, ``MCNY`` or ``亿元`` (also accepts ``M CNY``, ``mcny``, ``yi``); ``ValueError`` otherwise."""
     u = (unit or "CNY").strip()
-    aliases = {"cny": "CNY", "mcny": "MCNY", "m cny": "MCNY", "mcny/yr": "MCNY", "亿元": "亿元", "yi": "亿元", "100mcny": "亿元"}
+    aliases = {
+        "cny": "CNY",
+        "mcny": "MCNY",
+        "m cny": "MCNY",
+        "mcny/yr": "MCNY",
+        "亿元": "亿元",
+        "yi": "亿元",
+        "100mcny": "亿元",
+    }
     key = aliases.get(u.lower())
     if key is None:
         raise ValueError(f"unknown money unit {unit!r}: use CNY, MCNY or 亿元")
@@ -76,18 +84,26 @@ def _scale_frame(df: pd.DataFrame, factor: float) -> pd.DataFrame:
     return out
 
 
-def _scale_by_unit(df: pd.DataFrame, factor: float, value_cols: tuple[str, ...] = ("value",)) -> pd.DataFrame:
+def _scale_by_unit(
+    df: pd.DataFrame, factor: float, value_cols: tuple[str, ...] = ("value",)
+) -> pd.DataFrame:
     """Scale the value cells of the rows whose ``unit`` is money (summary and comparison tables)."""
     if df is None or df.empty or "unit" not in df.columns or factor == 1.0:
         return df
     out = df.copy()
     mask = out["unit"].map(is_money)
     for c in out.columns:
-        if c in value_cols or (value_cols == () and c not in ("metric", "unit", "kpi") and " vs " not in str(c)):
+        if c in value_cols or (
+            value_cols == () and c not in ("metric", "unit", "kpi") and " vs " not in str(c)
+        ):
             vals = out.loc[mask, c]
             out[c] = out[c].astype(object)
-            out.loc[mask, c] = [v / factor if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None else v
-                                for v in vals]
+            out.loc[mask, c] = [
+                v / factor
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None
+                else v
+                for v in vals
+            ]
     return out
 
 
@@ -101,7 +117,12 @@ def yes_no_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         vals = df[c].dropna()
         if len(vals) and all(isinstance(v, bool) or type(v).__name__ == "bool_" for v in vals):
             out = df.copy() if out is None else out
-            out[c] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else (yes if bool(v) else no) for v in df[c]]
+            out[c] = [
+                None
+                if v is None or (isinstance(v, float) and pd.isna(v))
+                else (yes if bool(v) else no)
+                for v in df[c]
+            ]
     return df if out is None else out
 
 
@@ -113,11 +134,16 @@ def _yes_no_keep_none(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = df.copy()
     for c in ("met", "imposed"):
         if c in out.columns:
-            out[c] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else (yes if v else no) for v in df[c]]
+            out[c] = [
+                None if v is None or (isinstance(v, float) and pd.isna(v)) else (yes if v else no)
+                for v in df[c]
+            ]
     return out
 
 
-def _undust(res: Results, delta: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _undust(
+    res: Results, delta: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(placement, unserved, costs, summary) without dust below ``delta`` (module docstring)."""
     placement, unserved, costs, summary = res.placement, res.unserved, res.costs, res.summary.copy()
     if "share of demand" in placement.columns and len(placement):
@@ -125,7 +151,10 @@ def _undust(res: Results, delta: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     demand = _demand_by_class_region(res)
     if len(unserved) and demand and {"class", "region", "PFLOPS·h/yr"} <= set(unserved.columns):
         tot = unserved.groupby(["class", "region"])["PFLOPS·h/yr"].transform("sum")
-        keep = [t >= delta * demand.get((j, r), 0.0) for j, r, t in zip(unserved["class"], unserved["region"], tot)]
+        keep = [
+            t >= delta * demand.get((j, r), 0.0)
+            for j, r, t in zip(unserved["class"], unserved["region"], tot)
+        ]
         unserved = unserved[keep].reset_index(drop=True)
     kpis = list(summary["kpi"])
     if "unserved demand" in kpis and len(res.unserved) and not len(unserved):
@@ -158,11 +187,15 @@ def _demand_by_class_region(res: Results) -> dict[tuple[str, str], float]:
     if len(u) and {"class", "region", "PFLOPS·h/yr"} <= set(u.columns):
         for key, v in u.groupby(["class", "region"])["PFLOPS·h/yr"].sum().items():
             j, r = cast("tuple[str, str]", key)
-            out.setdefault((j, r), float(v))  # a class-region with nothing placed: all of it unserved
+            out.setdefault(
+                (j, r), float(v)
+            )  # a class-region with nothing placed: all of it unserved
     return out
 
 
-def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: float = 1e-6) -> Results:
+def present(
+    res: Results, *, currency: str = "CNY", lang: str = "en", dust: float = 1e-6
+) -> Results:
     """The report's copy of ``res``: money in ``currency``, solver dust left out, yes/no words."""
     factor = CURRENCY[currency][0]
     placement, unserved, costs, summary = _undust(res, dust)
@@ -177,10 +210,15 @@ def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: floa
         is_cost_obj = is_money(res.metadata.get("objective unit", ""))
         for c in ("value", "contribution"):
             if c in objective.columns:
-                objective[c] = [v / factor if (t in money_terms and (c == "value" or is_cost_obj)) else v
-                                for t, v in zip(objective["term"], objective[c])]
+                objective[c] = [
+                    v / factor if (t in money_terms and (c == "value" or is_cost_obj)) else v
+                    for t, v in zip(objective["term"], objective[c])
+                ]
     comparison = _scale_by_unit(res.comparison, factor, ()) if res.comparison is not None else None
-    extras = {k: (v / factor if is_money(k) and isinstance(v, (int, float)) else v) for k, v in res.extras.items()}
+    extras = {
+        k: (v / factor if is_money(k) and isinstance(v, (int, float)) else v)
+        for k, v in res.extras.items()
+    }
     md = dict(res.metadata)
     for k in ("objective value", "best bound", "MIP start objective"):
         if is_money(md.get("objective unit", "")) and isinstance(md.get(k), (int, float)):
@@ -188,11 +226,22 @@ def present(res: Results, *, currency: str = "CNY", lang: str = "en", dust: floa
     md["money unit"] = money_word(currency, lang)
     md["solver dust threshold"] = dust
     out = dataclasses.replace(
-        res, summary=summary, sites=yn(_scale_frame(res.sites, factor)), hardware=yn(_scale_frame(res.hardware, factor)),
-        links=yn(_scale_frame(res.links, factor)), placement=yn(_scale_frame(placement, factor)),
-        unserved=yn(unserved), profiles=_scale_frame(res.profiles, factor), costs=_scale_frame(costs, factor),
-        objective=objective, metadata=md, policy=yn(_scale_frame(res.policy, factor)), comparison=comparison, extras=extras,
+        res,
+        summary=summary,
+        sites=yn(_scale_frame(res.sites, factor)),
+        hardware=yn(_scale_frame(res.hardware, factor)),
+        links=yn(_scale_frame(res.links, factor)),
+        placement=yn(_scale_frame(placement, factor)),
+        unserved=yn(unserved),
+        profiles=_scale_frame(res.profiles, factor),
+        costs=_scale_frame(costs, factor),
+        objective=objective,
+        metadata=md,
+        policy=yn(_scale_frame(res.policy, factor)),
+        comparison=comparison,
+        extras=extras,
         extra_tables={k: yn(_scale_frame(v, factor)) for k, v in res.extra_tables.items()},
         scorecard=_yes_no_keep_none(res.scorecard, lang),
-        balances={k: _scale_frame(v, factor) for k, v in res.balances.items()})
+        balances={k: _scale_frame(v, factor) for k, v in res.balances.items()},
+    )
     return out

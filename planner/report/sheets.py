@@ -107,13 +107,31 @@ def _status_lines(ctx: Context) -> list[tuple[str, bool]]:
         key = "status.time_limit" if "time" in term.lower() else "status.stopped"
         lines = [(ctx.t(key, gap=gap, termination=termination_text(term, ctx.lang)), True)]
     else:
-        lines = [(ctx.t("status.other", status=ctx.h(status), termination=termination_text(term, ctx.lang)), True)]
+        lines = [
+            (
+                ctx.t(
+                    "status.other",
+                    status=ctx.h(status),
+                    termination=termination_text(term, ctx.lang),
+                ),
+                True,
+            )
+        ]
     if md.get("relaxed (LP)"):
         lines.append((ctx.t("note.relaxed"), True))
     uns = _kpi(ctx.results, "unserved demand")
     if uns and uns > 1e-6:
-        lines.append((ctx.t("note.unserved", value=f"{uns:,.0f}", share=_fmt_pct(_kpi(ctx.results, "unserved share")),
-                            sheet=ctx.t("sheet.unserved")), True))
+        lines.append(
+            (
+                ctx.t(
+                    "note.unserved",
+                    value=f"{uns:,.0f}",
+                    share=_fmt_pct(_kpi(ctx.results, "unserved share")),
+                    sheet=ctx.t("sheet.unserved"),
+                ),
+                True,
+            )
+        )
     for w in getattr(ctx.results, "warnings", []):
         first, *rest = w.split("\n")
         lines.append((ctx.t("note.warning", text=first), True))
@@ -131,12 +149,31 @@ def write_summary(ctx: Context) -> None:
         cell = st.put(ws, row, 1, text)
         cell.font, cell.fill = (st.WARN_FONT, st.WARN_FILL) if warn else (st.TOTAL_FONT, st.OK_FILL)
         row += 1
-    st.put(ws, row, 1, ctx.t("line.run", solver=md.get("solver", ""), version=md.get("solver version", ""),
-                             planner=md.get("planner version", ""), created=md.get("created (UTC)", ""),
-                             hash=str(md.get("input hash (SHA-256)", ""))[:12])).font = st.NOTE_FONT
+    st.put(
+        ws,
+        row,
+        1,
+        ctx.t(
+            "line.run",
+            solver=md.get("solver", ""),
+            version=md.get("solver version", ""),
+            planner=md.get("planner version", ""),
+            created=md.get("created (UTC)", ""),
+            hash=str(md.get("input hash (SHA-256)", ""))[:12],
+        ),
+    ).font = st.NOTE_FONT
     obj_unit = str(md.get("objective unit", "CNY/yr"))
-    st.put(ws, row + 1, 1, ctx.t("note.units", money=ctx.money, objective_unit=ctx.h(obj_unit),
-                                 dust=float(md.get("solver dust threshold", 1e-6)))).font = st.NOTE_FONT
+    st.put(
+        ws,
+        row + 1,
+        1,
+        ctx.t(
+            "note.units",
+            money=ctx.money,
+            objective_unit=ctx.h(obj_unit),
+            dust=float(md.get("solver dust threshold", 1e-6)),
+        ),
+    ).font = st.NOTE_FONT
     row += 1
     header = row + 2
     kpis = res.summary
@@ -145,9 +182,18 @@ def write_summary(ctx: Context) -> None:
         if c in shown.columns:
             shown[c] = shown[c].map(ctx.h)
     if "value" in shown.columns:
-        shown["value"] = [ctx.h(v) if k == "status" else v for k, v in zip(kpis["kpi"], kpis["value"])]
-    st.write_frame(ws, shown, row=header, formats={"value": st.GENERAL}, table_name=ctx.table("summary"),
-                   empty_note=ctx.t("none.summary"), header=ctx.h)
+        shown["value"] = [
+            ctx.h(v) if k == "status" else v for k, v in zip(kpis["kpi"], kpis["value"])
+        ]
+    st.write_frame(
+        ws,
+        shown,
+        row=header,
+        formats={"value": st.GENERAL},
+        table_name=ctx.table("summary"),
+        empty_note=ctx.t("none.summary"),
+        header=ctx.h,
+    )
     vcol, ucol = _col(kpis, "value"), _col(kpis, "unit")
     if vcol and ucol:
         for i, (kpi, unit) in enumerate(zip(kpis["kpi"], kpis["unit"]), start=header + 1):
@@ -178,21 +224,44 @@ def _one_printed_page(ws: Worksheet) -> None:
 def _capacity_chart(ctx: Context) -> Any:
     """Bar chart of PFLOPS (and new PFLOPS) by site, from the Sites sheet."""
     sites = ctx.results.sites
-    cat, vals = _col(sites, "site"), [c for c in (_col(sites, "PFLOPS"), _col(sites, "new PFLOPS")) if c]
-    if sites.empty or not cat or not vals or "period" in sites.columns or "future" in sites.columns:  # see Build schedule / Futures
+    cat, vals = (
+        _col(sites, "site"),
+        [c for c in (_col(sites, "PFLOPS"), _col(sites, "new PFLOPS")) if c],
+    )
+    if (
+        sites.empty or not cat or not vals or "period" in sites.columns or "future" in sites.columns
+    ):  # see Build schedule / Futures
         return None
-    return st.bar_chart(ctx.sheets["sites"], cat_col=cat, value_cols=vals, header_row=1, last_row=len(sites) + 1,
-                        title=ctx.t("chart.capacity"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"))
+    return st.bar_chart(
+        ctx.sheets["sites"],
+        cat_col=cat,
+        value_cols=vals,
+        header_row=1,
+        last_row=len(sites) + 1,
+        title=ctx.t("chart.capacity"),
+        y_title=ctx.h("PFLOPS"),
+        x_title=ctx.t("axis.site"),
+    )
 
 
 def _cost_chart(ctx: Context) -> Any:
     """Horizontal bar chart of cost by term, from the Costs sheet."""
     costs = ctx.results.costs
     cat, val = _col(costs, "term"), _col(costs, "CNY/yr")
-    if costs.empty or not cat or not val or "period" in costs.columns or "future" in costs.columns:  # see Periods / Futures
+    if (
+        costs.empty or not cat or not val or "period" in costs.columns or "future" in costs.columns
+    ):  # see Periods / Futures
         return None
-    return st.bar_chart(ctx.sheets["costs"], cat_col=cat, value_cols=[val], header_row=1, last_row=len(costs) + 1,
-                        title=ctx.t("chart.costs", money=ctx.money), y_title=ctx.h("CNY/yr"), horizontal=True)
+    return st.bar_chart(
+        ctx.sheets["costs"],
+        cat_col=cat,
+        value_cols=[val],
+        header_row=1,
+        last_row=len(costs) + 1,
+        title=ctx.t("chart.costs", money=ctx.money),
+        y_title=ctx.h("CNY/yr"),
+        horizontal=True,
+    )
 
 
 # ---- Sites, Hardware mix, Links, Placement, Unserved -----------------------------------------
@@ -210,21 +279,35 @@ def _pivot(df: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFr
 
     With a ``period`` column (several periods), the index labels are ``"<period> <index>"``.
     """
-    for col in ("period", "future"):  # several periods, demand futures: labels "<future> <period> <index>"
+    for col in (
+        "period",
+        "future",
+    ):  # several periods, demand futures: labels "<future> <period> <index>"
         if col in df.columns:
             df = df.assign(**{index: df[col].astype(str) + " " + df[index].astype(str)})
-    wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
+    wide = df.pivot_table(
+        index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False
+    )
     return wide.reindex(index=pd.unique(df[index]), columns=pd.unique(df[columns]), fill_value=0.0)
 
 
-def _helper(ctx: Context, ws: Worksheet, df: pd.DataFrame, *, col: int, key: str, fmt: str) -> tuple[int, int]:
+def _helper(
+    ctx: Context, ws: Worksheet, df: pd.DataFrame, *, col: int, key: str, fmt: str
+) -> tuple[int, int]:
     """Write a chart-data helper table with its header in row 1 at column ``col``; (header, last row).
 
     It never has more rows than the main table, so ``pandas.read_excel(..., usecols=...)`` reads
     the main table back without trailing blank rows.
     """
-    return 1, st.write_frame(ws, df, row=1, col=col, default_format=fmt, table_name=ctx.table(f"{key}_chart"),
-                             header=ctx.h)
+    return 1, st.write_frame(
+        ws,
+        df,
+        row=1,
+        col=col,
+        default_format=fmt,
+        table_name=ctx.table(f"{key}_chart"),
+        header=ctx.h,
+    )
 
 
 def write_hardware(ctx: Context) -> None:
@@ -240,9 +323,17 @@ def write_hardware(ctx: Context) -> None:
     col = len(hw.columns) + 2 + CHART_COLS
     header, last = _helper(ctx, ws, wide, col=col, key="hardware", fmt=st.DEC2)
     st.fit_widths(ws)
-    chart = st.bar_chart(ws, cat_col=col, value_cols=range(col + 1, col + len(wide.columns)), header_row=header,
-                         last_row=last, title=ctx.t("chart.hardware"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.site"),
-                         stacked=True)
+    chart = st.bar_chart(
+        ws,
+        cat_col=col,
+        value_cols=range(col + 1, col + len(wide.columns)),
+        header_row=header,
+        last_row=last,
+        title=ctx.t("chart.hardware"),
+        y_title=ctx.h("PFLOPS"),
+        x_title=ctx.t("axis.site"),
+        stacked=True,
+    )
     ws.add_chart(chart, f"{get_column_letter(len(hw.columns) + 2)}2")
 
 
@@ -283,9 +374,17 @@ def write_profiles(ctx: Context) -> None:
     header, last = _helper(ctx, ws, wide, col=first_col, key="profiles", fmt=st.DEC2)
     st.fit_widths(ws)
     values = list(range(first_col + 1, first_col + len(wide.columns)))
-    chart = st.line_chart(ws, cat_col=first_col, value_cols=values, header_row=header, last_row=last,
-                          title=ctx.t("chart.load"), y_title=ctx.h("PFLOPS"), x_title=ctx.t("axis.slice"),
-                          dashed=values[-1:] if demand in prof.columns else ())
+    chart = st.line_chart(
+        ws,
+        cat_col=first_col,
+        value_cols=values,
+        header_row=header,
+        last_row=last,
+        title=ctx.t("chart.load"),
+        y_title=ctx.h("PFLOPS"),
+        x_title=ctx.t("axis.slice"),
+        dashed=values[-1:] if demand in prof.columns else (),
+    )
     ws.add_chart(chart, f"{get_column_letter(len(prof.columns) + 2)}2")
 
 
@@ -297,7 +396,9 @@ def _objective_units(ctx: Context) -> pd.DataFrame:
     units = {"energy_mwh": "MWh/yr", "carbon_t": "tCO2/yr"}
     if "term" in obj.columns and "unit" not in obj.columns:
         unit = obj["term"].map(lambda t: "CNY/yr" if t in cost_terms else units.get(t, ""))
-        obj.insert(list(obj.columns).index("value") + 1 if "value" in obj.columns else 1, "unit", unit)
+        obj.insert(
+            list(obj.columns).index("value") + 1 if "value" in obj.columns else 1, "unit", unit
+        )
     return obj.rename(columns={"contribution": "contribution (objective units)"})
 
 
@@ -310,10 +411,15 @@ def write_costs(ctx: Context) -> None:
         if ctx.lang == "zh" and "what" in shown.columns:
             shown["what"] = [COST_WHAT_ZH.get(t, w) for t, w in zip(shown["term"], shown["what"])]
         shown["term"] = shown["term"].map(ctx.h)
-    last = st.write_frame(ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h)
+    last = st.write_frame(
+        ws, shown, table_name=ctx.table("costs"), empty_note=ctx.t("none.costs"), header=ctx.h
+    )
     vcol, scol = _col(costs, "discounted CNY") or _col(costs, "CNY/yr"), _col(costs, "share")
     if not costs.empty and vcol:
-        cells: dict[int, tuple[Any, str | None]] = {1: (ctx.t("total.costs"), None), vcol: (res.total_cost, st.MONEY)}
+        cells: dict[int, tuple[Any, str | None]] = {
+            1: (ctx.t("total.costs"), None),
+            vcol: (res.total_cost, st.MONEY),
+        }
         if scol:
             cells[scol] = (float(costs["share"].sum()), st.PCT)
         last += 1
@@ -326,12 +432,25 @@ def write_costs(ctx: Context) -> None:
     for c in ("term", "unit"):
         if c in shown.columns:
             shown[c] = shown[c].map(ctx.h)
-    last = st.write_frame(ws, shown, row=header, formats={"weight": st.GENERAL}, table_name=ctx.table("objective"),
-                          empty_note=ctx.t("none.objective"), header=ctx.h)
+    last = st.write_frame(
+        ws,
+        shown,
+        row=header,
+        formats={"weight": st.GENERAL},
+        table_name=ctx.table("objective"),
+        empty_note=ctx.t("none.objective"),
+        header=ctx.h,
+    )
     ccol = _col(obj, "contribution (objective units)")
     if not obj.empty and ccol:
-        st.total_row(ws, last + 1, {1: (ctx.t("total.objective"), None),
-                                    ccol: (float(obj["contribution (objective units)"].sum()), st.MONEY)})
+        st.total_row(
+            ws,
+            last + 1,
+            {
+                1: (ctx.t("total.objective"), None),
+                ccol: (float(obj["contribution (objective units)"].sum()), st.MONEY),
+            },
+        )
         solver_obj = res.metadata.get("objective value")
         st.put(ws, last + 2, 1, ctx.t("total.solver_objective")).font = st.NOTE_FONT
         st.put(ws, last + 2, ccol, solver_obj, st.MONEY).font = st.NOTE_FONT
@@ -346,14 +465,28 @@ def write_costs(ctx: Context) -> None:
 def write_metadata(ctx: Context) -> None:
     """Key/value rows of ``results.metadata`` (scenario, hash, status, solver, versions, time)."""
     yes, no = YES_NO.get(ctx.lang, YES_NO["en"])
-    md = pd.DataFrame({ctx.t("meta.key"): [ctx.h(k) for k in ctx.results.metadata],
-                       ctx.t("meta.value"): [(yes if v else no) if isinstance(v, bool) else ctx.h(v) if k in ("status", "objective")
-                                             else termination_text(str(v), ctx.lang) if k == "termination" else v
-                                             for k, v in ctx.results.metadata.items()]})
+    md = pd.DataFrame(
+        {
+            ctx.t("meta.key"): [ctx.h(k) for k in ctx.results.metadata],
+            ctx.t("meta.value"): [
+                (yes if v else no)
+                if isinstance(v, bool)
+                else ctx.h(v)
+                if k in ("status", "objective")
+                else termination_text(str(v), ctx.lang)
+                if k == "termination"
+                else v
+                for k, v in ctx.results.metadata.items()
+            ],
+        }
+    )
     ws = _data_sheet(ctx, "metadata", md)
     for cell in ws["B"][1:]:
-        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=isinstance(cell.value, str)
-                                   and "\n" in cell.value)
+        cell.alignment = Alignment(
+            horizontal="left",
+            vertical="top",
+            wrap_text=isinstance(cell.value, str) and "\n" in cell.value,
+        )
     st.fit_widths(ws, cap=100)
 
 
@@ -367,11 +500,20 @@ def write_inputs(ctx: Context) -> None:
     for name, table in ctx.results.inputs.items():
         cols = [str(c) for c in table.columns]
         tail = [c for c in cols if c.lower() in TRAILING_INPUT_COLUMNS]
-        df = table[[c for c in table.columns if str(c) not in tail] + [c for c in table.columns if str(c) in tail]]
+        df = table[
+            [c for c in table.columns if str(c) not in tail]
+            + [c for c in table.columns if str(c) in tail]
+        ]
         shown_name = INPUT_TABLES.get(ctx.lang, {}).get(name, name)
         ws = ctx.wb.create_sheet(st.sheet_title(f"{prefix}{shown_name}", ctx.wb.sheetnames))
-        st.write_frame(ws, df, default_format=st.GENERAL, table_name=ctx.table(f"in_{name}"),
-                       empty_note=ctx.t("none.inputs"), header=lambda c: input_header(c, ctx.lang))
+        st.write_frame(
+            ws,
+            df,
+            default_format=st.GENERAL,
+            table_name=ctx.table(f"in_{name}"),
+            empty_note=ctx.t("none.inputs"),
+            header=lambda c: input_header(c, ctx.lang),
+        )
         ws.freeze_panes = "B2" if len(df.columns) > 4 and not df.empty else "A2"
         st.fit_widths(ws)
         ctx.sheets[f"in_{name}"] = ws

@@ -36,7 +36,8 @@ GENERAL = "General"
 
 #: Column-name rules → number format (first match wins). Units are in the column names.
 COLUMN_FORMATS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), f) for p, f in [
+    (re.compile(p), f)
+    for p, f in [
         (r"share|utilisation|sufficiency", PCT),
         (r"CNY", MONEY),
         (r"contribution|^value$", MONEY),
@@ -50,8 +51,17 @@ COLUMN_FORMATS: list[tuple[re.Pattern[str], str]] = [
 
 #: KPI unit → number format (the summary table has one unit per row).
 UNIT_FORMATS: dict[str, str] = {
-    "CNY/yr": MONEY, "objective units": MONEY, "PFLOPS": DEC2, "MW": DEC2, "MWh/yr": INT,
-    "tCO2/yr": INT, "PFLOPS·h/yr": INT, "s": DEC2, "sites": INT, "units": INT, "-": PCT,
+    "CNY/yr": MONEY,
+    "objective units": MONEY,
+    "PFLOPS": DEC2,
+    "MW": DEC2,
+    "MWh/yr": INT,
+    "tCO2/yr": INT,
+    "PFLOPS·h/yr": INT,
+    "s": DEC2,
+    "sites": INT,
+    "units": INT,
+    "-": PCT,
 }
 
 
@@ -118,7 +128,9 @@ def first_sheet(wb: Workbook) -> Worksheet:
     return ws
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell | MergedCell:
+def put(
+    ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None
+) -> Cell | MergedCell:
     """Write one cell. Strings are always text, never formulas; numbers get ``number_format``."""
     v = excel_value(value)
     cell = ws.cell(row=row, column=col)
@@ -210,7 +222,9 @@ def write_frame(
     if df.empty:
         put(ws, row + 1, col, empty_note).font = NOTE_FONT
         return row + 1
-    fmts = [(formats or {}).get(str(c)) or default_format or column_format(str(c)) for c in df.columns]
+    fmts = [
+        (formats or {}).get(str(c)) or default_format or column_format(str(c)) for c in df.columns
+    ]
     for i, values in enumerate(df.itertuples(index=False, name=None), start=row + 1):
         for j, v in enumerate(values):
             cell = put(ws, i, col + j, v, fmts[j])
@@ -308,7 +322,10 @@ def bar_chart(
         ch.grouping = "stacked"
         ch.overlap = 100
     for c in value_cols:
-        ch.add_data(Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row), titles_from_data=True)
+        ch.add_data(
+            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
+            titles_from_data=True,
+        )
     if len(value_cols) == 1:
         ch.legend = None
     ch.width, ch.height = 18, 9
@@ -334,7 +351,10 @@ def line_chart(
     ch.y_axis.title = y_title
     ch.x_axis.title = x_title or None
     for c in value_cols:
-        ch.add_data(Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row), titles_from_data=True)
+        ch.add_data(
+            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
+            titles_from_data=True,
+        )
     for c, series in zip(value_cols, ch.series):
         series.smooth = False
         if c in dashed:

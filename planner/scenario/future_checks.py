@@ -12,8 +12,14 @@ from ..errors import Problem, near_miss
 PROBABILITY_TOLERANCE = 1e-6
 
 
-def check_futures(tables: Mapping[str, list[Any]], profiles: Mapping[str, Any], at: Callable[..., str], file_label: str,
-                  declared: Mapping[str, list[str]], ref: Callable[..., bool]) -> list[Problem]:
+def check_futures(
+    tables: Mapping[str, list[Any]],
+    profiles: Mapping[str, Any],
+    at: Callable[..., str],
+    file_label: str,
+    declared: Mapping[str, list[str]],
+    ref: Callable[..., bool],
+) -> list[Problem]:
     """Futures have distinct names and probabilities summing to 1; ``future_demand`` rows name a
     future, a class, a region and a profile that exist, give ``rate`` and ``year`` only with periods,
     and give each (future, class, region, year) one demand row of its own."""
@@ -23,11 +29,18 @@ def check_futures(tables: Mapping[str, list[Any]], profiles: Mapping[str, Any], 
     names = [f.name for f in futures]
     for name, n in Counter(names).items():
         if n > 1:
-            out.append(Problem(at("futures", [k for k, v in enumerate(names) if v == name][1], "name"), f"duplicate future '{name}'"))
+            out.append(
+                Problem(
+                    at("futures", [k for k, v in enumerate(names) if v == name][1], "name"),
+                    f"duplicate future '{name}'",
+                )
+            )
     if futures:
         total = sum(f.probability for f in futures)
         if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-            out.append(Problem(f"{file_label} › futures", f"probabilities must sum to 1 (got {total:g})"))
+            out.append(
+                Problem(f"{file_label} › futures", f"probabilities must sum to 1 (got {total:g})")
+            )
     elif rows:
         out.append(Problem(at("future_demand", 0), "future_demand needs a futures table"))
         return out
@@ -36,7 +49,12 @@ def check_futures(tables: Mapping[str, list[Any]], profiles: Mapping[str, Any], 
     seen: Counter[tuple[str, str | None, str | None, int | None, str]] = Counter()
     for i, r in enumerate(rows):
         if r.future not in names:
-            out.append(Problem(at("future_demand", i, "future"), f"unknown future '{r.future}'{near_miss(r.future, names)}"))
+            out.append(
+                Problem(
+                    at("future_demand", i, "future"),
+                    f"unknown future '{r.future}'{near_miss(r.future, names)}",
+                )
+            )
         if r.job_class is not None:
             ref("future_demand", i, "class", r.job_class, declared["job_classes"], "job class")
         if r.region is not None:
@@ -44,17 +62,31 @@ def check_futures(tables: Mapping[str, list[Any]], profiles: Mapping[str, Any], 
         if r.profile is not None:
             ref("future_demand", i, "profile", r.profile, list(profiles), "profile")
         if r.rate is not None and not periods:
-            out.append(Problem(at("future_demand", i, "rate"), "a growth rate needs a periods table"))
+            out.append(
+                Problem(at("future_demand", i, "rate"), "a growth rate needs a periods table")
+            )
         if r.year is not None and r.year not in years:
-            out.append(Problem(at("future_demand", i, "year"), f"{r.year} is not a period" if periods else f"demand for {r.year} needs a periods table listing {r.year}"))
+            out.append(
+                Problem(
+                    at("future_demand", i, "year"),
+                    f"{r.year} is not a period"
+                    if periods
+                    else f"demand for {r.year} needs a periods table listing {r.year}",
+                )
+            )
         for kind in ("factor", "rate", "pflops"):
             if getattr(r, kind) is not None:
                 key = (r.future, r.job_class, r.region, r.year, kind)
                 seen[key] += 1
                 if seen[key] == 2:
                     what = "demand row" if kind == "pflops" else kind
-                    out.append(Problem(at("future_demand", i), f"duplicate {what} for future '{r.future}', class '{r.job_class or 'every'}', "
-                                                              f"region '{r.region or 'every'}'"))
+                    out.append(
+                        Problem(
+                            at("future_demand", i),
+                            f"duplicate {what} for future '{r.future}', class '{r.job_class or 'every'}', "
+                            f"region '{r.region or 'every'}'",
+                        )
+                    )
     return out
 
 
@@ -73,15 +105,42 @@ def check_announced(tables: Mapping[str, list[Any]], at: Callable[..., str]) -> 
             mods[e.site] = mods.get(e.site, 0) + e.modules
     for r in tables.get("announced", []):
         if r.hardware in hw and r.site in sites:
-            n = r.modules if r.modules is not None else math.ceil(r.pflops / hw[r.hardware].pflops - 1e-9)
+            n = (
+                r.modules
+                if r.modules is not None
+                else math.ceil(r.pflops / hw[r.hardware].pflops - 1e-9)
+            )
             kw[r.site] = kw.get(r.site, 0.0) + n * hw[r.hardware].kw
             mods[r.site] = mods.get(r.site, 0) + n
     for name, (i, s) in sites.items():
-        if name in kw and kw[name] > 1000 * s.max_it_mw * (1 + 1e-9) and any(r.site == name for r in tables.get("announced", [])):
-            out.append(Problem(at("sites", i, "max_it_mw"), f"announced and existing modules draw {kw[name] / 1000:g} MW, above max_it_mw "
-                                                            f"{s.max_it_mw:g}: the announced baseline cannot be built there"))
-        if s.max_modules is not None and mods.get(name, 0) > s.max_modules and any(r.site == name for r in tables.get("announced", [])):
-            out.append(Problem(at("sites", i, "max_modules"), f"is below the {mods[name]} announced and existing modules"))
+        if (
+            name in kw
+            and kw[name] > 1000 * s.max_it_mw * (1 + 1e-9)
+            and any(r.site == name for r in tables.get("announced", []))
+        ):
+            out.append(
+                Problem(
+                    at("sites", i, "max_it_mw"),
+                    f"announced and existing modules draw {kw[name] / 1000:g} MW, above max_it_mw "
+                    f"{s.max_it_mw:g}: the announced baseline cannot be built there",
+                )
+            )
+        if (
+            s.max_modules is not None
+            and mods.get(name, 0) > s.max_modules
+            and any(r.site == name for r in tables.get("announced", []))
+        ):
+            out.append(
+                Problem(
+                    at("sites", i, "max_modules"),
+                    f"is below the {mods[name]} announced and existing modules",
+                )
+            )
     if tables.get("announced") and tables.get("periods"):
-        out.append(Problem(at("announced", 0), "the announced baseline is compared on one period: drop the periods table for this analysis"))
+        out.append(
+            Problem(
+                at("announced", 0),
+                "the announced baseline is compared on one period: drop the periods table for this analysis",
+            )
+        )
     return out

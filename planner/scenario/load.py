@@ -78,7 +78,7 @@ def _read_csv(text: str, table: str, label: str) -> tuple[list[dict[str, Any]], 
             header = [c.strip() for c in cells]
             continue
         row: dict[str, Any] = {h: c.strip() for h, c in zip(header, cells) if h and c.strip() != ""}
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             row["__extra_cells__"] = True
         rows.append(row)
         places.append(f"{label} › {table} › row {len(rows)} (line {lineno})")
@@ -104,7 +104,9 @@ class _Reader:
         if key not in self.workbooks:
             wb = WorkbookFile(p, label)
             if wb.data:
-                self.files[str(p.relative_to(self.base)) if p.is_relative_to(self.base) else str(p)] = wb.data
+                self.files[
+                    str(p.relative_to(self.base)) if p.is_relative_to(self.base) else str(p)
+                ] = wb.data
             self.workbooks[key] = wb
             self.problems.extend(wb.problems)
             wb.problems = self.problems  # later problems go straight to the reader's list
@@ -116,7 +118,9 @@ class _Reader:
             return spec["file"], spec.get("sheet")
         return spec, None
 
-    def _file_rows(self, spec: str, sheet: str | None, table: str) -> tuple[list[dict[str, Any]], list[str]] | None:
+    def _file_rows(
+        self, spec: str, sheet: str | None, table: str
+    ) -> tuple[list[dict[str, Any]], list[str]] | None:
         """Rows from a CSV file or a workbook sheet (``None`` if the file is missing or unusable)."""
         from .read_workbook import is_workbook
 
@@ -127,7 +131,9 @@ class _Reader:
             wb = self.workbook(p, p.name)
             return wb.profiles(sheet) if table == "profiles" else wb.table(table, sheet)
         if p.suffix.lower() != ".csv" or sheet is not None:
-            self.problems.append(Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv or .xlsx file"))
+            self.problems.append(
+                Problem(f"{self.path.name} › {table}", f"'{spec}' is not a .csv or .xlsx file")
+            )
             return None
         try:
             text, data = read_text(p, p.name, MAX_CSV_BYTES)
@@ -170,7 +176,12 @@ class _Reader:
         if spec is None:
             return [], []
         if not isinstance(spec, list):
-            self.problems.append(Problem(f"{self.path.name} › {table}", "must be a list of rows or the path of a CSV file"))
+            self.problems.append(
+                Problem(
+                    f"{self.path.name} › {table}",
+                    "must be a list of rows or the path of a CSV file",
+                )
+            )
             return [], []
         places = [f"{self.path.name} › {table} › row {i + 1}" for i in range(len(spec))]
         return list(spec), places
@@ -189,13 +200,17 @@ class _Reader:
             rows, places = got
             where = f"{Path(spec).name} › {sheet or 'profiles'}"
             if rows and "slice" not in rows[0]:
-                self.problems.append(Problem(where, "needs a 'slice' column naming the time slice of each row"))
+                self.problems.append(
+                    Problem(where, "needs a 'slice' column naming the time slice of each row")
+                )
                 return out
             raw: dict[str, dict[str, Any]] = {}
             for row, place in zip(rows, places):
                 s = row.pop("slice", None)
                 if s is None:
-                    self.problems.append(Problem(f"{place} › slice", "has values but no time slice"))
+                    self.problems.append(
+                        Problem(f"{place} › slice", "has values but no time slice")
+                    )
                     continue
                 for name, v in row.items():
                     raw.setdefault(name, {})[str(s)] = (v, f"{place} › {name}")
@@ -204,36 +219,67 @@ class _Reader:
             for name, vals in spec.items():
                 if isinstance(vals, list):
                     if len(vals) != len(slices):
-                        self.problems.append(Problem(f"{where} › {name}", f"has {len(vals)} values but there are {len(slices)} time slices"))
+                        self.problems.append(
+                            Problem(
+                                f"{where} › {name}",
+                                f"has {len(vals)} values but there are {len(slices)} time slices",
+                            )
+                        )
                         continue
                     vals = dict(zip(slices, vals))
                 if not isinstance(vals, Mapping):
-                    self.problems.append(Problem(f"{where} › {name}", "must map each slice to a value, or list one value per slice"))
+                    self.problems.append(
+                        Problem(
+                            f"{where} › {name}",
+                            "must map each slice to a value, or list one value per slice",
+                        )
+                    )
                     continue
                 raw[str(name)] = {str(s): (v, f"{where} › {name} › {s}") for s, v in vals.items()}
         else:
-            self.problems.append(Problem(where, "must be a mapping of profiles or the path of a CSV file"))
+            self.problems.append(
+                Problem(where, "must be a mapping of profiles or the path of a CSV file")
+            )
             return out
         known = set(slices)
         for name, vals in raw.items():
             prof: dict[str, float] = {}
             for s, (v, place) in vals.items():
                 if s not in known:
-                    self.problems.append(Problem(place, f"unknown time slice '{s}'{near_miss(s, slices)}"))
+                    self.problems.append(
+                        Problem(place, f"unknown time slice '{s}'{near_miss(s, slices)}")
+                    )
                     continue
                 try:
                     prof[s] = to_number(v)
                 except ValueError as err:
-                    self.problems.append(Problem(place, f"must be a number (got {shown(v)})" if "must be a number" in str(err) else str(err)))
+                    self.problems.append(
+                        Problem(
+                            place,
+                            f"must be a number (got {shown(v)})"
+                            if "must be a number" in str(err)
+                            else str(err),
+                        )
+                    )
             missing = [s for s in slices if s not in vals]
             if missing:
-                self.problems.append(Problem(f"{where} › {name}", f"has no value for {len(missing)} time slice(s): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}"))
+                self.problems.append(
+                    Problem(
+                        f"{where} › {name}",
+                        f"has no value for {len(missing)} time slice(s): {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}",
+                    )
+                )
             out[name] = prof
         return out
 
 
-def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems: list[Problem],
-                   invalid: list[tuple[dict[str, Any], str]]) -> tuple[list[Row], list[str]]:
+def _validate_rows(
+    model: type[Row],
+    raw: list[Any],
+    places: list[str],
+    problems: list[Problem],
+    invalid: list[tuple[dict[str, Any], str]],
+) -> tuple[list[Row], list[str]]:
     """Validate each row; invalid rows go to ``invalid`` (raw, place) so references can still be checked."""
     rows: list[Row] = []
     kept: list[str] = []
@@ -253,7 +299,9 @@ def _validate_rows(model: type[Row], raw: list[Any], places: list[str], problems
     return rows, kept
 
 
-def load_scenario(path: str | Path, *, variants: Sequence[str] = (), sets: Sequence[str] = ()) -> Scenario:
+def load_scenario(
+    path: str | Path, *, variants: Sequence[str] = (), sets: Sequence[str] = ()
+) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem.
 
     Parameters
@@ -297,7 +345,14 @@ def _scenario_path(path: str | Path) -> Path:
         pass
     why = file_kind(path)
     if why is not None:
-        raise ScenarioError([Problem(str(path), "scenario file not found" if why == "not found" else f"scenario file {why}")])
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "scenario file not found" if why == "not found" else f"scenario file {why}",
+                )
+            ]
+        )
     return path
 
 
@@ -306,14 +361,23 @@ def _read_doc(path: Path) -> tuple[Mapping[str, Any], bytes]:
     data = read_bytes(path, path.name, MAX_YAML_BYTES)
     doc = load_yaml(decode(data, path.name), path.name)
     if not isinstance(doc, Mapping):
-        raise ScenarioError([Problem(path.name, "must be a YAML mapping of scenario fields and tables")])
+        raise ScenarioError(
+            [Problem(path.name, "must be a YAML mapping of scenario fields and tables")]
+        )
     bad = [k for k in doc if not isinstance(k, str)]
     if bad:
-        raise ScenarioError([Problem(f"{path.name} › {k!r}", "keys of the scenario must be names (text)") for k in bad])
+        raise ScenarioError(
+            [
+                Problem(f"{path.name} › {k!r}", "keys of the scenario must be names (text)")
+                for k in bad
+            ]
+        )
     return doc, data
 
 
-def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: Sequence[str], sets: Sequence[str]) -> Scenario:
+def _with_variants(
+    doc: Mapping[str, Any], path: Path, reader: _Reader, names: Sequence[str], sets: Sequence[str]
+) -> Scenario:
     """The scenario of ``doc`` with the named variants of ``doc`` and the ``sets`` overrides applied.
 
     Overrides of the ``hourly`` options (``hourly.days=24``) are written into the document before
@@ -337,7 +401,9 @@ def _with_variants(doc: Mapping[str, Any], path: Path, reader: _Reader, names: S
     return apply_overrides(sc, ovs)
 
 
-def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[str, Any], list[Any]]:
+def _hourly_overrides(
+    doc: Mapping[str, Any], ovs: list[Any]
+) -> tuple[Mapping[str, Any], list[Any]]:
     """Write overrides of ``hourly`` (``hourly.days``, or ``hourly`` as a whole) into ``doc``.
 
     Returns the changed document and the overrides, a ``*k`` multiplier of an hourly option
@@ -351,7 +417,13 @@ def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[s
         except ValueError:
             out.append(ov)
             continue
-        if segs[0] != ("key", "hourly") or spec is None or not isinstance(spec, Mapping) or len(segs) > 2 or (len(segs) == 2 and segs[1][0] != "key"):
+        if (
+            segs[0] != ("key", "hourly")
+            or spec is None
+            or not isinstance(spec, Mapping)
+            or len(segs) > 2
+            or (len(segs) == 2 and segs[1][0] != "key")
+        ):
             out.append(ov)
             continue
         if len(segs) == 1:
@@ -360,10 +432,22 @@ def _hourly_overrides(doc: Mapping[str, Any], ovs: list[Any]) -> tuple[Mapping[s
             key, value = segs[1][1], ov.value
             if isinstance(value, str) and value.strip().startswith("*"):
                 try:
-                    current = spec.get(key, HourlyOptions.model_fields[key].default if key in HourlyOptions.model_fields else None)
+                    current = spec.get(
+                        key,
+                        HourlyOptions.model_fields[key].default
+                        if key in HourlyOptions.model_fields
+                        else None,
+                    )
                     value = type(current)(float(current) * float(value.strip()[1:]))
                 except (TypeError, ValueError):
-                    raise ScenarioError([Problem(ov.place, f"'{ov.value}' is not a multiplier of a number: write *1.2")]) from None
+                    raise ScenarioError(
+                        [
+                            Problem(
+                                ov.place,
+                                f"'{ov.value}' is not a multiplier of a number: write *1.2",
+                            )
+                        ]
+                    ) from None
                 ov = Override(ov.path, value, ov.place)
             spec = {**spec, key: value}
         out.append(ov)
@@ -387,18 +471,35 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     _check_variants(doc.get("variants"), path.name, problems)
     for key in doc:
         if key not in KNOWN_KEYS:
-            problems.append(Problem(f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"))
+            problems.append(
+                Problem(
+                    f"{path.name} › {key}", f"unknown key{near_miss(str(key), sorted(KNOWN_KEYS))}"
+                )
+            )
     required = REQUIRED_TABLES if doc.get("hourly") else ("time_slices", *REQUIRED_TABLES)
     for t in required:
-        if doc.get(t) in (None, [], "") and not any(p.place == f"{path.name} › {t}" for p in problems):
-            problems.append(Problem(f"{path.name} › {t}", "table is required but missing or empty" + (" (or give hourly profiles)" if t == "time_slices" else "")))
+        if doc.get(t) in (None, [], "") and not any(
+            p.place == f"{path.name} › {t}" for p in problems
+        ):
+            problems.append(
+                Problem(
+                    f"{path.name} › {t}",
+                    "table is required but missing or empty"
+                    + (" (or give hourly profiles)" if t == "time_slices" else ""),
+                )
+            )
 
     tables: dict[str, list[Row]] = {}
     invalid: dict[str, list[tuple[dict[str, Any], str]]] = {}
     places = Places()
     for t, model in TABLES.items():
         raw, raw_places = reader.table(t, doc.get(t))
-        if t in REQUIRED_TABLES and not raw and isinstance(reader._spec(doc.get(t))[0], str) and not problems_about(problems, t):
+        if (
+            t in REQUIRED_TABLES
+            and not raw
+            and isinstance(reader._spec(doc.get(t))[0], str)
+            and not problems_about(problems, t)
+        ):
             problems.append(Problem(f"{path.name} › {t}", "table is required but has no rows"))
         rows, kept = _validate_rows(model, raw, raw_places, problems, invalid.setdefault(t, []))
         tables[t] = rows
@@ -419,11 +520,19 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     slices = [s.name for s in tables["time_slices"] if isinstance(s, TimeSlice)]
     if reduction is not None:
         profiles = reduction.profiles
-    elif doc.get("hourly") is not None:  # the hourly block has problems: its file's profile names, for the cross-table checks
+    elif (
+        doc.get("hourly") is not None
+    ):  # the hourly block has problems: its file's profile names, for the cross-table checks
         from ..horizon.hourly import hourly_columns
 
         spec = doc["hourly"]
-        file = hourly.file if hourly is not None else spec.get("file") if isinstance(spec, Mapping) else None
+        file = (
+            hourly.file
+            if hourly is not None
+            else spec.get("file")
+            if isinstance(spec, Mapping)
+            else None
+        )
         profiles = dict.fromkeys(hourly_columns(path.parent / str(file)) if file else [], {})
     else:
         profiles = reader.profiles(doc.get("profiles"), slices)
@@ -434,8 +543,15 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     scenario = None
     try:
         scenario = Scenario.model_validate(
-            {**top, **blocks, **{t: tuple(r) for t, r in tables.items()}, "profiles": profiles, "hourly": hourly,
-             "source_path": str(path), "input_hash": _hash(reader.files)}
+            {
+                **top,
+                **blocks,
+                **{t: tuple(r) for t, r in tables.items()},
+                "profiles": profiles,
+                "hourly": hourly,
+                "source_path": str(path),
+                "input_hash": _hash(reader.files),
+            }
         )
     except ValidationError as err:
         for p in pydantic_problems(err, path.name, Scenario):
@@ -447,12 +563,23 @@ def _load_doc(doc: Mapping[str, Any], path: Path, reader: _Reader) -> Scenario:
     scenario._inputs.extend(dict.fromkeys(reader.inputs))
     if reduction is not None:
         scenario._reduction.update(reduction.tables())
-    log.info("loaded scenario %s: %d regions, %d sites, %d slices", scenario.name, len(scenario.regions), len(scenario.sites), len(scenario.time_slices))
+    log.info(
+        "loaded scenario %s: %d regions, %d sites, %d slices",
+        scenario.name,
+        len(scenario.regions),
+        len(scenario.sites),
+        len(scenario.time_slices),
+    )
     return scenario
 
 
-def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[str, list[Row]],
-            places: Places) -> tuple[HourlyOptions | None, Any]:
+def _hourly(
+    doc: Mapping[str, Any],
+    path: Path,
+    reader: _Reader,
+    tables: dict[str, list[Row]],
+    places: Places,
+) -> tuple[HourlyOptions | None, Any]:
     """Reduce the ``hourly`` profiles of ``doc`` to representative days (see :mod:`planner.horizon.hourly`).
 
     On success the reduced slices replace ``tables["time_slices"]`` and the reduction (whose
@@ -466,7 +593,9 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
     where = f"{path.name} › hourly"
     problems = reader.problems
     if not isinstance(spec, Mapping):
-        problems.append(Problem(where, "must be a mapping of options, e.g. {file: hourly.csv, days: 12}"))
+        problems.append(
+            Problem(where, "must be a mapping of options, e.g. {file: hourly.csv, days: 12}")
+        )
         return None, None
     try:
         opts = HourlyOptions.model_validate(dict(spec))
@@ -475,7 +604,12 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
         return None, None
     clash = [k for k in ("time_slices", "profiles") if doc.get(k) not in (None, [], {}, "")]
     for k in clash:
-        problems.append(Problem(f"{path.name} › {k}", f"cannot be given with hourly: the time slices and every profile come from the hourly file ({opts.file}); remove {k} or hourly"))
+        problems.append(
+            Problem(
+                f"{path.name} › {k}",
+                f"cannot be given with hourly: the time slices and every profile come from the hourly file ({opts.file}); remove {k} or hourly",
+            )
+        )
     file = reader._file(opts.file, "hourly")
     if file is None:
         return opts, None
@@ -486,13 +620,17 @@ def _hourly(doc: Mapping[str, Any], path: Path, reader: _Reader, tables: dict[st
         return opts, None
     from ..horizon.hourly import scenario_reduction
 
-    red, found = scenario_reduction(file, Path(opts.file).name, opts, tables["demand"], tables["sites"], where)
+    red, found = scenario_reduction(
+        file, Path(opts.file).name, opts, tables["demand"], tables["sites"], where
+    )
     problems.extend(found)
     if red is None or clash:
         return opts, None
     tables["time_slices"] = [TimeSlice.model_validate(s) for s in red.slices]
     for i, s in enumerate(red.slices):
-        places[("time_slices", i)] = f"{Path(opts.file).name} › representative day {s['day']} › {s['name']}"
+        places[("time_slices", i)] = (
+            f"{Path(opts.file).name} › representative day {s['day']} › {s['name']}"
+        )
     return opts, red
 
 
@@ -501,7 +639,9 @@ def _check_variants(spec: Any, label: str, problems: list[Problem]) -> None:
     if spec is None:
         return
     if not isinstance(spec, Mapping):
-        problems.append(Problem(f"{label} › variants", "must map each variant's name to its overrides"))
+        problems.append(
+            Problem(f"{label} › variants", "must map each variant's name to its overrides")
+        )
         return
     for name, ovs in spec.items():
         problems.extend(overrides_of(ovs, f"{label} › variants › {name}")[1])

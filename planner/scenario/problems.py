@@ -39,7 +39,12 @@ def pydantic_problems(err: ValidationError, place: str, model: type[BaseModel]) 
         if kind == "missing":
             msg = "is required but missing"
         elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-            op = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
+            op = {
+                "greater_than_equal": "≥",
+                "greater_than": ">",
+                "less_than_equal": "≤",
+                "less_than": "<",
+            }[kind]
             bound = next(iter(ctx.values()))
             msg = f"must be {op} {bound} (got {shown(got)})"
         elif kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):

@@ -54,7 +54,9 @@ log = logging.getLogger(__name__)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_FILE_BYTES = 50 * 1024**2  # the .xlsx file itself
 MAX_UNPACKED_BYTES = 400 * 1024**2  # its parts once unzipped (a zip bomb stops here)
-MAX_PART_BYTES = 32 * 1024**2  # one part other than a sheet once unzipped (shared strings, styles), read whole by openpyxl
+MAX_PART_BYTES = (
+    32 * 1024**2
+)  # one part other than a sheet once unzipped (shared strings, styles), read whole by openpyxl
 MAX_ROWS = 50_000  # data rows per sheet
 MAX_COLUMNS = 500
 MAX_CELLS = 200_000  # cells read in the whole workbook (sheets are read as streams and stop here)
@@ -149,7 +151,9 @@ class WorkbookFile:
 
     def _open(self) -> None:
         if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
-            self._bad("cannot be read safely: the 'defusedxml' package is missing (pip install defusedxml)")
+            self._bad(
+                "cannot be read safely: the 'defusedxml' package is missing (pip install defusedxml)"
+            )
             return
         try:
             self.data = read_bytes(self.path, self.label, MAX_FILE_BYTES)
@@ -160,18 +164,30 @@ class WorkbookFile:
             with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
                 parts = [(i.filename, i.file_size) for i in zf.infolist()]
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-            hint = " (an old .xls file? save it as .xlsx)" if self.data[:4] == b"\xd0\xcf\x11\xe0" else ""
+            hint = (
+                " (an old .xls file? save it as .xlsx)"
+                if self.data[:4] == b"\xd0\xcf\x11\xe0"
+                else ""
+            )
             self._bad(f"is not an Excel .xlsx workbook{hint}")
             return
         unpacked = sum(n for _, n in parts)
         if unpacked > MAX_UNPACKED_BYTES:
-            self._bad(f"is too large once unpacked ({unpacked / 1024**2:.0f} MB; at most {MAX_UNPACKED_BYTES // 1024**2} MB)")
+            self._bad(
+                f"is too large once unpacked ({unpacked / 1024**2:.0f} MB; at most {MAX_UNPACKED_BYTES // 1024**2} MB)"
+            )
             return
-        big = [(name, n) for name, n in parts if n > MAX_PART_BYTES and not name.startswith("xl/worksheets/")]
+        big = [
+            (name, n)
+            for name, n in parts
+            if n > MAX_PART_BYTES and not name.startswith("xl/worksheets/")
+        ]
         if big:
             name, n = big[0]
-            self._bad(f"has a part too large once unpacked ({name}: {n / 1024**2:.0f} MB; at most "
-                      f"{MAX_PART_BYTES // 1024**2} MB outside the sheets)")
+            self._bad(
+                f"has a part too large once unpacked ({name}: {n / 1024**2:.0f} MB; at most "
+                f"{MAX_PART_BYTES // 1024**2} MB outside the sheets)"
+            )
             return
         try:
             with warnings.catch_warnings():
@@ -187,9 +203,14 @@ class WorkbookFile:
         while e is not None and len(chain) < 10:
             chain.append(type(e).__name__)
             e = e.__cause__ or e.__context__
-        name = next((n for n in chain if "Entit" in n or "DTD" in n or "External" in n), type(err).__name__)
+        name = next(
+            (n for n in chain if "Entit" in n or "DTD" in n or "External" in n), type(err).__name__
+        )
         if "Entit" in name or "DTD" in name or "External" in name:
-            self._bad(f"was refused: it declares XML entities or a DTD ({name}), which a workbook never needs", where)
+            self._bad(
+                f"was refused: it declares XML entities or a DTD ({name}), which a workbook never needs",
+                where,
+            )
         else:
             self._bad(f"cannot be read as an Excel workbook ({name}: {str(err)[:200]})", where)
 
@@ -210,10 +231,15 @@ class WorkbookFile:
         return None
 
     def missing_sheet(self, wanted: str, where: str) -> None:
-        self._bad(f"sheet '{wanted}' not found in {self.label}{near_miss(wanted, self.values.sheetnames)}", where)
+        self._bad(
+            f"sheet '{wanted}' not found in {self.label}{near_miss(wanted, self.values.sheetnames)}",
+            where,
+        )
 
     # ---- cells -----------------------------------------------------------------------------
-    def _grid(self, sheet: str, extra_rows: int = 0) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
+    def _grid(
+        self, sheet: str, extra_rows: int = 0
+    ) -> tuple[list[list[Any]], dict[tuple[int, int], str]]:
         """The sheet's values (1-based rows, trailing empty rows dropped) and formula texts.
 
         The sheet is read as a stream of rows (never loaded whole) and reading stops with a
@@ -232,16 +258,27 @@ class WorkbookFile:
         try:
             stream: Any = ws  # openpyxl's streaming reader: _get_source and _shared_strings are not in its stubs
             with stream._get_source() as src:
-                parser = _Parser(src, stream._shared_strings, data_only=True, epoch=self.values.epoch,
-                                 date_formats=self.values._date_formats, timedelta_formats=self.values._timedelta_formats)
+                parser = _Parser(
+                    src,
+                    stream._shared_strings,
+                    data_only=True,
+                    epoch=self.values.epoch,
+                    date_formats=self.values._date_formats,
+                    timedelta_formats=self.values._timedelta_formats,
+                )
                 for r, cells in parser.parse():
                     seen_rows += 1
                     self.n_cells += len(cells)
                     if self.n_cells > MAX_CELLS:
-                        self._bad(f"the workbook has more than {MAX_CELLS:,} cells (the limit); reading stopped in row {r}", where)
+                        self._bad(
+                            f"the workbook has more than {MAX_CELLS:,} cells (the limit); reading stopped in row {r}",
+                            where,
+                        )
                         return [], {}
                     if seen_rows > 2 * limit:
-                        self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
+                        self._bad(
+                            f"has more than {MAX_ROWS:,} rows (the limit for one table)", where
+                        )
                         return [], {}
                     vals: dict[int, Any] = {}
                     data = False
@@ -259,7 +296,9 @@ class WorkbookFile:
                         vals[col] = v
                     if data:
                         if r > limit:
-                            self._bad(f"has more than {MAX_ROWS:,} rows (the limit for one table)", where)
+                            self._bad(
+                                f"has more than {MAX_ROWS:,} rows (the limit for one table)", where
+                            )
                             return [], {}
                         last = r
                     if r > limit or not vals:
@@ -271,7 +310,9 @@ class WorkbookFile:
                         row[col - 1] = v
                     grid.append(row)
                 merged = parser.merged_cells
-        except Exception as err:  # broken XML, a cell that is not what its type says, defusedxml's refusals
+        except (
+            Exception
+        ) as err:  # broken XML, a cell that is not what its type says, defusedxml's refusals
             self._refused(err, where)
             return [], {}
         grid = grid[:last]
@@ -286,33 +327,50 @@ class WorkbookFile:
             if rng.min_row > last:
                 continue
             if rng.min_row <= HEADER_ROW and rng.max_col > rng.min_col:
-                self._bad(f"header cells {a} are merged: unmerge them and give each column its own name in row {HEADER_ROW}",
-                          f"{where} › {a}")
+                self._bad(
+                    f"header cells {a} are merged: unmerge them and give each column its own name in row {HEADER_ROW}",
+                    f"{where} › {a}",
+                )
             elif rng.min_row >= FIRST_DATA_ROW and rng.max_col > rng.min_col:
-                self._bad("cells are merged across columns: unmerge them and give each column its own value",
-                          f"{where} › {a}")
+                self._bad(
+                    "cells are merged across columns: unmerge them and give each column its own value",
+                    f"{where} › {a}",
+                )
             elif rng.min_row >= FIRST_DATA_ROW and rng.min_col <= MAX_COLUMNS:
                 first = grid[rng.min_row - 1]
                 top = first[rng.min_col - 1] if rng.min_col <= len(first) else None
                 for r in range(rng.min_row + 1, min(rng.max_row, last) + 1):
                     filled += 1
                     if filled > MAX_CELLS:
-                        self._bad(f"merged cells cover more than {MAX_CELLS:,} cells (the limit)", where)
+                        self._bad(
+                            f"merged cells cover more than {MAX_CELLS:,} cells (the limit)", where
+                        )
                         return [], {}
                     cells_r = grid[r - 1]
                     if len(cells_r) < rng.min_col:
                         cells_r.extend([None] * (rng.min_col - len(cells_r)))
                     cells_r[rng.min_col - 1] = top
-                log.info("%s › %s › %s: merged cells read as the value '%s' in each row", self.label, sheet, a, top)
+                log.info(
+                    "%s › %s › %s: merged cells read as the value '%s' in each row",
+                    self.label,
+                    sheet,
+                    a,
+                    top,
+                )
         return grid, formulas
 
-    def _cell(self, sheet: str, r: int, c: int, value: Any, formulas: Mapping[tuple[int, int], str]) -> tuple[Any, bool]:
+    def _cell(
+        self, sheet: str, r: int, c: int, value: Any, formulas: Mapping[tuple[int, int], str]
+    ) -> tuple[Any, bool]:
         """(value, ok) of a cell, with formulas and Excel errors checked."""
         where = f"{sheet} › {get_column_letter(c)}{r}"
         if (r, c) in formulas:
             if value is None:
-                self._bad(f"formula '{formulas[r, c]}' has no saved value: open and save the workbook in Excel or "
-                          "LibreOffice so its result is stored, or type the value", where)
+                self._bad(
+                    f"formula '{formulas[r, c]}' has no saved value: open and save the workbook in Excel or "
+                    "LibreOffice so its result is stored, or type the value",
+                    where,
+                )
                 return None, False
             self.n_formulas += 1
         if isinstance(value, str):
@@ -337,12 +395,18 @@ class WorkbookFile:
         if isinstance(value, dt.datetime):
             if col is not None and col.unit == "year":
                 serial = _excel_serial(value)
-                year = int(round(serial)) if value.year < 1910 and 1900 <= serial <= 2200 else value.year
+                year = (
+                    int(round(serial))
+                    if value.year < 1910 and 1900 <= serial <= 2200
+                    else value.year
+                )
                 log.info("%s: date %s read as the year %d", where, value.date(), year)
                 return year
             if kind in ("number", "int", "number_or_name"):
                 return f"{value.date()} (a date)"  # pydantic reports: must be a number (got …)
-            return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+            return (
+                value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+            )
         if isinstance(value, str):
             if kind in ("number", "int", "number_or_name") and _THOUSANDS.match(value):
                 return value.replace(",", "")
@@ -372,7 +436,9 @@ class WorkbookFile:
         """Raw rows of the wide profiles sheet (``slice`` and one column per profile)."""
         return self._rows(PROFILES_SHEET, sheet or PROFILES_SHEET, None)
 
-    def _rows(self, table: str, wanted: str, cols: Mapping[str, Column] | None) -> tuple[list[dict[str, Any]], list[str]]:
+    def _rows(
+        self, table: str, wanted: str, cols: Mapping[str, Column] | None
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         if not self.ok:
             return [], []
         sheet = self.sheet_name(wanted)
@@ -388,14 +454,23 @@ class WorkbookFile:
             name = " ".join(str(v).split()) if v is not None else ""
             at = f"{sheet} › {get_column_letter(c)}{HEADER_ROW}"
             if not name:
-                if any(len(row) >= c and row[c - 1] not in (None, "") for row in grid[FIRST_DATA_ROW - 1:]):
-                    self._bad(f"column {get_column_letter(c)} has values but no name in row {HEADER_ROW}", at)
+                if any(
+                    len(row) >= c and row[c - 1] not in (None, "")
+                    for row in grid[FIRST_DATA_ROW - 1 :]
+                ):
+                    self._bad(
+                        f"column {get_column_letter(c)} has values but no name in row {HEADER_ROW}",
+                        at,
+                    )
                 continue
             if cols is not None and name not in cols:
                 self._bad(f"unknown column '{name}'{near_miss(name, list(cols))}", at)
                 continue
             if name in seen:
-                self._bad(f"column '{name}' appears twice (also in column {get_column_letter(seen[name])})", at)
+                self._bad(
+                    f"column '{name}' appears twice (also in column {get_column_letter(seen[name])})",
+                    at,
+                )
                 continue
             seen[name] = c
             header[c] = name
@@ -403,17 +478,26 @@ class WorkbookFile:
             for key, col in cols.items():
                 if col.required and key not in seen:
                     self.missing_columns.add((f"{self.label} › {sheet}", key))
-                    self._bad(f"required column '{key}' is missing (row {HEADER_ROW} names the columns)", sheet)
+                    self._bad(
+                        f"required column '{key}' is missing (row {HEADER_ROW} names the columns)",
+                        sheet,
+                    )
             if len(grid) >= UNIT_ROW:
                 for c, name in header.items():
                     unit = grid[UNIT_ROW - 1][c - 1] if c <= len(grid[UNIT_ROW - 1]) else None
                     want = cols[name].unit
                     if unit not in (None, "") and str(unit).strip() != want:
-                        self._bad(f"row {UNIT_ROW} holds the units and says '{unit}', but {name} is in "
-                                  f"{want or 'no unit'}: give the values in {want or 'plain numbers'} and keep row "
-                                  f"{UNIT_ROW} as it was", f"{sheet} › {get_column_letter(c)}{UNIT_ROW}")
+                        self._bad(
+                            f"row {UNIT_ROW} holds the units and says '{unit}', but {name} is in "
+                            f"{want or 'no unit'}: give the values in {want or 'plain numbers'} and keep row "
+                            f"{UNIT_ROW} as it was",
+                            f"{sheet} › {get_column_letter(c)}{UNIT_ROW}",
+                        )
         elif "slice" not in seen:
-            self._bad(f"needs a 'slice' column naming the time slice of each row (row {HEADER_ROW})", sheet)
+            self._bad(
+                f"needs a 'slice' column naming the time slice of each row (row {HEADER_ROW})",
+                sheet,
+            )
             return [], []
         rows: list[dict[str, Any]] = []
         places: list[str] = []
@@ -459,7 +543,9 @@ class WorkbookFile:
                     continue
                 key = " ".join(str(key).split())
                 if key not in known:
-                    self._bad(f"unknown key '{key}'{near_miss(key, list(known))}", f"{sheet} › A{r}")
+                    self._bad(
+                        f"unknown key '{key}'{near_miss(key, list(known))}", f"{sheet} › A{r}"
+                    )
                     continue
                 value, ok = self._cell(sheet, r, 2, cells[1], formulas)
                 cell = f"{self.label} › {sheet} › B{r}"
@@ -488,7 +574,11 @@ class WorkbookFile:
                 suggested |= {n for n in self.values.sheetnames if near_miss(t, [n])}
         for n in self.values.sheetnames:
             key = n.strip().casefold()
-            if key in {t.casefold() for t in expected} or key in (SCENARIO_SHEET, README_SHEET.casefold()) or n in suggested:
+            if (
+                key in {t.casefold() for t in expected}
+                or key in (SCENARIO_SHEET, README_SHEET.casefold())
+                or n in suggested
+            ):
                 continue
             hint = near_miss(n, expected + [SCENARIO_SHEET])
             if hint:
@@ -500,15 +590,27 @@ class WorkbookFile:
         return doc
 
 
-_SLICE = Column(key="slice", attr="slice", kind="str", unit="", description="", required=True, default=None,
-                optional=False, bounds=())
+_SLICE = Column(
+    key="slice",
+    attr="slice",
+    kind="str",
+    unit="",
+    description="",
+    required=True,
+    default=None,
+    optional=False,
+    bounds=(),
+)
 
 
 _ROW_PLACE = re.compile(r"^(.*) › row \d+$")
 
 
-def drop_missing_column_rows(problems: Iterable[Problem], missing: AbstractSet[tuple[str, str]],
-                             reported: AbstractSet[str] = frozenset()) -> list[Problem]:
+def drop_missing_column_rows(
+    problems: Iterable[Problem],
+    missing: AbstractSet[tuple[str, str]],
+    reported: AbstractSet[str] = frozenset(),
+) -> list[Problem]:
     """Drop "is required but missing" where it repeats a problem already reported: for each row
     of a sheet whose column is missing (said once), and for a cell already reported (a formula
     without a value, an Excel error)."""
@@ -516,7 +618,9 @@ def drop_missing_column_rows(problems: Iterable[Problem], missing: AbstractSet[t
     for p in problems:
         head, _, field = p.place.rpartition(" › ")
         m = _ROW_PLACE.match(head)
-        if p.message == "is required but missing" and (p.place in reported or (m and (m.group(1), field) in missing)):
+        if p.message == "is required but missing" and (
+            p.place in reported or (m and (m.group(1), field) in missing)
+        ):
             continue
         out.append(p)
     return out

@@ -28,12 +28,15 @@ value. The result is validated like the file itself.
 
 #: Option blocks of the top level that have a section of their own (besides ``BLOCKS``).
 SECTIONS: dict[str, tuple[type[Row], str]] = {
-    "hourly": (HourlyOptions, """Hourly profiles instead of `time_slices` and `profiles`: a CSV of 8760 rows (365 days × 24 h from
+    "hourly": (
+        HourlyOptions,
+        """Hourly profiles instead of `time_slices` and `profiles`: a CSV of 8760 rows (365 days × 24 h from
 1 January 00:00; an optional `hour` column is ignored; `#` lines are comments), one column per
 profile, every value a number ≥ 0. Sites and demand rows name its columns as their profiles. The
 year is reduced to `days` representative days (tsam, seeded; the peak-demand day is always kept
 whole): day `dKK` gives slices `dKKh00`…`dKKh23`, each weighted by the days it stands for.
-`--set hourly.days=24` reduces again. See `docs/representative-days.md`."""),
+`--set hourly.days=24` reduces again. See `docs/representative-days.md`.""",
+    ),
 }
 
 
@@ -51,15 +54,33 @@ def _rows(fields: dict[str, FieldInfo]) -> list[str]:
         if name in ("source", "note"):
             continue
         extra: Any = f.json_schema_extra or {}
-        default = "required" if f.is_required() else ("" if f.default is None else repr(f.default) if not callable(f.default_factory) else "[]")
-        out.append(f"| `{f.alias or name}` | {extra.get('unit', '')} | {_type(f)} | {default} | {f.description or ''} |")
+        default = (
+            "required"
+            if f.is_required()
+            else (
+                ""
+                if f.default is None
+                else repr(f.default)
+                if not callable(f.default_factory)
+                else "[]"
+            )
+        )
+        out.append(
+            f"| `{f.alias or name}` | {extra.get('unit', '')} | {_type(f)} | {default} | {f.description or ''} |"
+        )
     return out
 
 
 def markdown() -> str:
     """The scenario reference as Markdown."""
     lines = [HEAD, "## Top level", ""]
-    top = {k: v for k, v in Scenario.model_fields.items() if k not in TABLES and k not in BLOCKS and k not in ("profiles", "source_path", "input_hash")}
+    top = {
+        k: v
+        for k, v in Scenario.model_fields.items()
+        if k not in TABLES
+        and k not in BLOCKS
+        and k not in ("profiles", "source_path", "input_hash")
+    }
     lines += _rows(top) + [""]
     for name, model in BLOCKS.items():
         lines += [f"## `{name}` (options)", ""] + _rows(model.model_fields) + [""]

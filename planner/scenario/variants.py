@@ -100,9 +100,11 @@ def parse_set(text: str, place: str | None = None) -> Override:
         if ch == "=" and depth == 0:
             cut = i
             break
-    path, sep, raw = (text[:cut], "=", text[cut + 1:]) if cut >= 0 else (text, "", "")
+    path, sep, raw = (text[:cut], "=", text[cut + 1 :]) if cut >= 0 else (text, "", "")
     if not sep or not path.strip():
-        raise ScenarioError([Problem(f"--set {text}", "must be path=value, e.g. policy.carbon_price=200")])
+        raise ScenarioError(
+            [Problem(f"--set {text}", "must be path=value, e.g. policy.carbon_price=200")]
+        )
     try:
         value = load_yaml(raw, f"--set {text.strip()}") if raw.strip() else ""
     except ScenarioError:
@@ -119,7 +121,9 @@ def overrides_of(spec: Any, place: str) -> tuple[list[Override], list[Problem]]:
     elif isinstance(spec, list) and all(isinstance(x, Mapping) for x in spec):
         items = [kv for x in spec for kv in x.items()]
     else:
-        return [], [Problem(place, "must be a mapping of path: value (e.g. policy.carbon_price: 200)")]
+        return [], [
+            Problem(place, "must be a mapping of path: value (e.g. policy.carbon_price: 200)")
+        ]
     out = []
     for path, value in items:
         try:
@@ -149,7 +153,9 @@ def _new_value(current: Any, ov: Override) -> Any:
         try:
             k = ov.multiplier
         except ValueError:
-            raise ScenarioError([Problem(ov.place, f"'{ov.value}' is not a multiplier: write *1.2")]) from None
+            raise ScenarioError(
+                [Problem(ov.place, f"'{ov.value}' is not a multiplier: write *1.2")]
+            ) from None
         cur = _num(current)
         if cur is None:
             raise ScenarioError([Problem(ov.place, f"cannot multiply {current!r}: not a number")])
@@ -165,7 +171,9 @@ def _select(rows: list[Any], sel: str, ov: Override, table: str) -> list[int]:
         return list(range(len(rows)))
     if "=" in sel:
         field, _, want = (p.strip() for p in sel.partition("="))
-        hits = [i for i, r in enumerate(rows) if isinstance(r, Mapping) and str(r.get(field)) == want]
+        hits = [
+            i for i, r in enumerate(rows) if isinstance(r, Mapping) and str(r.get(field)) == want
+        ]
         if not hits:
             raise ScenarioError([Problem(ov.place, f"no row of {table} has {field} = {want}")])
         return hits
@@ -177,20 +185,34 @@ def _select(rows: list[Any], sel: str, ov: Override, table: str) -> list[int]:
         i = int(sel)
         if -len(rows) <= i < len(rows):
             return [i % len(rows)]
-        raise ScenarioError([Problem(ov.place, f"{table} has {len(rows)} rows; there is no row {i}")])
-    raise ScenarioError([Problem(ov.place, f"no row of {table} is named '{sel}'{near_miss(sel, names)}")])
+        raise ScenarioError(
+            [Problem(ov.place, f"{table} has {len(rows)} rows; there is no row {i}")]
+        )
+    raise ScenarioError(
+        [Problem(ov.place, f"no row of {table} is named '{sel}'{near_miss(sel, names)}")]
+    )
 
 
-def _assign(node: Any, segs: list[tuple[str, str]], ov: Override, where: str,
-            touched: list[tuple[Any, ...]], loc: tuple[Any, ...]) -> None:
+def _assign(
+    node: Any,
+    segs: list[tuple[str, str]],
+    ov: Override,
+    where: str,
+    touched: list[tuple[Any, ...]],
+    loc: tuple[Any, ...],
+) -> None:
     kind, name = segs[0]
     last = len(segs) == 1
     if kind == "sel":
         if not isinstance(node, list):
-            raise ScenarioError([Problem(ov.place, f"'{where}' is not a table; [..] selects rows of a table")])
+            raise ScenarioError(
+                [Problem(ov.place, f"'{where}' is not a table; [..] selects rows of a table")]
+            )
         for i in _select(node, name, ov, where):
             if last:
-                raise ScenarioError([Problem(ov.place, "name a field of the row, e.g. sites[site_w].pue")])
+                raise ScenarioError(
+                    [Problem(ov.place, "name a field of the row, e.g. sites[site_w].pue")]
+                )
             _assign(node[i], segs[1:], ov, f"{where}[{name}]", touched, (*loc, i))
         return
     if not isinstance(node, dict):
@@ -198,7 +220,9 @@ def _assign(node: Any, segs: list[tuple[str, str]], ov: Override, where: str,
     if name not in node:
         known = sorted(str(k) for k in node)
         if not (last and _may_add(loc, name)):
-            raise ScenarioError([Problem(ov.place, f"unknown field '{name}'{near_miss(name, known)}")])
+            raise ScenarioError(
+                [Problem(ov.place, f"unknown field '{name}'{near_miss(name, known)}")]
+            )
     if last:
         node[name] = _new_value(node.get(name), ov)
         touched.append((*loc, name))
@@ -231,13 +255,22 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
             raise ScenarioError([Problem(ov.place, str(err))]) from None
         top = segs[0][1]
         if top in ("source_path", "input_hash") or (top not in doc and segs[0][0] == "key"):
-            raise ScenarioError([Problem(ov.place, f"unknown field '{top}'{near_miss(top, [k for k in doc if k not in ('source_path', 'input_hash')])}")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        ov.place,
+                        f"unknown field '{top}'{near_miss(top, [k for k in doc if k not in ('source_path', 'input_hash')])}",
+                    )
+                ]
+            )
         hits: list[tuple[Any, ...]] = []
         _assign(doc, segs, ov, "", hits, ())
         for hit in hits:
             touched[hit] = ov
     h = hashlib.sha256((sc.input_hash or "").encode())
-    h.update(json.dumps([[o.path, o.value] for o in overrides], sort_keys=True, default=str).encode())
+    h.update(
+        json.dumps([[o.path, o.value] for o in overrides], sort_keys=True, default=str).encode()
+    )
     doc["input_hash"] = h.hexdigest()
     try:
         new = Scenario.model_validate(doc)
@@ -245,7 +278,9 @@ def apply_overrides(sc: Scenario, overrides: Sequence[Override]) -> Scenario:
         raise ScenarioError(_placed(err, touched)) from None
     new._places.update(sc._places)
     new._inputs.extend(sc._inputs)
-    new._reduction.update(sc._reduction)  # the representative days; hourly options are reduced again only by load_scenario(sets=...)
+    new._reduction.update(
+        sc._reduction
+    )  # the representative days; hourly options are reduced again only by load_scenario(sets=...)
     _cross_check(new, touched)
     return new
 
@@ -273,14 +308,20 @@ def _cross_check(sc: Scenario, touched: Mapping[tuple[Any, ...], Override]) -> N
         raise ScenarioError([Problem(p.place, f"{p.message} (after {by})") for p in problems])
 
 
-def variant_overrides(defined: Mapping[str, Any], names: Iterable[str], label: str) -> list[Override]:
+def variant_overrides(
+    defined: Mapping[str, Any], names: Iterable[str], label: str
+) -> list[Override]:
     """The overrides of variants ``names`` (in order) from a scenario's ``variants`` mapping."""
     out: list[Override] = []
     problems: list[Problem] = []
     for name in names:
         if name not in defined:
             known = sorted(defined)
-            hint = near_miss(name, known) or (f" (defined: {', '.join(known)})" if known else " (the scenario defines no variants)")
+            hint = near_miss(name, known) or (
+                f" (defined: {', '.join(known)})"
+                if known
+                else " (the scenario defines no variants)"
+            )
             problems.append(Problem(f"--variant {name}", f"unknown variant '{name}'{hint}"))
             continue
         ovs, probs = overrides_of(defined[name], f"{label} › variants › {name}")

@@ -30,7 +30,9 @@ README_SHEET = "README"
 #: Scenario fields that are not written on the ``scenario`` sheet.
 NOT_SCALARS = set(TABLES) | set(BLOCKS) | {"profiles", "source_path", "input_hash", "hourly"}
 
-Kind = Literal["number", "int", "bool", "str", "number_or_name", "list", "mapping", "choice", "objective"]
+Kind = Literal[
+    "number", "int", "bool", "str", "number_or_name", "list", "mapping", "choice", "objective"
+]
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,17 @@ class Column:
         parts = [self.description or self.key]
         if self.unit:
             parts.append(f"Unit: {self.unit}.")
-        kind = {"number": "a number", "int": "a whole number", "bool": "yes or no", "str": "text",
-                "number_or_name": "a number, or the name of a profile", "list": "names separated by ';'",
-                "mapping": "name=value pairs separated by ';'", "choice": "one of " + ", ".join(self.choices),
-                "objective": "cost, energy or carbon, or weights such as cost=1; carbon=200"}[self.kind]
+        kind = {
+            "number": "a number",
+            "int": "a whole number",
+            "bool": "yes or no",
+            "str": "text",
+            "number_or_name": "a number, or the name of a profile",
+            "list": "names separated by ';'",
+            "mapping": "name=value pairs separated by ';'",
+            "choice": "one of " + ", ".join(self.choices),
+            "objective": "cost, energy or carbon, or weights such as cost=1; carbon=200",
+        }[self.kind]
         parts.append(f"Type: {kind}.")
         if self.bounds:
             parts.append(f"Must be {self.bounds_text()}.")
@@ -127,9 +136,19 @@ def column(name: str, f: FieldInfo, ref: str | None = None, key: str | None = No
                 bounds.append((op, float(v)))
     extra: Any = f.json_schema_extra or {}
     default = None if f.is_required() else (f.default_factory() if f.default_factory else f.default)  # type: ignore[call-arg]
-    return Column(key=key or f.alias or name, attr=name, kind=kind, unit=str(extra.get("unit", "")),
-                  description=f.description or "", required=f.is_required(), default=default,
-                  optional=optional, bounds=tuple(bounds), choices=choices, ref=ref)
+    return Column(
+        key=key or f.alias or name,
+        attr=name,
+        kind=kind,
+        unit=str(extra.get("unit", "")),
+        description=f.description or "",
+        required=f.is_required(),
+        default=default,
+        optional=optional,
+        bounds=tuple(bounds),
+        choices=choices,
+        ref=ref,
+    )
 
 
 def table_columns(table: str) -> list[Column]:
@@ -147,5 +166,9 @@ def scalar_columns() -> list[Column]:
     """The keys of the ``scenario`` sheet: top-level fields, then ``block.field`` for each block."""
     out = [column(n, f) for n, f in Scenario.model_fields.items() if n not in NOT_SCALARS]
     for block, model in BLOCKS.items():
-        out += [column(n, f, key=f"{block}.{n}") for n, f in model.model_fields.items() if n not in ("source", "note")]
+        out += [
+            column(n, f, key=f"{block}.{n}")
+            for n, f in model.model_fields.items()
+            if n not in ("source", "note")
+        ]
     return out

@@ -39,7 +39,11 @@ def announced_modules(sc: Scenario) -> tuple[dict[tuple[str, str], int], float]:
     out: dict[tuple[str, str], int] = defaultdict(int)
     later = 0.0
     for r in sc.announced:
-        n = r.modules if r.modules is not None else math.ceil((r.pflops or 0.0) / hw[r.hardware].pflops - 1e-9)  # one of them is given
+        n = (
+            r.modules
+            if r.modules is not None
+            else math.ceil((r.pflops or 0.0) / hw[r.hardware].pflops - 1e-9)
+        )  # one of them is given
         if r.year is not None and r.year > sc.year:
             later += n * hw[r.hardware].pflops
             continue
@@ -52,7 +56,12 @@ def baseline_investments(sc: Scenario, fd: FuturesData) -> dict[str, dict[Any, f
     d = fd.data[fd.names[0]]
     ann, later = announced_modules(sc)
     if later:
-        log.info("%s: %.1f announced PFLOPS are for years after %d and not in the baseline", sc.name, later, sc.year)
+        log.info(
+            "%s: %.1f announced PFLOPS are for years after %d and not in the baseline",
+            sc.name,
+            later,
+            sc.year,
+        )
     modules = {(s, h): d.existing.get((s, h), 0) + ann.get((s, h), 0) for s, h in d.SITE_HW}
     opened = {s: int(d.existing_open[s] or any(modules[s, h] > 0 for h in d.HW)) for s in d.SITES}
     return {"open": opened, "modules": modules}
@@ -87,14 +96,38 @@ def module_stats(m: pyo.ConcreteModel, fd: FuturesData, threshold: float) -> pd.
         ex = d0.existing.get((s, h), 0)
         L = loads.get((s, h), np.zeros((len(pi), len(w)))) / d0.pflops[h]
         k = np.arange(n)[:, None, None]
-        u = (np.clip(L[None, :, :] - k, 0.0, 1.0) * w[None, None, :]).sum(axis=2) @ pi / HOURS  # per module
+        u = (
+            (np.clip(L[None, :, :] - k, 0.0, 1.0) * w[None, None, :]).sum(axis=2) @ pi / HOURS
+        )  # per module
         stranded = u < threshold - 1e-12
         new_stranded = int(stranded[ex:].sum())
-        rows.append({"site": s, "hardware": h, "modules": n, "brownfield modules": ex, "PFLOPS": n * d0.pflops[h],
-                     "expected utilisation": float(u.mean()), "stranded modules": int(stranded.sum()),
-                     "stranded new modules": new_stranded, "stranded capital CNY": new_stranded * capex[h]})
-    return pd.DataFrame(rows, columns=["site", "hardware", "modules", "brownfield modules", "PFLOPS", "expected utilisation",
-                                       "stranded modules", "stranded new modules", "stranded capital CNY"])
+        rows.append(
+            {
+                "site": s,
+                "hardware": h,
+                "modules": n,
+                "brownfield modules": ex,
+                "PFLOPS": n * d0.pflops[h],
+                "expected utilisation": float(u.mean()),
+                "stranded modules": int(stranded.sum()),
+                "stranded new modules": new_stranded,
+                "stranded capital CNY": new_stranded * capex[h],
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "site",
+            "hardware",
+            "modules",
+            "brownfield modules",
+            "PFLOPS",
+            "expected utilisation",
+            "stranded modules",
+            "stranded new modules",
+            "stranded capital CNY",
+        ],
+    )
 
 
 def hub_of(sc: Scenario) -> dict[str, str]:
@@ -111,14 +144,27 @@ def site_table(idle: pd.DataFrame, stats: pd.DataFrame, sc: Scenario) -> pd.Data
     """Per site: PFLOPS, expected served and idle, idle PFLOPS (average), utilisation, stranded modules and capital."""
     hub = hub_of(sc)
     region = {s.name: s.region for s in sc.sites}
-    st = stats.groupby("site")[["stranded modules", "stranded new modules", "stranded capital CNY"]].sum() if len(stats) else None
+    st = (
+        stats.groupby("site")[
+            ["stranded modules", "stranded new modules", "stranded capital CNY"]
+        ].sum()
+        if len(stats)
+        else None
+    )
     rows = []
     for s in sc.sites:
         r = idle[idle["site"] == s.name] if len(idle) else idle
         cap = float(r["PFLOPS"].sum()) if len(r) else 0.0
         served = float(r["expected served PFLOPS·h/yr"].sum()) if len(r) else 0.0
-        row = {"site": s.name, "region": region[s.name], "hub": hub[s.name], "PFLOPS": cap, "expected served PFLOPS·h/yr": served,
-               "idle PFLOPS (average)": cap - served / HOURS, "expected utilisation": served / (cap * HOURS) if cap else 0.0}
+        row = {
+            "site": s.name,
+            "region": region[s.name],
+            "hub": hub[s.name],
+            "PFLOPS": cap,
+            "expected served PFLOPS·h/yr": served,
+            "idle PFLOPS (average)": cap - served / HOURS,
+            "expected utilisation": served / (cap * HOURS) if cap else 0.0,
+        }
         for c in ("stranded modules", "stranded new modules", "stranded capital CNY"):
             cell: Any = st.loc[s.name, c] if st is not None and s.name in st.index else 0.0
             row[c] = float(cell)
@@ -128,13 +174,26 @@ def site_table(idle: pd.DataFrame, stats: pd.DataFrame, sc: Scenario) -> pd.Data
 
 def aggregate(sites: pd.DataFrame, by: str) -> pd.DataFrame:
     """The per-site table summed by ``by`` (region or hub); utilisation recomputed from the sums."""
-    cols = ["PFLOPS", "expected served PFLOPS·h/yr", "idle PFLOPS (average)", "stranded modules", "stranded new modules", "stranded capital CNY"]
+    cols = [
+        "PFLOPS",
+        "expected served PFLOPS·h/yr",
+        "idle PFLOPS (average)",
+        "stranded modules",
+        "stranded new modules",
+        "stranded capital CNY",
+    ]
     g = sites.groupby(by, sort=False)[cols].sum().reset_index()
-    g["expected utilisation"] = np.where(g["PFLOPS"] > 0, g["expected served PFLOPS·h/yr"] / (g["PFLOPS"] * HOURS).where(g["PFLOPS"] > 0, 1), 0.0)
+    g["expected utilisation"] = np.where(
+        g["PFLOPS"] > 0,
+        g["expected served PFLOPS·h/yr"] / (g["PFLOPS"] * HOURS).where(g["PFLOPS"] > 0, 1),
+        0.0,
+    )
     return g
 
 
-def compare(coordinated: dict[str, Any], announced: dict[str, Any], sc: Scenario) -> dict[str, pd.DataFrame]:
+def compare(
+    coordinated: dict[str, Any], announced: dict[str, Any], sc: Scenario
+) -> dict[str, pd.DataFrame]:
     """The side-by-side tables: ``Announced vs coordinated`` (totals and difference) and per site, region and hub.
 
     ``coordinated`` and ``announced`` hold each plan's ``cost`` (its objective: expected cost), ``sites``
@@ -144,27 +203,60 @@ def compare(coordinated: dict[str, Any], announced: dict[str, Any], sc: Scenario
     keys = ["site", "region", "hub"]
     by_site = c[keys].copy()
     for label, t in (("coordinated", c), ("announced", a)):
-        for col in ("PFLOPS", "idle PFLOPS (average)", "expected utilisation", "stranded modules", "stranded capital CNY"):
+        for col in (
+            "PFLOPS",
+            "idle PFLOPS (average)",
+            "expected utilisation",
+            "stranded modules",
+            "stranded capital CNY",
+        ):
             by_site[f"{col} {label}"] = t[col].values
-    by_site["idle PFLOPS (average) difference"] = by_site["idle PFLOPS (average) announced"] - by_site["idle PFLOPS (average) coordinated"]
+    by_site["idle PFLOPS (average) difference"] = (
+        by_site["idle PFLOPS (average) announced"] - by_site["idle PFLOPS (average) coordinated"]
+    )
     out = {"Announced vs coordinated": None, "Announced by site": by_site}
     for level, name in (("region", "Announced by region"), ("hub", "Announced by hub")):
         ca, aa = aggregate(c, level), aggregate(a, level)
         t = ca[[level]].copy()
         for label, g in (("coordinated", ca), ("announced", aa)):
-            for col in ("PFLOPS", "idle PFLOPS (average)", "expected utilisation", "stranded capital CNY"):
+            for col in (
+                "PFLOPS",
+                "idle PFLOPS (average)",
+                "expected utilisation",
+                "stranded capital CNY",
+            ):
                 t[f"{col} {label}"] = g[col].values
         out[name] = t
     rows = []
-    for q, unit, f in (("expected cost", "objective units", lambda p: p["cost"]),
-                       ("PFLOPS installed", "PFLOPS", lambda p: float(p["sites"]["PFLOPS"].sum())),
-                       ("idle PFLOPS (average)", "PFLOPS", lambda p: float(p["sites"]["idle PFLOPS (average)"].sum())),
-                       ("stranded modules", "modules", lambda p: float(p["sites"]["stranded modules"].sum())),
-                       ("stranded capital CNY", "CNY", lambda p: float(p["sites"]["stranded capital CNY"].sum())),
-                       ("average utilisation", "-", lambda p: float(p["sites"]["expected served PFLOPS·h/yr"].sum())
-                        / max(1e-9, HOURS * float(p["sites"]["PFLOPS"].sum()))),
-                       ("unserved share", "-", lambda p: p["unserved share"])):
+    for q, unit, f in (
+        ("expected cost", "objective units", lambda p: p["cost"]),
+        ("PFLOPS installed", "PFLOPS", lambda p: float(p["sites"]["PFLOPS"].sum())),
+        (
+            "idle PFLOPS (average)",
+            "PFLOPS",
+            lambda p: float(p["sites"]["idle PFLOPS (average)"].sum()),
+        ),
+        ("stranded modules", "modules", lambda p: float(p["sites"]["stranded modules"].sum())),
+        ("stranded capital CNY", "CNY", lambda p: float(p["sites"]["stranded capital CNY"].sum())),
+        (
+            "average utilisation",
+            "-",
+            lambda p: (
+                float(p["sites"]["expected served PFLOPS·h/yr"].sum())
+                / max(1e-9, HOURS * float(p["sites"]["PFLOPS"].sum()))
+            ),
+        ),
+        ("unserved share", "-", lambda p: p["unserved share"]),
+    ):
         vc, va = f(coordinated), f(announced)
-        rows.append({"quantity": q, "unit": unit, "coordinated": vc, "announced": va, "difference (announced − coordinated)": va - vc})
+        rows.append(
+            {
+                "quantity": q,
+                "unit": unit,
+                "coordinated": vc,
+                "announced": va,
+                "difference (announced − coordinated)": va - vc,
+            }
+        )
     out["Announced vs coordinated"] = pd.DataFrame(rows)
     return out

@@ -56,7 +56,9 @@ def _param_value(v: Any) -> Any:
     return v
 
 
-def collect(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[str], list[str], dict[str, str]]:
+def collect(
+    paths: Sequence[str | Path],
+) -> tuple[pd.DataFrame, list[str], list[str], dict[str, str]]:
     """(runs table, parameter columns, KPI columns, KPI units) from the runs' ``results.json``.
 
     A failed run (``error.json``, no ``results.json``) is a row with status ``failed``, its error in
@@ -69,9 +71,12 @@ def collect(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[str], list[
     for d in find_runs(paths):
         done = (d / RESULTS).is_file()
         rec = json.loads((d / (RESULTS if done else ERROR)).read_text(encoding="utf-8"))
-        row: dict[str, Any] = {"run": rec.get("id") or d.name, "status": rec.get("status", "") if done else "failed",
-                               "variants": ", ".join(rec.get("variants") or []),
-                               "error": "" if done else str(rec.get("error") or "failed (no message)")}
+        row: dict[str, Any] = {
+            "run": rec.get("id") or d.name,
+            "status": rec.get("status", "") if done else "failed",
+            "variants": ", ".join(rec.get("variants") or []),
+            "error": "" if done else str(rec.get("error") or "failed (no message)"),
+        }
         for p, v in (rec.get("parameters") or {}).items():
             col = f"{p} (×)" if isinstance(v, str) and v.strip().startswith("*") else p
             row[col] = _param_value(v)
@@ -119,8 +124,11 @@ def write_comparison(
     ValueError
         No run found, no run has a plan, or ``base`` is not one of the runs or has no plan.
     """
-    check_target(out, [q for d in find_runs(paths) for q in (d / RESULTS, d / ERROR, d / "report.xlsx")],
-                 what="comparison workbook")
+    check_target(
+        out,
+        [q for d in find_runs(paths) for q in (d / RESULTS, d / ERROR, d / "report.xlsx")],
+        what="comparison workbook",
+    )
     df, params, kpis, units = collect(paths)
     if df.empty:
         raise ValueError(f"no run folders with results.json in {', '.join(map(str, paths))}")
@@ -128,18 +136,26 @@ def write_comparison(
     planned = df[df["status"] != "failed"]
     if planned.empty:
         first = failed.iloc[0]
-        raise ValueError(f"none of the {len(df)} runs has a plan to compare (run {first['run']}: {first['error']})")
+        raise ValueError(
+            f"none of the {len(df)} runs has a plan to compare (run {first['run']}: {first['error']})"
+        )
     base = base or str(planned["run"].iloc[0])
     if base not in set(df["run"]):
         raise ValueError(f"base run '{base}' is not among the runs{near_miss(base, df['run'])}")
     if base in set(failed["run"]):
-        raise ValueError(f"base run '{base}' failed, so it has no KPIs to take differences to "
-                         f"({failed.loc[failed['run'] == base, 'error'].iloc[0]}); choose another --base")
+        raise ValueError(
+            f"base run '{base}' failed, so it has no KPIs to take differences to "
+            f"({failed.loc[failed['run'] == base, 'error'].iloc[0]}); choose another --base"
+        )
     hdr = _header(units)
     wb = Workbook()
     ws = first_sheet(wb)
     ws.title = "Runs"
-    note = f"; {len(failed)} failed (no plan, see the error column): {', '.join(failed['run'])}" if len(failed) else ""
+    note = (
+        f"; {len(failed)} failed (no plan, see the error column): {', '.join(failed['run'])}"
+        if len(failed)
+        else ""
+    )
     put(ws, 1, 1, f"{len(df)} runs; base run for the differences: {base}{note}")
     write_frame(ws, df, row=3, table_name="T_runs", header=hdr)
     ws.freeze_panes = "B4"
@@ -149,16 +165,25 @@ def write_comparison(
     diff = df[[*FIXED, *params]].copy()
     for k in kpis:
         diff[f"Δ {k}"] = df[k] - b[k]
-        diff[f"Δ% {k}"] = (df[k] - b[k]) / abs(b[k]) if b[k] not in (0, None) and pd.notna(b[k]) else None
+        diff[f"Δ% {k}"] = (
+            (df[k] - b[k]) / abs(b[k]) if b[k] not in (0, None) and pd.notna(b[k]) else None
+        )
     ws2 = wb.create_sheet("Differences")
     put(ws2, 1, 1, f"each KPI less the base run's ({base}); Δ% relative to it")
     fmts = {c: "0.0%" for c in diff.columns if c.startswith("Δ% ")}
-    write_frame(ws2, diff, row=3, table_name="T_differences", formats=fmts,
-                header=lambda c: hdr(c[2:]).join(["Δ ", ""]) if c.startswith("Δ ") else c)
+    write_frame(
+        ws2,
+        diff,
+        row=3,
+        table_name="T_differences",
+        formats=fmts,
+        header=lambda c: hdr(c[2:]).join(["Δ ", ""]) if c.startswith("Δ ") else c,
+    )
     ws2.freeze_panes = "B4"
     fit_widths(ws2, min_row=3)
 
     cols = [c for c in params if (swept is None or c.removesuffix(" (×)") in swept)]
+
     def numeric(c: str) -> pd.Series:
         given = df[c].dropna()
         return pd.to_numeric(given, errors="coerce")
@@ -190,7 +215,9 @@ def write_comparison(
             s.graphicalProperties.line.noFill = True
             ch.series.append(s)
             ch.width, ch.height = 12, 7.5
-            ws3.add_chart(ch, f"{chr(ord('A') + len(charted) + 2 + 8 * (j % 2))}{row + 16 * (j // 2)}")
+            ws3.add_chart(
+                ch, f"{chr(ord('A') + len(charted) + 2 + 8 * (j % 2))}{row + 16 * (j // 2)}"
+            )
         row = max(last, row + 32) + 3
     fit_widths(ws3)
 

@@ -49,21 +49,59 @@ def comparison_table(plans: dict[str, Results], base: str = "networked") -> pd.D
         for name, res in plans.items():
             row[name] = float(res.kpi(kpi))
         if kpi == "total cost":
-            rows.append(_diffs({"metric": "cost excluding penalties", "unit": "CNY/yr",
-                                **{n: _serving_cost(r) for n, r in plans.items()}}, plans, base))
-            rows.append(_diffs({"metric": "served work", "unit": "PFLOPS·h/yr", **{n: _served(r) for n, r in plans.items()}},
-                               plans, base))
-            rows.append(_diffs({"metric": "cost per PFLOPS·h served", "unit": "CNY/PFLOPS·h",
-                                **{n: _serving_cost(r) / _served(r) if _served(r) else float("nan") for n, r in plans.items()}},
-                               plans, base))
+            rows.append(
+                _diffs(
+                    {
+                        "metric": "cost excluding penalties",
+                        "unit": "CNY/yr",
+                        **{n: _serving_cost(r) for n, r in plans.items()},
+                    },
+                    plans,
+                    base,
+                )
+            )
+            rows.append(
+                _diffs(
+                    {
+                        "metric": "served work",
+                        "unit": "PFLOPS·h/yr",
+                        **{n: _served(r) for n, r in plans.items()},
+                    },
+                    plans,
+                    base,
+                )
+            )
+            rows.append(
+                _diffs(
+                    {
+                        "metric": "cost per PFLOPS·h served",
+                        "unit": "CNY/PFLOPS·h",
+                        **{
+                            n: _serving_cost(r) / _served(r) if _served(r) else float("nan")
+                            for n, r in plans.items()
+                        },
+                    },
+                    plans,
+                    base,
+                )
+            )
         rows.append(_diffs(row, plans, base))
-    order = ["metric", "unit", *plans, *[c for n in plans if n != base for c in (f"{n} − {base}", f"{n} vs {base}")]]
+    order = [
+        "metric",
+        "unit",
+        *plans,
+        *[c for n in plans if n != base for c in (f"{n} − {base}", f"{n} vs {base}")],
+    ]
     return pd.DataFrame(rows)[order]
 
 
 def _serving_cost(r: Results) -> float:
     """Total cost less the prices of unserved work and of missed policy targets (penalties, not spending)."""
-    return float(r.kpi("total cost")) - float(r.kpi("cost: unserved_cost")) - float(r.kpi("cost: policy_slack_cost"))
+    return (
+        float(r.kpi("total cost"))
+        - float(r.kpi("cost: unserved_cost"))
+        - float(r.kpi("cost: policy_slack_cost"))
+    )
 
 
 def _served(r: Results) -> float:
@@ -79,8 +117,15 @@ def _diffs(row: dict[str, Any], plans: dict[str, Results], base: str) -> dict[st
     return row
 
 
-def headline(table: pd.DataFrame, other: str | None = None, base: str = "networked", *, money: str = "M CNY",
-             lang: str = "en", scale: float = 1e6) -> str:
+def headline(
+    table: pd.DataFrame,
+    other: str | None = None,
+    base: str = "networked",
+    *,
+    money: str = "M CNY",
+    lang: str = "en",
+    scale: float = 1e6,
+) -> str:
     """The headlines of :func:`headlines` as one paragraph, with ``table``'s CNY divided by ``scale``.
 
     ``other`` names the plan to lead with [default: local-first if present, else isolated].

@@ -61,9 +61,26 @@ LEX_ACCEPT = 1e-4
 MAX_GAP = 0.5
 #: Price of going over a cap, as a multiple of the least-cost plan's average cost per tCO2 (or MWh).
 PENALTY = 1e4
-FRONTIER_COLUMNS = ["point", "plan", "cap", "cost CNY/yr", "carbon tCO2/yr", "energy MWh/yr", "status", "MIP gap",
-                    "dominated", "cap excess", "PFLOPS built", "PFLOPS installed", "sites open", "link units built", "green share",
-                    "unserved share", "solve s", "message"]
+FRONTIER_COLUMNS = [
+    "point",
+    "plan",
+    "cap",
+    "cost CNY/yr",
+    "carbon tCO2/yr",
+    "energy MWh/yr",
+    "status",
+    "MIP gap",
+    "dominated",
+    "cap excess",
+    "PFLOPS built",
+    "PFLOPS installed",
+    "sites open",
+    "link units built",
+    "green share",
+    "unserved share",
+    "solve s",
+    "message",
+]
 
 
 @dataclass
@@ -114,8 +131,14 @@ class Frontier:
 
 
 # ---- one plan (runs in a worker) ---------------------------------------------------------------
-def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: float | None,
-                options: dict[str, Any], penalty: float = 0.0) -> dict[str, Any]:
+def solve_point(
+    scenario: Scenario,
+    objective: Any,
+    cap_on: str | None,
+    cap: float | None,
+    options: dict[str, Any],
+    penalty: float = 0.0,
+) -> dict[str, Any]:
     """Solve one plan: minimise ``objective`` subject to ``cap_on ≤ cap`` (if given).
 
     The cap is elastic: going over it costs ``penalty`` per unit (CNY per tCO2 or per MWh), far
@@ -127,7 +150,14 @@ def solve_point(scenario: Scenario, objective: Any, cap_on: str | None, cap: flo
     back with its status and message, and ``results`` ``None``.
     """
     t0 = time.perf_counter()
-    out: dict[str, Any] = {"cap": cap, "status": "error", "gap": None, "results": None, "message": "", "excess": None}
+    out: dict[str, Any] = {
+        "cap": cap,
+        "status": "error",
+        "gap": None,
+        "results": None,
+        "message": "",
+        "excess": None,
+    }
     try:
         sc = scenario.model_copy(update={"objective": objective})
         data = prepare(sc)
@@ -167,14 +197,21 @@ class _Runner:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as err:  # pragma: no cover - dask is a dependency
-            raise SolverError("parallel Pareto solves need dask[distributed]; use workers=1 to solve in process") from err
+            raise SolverError(
+                "parallel Pareto solves need dask[distributed]; use workers=1 to solve in process"
+            ) from err
         if scheduler:
             self.client = Client(scheduler)
             self.describe = f"Dask scheduler {scheduler}"
         else:
             n = workers or max(1, min(points, os.cpu_count() or 1))
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                        silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
             self.describe = f"local Dask cluster, {n} worker processes"
 
@@ -194,9 +231,15 @@ class _Runner:
 
 # ---- the frontier -------------------------------------------------------------------------------
 def _parse_objectives(objectives: str | Sequence[str]) -> tuple[str, str]:
-    objs = [o.strip() for o in (objectives.split(",") if isinstance(objectives, str) else objectives) if o.strip()]
+    objs = [
+        o.strip()
+        for o in (objectives.split(",") if isinstance(objectives, str) else objectives)
+        if o.strip()
+    ]
     if len(objs) != 2 or objs[0] != "cost" or objs[1] not in SECOND:
-        raise ScenarioError(f"objectives must be cost,carbon or cost,energy (got {','.join(objs) or 'nothing'})")
+        raise ScenarioError(
+            f"objectives must be cost,carbon or cost,energy (got {','.join(objs) or 'nothing'})"
+        )
     return objs[0], objs[1]
 
 
@@ -205,6 +248,7 @@ def dominated(values: Sequence[tuple[float, float] | None], tol: float = TOL) ->
 
     ``None`` entries (failed plans) stay ``None`` and dominate nothing.
     """
+
     def le(a: float, b: float) -> bool:
         return a <= b + tol * max(1.0, abs(b))
 
@@ -216,8 +260,16 @@ def dominated(values: Sequence[tuple[float, float] | None], tol: float = TOL) ->
         if p is None:
             out.append(None)
             continue
-        out.append(any(q is not None and j != i and le(q[0], p[0]) and le(q[1], p[1]) and (lt(q[0], p[0]) or lt(q[1], p[1]))
-                       for j, q in enumerate(values)))
+        out.append(
+            any(
+                q is not None
+                and j != i
+                and le(q[0], p[0])
+                and le(q[1], p[1])
+                and (lt(q[0], p[0]) or lt(q[1], p[1]))
+                for j, q in enumerate(values)
+            )
+        )
     return out
 
 
@@ -275,7 +327,9 @@ def pareto(
     runner = _Runner(workers, scheduler, points)
     try:
         log.info("pareto %s: %d points, cost vs %s, %s", sc.name, points, second, runner.describe)
-        cheapest, least = runner.map([(sc, first, None, None, opts), (sc, second, None, None, opts)])
+        cheapest, least = runner.map(
+            [(sc, first, None, None, opts), (sc, second, None, None, opts)]
+        )
         for label, r in (("least cost", cheapest), (f"least {second}", least)):
             problem = extreme_problem(r, opts)
             if problem:
@@ -291,11 +345,17 @@ def pareto(
 
     runs = [cheapest, *rest]
     last = runs[-1]
-    if (last["results"] is None or float(last["results"].kpi(kpi)) > lo * (1 + LEX_ACCEPT) + LEX_TOL
-            or last["results"].total_cost > least["results"].total_cost):
+    if (
+        last["results"] is None
+        or float(last["results"].kpi(kpi)) > lo * (1 + LEX_ACCEPT) + LEX_TOL
+        or last["results"].total_cost > least["results"].total_cost
+    ):
         # the cheapest of the least-second plans was not found: keep the plain least-second plan
-        least.update(cap=lo_cap, message=f"least {second} plan (the cheapest such plan was not found: "
-                                         f"{last['message'] or last['status']})")
+        least.update(
+            cap=lo_cap,
+            message=f"least {second} plan (the cheapest such plan was not found: "
+            f"{last['message'] or last['status']})",
+        )
         runs[-1] = least
     front = _assemble(sc.name, (first, second), runs, opts)
     front.seconds = time.perf_counter() - t0
@@ -314,12 +374,16 @@ def extreme_problem(r: dict[str, Any], opts: dict[str, Any]) -> str | None:
     if r["results"] is None:
         return f"failed ({r['message'] or r['status']}); there is no frontier to span"
     if (r["gap"] or 0.0) > MAX_GAP:
-        return (f"stopped at the time limit ({opts.get('time_limit')} s) {100 * r['gap']:.0f}% from its bound, so "
-                "the frontier has no reliable end to span from: raise time_limit or mip_gap")
+        return (
+            f"stopped at the time limit ({opts.get('time_limit')} s) {100 * r['gap']:.0f}% from its bound, so "
+            "the frontier has no reliable end to span from: raise time_limit or mip_gap"
+        )
     return None
 
 
-def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]], opts: dict[str, Any]) -> Frontier:
+def _assemble(
+    name: str, objectives: tuple[str, str], runs: list[dict[str, Any]], opts: dict[str, Any]
+) -> Frontier:
     n = len(runs)
     rows: list[dict[str, Any]] = []
     results: list[Results | None] = []
@@ -328,19 +392,36 @@ def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]]
         res: Results | None = r["results"]
         results.append(res)
         plan = "least cost" if i == 1 else (f"least {objectives[1]}" if i == n else "capped")
-        row: dict[str, Any] = {"point": i, "plan": plan, "cap": r["cap"], "status": r["status"], "MIP gap": r["gap"],
-                               "solve s": r.get("seconds"), "message": r["message"],
-                               "cap excess": r.get("excess")}
+        row: dict[str, Any] = {
+            "point": i,
+            "plan": plan,
+            "cap": r["cap"],
+            "status": r["status"],
+            "MIP gap": r["gap"],
+            "solve s": r.get("seconds"),
+            "message": r["message"],
+            "cap excess": r.get("excess"),
+        }
         if res is not None and (r["gap"] or 0.0) > MAX_GAP:
-            row["message"] = (f"stopped at the time limit {100 * r['gap']:.0f}% from the bound: not a frontier plan "
-                              "(raise the time limit)")
+            row["message"] = (
+                f"stopped at the time limit {100 * r['gap']:.0f}% from the bound: not a frontier plan "
+                "(raise the time limit)"
+            )
             res = results[-1] = None
         if res is not None:
-            row.update({"cost CNY/yr": res.total_cost, "carbon tCO2/yr": float(res.kpi("carbon")),
-                        "energy MWh/yr": float(res.kpi("energy")), "PFLOPS built": float(res.kpi("PFLOPS built (new)")),
-                        "PFLOPS installed": float(res.kpi("PFLOPS installed")), "sites open": int(res.kpi("sites open")),
-                        "link units built": int(res.kpi("link units built")), "green share": float(res.kpi("green share")),
-                        "unserved share": float(res.kpi("unserved share"))})
+            row.update(
+                {
+                    "cost CNY/yr": res.total_cost,
+                    "carbon tCO2/yr": float(res.kpi("carbon")),
+                    "energy MWh/yr": float(res.kpi("energy")),
+                    "PFLOPS built": float(res.kpi("PFLOPS built (new)")),
+                    "PFLOPS installed": float(res.kpi("PFLOPS installed")),
+                    "sites open": int(res.kpi("sites open")),
+                    "link units built": int(res.kpi("link units built")),
+                    "green share": float(res.kpi("green share")),
+                    "unserved share": float(res.kpi("unserved share")),
+                }
+            )
             pairs.append((row["cost CNY/yr"], row[SECOND[objectives[1]][2]]))
         else:
             pairs.append(None)
@@ -357,12 +438,28 @@ def _assemble(name: str, objectives: tuple[str, str], runs: list[dict[str, Any]]
         frames.append(res.hardware[["site", "hardware", "modules"]].assign(point=f"point {i}"))
     if frames:
         long = pd.concat(frames, ignore_index=True)
-        decisions = (long.pivot_table(index=["site", "hardware"], columns="point", values="modules", aggfunc="sum", fill_value=0)
-                     .reindex(columns=[f"point {i}" for i in range(1, n + 1)], fill_value=0).reset_index())
+        decisions = (
+            long.pivot_table(
+                index=["site", "hardware"],
+                columns="point",
+                values="modules",
+                aggfunc="sum",
+                fill_value=0,
+            )
+            .reindex(columns=[f"point {i}" for i in range(1, n + 1)], fill_value=0)
+            .reset_index()
+        )
         decisions.columns.name = None
     else:
         decisions = pd.DataFrame(columns=["site", "hardware"])
-    return Frontier(scenario=name, objectives=objectives, table=table, decisions=decisions, results=results, options=opts)
+    return Frontier(
+        scenario=name,
+        objectives=objectives,
+        table=table,
+        decisions=decisions,
+        results=results,
+        options=opts,
+    )
 
 
 # ---- the workbook -------------------------------------------------------------------------------
@@ -379,9 +476,21 @@ def build_frontier_workbook(front: Frontier) -> Any:
     ws.title = "Frontier"
     table = front.table.copy()
     table = table.rename(columns={"cap": f"cap {SECOND[front.second][1].replace('/yr', '')}/yr"})
-    formats = {"cost CNY/yr": "#,##0", "carbon tCO2/yr": "#,##0.0", "energy MWh/yr": "#,##0.0", "MIP gap": "0.00%",
-               "PFLOPS built": "#,##0.0", "PFLOPS installed": "#,##0.0", "sites open": "0", "link units built": "0",
-               "green share": "0.0%", "unserved share": "0.00%", "solve s": "0.0", "cap excess": "#,##0.0", table.columns[2]: "#,##0.0"}
+    formats = {
+        "cost CNY/yr": "#,##0",
+        "carbon tCO2/yr": "#,##0.0",
+        "energy MWh/yr": "#,##0.0",
+        "MIP gap": "0.00%",
+        "PFLOPS built": "#,##0.0",
+        "PFLOPS installed": "#,##0.0",
+        "sites open": "0",
+        "link units built": "0",
+        "green share": "0.0%",
+        "unserved share": "0.00%",
+        "solve s": "0.0",
+        "cap excess": "#,##0.0",
+        table.columns[2]: "#,##0.0",
+    }
     last = write_frame(ws, table, formats=formats, table_name="Frontier")
     ws.freeze_panes = "A2"
 
@@ -406,18 +515,34 @@ def build_frontier_workbook(front: Frontier) -> Any:
     fit_widths(ws)
 
     wd = wb.create_sheet("Decisions")
-    write_frame(wd, front.decisions, default_format="0", table_name="Decisions",
-                empty_note="no modules in any plan")
+    write_frame(
+        wd,
+        front.decisions,
+        default_format="0",
+        table_name="Decisions",
+        empty_note="no modules in any plan",
+    )
     wd.freeze_panes = "C2"
     fit_widths(wd)
 
     wa = wb.create_sheet("About")
-    about = [("scenario", front.scenario), ("objectives", ", ".join(front.objectives)),
-             ("method", f"ε-constraint: minimise cost subject to {front.second} ≤ cap; caps evenly spaced between the "
-                        f"least-{front.second} and least-cost plans"),
-             ("points", len(front.table)), ("ran on", front.workers), ("wall clock s", round(front.seconds, 2)),
-             ("solver options per plan", str(front.options)),
-             ("dominated", f"another plan is ≤ in cost and {front.second} and < in one (relative tolerance {TOL:g})")]
+    about = [
+        ("scenario", front.scenario),
+        ("objectives", ", ".join(front.objectives)),
+        (
+            "method",
+            f"ε-constraint: minimise cost subject to {front.second} ≤ cap; caps evenly spaced between the "
+            f"least-{front.second} and least-cost plans",
+        ),
+        ("points", len(front.table)),
+        ("ran on", front.workers),
+        ("wall clock s", round(front.seconds, 2)),
+        ("solver options per plan", str(front.options)),
+        (
+            "dominated",
+            f"another plan is ≤ in cost and {front.second} and < in one (relative tolerance {TOL:g})",
+        ),
+    ]
     for i, (k, v) in enumerate(about, start=1):
         put(wa, i, 1, k)
         put(wa, i, 2, v)

@@ -64,8 +64,14 @@ class Replanner:
     >>> dearer = rp.solve().total_cost  # doctest: +SKIP
     """
 
-    def __init__(self, scenario: str | Path | Scenario, *, time_limit: float = 600.0, mip_gap: float = 0.01,
-                 threads: int = 1) -> None:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario,
+        *,
+        time_limit: float = 600.0,
+        mip_gap: float = 0.01,
+        threads: int = 1,
+    ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         one_period_only(self.scenario, "fast re-solving (Replanner)")
         self.scenario = without_futures(self.scenario, "fast re-solving (Replanner)")
@@ -123,7 +129,9 @@ class Replanner:
         """Set the target of a policy row with a constant right-hand side (``carbon_cap``, ``budget``)."""
         targets = [tg for tg in self.m.policy_targets if tg.lever == lever]
         if lever not in ("carbon_cap", "budget") or len(targets) != 1:
-            raise ValueError(f"set_target works for a carbon_cap or budget the scenario sets (got '{lever}')")
+            raise ValueError(
+                f"set_target works for a carbon_cap or budget the scenario sets (got '{lever}')"
+            )
         tg = targets[0]
         for i in self.rows[tg.constraint]:
             # the row is `expr (- slack) <= target` with the target (less any constant) as its upper bound
@@ -136,7 +144,11 @@ class Replanner:
         """Multiply every demand level by ``factor`` (absolute, not cumulative)."""
         f = float(factor)
         sc = self.scenario
-        scaled = sc.model_copy(update={"demand": tuple(d.model_copy(update={"pflops": d.pflops * f}) for d in sc.demand)})
+        scaled = sc.model_copy(
+            update={
+                "demand": tuple(d.model_copy(update={"pflops": d.pflops * f}) for d in sc.demand)
+            }
+        )
         new = prepare(scaled)
         if new.X != self.data.X or new.SITE_HW != self.data.SITE_HW:
             raise ValueError("scaling demand changed the model's sets; build a new Replanner")
@@ -151,7 +163,10 @@ class Replanner:
                     old = d.demand[key]
                 for i in self.rows.get(con, []):  # an equality: both sides become the scaled demand
                     self.row_lo[i] = self.row_up[i] = old * f
-        for key, con in b.transport_balance.items():  # transport form: the right-hand side is Σ demand
+        for (
+            key,
+            con,
+        ) in b.transport_balance.items():  # transport form: the right-hand side is Σ demand
             j, v, t = key
             origins = [r for (jj, r) in d.DEMAND_JR if jj == j and (v == "*" or r == v)]
             old = 0.0 if d.shiftable[j] else sum(d.demand.get((j, r, t), 0.0) for r in origins)
@@ -194,7 +209,9 @@ class Replanner:
             start, end = A.start_[j], A.start_[j + 1]
             idx = np.asarray(A.index_[start:end])
             hit = np.flatnonzero(idx == i)
-            self.base_coeff[i, j] = float(np.asarray(A.value_[start:end])[hit[0]]) if len(hit) else 0.0
+            self.base_coeff[i, j] = (
+                float(np.asarray(A.value_[start:end])[hit[0]]) if len(hit) else 0.0
+            )
         return self.base_coeff[i, j]
 
     def _scale_coeff(self, con: Any, var: Any, f: float) -> None:
@@ -234,7 +251,9 @@ class Replanner:
         return h
 
     def _run(self, h: highspy.Highs) -> bool:
-        h.setOptionValue("time_limit", h.getRunTime() + self.time_limit)  # the limit counts the object's life
+        h.setOptionValue(
+            "time_limit", h.getRunTime() + self.time_limit
+        )  # the limit counts the object's life
         h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
@@ -247,7 +266,9 @@ class Replanner:
             self._h_lp.setOptionValue("solver", "simplex")
         self._push(self._h_lp, None)
         if not self._run(self._h_lp):
-            raise RuntimeError(f"LP relaxation: {self._h_lp.modelStatusToString(self._h_lp.getModelStatus())}")
+            raise RuntimeError(
+                f"LP relaxation: {self._h_lp.modelStatusToString(self._h_lp.getModelStatus())}"
+            )
         lp_obj = float(self._h_lp.getInfo().objective_function_value)
         bound = lp_obj - 1e-7 * max(1.0, abs(lp_obj))
         x = np.array(self._h_lp.getSolution().col_value)
@@ -256,7 +277,9 @@ class Replanner:
             self._h_fix = self._highs(first=False)
         self._push(self._h_fix, fixed)
         if not self._run(self._h_fix):
-            raise RuntimeError(f"fixed LP: {self._h_fix.modelStatusToString(self._h_fix.getModelStatus())}")
+            raise RuntimeError(
+                f"fixed LP: {self._h_fix.modelStatusToString(self._h_fix.getModelStatus())}"
+            )
         obj = float(self._h_fix.getInfo().objective_function_value)
         plan = np.array(self._h_fix.getSolution().col_value)
         gap = _rel_gap(obj, bound)
@@ -268,20 +291,41 @@ class Replanner:
         outcome = SolveOutcome(
             status="optimal" if gap <= self.mip_gap else "feasible",
             termination=f"re-solve {self.solves}: {how} {self.mip_gap:g} of the bound",
-            has_solution=True, objective=obj, bound=bound, gap=gap, solve_s=time.perf_counter() - t0,
-            solver_version=_highs_version(), options={"time_limit": self.time_limit, "mip_rel_gap": self.mip_gap,
-                                                      "threads": self.threads, "replanner": True},
-            size={"columns": self.comp.lp.num_col_, "rows": self.comp.lp.num_row_, "integers": int(self.comp.is_int.sum())})
+            has_solution=True,
+            objective=obj,
+            bound=bound,
+            gap=gap,
+            solve_s=time.perf_counter() - t0,
+            solver_version=_highs_version(),
+            options={
+                "time_limit": self.time_limit,
+                "mip_rel_gap": self.mip_gap,
+                "threads": self.threads,
+                "replanner": True,
+            },
+            size={
+                "columns": self.comp.lp.num_col_,
+                "rows": self.comp.lp.num_row_,
+                "integers": int(self.comp.is_int.sum()),
+            },
+        )
         res = extract(self.m, self.view, outcome)
-        res.extras["changes"] = {"cost factors": dict(self.factors), "demand factor": self.demand_factor}
+        res.extras["changes"] = {
+            "cost factors": dict(self.factors),
+            "demand factor": self.demand_factor,
+        }
         # the model's expressions hold the *built* data: report costs from the solver's objective terms
         self._rescale_costs(res)
         return res
 
-    def _branch_and_bound(self, plan: np.ndarray, obj: float, bound: float) -> tuple[float, np.ndarray, float, float, str]:
+    def _branch_and_bound(
+        self, plan: np.ndarray, obj: float, bound: float
+    ) -> tuple[float, np.ndarray, float, float, str]:
         """HiGHS's MIP search on the changed model, starting from the rounded plan."""
         lp = self.comp.lp
-        lp.integrality_ = [_INT if i else highspy.HighsVarType.kContinuous for i in self.comp.is_int]
+        lp.integrality_ = [
+            _INT if i else highspy.HighsVarType.kContinuous for i in self.comp.is_int
+        ]
         try:
             h = self._highs(first=False)
         finally:
@@ -294,11 +338,22 @@ class Replanner:
         h.setSolution(start)
         self._run(h)
         info = h.getInfo()
-        if info.primal_solution_status == 2 and info.objective_function_value <= obj + 1e-9 * max(1.0, abs(obj)):
+        if info.primal_solution_status == 2 and info.objective_function_value <= obj + 1e-9 * max(
+            1.0, abs(obj)
+        ):
             obj, plan = float(info.objective_function_value), np.array(h.getSolution().col_value)
-        bound = max(bound, float(info.mip_dual_bound)) if np.isfinite(info.mip_dual_bound) else bound
+        bound = (
+            max(bound, float(info.mip_dual_bound)) if np.isfinite(info.mip_dual_bound) else bound
+        )
         gap = _rel_gap(obj, bound)
-        return obj, plan, bound, gap, "branch and bound from the rounded plan:" + (" within" if gap <= self.mip_gap else " outside")
+        return (
+            obj,
+            plan,
+            bound,
+            gap,
+            "branch and bound from the rounded plan:"
+            + (" within" if gap <= self.mip_gap else " outside"),
+        )
 
     def _rescale_costs(self, res: Results) -> None:
         """Cost terms as changed (the Pyomo expressions hold the built prices)."""
@@ -307,7 +362,9 @@ class Replanner:
         values = np.array([v.value or 0.0 for v in self.comp.columns])
         for term, f in self.factors.items():
             built = float(pyo.value(self.m.cost_term[term]))
-            res.costs.loc[res.costs["term"] == term, "CNY/yr"] = built + (f - 1.0) * float(self._term(term) @ values)
+            res.costs.loc[res.costs["term"] == term, "CNY/yr"] = built + (f - 1.0) * float(
+                self._term(term) @ values
+            )
         total = float(res.costs["CNY/yr"].sum())
         res.costs["share"] = res.costs["CNY/yr"] / total if total else 0.0
         res.summary.loc[res.summary["kpi"] == "total cost", "value"] = total

@@ -82,7 +82,9 @@ class Sweep:
 
 
 def _yaml_value(v: Any) -> str:
-    return yaml.safe_dump(v, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(v, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    )
 
 
 def _short(path: str) -> str:
@@ -96,7 +98,9 @@ def member_id(index: int, parameters: Mapping[str, Any], variants: Sequence[str]
     label = "-".join(parts).replace("*", "x") or "base"
     label = re.sub(r"[^A-Za-z0-9_.=+-]", "_", label)
     if len(label) > 60:
-        digest = hashlib.sha1(json.dumps([parameters, list(variants)], sort_keys=True, default=str).encode()).hexdigest()[:8]
+        digest = hashlib.sha1(
+            json.dumps([parameters, list(variants)], sort_keys=True, default=str).encode()
+        ).hexdigest()[:8]
         label = f"{label[:50]}-{digest}"
     return f"m{index:03d}-{label}"
 
@@ -110,10 +114,14 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     doc = load_yaml_file(path, label)[0] or {}
     problems: list[Problem] = []
     if not isinstance(doc, Mapping):
-        raise ScenarioError([Problem(label, "must be a YAML mapping (scenario, grid / one_at_a_time / variants)")])
+        raise ScenarioError(
+            [Problem(label, "must be a YAML mapping (scenario, grid / one_at_a_time / variants)")]
+        )
     for k in doc:
         if k not in SWEEP_KEYS:
-            problems.append(Problem(f"{label} › {k}", f"unknown key{near_miss(str(k), sorted(SWEEP_KEYS))}"))
+            problems.append(
+                Problem(f"{label} › {k}", f"unknown key{near_miss(str(k), sorted(SWEEP_KEYS))}")
+            )
     if "scenario" not in doc:
         problems.append(Problem(f"{label} › scenario", "is required: the scenario file to sweep"))
     designs = [d for d in DESIGNS if doc.get(d)]
@@ -131,7 +139,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
 
     def check_paths(m: Mapping[str, Any]) -> None:
         if not isinstance(m, Mapping):
-            problems.append(Problem(f"{label} › {design}", "must map each path to a list of values"))
+            problems.append(
+                Problem(f"{label} › {design}", "must map each path to a list of values")
+            )
             return
         for p, vals in m.items():
             try:
@@ -139,7 +149,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
             except ValueError as err:
                 problems.append(Problem(f"{label} › {design} › {p}", str(err)))
             if not isinstance(vals, list) or not vals:
-                problems.append(Problem(f"{label} › {design} › {p}", "must be a non-empty list of values"))
+                problems.append(
+                    Problem(f"{label} › {design} › {p}", "must be a non-empty list of values")
+                )
 
     if design == "grid":
         check_paths(spec)
@@ -159,7 +171,11 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
                     members.append(Member(member_id(len(members), params, ()), params, base))
     else:
         if not isinstance(spec, list):
-            problems.append(Problem(f"{label} › variants", "must be a list of variant names (or lists of names)"))
+            problems.append(
+                Problem(
+                    f"{label} › variants", "must be a list of variant names (or lists of names)"
+                )
+            )
         else:
             for i, v in enumerate(spec):
                 names = tuple(v) if isinstance(v, list) else (str(v),)
@@ -167,7 +183,12 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
     for m in members:
         for name in m.variants:
             if name not in defined:
-                problems.append(Problem(f"{label} › variant {name}", f"unknown variant '{name}'{near_miss(name, defined)}"))
+                problems.append(
+                    Problem(
+                        f"{label} › variant {name}",
+                        f"unknown variant '{name}'{near_miss(name, defined)}",
+                    )
+                )
     solver = dict(doc.get("solver") or {})
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)), source=str(path))
@@ -176,7 +197,9 @@ def load_sweep(path: str | Path, out: str | Path | None = None) -> Sweep:
 
 
 # ---- one member (runs in a worker process) ---------------------------------------------------------
-def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: dict[str, Any]) -> dict[str, Any]:
+def run_member(
+    scenario: str, member_dir: str, member: dict[str, Any], solver: dict[str, Any]
+) -> dict[str, Any]:
     """Run one member: load the scenario with its variants and overrides, solve, write its files.
 
     Writes ``report.xlsx`` then ``results.json`` (atomically, last); on failure ``error.json``.
@@ -200,28 +223,54 @@ def run_member(scenario: str, member_dir: str, member: dict[str, Any], solver: d
     remove_stale_temporaries(d)  # a killed earlier run of this member may have left one
     (d / ERROR).unlink(missing_ok=True)
     m = Member(member["id"], dict(member["parameters"]), tuple(member["variants"]))
-    base = {"id": m.id, "run_id": uuid.uuid4().hex, "parameters": m.parameters, "variants": list(m.variants),
-            "scenario": str(scenario), "host": socket.gethostname(), "pid": os.getpid(),
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    base = {
+        "id": m.id,
+        "run_id": uuid.uuid4().hex,
+        "parameters": m.parameters,
+        "variants": list(m.variants),
+        "scenario": str(scenario),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         sc = load_scenario(scenario, variants=m.variants, sets=m.sets)
-        opts = {k: solver[k] for k in ("time_limit", "mip_gap", "relax", "mip_start") if k in solver}
+        opts = {
+            k: solver[k] for k in ("time_limit", "mip_gap", "relax", "mip_start") if k in solver
+        }
         res = run(sc, out=d / REPORT, threads=1, **opts)
         o = res.outcome
-        kpis = {str(k): (v.item() if hasattr(v, "item") else v) for k, v in zip(res.summary["kpi"], res.summary["value"])}
+        kpis = {
+            str(k): (v.item() if hasattr(v, "item") else v)
+            for k, v in zip(res.summary["kpi"], res.summary["value"])
+        }
         units = dict(zip(res.summary["kpi"], res.summary["unit"]))
-        data = {**base, "status": o.status if o else "optimal", "objective": o.objective if o else None,
-                "gap": o.gap if o else None, "total cost": res.total_cost, "kpis": kpis, "units": units,
-                "input_hash": sc.input_hash, "seconds": time.perf_counter() - t0,
-                "cpu_seconds": time.process_time() - c0,
-                "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "report": REPORT}
+        data = {
+            **base,
+            "status": o.status if o else "optimal",
+            "objective": o.objective if o else None,
+            "gap": o.gap if o else None,
+            "total cost": res.total_cost,
+            "kpis": kpis,
+            "units": units,
+            "input_hash": sc.input_hash,
+            "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0,
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "report": REPORT,
+        }
         save_json(data, d / RESULTS)
         return data
     except Exception as err:  # a member's failure is reported, not raised
-        data = {**base, "status": "failed", "error": str(err), "error_type": type(err).__name__,
-                "exit_code": err.exit_code if isinstance(err, PlannerError) else 3,
-                "seconds": time.perf_counter() - t0}
+        data = {
+            **base,
+            "status": "failed",
+            "error": str(err),
+            "error_type": type(err).__name__,
+            "exit_code": err.exit_code if isinstance(err, PlannerError) else 3,
+            "seconds": time.perf_counter() - t0,
+        }
         save_json(data, d / ERROR)
         return data
 
@@ -233,7 +282,11 @@ def read_done(member_dir: Path, member: Member) -> dict[str, Any] | None:
         data: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("id") != member.id or data.get("parameters") != member.parameters or tuple(data.get("variants", ())) != member.variants:
+    if (
+        data.get("id") != member.id
+        or data.get("parameters") != member.parameters
+        or tuple(data.get("variants", ())) != member.variants
+    ):
         return None
     return data
 
@@ -293,26 +346,45 @@ def run_sweep(
         else:
             todo.append(m)
     if outcome.skipped:
-        log.info("resume: %d of %d members already done, skipped", len(outcome.skipped), len(sweep.members))
+        log.info(
+            "resume: %d of %d members already done, skipped",
+            len(outcome.skipped),
+            len(sweep.members),
+        )
     cluster = None
     if todo:
         if scheduler:
             client = Client(scheduler)
         else:
             n = workers or os.cpu_count() or 1
-            cluster = LocalCluster(n_workers=min(n, len(todo)), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=min(n, len(todo)),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         try:
             info = client.scheduler_info().get("workers", {})
             nworkers = max(1, len(info))
             if any(w.get("nthreads", 1) > 1 for w in info.values()):
-                log.warning("some Dask workers have more than 1 thread: members then share a process; "
-                            "start workers with --nthreads 1 so that each member has its own")
-            futures = {client.submit(run_member, str(sweep.scenario), str(sweep.out / m.id),
-                                     {"id": m.id, "parameters": m.parameters, "variants": list(m.variants)},
-                                     sweep.solver, pure=False, key=f"member-{m.id}-{uuid.uuid4().hex[:6]}"): m
-                       for m in todo}
+                log.warning(
+                    "some Dask workers have more than 1 thread: members then share a process; "
+                    "start workers with --nthreads 1 so that each member has its own"
+                )
+            futures = {
+                client.submit(
+                    run_member,
+                    str(sweep.scenario),
+                    str(sweep.out / m.id),
+                    {"id": m.id, "parameters": m.parameters, "variants": list(m.variants)},
+                    sweep.solver,
+                    pure=False,
+                    key=f"member-{m.id}-{uuid.uuid4().hex[:6]}",
+                ): m
+                for m in todo
+            }
             bar = _progress(len(todo), progress, len(outcome.skipped))
             for fut in as_completed(futures):
                 m = futures[fut]
@@ -338,8 +410,14 @@ def run_sweep(
                 cluster.close()
     outcome.seconds = time.perf_counter() - t0
     if summary:
-        dirs = [sweep.out / m.id for m in sweep.members if any((sweep.out / m.id / f).is_file() for f in (RESULTS, ERROR))]
-        if any((d / RESULTS).is_file() for d in dirs):  # failed members are listed with their errors
+        dirs = [
+            sweep.out / m.id
+            for m in sweep.members
+            if any((sweep.out / m.id / f).is_file() for f in (RESULTS, ERROR))
+        ]
+        if any(
+            (d / RESULTS).is_file() for d in dirs
+        ):  # failed members are listed with their errors
             outcome.summary = write_comparison(dirs, sweep.out / "summary.xlsx", swept=sweep.swept)
     return outcome
 
@@ -352,8 +430,12 @@ class _progress:
         if show:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=f"sweep ({skipped} skipped)" if skipped else "sweep", unit="run",
-                            bar_format="{desc}: {n_fmt}/{total_fmt} done |{bar}| {postfix} [{elapsed}, {remaining} left]")
+            self.bar = tqdm(
+                total=total,
+                desc=f"sweep ({skipped} skipped)" if skipped else "sweep",
+                unit="run",
+                bar_format="{desc}: {n_fmt}/{total_fmt} done |{bar}| {postfix} [{elapsed}, {remaining} left]",
+            )
             self.bar.set_postfix_str("running ?, failed 0")
 
     def update(self, n: int, *, running: int, failed: int) -> None:

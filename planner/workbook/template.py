@@ -52,22 +52,66 @@ EXAMPLE: dict[str, Any] = {
     "description": "Two regions, one site in each, one candidate link, a day and a night slice.",
     "year": 2025,
     "objective": "cost",
-    "time_slices": [{"name": "day", "weight": 4380, "day": "d1"}, {"name": "night", "weight": 4380, "day": "d1"}],
-    "regions": [{"name": "east", "lat": 31.23, "lon": 121.47, "tags": ["east"]},
-                {"name": "west", "lat": 37.5, "lon": 105.2, "tags": ["west"]}],
-    "sites": [{"name": "site_e", "region": "east", "pue": 1.5, "price_mwh": 600, "grid_tco2_mwh": 0.6, "max_it_mw": 10,
-               "source": "example"},
-              {"name": "site_w", "region": "west", "pue": 1.2, "price_mwh": 300, "grid_tco2_mwh": 0.5,
-               "open_cost": 1500000, "max_it_mw": 10, "source": "example"}],
-    "hardware": [{"name": "acc", "pflops": 1.0, "kw": 100, "idle_frac": 0.5, "capex": 500000, "life_years": 5,
-                  "domestic": True}],
-    "job_classes": [{"name": "inference", "max_latency_ms": 5, "unserved_cost": 10000},
-                    {"name": "training", "gbps_per_pflops": 10, "shiftable": True, "unserved_cost": 10000}],
-    "demand": [{"class": "inference", "region": "east", "pflops": 2, "profile": "users"},
-               {"class": "training", "region": "east", "pflops": 4}],
+    "time_slices": [
+        {"name": "day", "weight": 4380, "day": "d1"},
+        {"name": "night", "weight": 4380, "day": "d1"},
+    ],
+    "regions": [
+        {"name": "east", "lat": 31.23, "lon": 121.47, "tags": ["east"]},
+        {"name": "west", "lat": 37.5, "lon": 105.2, "tags": ["west"]},
+    ],
+    "sites": [
+        {
+            "name": "site_e",
+            "region": "east",
+            "pue": 1.5,
+            "price_mwh": 600,
+            "grid_tco2_mwh": 0.6,
+            "max_it_mw": 10,
+            "source": "example",
+        },
+        {
+            "name": "site_w",
+            "region": "west",
+            "pue": 1.2,
+            "price_mwh": 300,
+            "grid_tco2_mwh": 0.5,
+            "open_cost": 1500000,
+            "max_it_mw": 10,
+            "source": "example",
+        },
+    ],
+    "hardware": [
+        {
+            "name": "acc",
+            "pflops": 1.0,
+            "kw": 100,
+            "idle_frac": 0.5,
+            "capex": 500000,
+            "life_years": 5,
+            "domestic": True,
+        }
+    ],
+    "job_classes": [
+        {"name": "inference", "max_latency_ms": 5, "unserved_cost": 10000},
+        {"name": "training", "gbps_per_pflops": 10, "shiftable": True, "unserved_cost": 10000},
+    ],
+    "demand": [
+        {"class": "inference", "region": "east", "pflops": 2, "profile": "users"},
+        {"class": "training", "region": "east", "pflops": 4},
+    ],
     "profiles": {"users": {"day": 1.5, "night": 0.5}},
-    "links": [{"from": "east", "to": "west", "distance_km": 1000, "latency_ms": 10, "unit_gbps": 100,
-               "unit_cost": 50000, "max_units": 4}],
+    "links": [
+        {
+            "from": "east",
+            "to": "west",
+            "distance_km": 1000,
+            "latency_ms": 10,
+            "unit_gbps": 100,
+            "unit_cost": 50000,
+            "max_units": 4,
+        }
+    ],
 }
 
 README_TEXT = """\
@@ -120,14 +164,20 @@ def _header(ws: Worksheet, cols: list[Column]) -> None:
     for j, c in enumerate(cols, start=1):
         cell = put(ws, HEADER_ROW, j, c.key)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.comment = Comment(c.help() + (" (*)" if c.required else ""), "planner", width=320, height=160)
+        cell.comment = Comment(
+            c.help() + (" (*)" if c.required else ""), "planner", width=320, height=160
+        )
         unit = put(ws, UNIT_ROW, j, c.unit or None)
         unit.fill, unit.font = UNIT_FILL, Font(italic=True)
-        desc = put(ws, DESC_ROW, j, (c.description or c.key) + (REQUIRED_MARK if c.required else ""))
+        desc = put(
+            ws, DESC_ROW, j, (c.description or c.key) + (REQUIRED_MARK if c.required else "")
+        )
         desc.fill, desc.font = DESC_FILL, NOTE_FONT
         desc.alignment = Alignment(wrap_text=True, vertical="top")
         width = max(len(c.key) + 4, len(c.unit) + 2, 12)
-        ws.column_dimensions[get_column_letter(j)].width = min(width if c.kind != "str" or c.key != "source" else 30, 40)
+        ws.column_dimensions[get_column_letter(j)].width = min(
+            width if c.kind != "str" or c.key != "source" else 30, 40
+        )
     ws.row_dimensions[DESC_ROW].height = 45
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2).coordinate
 
@@ -142,7 +192,9 @@ def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | 
         dv = DataValidation(type="list", formula1='"yes,no"', allow_blank=True)
         dv.error = "Answer yes or no."
     elif col.kind == "choice":
-        dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
+        dv = DataValidation(
+            type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True
+        )
         dv.error = "Pick one of: " + ", ".join(col.choices)
     elif col.kind in ("number", "int") and col.bounds:
         lo = [v for op, v in col.bounds if op in (">=", ">")]
@@ -150,7 +202,13 @@ def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | 
         kind: Literal["whole", "decimal"] = "whole" if col.kind == "int" else "decimal"
         op: Literal["greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
         if lo and hi:
-            dv = DataValidation(type=kind, operator="between", formula1=f"{lo[0]:g}", formula2=f"{hi[0]:g}", allow_blank=True)
+            dv = DataValidation(
+                type=kind,
+                operator="between",
+                formula1=f"{lo[0]:g}",
+                formula2=f"{hi[0]:g}",
+                allow_blank=True,
+            )
         elif lo:
             op = "greaterThan" if (">", lo[0]) in col.bounds else "greaterThanOrEqual"
             dv = DataValidation(type=kind, operator=op, formula1=f"{lo[0]:g}", allow_blank=True)
@@ -158,9 +216,17 @@ def _validation(col: Column, key_ranges: Mapping[str, str]) -> DataValidation | 
             op = "lessThan" if ("<", hi[0]) in col.bounds else "lessThanOrEqual"
             dv = DataValidation(type=kind, operator=op, formula1=f"{hi[0]:g}", allow_blank=True)
         if dv is not None:
-            dv.error = f"{col.key} must be {col.bounds_text()}" + (" (a whole number)" if col.kind == "int" else "")
+            dv.error = f"{col.key} must be {col.bounds_text()}" + (
+                " (a whole number)" if col.kind == "int" else ""
+            )
     elif col.kind == "int":
-        dv = DataValidation(type="whole", operator="between", formula1="-1000000000", formula2="1000000000", allow_blank=True)
+        dv = DataValidation(
+            type="whole",
+            operator="between",
+            formula1="-1000000000",
+            formula2="1000000000",
+            allow_blank=True,
+        )
         dv.error = f"{col.key} must be a whole number"
     if dv is not None:
         dv.showErrorMessage = True
@@ -234,7 +300,12 @@ def build_template(scenario: Scenario | None = None, *, file_name: str = "inputs
     for table in sheet_order:
         ws = wb.create_sheet(table)
         if table == PROFILES_SHEET:
-            _profiles_sheet(ws, doc.get("profiles") or {}, [s["name"] for s in doc.get("time_slices") or []], last)
+            _profiles_sheet(
+                ws,
+                doc.get("profiles") or {},
+                [s["name"] for s in doc.get("time_slices") or []],
+                last,
+            )
             continue
         cols = table_columns(table)
         _header(ws, cols)
@@ -248,15 +319,28 @@ def build_template(scenario: Scenario | None = None, *, file_name: str = "inputs
         if table == "demand":
             pj = next((k for k, c in enumerate(cols, start=1) if c.key == "profile"), None)
             if pj:
-                dv = DataValidation(type="list", formula1=f"{quote_sheetname(PROFILES_SHEET)}!$B${HEADER_ROW}:$Z${HEADER_ROW}",
-                                    allow_blank=True)
-                dv.error, dv.errorTitle, dv.showErrorMessage = "Pick a profile (a column of sheet 'profiles').", "profile", True
+                dv = DataValidation(
+                    type="list",
+                    formula1=f"{quote_sheetname(PROFILES_SHEET)}!$B${HEADER_ROW}:$Z${HEADER_ROW}",
+                    allow_blank=True,
+                )
+                dv.error, dv.errorTitle, dv.showErrorMessage = (
+                    "Pick a profile (a column of sheet 'profiles').",
+                    "profile",
+                    True,
+                )
                 ws.add_data_validation(dv)
                 dv.add(f"{get_column_letter(pj)}{FIRST_DATA_ROW}:{get_column_letter(pj)}{last}")
 
-    examples = ("The rows already filled in are an example (a small scenario that runs as it is): replace them\n"
-                "with your own." if scenario is None else f"The rows are scenario '{scenario.name}'.")
-    for i, line in enumerate(README_TEXT.format(file=file_name, examples=examples).splitlines(), start=1):
+    examples = (
+        "The rows already filled in are an example (a small scenario that runs as it is): replace them\n"
+        "with your own."
+        if scenario is None
+        else f"The rows are scenario '{scenario.name}'."
+    )
+    for i, line in enumerate(
+        README_TEXT.format(file=file_name, examples=examples).splitlines(), start=1
+    ):
         cell = put(readme, i, 1, line or None)
         if i == 1:
             cell.font = TITLE_FONT
@@ -264,14 +348,41 @@ def build_template(scenario: Scenario | None = None, *, file_name: str = "inputs
     return wb
 
 
-def _profiles_sheet(ws: Worksheet, profiles: Mapping[str, Mapping[str, float]], slices: list[str], last: int) -> None:
-    slice_col = Column(key="slice", attr="slice", kind="str", unit="", description="time slice (a row of 'time_slices')",
-                       required=True, default=None, optional=False, bounds=(), ref="time_slices")
-    cols = [slice_col] + [Column(key=p, attr=p, kind="number", unit="", description="profile: a value per slice",
-                                 required=False, default=None, optional=False, bounds=()) for p in profiles]
+def _profiles_sheet(
+    ws: Worksheet, profiles: Mapping[str, Mapping[str, float]], slices: list[str], last: int
+) -> None:
+    slice_col = Column(
+        key="slice",
+        attr="slice",
+        kind="str",
+        unit="",
+        description="time slice (a row of 'time_slices')",
+        required=True,
+        default=None,
+        optional=False,
+        bounds=(),
+        ref="time_slices",
+    )
+    cols = [slice_col] + [
+        Column(
+            key=p,
+            attr=p,
+            kind="number",
+            unit="",
+            description="profile: a value per slice",
+            required=False,
+            default=None,
+            optional=False,
+            bounds=(),
+        )
+        for p in profiles
+    ]
     _header(ws, cols)
-    rows = [{"slice": s, **{p: v.get(s) for p, v in profiles.items()}} for s in slices
-            if any(s in v for v in profiles.values())]
+    rows = [
+        {"slice": s, **{p: v.get(s) for p, v in profiles.items()}}
+        for s in slices
+        if any(s in v for v in profiles.values())
+    ]
     _fill_table(ws, cols, rows)
     dv = _validation(slice_col, _key_ranges({"time_slices": "time_slices"}, last))
     if dv is not None:
