@@ -7,7 +7,10 @@
    is the projection of ``x_core`` on ``{cut model ≤ L + ¼ (U − L)}`` (an ℓ1 projection, scaled by
    each variable's range: an LP), where the subproblems give their cuts. (Alternating with the
    master's own point, Kelley's, was measured slower on China with 2 days.) Stops when ``L`` and ``U`` are within
-   half the asked gap. ``L`` is a lower bound of the plan.
+   half the asked gap. Every ``ROUND_EVERY`` iterations the best point is also rounded to a plan
+   (step 3) and evaluated; the phase ends when that plan is within the asked gap of ``L`` (on
+   China with 4 days at 10% the LP gap stayed near 6% for 70 iterations while the rounded plan
+   was within 3.6%). ``L`` is a lower bound of the plan.
 3. **First plan**: the rounding heuristic of :mod:`planner.solve` applied to ``x_core`` (round up
    from 10⁻³, repair rows over integers, single-site assignments to their largest share), budgets
    from the master with the investments fixed: a real plan, the first upper bound.
@@ -47,6 +50,9 @@ LEVEL = 0.25
 #: Most iterations of the LP phase, and its share of the time limit.
 MAX_LP_ITERATIONS = 200
 LP_TIME_SHARE = 0.5
+#: Every this many LP iterations the best point so far is rounded to a plan and evaluated: the
+#: LP phase ends as soon as that plan is within the asked gap of the bound.
+ROUND_EVERY = 10
 
 
 @dataclass
@@ -269,6 +275,25 @@ def solve_decomposed(
         x0 = _peak_day_start(data, split, master, max(1.0, 0.1 * time_limit)) or master.most()
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
+        # the best plan: (cost, investments, budgets, subproblem costs), its evaluation
+        best: tuple[float, dict[str, float], dict[Any, float], np.ndarray] | None = None
+        best_res: list[SubResult] | None = None
+        rounded_core: tuple[dict[str, float], dict[Any, float]] | None = None
+        lp_steps = 0
+
+        def first_plan(
+            point: tuple[dict[str, float], dict[Any, float]],
+        ) -> tuple[float, dict[str, float], dict[Any, float], np.ndarray, list[SubResult]]:
+            """The rounding heuristic on an LP point: a real plan, evaluated (an upper bound)."""
+            ti = time.perf_counter()
+            xr = master.round(point[0])
+            mb = master.budgets_for(xr, max(1.0, deadline - ti))
+            res, ss = evaluate(xr, mb.b)
+            add_cuts(res, xr, mb.b)
+            cost = master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res)
+            record("first plan", lb, min(cost, best[0]) if best else cost, ti, mb.seconds, ss, res)
+            return cost, xr, mb.b, np.array([r.cost for r in res]), res
+
         for scale in START_SCALES[
             : max(1, max_iterations)
         ]:  # cuts around the first point, in every direction at once
@@ -276,7 +301,9 @@ def solve_decomposed(
             res, ss = evaluate(xs, b0)
             add_cuts(res, xs, b0)
             val = master.invest_cost(master.columns(xs, b0)) + sum(r.cost for r in res)
-            if val < best_lp:
+            # a scaled point may break the master's rows (a power envelope): its cuts count, but
+            # it cannot be the core the first plan is rounded from
+            if val < best_lp and master.feasible(xs, b0):
                 best_lp, core = val, (xs, b0)
             record("LP", lb, None, ti, 0.0, ss, res, best_lp)
             ti = time.perf_counter()
@@ -302,6 +329,15 @@ def solve_decomposed(
                 break
             if len(history) >= max_iterations:
                 break
+            lp_steps += 1
+            if lp_steps % ROUND_EVERY == 0 and core is not None and core is not rounded_core:
+                rounded_core = core
+                plan = first_plan(core)
+                if best is None or plan[0] < best[0]:
+                    best, best_res = plan[:4], plan[4]
+                g = _gap(best[0], lb)
+                if g is not None and g <= mip_gap:
+                    break
             if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
                 log.info(
                     "decomposed %s: LP phase stopped at %.0f%% of the time limit",
@@ -312,19 +348,11 @@ def solve_decomposed(
 
         # ---- first plan: the rounding heuristic -------------------------------------------------
         assert core is not None
-        ti = time.perf_counter()
-        xr = master.round(core[0])
-        mb = master.budgets_for(xr, max(1.0, deadline - ti))
-        res, ss = evaluate(xr, mb.b)
-        add_cuts(res, xr, mb.b)
-        best = (
-            master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res),
-            xr,
-            mb.b,
-            np.array([r.cost for r in res]),
-        )
-        best_res: list[SubResult] | None = res
-        record("first plan", lb, best[0], ti, mb.seconds, ss, res)
+        if core is not rounded_core:
+            plan = first_plan(core)
+            if best is None or plan[0] < best[0]:
+                best, best_res = plan[:4], plan[4]
+        assert best is not None
 
         # ---- integer phase ---------------------------------------------------------------------
         termination = "iteration limit"

@@ -287,6 +287,17 @@ class Master:
                 h.setOptionValue("solver", "ipm")
                 h.run()
                 h.setOptionValue("solver", "choose")
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                # the persistent HiGHS, after many bound changes, has called a feasible master
+                # "Infeasible" (China with 4 days, investments fixed); a fresh one on the same LP solved it
+                lp = h.getLp()
+                h = highspy.Highs()
+                h.setOptionValue("output_flag", False)
+                h.setOptionValue("random_seed", 0)
+                h.setOptionValue("threads", 1)
+                h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+                h.passModel(lp)
+                h.run()
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         unknown = (
@@ -421,6 +432,14 @@ class Master:
         if theta is not None:
             col[self.theta_cols] = theta
         return col
+
+    def feasible(self, x: dict[str, float], b: dict[tuple[tuple[str, str], int], float]) -> bool:
+        """Whether a plan meets the master's own rows (power envelopes, module caps, budgets' rows)."""
+        col = self.columns(x, b)
+        act = self.comp.csc() @ col
+        lo, up = np.asarray(self.comp.lp.row_lower_), np.asarray(self.comp.lp.row_upper_)
+        tol = 1e-6 * np.maximum(1.0, np.abs(act))
+        return bool(np.all(act >= lo - tol) and np.all(act <= up + tol))
 
     def most(self) -> dict[str, float]:
         """The largest plan: every investment at its upper bound (the LP phase's first point)."""
