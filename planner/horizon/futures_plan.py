@@ -36,6 +36,7 @@ from ..solve import SolveOutcome, solve
 from ..studies.announced import baseline_investments, compare, module_stats, site_table
 from .futures import FuturesData, expected_scenario, future_scenario, prepare_futures
 from .planning import combine, plan_periods
+from .stack import for_block, future_weights, stack
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,14 @@ def investments(res: Results, multi_period: bool) -> dict[str, dict[Any, float]]
 
 
 def _solve(
-    m: pyo.ConcreteModel, sc: Scenario, opts: dict[str, Any], log_solver: bool, what: str
+    m: pyo.ConcreteModel,
+    sc: Scenario,
+    opts: dict[str, Any],
+    log_solver: bool,
+    what: str,
+    duals: bool = False,
 ) -> SolveOutcome:
-    outcome = solve(m, log_solver=log_solver, **opts)
+    outcome = solve(m, log_solver=log_solver, duals=duals, **opts)
     if outcome.ok:
         if outcome.status == "feasible":
             log.warning(
@@ -164,7 +170,7 @@ def plan_futures(
     m = build_futures_model(
         fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best
     )
-    outcome = _solve(m, sc, opts, log_solver, "stochastic plan")
+    outcome = _solve(m, sc, opts, log_solver, "stochastic plan", duals=True)
     res = combine_futures(fd, m, outcome)
     if best is not None:
         res.extras["cost planned alone"] = best
@@ -253,9 +259,12 @@ def add_announced_baseline(
 
 # ---- results -------------------------------------------------------------------------------------
 def _per_future(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome) -> dict[str, Results]:
+    """Each future's block read as a plan of its own, its duals divided by ω_f (planner.horizon.stack)."""
+    omega = future_weights(m, outcome.duals)
+    out = {f: for_block(outcome, m.future[f], omega[f]) for f in fd.names}
     if fd.multi_period:
-        return {f: combine(fd.data[f], m.future[f], outcome, "perfect_foresight") for f in fd.names}
-    return {f: extract(m.future[f], fd.data[f], outcome) for f in fd.names}
+        return {f: combine(fd.data[f], m.future[f], out[f], "perfect_foresight") for f in fd.names}
+    return {f: extract(m.future[f], fd.data[f], out[f]) for f in fd.names}
 
 
 def _with_future(df: pd.DataFrame, f: str) -> pd.DataFrame:
@@ -446,6 +455,8 @@ def combine_futures(fd: FuturesData, m: pyo.ConcreteModel, outcome: SolveOutcome
         else:
             extra.setdefault(k, v)
     res = Results(
+        balances=stack({f: r.balances for f, r in per.items()}, "future"),
+        prices=stack({f: r.prices for f, r in per.items()}, "future"),
         summary=summary,
         sites=tables["sites"],
         hardware=tables["hardware"],

@@ -29,6 +29,7 @@ from ..results import Results, extract, input_tables, outcome_kpis
 from ..scenario import Scenario
 from ..solve import SolveOutcome, solve
 from .periods import MultiPeriodData, period_list, period_scenario, prepare_periods
+from .stack import for_block, stack
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,7 @@ def _solve(
     log_solver: bool,
     step: int | None = None,
 ) -> SolveOutcome:
-    duals = any(m.period[y].policy_targets for y in m.P)
-    outcome = solve(m, log_solver=log_solver, duals=duals, **opts)
+    outcome = solve(m, log_solver=log_solver, duals=True, **opts)  # prices and shadow prices
     if outcome.ok:
         if outcome.status == "feasible":
             log.warning(
@@ -141,8 +141,12 @@ def combine(
 ) -> Results:
     """Put the per-period results of a solved several-period model together (see module docs)."""
     sc = md.scenario
-    per = {p.year: extract(m.period[p.year], md.data[p.year], outcome) for p in md.periods}
     info = {p.year: p for p in md.periods}
+    # each period's duals divided by its weight w_p: prices per unit in that period's year (.stack)
+    per = {
+        y: extract(m.period[y], md.data[y], for_block(outcome, m.period[y], info[y].weight))
+        for y in info
+    }
     tables: dict[str, pd.DataFrame] = {}
     for name in ("sites", "hardware", "links", "placement", "unserved", "profiles", "policy"):
         tables[name] = _concat([_with_period(getattr(r, name), y) for y, r in per.items()])
@@ -202,7 +206,11 @@ def combine(
     )
     extra = {"Periods": periods, "Build schedule": schedule, "Link schedule": link_schedule}
     extra.update(dict(sc._reduction))
+    cards = [_with_period(r.scorecard, y) for y, r in per.items() if len(r.scorecard)]
     return Results(
+        balances=stack({y: r.balances for y, r in per.items()}, "period"),
+        prices=stack({y: r.prices for y, r in per.items()}, "period"),
+        scorecard=_concat(cards) if cards else pd.DataFrame(),
         summary=summary,
         sites=tables["sites"],
         hardware=tables["hardware"],

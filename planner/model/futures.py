@@ -65,6 +65,8 @@ def build_futures_model(
             populate(b, fd.data[f], shared=shared)
         b.objective.deactivate()
     pi = fd.probability
+    m.probability = dict(pi)  # π_f, and below the risk weight w: ω_f (planner.horizon.stack)
+    m.risk_weight = 0.0 if measure == "expected" else float(weight)
     m.cost = pyo.Expression(
         m.F,
         rule=lambda m, f: m.future[f].objective.expr,

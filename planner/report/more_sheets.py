@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from . import style as st
 from .present import YES_NO
@@ -218,7 +219,16 @@ def add_scorecard(ctx: Any) -> None:
     short = df[
         [
             c
-            for c in ("future", "target", "sense", "target value", "achieved", "met", "imposed")
+            for c in (
+                "future",
+                "period",
+                "target",
+                "sense",
+                "target value",
+                "achieved",
+                "met",
+                "imposed",
+            )
             if c in df.columns
         ]
     ]
@@ -239,8 +249,83 @@ def add_scorecard(ctx: Any) -> None:
     _format_rows(summary, short, card, row + 1, ctx)
 
 
+#: the columns that tell a plan's blocks apart (a plan over periods or demand futures)
+BLOCK_KEYS = ("future", "period")
+
+
+def blocks(df: pd.DataFrame) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """``df`` split by its leading future / period columns: (key values, rows without them).
+
+    A one-year plan's table is one block with no key. Columns empty in a block (a matrix's
+    partner that this future or period does not use) are left out of it.
+    """
+    keys = [c for c in BLOCK_KEYS if c in df.columns]
+    if not keys:
+        return [({}, df)]
+    out = []
+    for vals, part in df.groupby(keys, sort=False):
+        vals = vals if isinstance(vals, tuple) else (vals,)
+        body = part.drop(columns=keys).dropna(axis=1, how="all").reset_index(drop=True)
+        out.append((dict(zip(keys, vals)), body))
+    return out
+
+
+def block_label(ctx: Any, key: dict[str, Any]) -> str:
+    """'future: high · period: 2030' in the report's language ('' for a one-year plan)."""
+    return " · ".join(f"{_h(ctx, k)}: {v}" for k, v in key.items())
+
+
+def _titled(ctx: Any, title: str, key: dict[str, Any]) -> str:
+    label = block_label(ctx, key)
+    return f"{title} — {label}" if label else title
+
+
+def _matrix_blocks(ctx: Any, ws: Any, bal: dict[str, pd.DataFrame], row: int) -> int:
+    """The hub and east/west matrices (one per future / period), the hub one with its chart."""
+    for mkey in ("hub matrix", "east/west matrix"):
+        whole = bal.get(mkey)
+        if whole is None or whole.empty:
+            continue
+        for key, m in blocks(whole):
+            if mkey == "east/west matrix" and ctx.lang == "zh":
+                m = m.copy()
+                m.iloc[:, 0] = [MACRO_ZH.get(v, v) for v in m.iloc[:, 0]]
+                m.columns = [m.columns[0], *[MACRO_ZH.get(c, c) for c in m.columns[1:]]]
+            st.put(ws, row, 1, _titled(ctx, _w(ctx, f"title.{mkey}"), key)).font = st.SUBTITLE_FONT
+            head = row + 1
+            end = st.write_frame(
+                ws,
+                m.fillna(0.0),
+                row=head,
+                default_format=st.INT,
+                table_name=ctx.table(mkey.replace(" ", "_").replace("/", "_")),
+                header=lambda c: _h(ctx, c),
+            )
+            if mkey == "hub matrix":
+                chart = st.bar_chart(
+                    ws,
+                    cat_col=1,
+                    value_cols=range(2, len(m.columns) + 1),
+                    header_row=head,
+                    last_row=end,
+                    title=_titled(ctx, _w(ctx, "chart.hub"), key),
+                    y_title="PFLOPS·h/yr",
+                    x_title=_w(ctx, "axis.hub"),
+                    stacked=True,
+                )
+                chart.width, chart.height = 22, 11
+                ws.add_chart(chart, f"{get_column_letter(len(m.columns) + 2)}{head}")
+                end = max(end, head + 22)  # the next block starts below the chart
+            row = end + 3
+    return row
+
+
 def add_balances(ctx: Any) -> None:
-    """Hub balance (table, where each hub's work runs with a stacked bar chart, east → west) and Province balance."""
+    """Hub balance (table, where each hub's work runs with a stacked bar chart, east → west) and Province balance.
+
+    A plan over futures or periods has one long table (its first column the future / period)
+    and one matrix and chart per future / period.
+    """
     bal = ctx.results.balances or {}
     after = ctx.sheets.get("placement")
     made = []
@@ -253,41 +338,8 @@ def add_balances(ctx: Any) -> None:
             ws, df, table_name=ctx.table(f"balance_{key}"), header=lambda c: _h(ctx, c)
         )
         st.put(ws, last + 1, 1, _w(ctx, "note.none")).font = st.NOTE_FONT
-        row = last + 3
         if key == "hub":
-            for mkey in ("hub matrix", "east/west matrix"):
-                m = bal.get(mkey)
-                if m is None or m.empty:
-                    continue
-                if mkey == "east/west matrix" and ctx.lang == "zh":
-                    m = m.copy()
-                    m.iloc[:, 0] = [MACRO_ZH.get(v, v) for v in m.iloc[:, 0]]
-                    m.columns = [m.columns[0], *[MACRO_ZH.get(c, c) for c in m.columns[1:]]]
-                st.put(ws, row, 1, _w(ctx, f"title.{mkey}")).font = st.SUBTITLE_FONT
-                head = row + 1
-                end = st.write_frame(
-                    ws,
-                    m,
-                    row=head,
-                    default_format=st.INT,
-                    table_name=ctx.table(mkey.replace(" ", "_").replace("/", "_")),
-                    header=lambda c: _h(ctx, c),
-                )
-                if mkey == "hub matrix":
-                    chart = st.bar_chart(
-                        ws,
-                        cat_col=1,
-                        value_cols=range(2, len(m.columns) + 1),
-                        header_row=head,
-                        last_row=end,
-                        title=_w(ctx, "chart.hub"),
-                        y_title="PFLOPS·h/yr",
-                        x_title=_w(ctx, "axis.hub"),
-                        stacked=True,
-                    )
-                    chart.width, chart.height = 22, 11
-                    ws.add_chart(chart, f"{get_column_letter(len(m.columns) + 2)}{head}")
-                row = end + 3
+            _matrix_blocks(ctx, ws, bal, last + 3)
         ws.freeze_panes = "B2"
         st.fit_widths(ws, cap=24)
         ctx.sheets[f"balance_{key}"] = ws
@@ -298,17 +350,10 @@ def add_balances(ctx: Any) -> None:
             after = ws
 
 
-def add_prices(ctx: Any) -> None:
-    """The Price of compute sheet: per region (average and marginal), per site and slice (marginal), a chart."""
-    pr = ctx.results.prices or {}
-    reg, site = pr.get("region"), pr.get("site")
-    if reg is None or reg.empty:
-        return
-    ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.prices"), ctx.wb.sheetnames))
-    st.put(ws, 1, 1, _w(ctx, "title.prices")).font = st.TITLE_FONT
-    st.put(ws, 2, 1, _w(ctx, "note.prices1")).font = st.NOTE_FONT
-    st.put(ws, 3, 1, _w(ctx, "note.prices2")).font = st.NOTE_FONT
-    head = 5
+def _region_block(ctx: Any, ws: Any, key: dict[str, Any], reg: pd.DataFrame, head: int) -> int:
+    """One region price table with its chart at row ``head``; the row after both."""
+    if key:
+        st.put(ws, head - 1, 1, block_label(ctx, key)).font = st.SUBTITLE_FONT
     last = st.write_frame(
         ws,
         reg,
@@ -317,34 +362,59 @@ def add_prices(ctx: Any) -> None:
         table_name=ctx.table("prices_region"),
         header=lambda c: _h(ctx, c),
     )
-    col = reg.columns.get_loc("average cost CNY/PFLOPS·h") + 1
+    col = list(reg.columns).index("average cost CNY/PFLOPS·h") + 1
     chart = st.bar_chart(
         ws,
         cat_col=1,
         value_cols=[col],
         header_row=head,
         last_row=last,
-        title=_w(ctx, "chart.prices"),
+        title=_titled(ctx, _w(ctx, "chart.prices"), key),
         y_title=_h(ctx, "average cost CNY/PFLOPS·h"),
         x_title=_w(ctx, "axis.region"),
     )
     ws.add_chart(chart, f"{get_column_letter(len(reg.columns) + 2)}{head}")
-    row = max(last + 3, head + 21)
-    if site is not None and not site.empty:
-        wide = site.pivot_table(
+    return max(last + 3, head + 21)
+
+
+def add_prices(ctx: Any) -> None:
+    """The Price of compute sheet: per region (average and marginal), per site and slice (marginal), a chart.
+
+    A plan over futures or periods has these per future / period (marginal prices in that
+    future's or period's own CNY: planner.horizon.stack).
+    """
+    pr = ctx.results.prices or {}
+    reg, site = pr.get("region"), pr.get("site")
+    if reg is None or reg.empty:
+        return
+    ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.prices"), ctx.wb.sheetnames))
+    st.put(ws, 1, 1, _w(ctx, "title.prices")).font = st.TITLE_FONT
+    st.put(ws, 2, 1, _w(ctx, "note.prices1")).font = st.NOTE_FONT
+    st.put(ws, 3, 1, _w(ctx, "note.prices2")).font = st.NOTE_FONT
+    parts = blocks(reg)
+    head = 6 if parts[0][0] else 5
+    first = head
+    for key, part in parts:
+        head = _region_block(ctx, ws, key, part, head) + (1 if key else 0)
+    row = head
+    for key, part in blocks(site) if site is not None and not site.empty else []:
+        wide = part.pivot_table(
             index="site", columns="slice", values="marginal CNY/PFLOPS·h", sort=False
         )
         wide = (
-            wide.reindex(index=pd.unique(site["site"]), columns=pd.unique(site["slice"]))
+            wide.reindex(index=pd.unique(part["site"]), columns=pd.unique(part["slice"]))
             .rename_axis(_h(ctx, "site"))
             .reset_index()
         )
-        st.put(ws, row, 1, _w(ctx, "title.site prices")).font = st.SUBTITLE_FONT
-        st.write_frame(
-            ws, wide, row=row + 1, default_format=st.DEC2, table_name=ctx.table("prices_site")
+        st.put(ws, row, 1, _titled(ctx, _w(ctx, "title.site prices"), key)).font = st.SUBTITLE_FONT
+        row = (
+            st.write_frame(
+                ws, wide, row=row + 1, default_format=st.DEC2, table_name=ctx.table("prices_site")
+            )
+            + 3
         )
-    ws.freeze_panes = f"B{head + 1}"
-    st.fit_widths(ws, min_row=head, cap=30)
+    ws.freeze_panes = f"B{first + 1}" if len(parts) == 1 else "A5"
+    st.fit_widths(ws, min_row=first, cap=30)
     after = (
         ctx.sheets.get("balance_province")
         or ctx.sheets.get("balance_hub")
@@ -355,8 +425,63 @@ def add_prices(ctx: Any) -> None:
     ctx.sheets["prices"] = ws
 
 
+#: at most this many maps on the Map sheet (beyond it: the last period of each future)
+MAX_MAPS = 12
+#: several maps are shown at this scale, each on a printed page of its own (landscape A4)
+MAP_SCALE = 0.65
+#: rows between two maps on the Map sheet, each row 15 pt high (an 11 × 8.2 in image at 65% is
+#: ≈ 26 rows); 29 rows (6 in) fit a landscape A4 page inside its margins
+MAP_ROWS = 29
+
+
+def map_views(res: Any) -> list[tuple[dict[str, Any], Any]]:
+    """The plan, or each future / period of it, as an object :func:`map_png` draws.
+
+    Sites, links and placement are those of the future / period; the scenario's name carries its
+    label. More than :data:`MAX_MAPS` views: the last period of each future.
+    """
+    from types import SimpleNamespace
+
+    keys = [c for c in BLOCK_KEYS if c in res.sites.columns]
+    if not keys:
+        return [({}, res)]
+
+    def part(df: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:
+        if df is None or df.empty or not all(k in df.columns for k in key):
+            return df
+        mask = pd.Series(True, index=df.index)
+        for k, v in key.items():
+            mask &= df[k] == v
+        return df[mask]
+
+    views = []
+    for vals, _ in res.sites.groupby(keys, sort=False):
+        key = dict(zip(keys, vals if isinstance(vals, tuple) else (vals,)))
+        views.append(key)
+    if len(views) > MAX_MAPS and "period" in keys:
+        last = max(v["period"] for v in views)
+        views = [v for v in views if v["period"] == last]
+    out = []
+    for key in views[:MAX_MAPS]:
+        label = " · ".join(f"{k} {v}" for k, v in key.items())
+        view = SimpleNamespace(
+            sites=part(res.sites, key),
+            links=part(res.links, key),
+            placement=part(res.placement, key),
+            inputs=res.inputs,
+            metadata={**res.metadata, "scenario": f"{res.metadata.get('scenario', '')} ({label})"},
+        )
+        out.append((key, view))
+    return out
+
+
 def add_map(ctx: Any) -> None:
-    """The Map sheet: the plan drawn on a map of China as a PNG image (after the Summary and Scorecard)."""
+    """The Map sheet: the plan drawn on a map of China as a PNG image (after the Summary and Scorecard).
+
+    A plan over futures or periods gets one map per future / period, one below the other.
+    """
+    import io
+
     from openpyxl.drawing.image import Image
 
     from .map import map_png
@@ -370,22 +495,29 @@ def add_map(ctx: Any) -> None:
         or "lat" not in res.inputs["regions"].columns
     ):
         return
-    if (
-        "period" in res.sites.columns or "future" in res.sites.columns
-    ):  # one map per period / future is not drawn
-        return
     ws = ctx.wb.create_sheet(st.sheet_title(_w(ctx, "sheet.map"), ctx.wb.sheetnames))
     st.put(ws, 1, 1, _w(ctx, "title.map")).font = st.TITLE_FONT
-    png = map_png(res, lang=ctx.lang, money_factor=CURRENCY[ctx.currency][0])
-    if png is None:
-        st.put(ws, 2, 1, _w(ctx, "note.map")).font = st.NOTE_FONT
-    else:
-        import io
-
+    views = map_views(res)
+    for i, (key, view) in enumerate(views):
+        png = map_png(view, lang=ctx.lang, money_factor=CURRENCY[ctx.currency][0])
+        if png is None:
+            st.put(ws, 2, 1, _w(ctx, "note.map")).font = st.NOTE_FONT
+            break
+        top = 3 + i * MAP_ROWS
+        if key:
+            st.put(ws, top - 1, 1, block_label(ctx, key)).font = st.SUBTITLE_FONT
         img = Image(io.BytesIO(png))
-        img.anchor = "A3"
+        if len(views) > 1:
+            img.width, img.height = int(img.width * MAP_SCALE), int(img.height * MAP_SCALE)
+        img.anchor = f"A{top}"
         ws.add_image(img)
-    ws.page_setup.fitToHeight = 1  # the map prints on one page
+        if i:
+            ws.row_breaks.append(Break(id=top - 2))  # each map prints on a page of its own
+    if len(views) == 1:
+        ws.page_setup.fitToHeight = 1  # the map prints on one page
+    else:
+        for r in range(1, 3 + len(views) * MAP_ROWS):
+            ws.row_dimensions[r].height = 15
     position = 2 if "scorecard" in ctx.sheets else 1
     ctx.wb.move_sheet(ws, offset=position - ctx.wb.index(ws))
     ctx.sheets["map"] = ws
