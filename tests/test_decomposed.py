@@ -137,7 +137,7 @@ def test_china_four_days_equals_monolithic():
     mono_obj, mono_bound, _ = monolithic(data, gap)
     out = solve_decomposed(
         data, time_limit=3 * LIMIT, mip_gap=gap, workers=0
-    )  # measured ≈ 150 s on a loaded machine
+    )  # measured 116 CPU-s alone (the monolithic MILP 21 s), 2026-12-03
     assert out.status == "optimal", out.termination
     check(out.objective, out.bound, mono_obj, mono_bound, gap)
 

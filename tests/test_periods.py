@@ -29,6 +29,7 @@ import pytest
 import planner
 from planner.errors import ScenarioError
 from planner.horizon.periods import growth_rate, period_demand, period_list, prepare_periods
+from planner.report.map import available
 from planner.scenario.schema import Period
 
 from .conftest import ROOT, SOLVE, TINY, doc_of, tweak
@@ -275,7 +276,18 @@ def test_demand_year_needs_periods(tmp_path: Path) -> None:
 def test_report_shows_periods(plan: planner.Results, tmp_path: Path) -> None:
     out = planner.write_excel(plan, tmp_path / "tp.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[:4] == ["Summary", "Periods", "Build schedule", "Link schedule"]
+    # the map of each period follows the Summary (planner.report.more_sheets), then the schedules
+    maps = ["Map"] if available() else []
+    assert wb.sheetnames[: 4 + len(maps)] == [
+        "Summary",
+        *maps,
+        "Periods",
+        "Build schedule",
+        "Link schedule",
+    ]
+    if maps:
+        assert len(wb["Map"]._images) == 2  # 2025 and 2027
+    assert {"Price of compute"} <= set(wb.sheetnames)
     assert len(wb["Build schedule"]._charts) == 1 and len(wb["Periods"]._charts) == 1
     summary = pd.read_excel(out, sheet_name="Summary", header=None)
     assert summary.astype(str).apply(lambda c: c.str.contains("perfect foresight")).any().any()
