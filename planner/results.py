@@ -161,6 +161,15 @@ def planner_version() -> str:
         return "0+unknown"
 
 
+#: the profiles' column of one class's load (PFLOPS of hardware capacity it uses at a site and slice)
+CLASS_LOAD_PREFIX = "load PFLOPS: "
+
+
+def class_load_column(job_class: str) -> str:
+    """The Load profiles column of ``job_class``'s load: ``load PFLOPS: <class>``."""
+    return CLASS_LOAD_PREFIX + job_class
+
+
 def placements(m: pyo.Block, d: PlanningData) -> dict[tuple[str, str, str, str], float]:
     """``x[j, r, s, t]`` (PFLOPS) of a solved model: per-pair classes as solved, transport classes decomposed."""
     x = {k: _v(v) for k, v in m.placement.x.items()}
@@ -376,6 +385,13 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
     dem_t: dict[str, float] = defaultdict(float)
     for (_j, _r, t), v in d.demand.items():
         dem_t[t] += v
+    # load of each class: Σ_h y[j,s,h,t] / efficiency[j,h] (PFLOPS of hardware capacity), so that
+    # the classes' columns add up to "load PFLOPS"
+    class_load: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (j, s, h, t), v in m.placement.y.items():
+        if d.efficiency[j, h] > 0:
+            class_load[j, s, t] += _v(v) / d.efficiency[j, h]
+    class_cols = [class_load_column(j) for j in d.CLASSES]
     for t in d.SLICES:
         for s in d.SITES:
             cap = sum(d.pflops[h] * modules[s, h] for h in d.HW)
@@ -388,6 +404,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
                     "weight h/yr": W[t],
                     "site": s,
                     "load PFLOPS": ld,
+                    **{c: class_load[j, s, t] for c, j in zip(class_cols, d.CLASSES)},
                     "capacity PFLOPS": cap,
                     "utilisation": ld / cap if cap else 0.0,
                     "energy MW": energy[s, t],
@@ -402,6 +419,7 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
             "weight h/yr",
             "site",
             "load PFLOPS",
+            *class_cols,
             "capacity PFLOPS",
             "utilisation",
             "energy MW",

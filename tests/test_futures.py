@@ -40,6 +40,7 @@ import pytest
 
 import planner
 from planner.horizon.futures import expected_scenario, future_scenario, prepare_futures
+from planner.report.sheets import load_by_class
 from planner.scenario.schema import Scenario
 
 from .conftest import ROOT, SOLVE, doc_of
@@ -112,6 +113,11 @@ def test_cvar_by_hand(tf: Scenario) -> None:
     assert idle.loc["site_e", "expected idle PFLOPS·h/yr"] == pytest.approx(0.5 * 2 * 8760)
     # the expected-demand plan (2 modules) has CVaR = its cost in future high
     assert res.extras["VSS"] == pytest.approx(2 * A + U - 3 * A)
+    # the load chart's data: per future, the class's load and the idle PFLOPS on top (3 in all)
+    by_slice = load_by_class(res.profiles)
+    assert list(by_slice.index) == ["low all", "high all"]
+    assert by_slice.loc["low all"].to_dict() == pytest.approx({"inference": 1.0, "idle": 2.0})
+    assert by_slice.loc["high all"].to_dict() == pytest.approx({"inference": 3.0, "idle": 0.0})
 
 
 def test_cvar_weight_zero_is_expected(tf: Scenario) -> None:

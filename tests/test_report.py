@@ -11,7 +11,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from openpyxl.chart import BarChart, LineChart
+from openpyxl.chart import AreaChart, BarChart
 
 import planner
 from planner.report import excel, sheets, style
@@ -283,13 +283,38 @@ def test_charts(wb, res):
     assert [type(c) for c in wb["Sites"]._charts] == [BarChart]
     assert [type(c) for c in wb["Hardware mix"]._charts] == [BarChart]
     assert [type(c) for c in wb["Costs"]._charts] == [BarChart]
-    (line,) = wb["Load profiles"]._charts
-    assert isinstance(line, LineChart)
-    assert len(line.series) == res.profiles["site"].nunique() + 1  # one line per site + demand
-    ref = line.series[0].val.numRef.f  # the wide helper table: slice × site
+    (area,) = wb["Load profiles"]._charts
+    assert isinstance(area, AreaChart) and area.grouping == "stacked"
+    ref = area.series[0].val.numRef.f  # the wide helper table: slice × (class…, idle)
     assert ref.startswith("'Load profiles'!")
     for chart in wb["Sites"]._charts + wb["Summary"]._charts[:1]:
         assert chart.series[0].val.numRef.f.startswith("'Sites'!")
+
+
+@pytest.mark.solve
+def test_load_chart_stacks_classes_and_idle_by_hand(res, report):
+    """tiny's optimum (tests/test_tiny.py): east 3 modules, west 3. By day inference takes east's
+    3 PFLOPS and training west's 3; at night inference 1, training 5 (east's spare 2 + west's 3).
+    Both slices run full: no idle capacity. The chart's data is read back from the sheet."""
+    prof = pd.read_excel(report, sheet_name="Load profiles")
+    first = list(prof.columns).index("slice.1")  # the helper table right of the long table
+    helper = prof.iloc[:, first:].dropna(how="all").set_index("slice.1")
+    assert list(helper.columns) == [
+        "inference load PFLOPS",
+        "training load PFLOPS",
+        "idle capacity PFLOPS",
+    ]
+    assert helper.loc["day"].tolist() == pytest.approx([3.0, 3.0, 0.0])
+    assert helper.loc["night"].tolist() == pytest.approx([1.0, 5.0, 0.0])
+    # each class's column in the long table adds up to the site's load
+    classes = [c for c in res.profiles.columns if c.startswith("load PFLOPS: ")]
+    assert classes == ["load PFLOPS: inference", "load PFLOPS: training"]
+    assert res.profiles[classes].sum(axis=1).tolist() == pytest.approx(
+        res.profiles["load PFLOPS"].tolist()
+    )
+    (area,) = openpyxl.load_workbook(report)["Load profiles"]._charts
+    assert len(area.series) == 3  # two classes and the idle capacity
+    assert area.series[-1].graphicalProperties.line.prstDash == "dash"  # idle: pale, dashed
 
 
 # ---- safety ------------------------------------------------------------------------------------
@@ -503,5 +528,6 @@ def test_china_report(tmp_path):
         0
     ] == pytest.approx(0.8, abs=1e-6)
     assert book["Map"]._images, "the map is drawn"
-    (line,) = book["Load profiles"]._charts
-    assert len(line.series) == res.profiles["site"].nunique() + 1
+    (area,) = book["Load profiles"]._charts
+    classes = [c for c in res.profiles.columns if c.startswith("load PFLOPS: ")]
+    assert len(area.series) == len(classes) + 1  # each class with load, and the idle capacity

@@ -17,7 +17,7 @@ Placement                 ``results.placement`` (class × region × site)
 Hub / Province balance    ``results.balances``; where each hub's work runs (matrix + chart)
 Price of compute          ``results.prices``: average and marginal cost per PFLOPS·h
 Unserved                  ``results.unserved``
-Load profiles             ``results.profiles`` (long); line chart of load by site over slices
+Load profiles             ``results.profiles`` (long); stacked area of load by class + idle capacity
 Costs                     ``results.costs`` with a total row; the objective terms and weights
 Policy, Network value     active levers; the comparison with local-first / isolated plans
 Metadata                  ``results.metadata`` as key/value rows
@@ -99,11 +99,12 @@ LABELS: dict[str, dict[str, str]] = {
         "total.solver_objective": "objective reported by the solver",
         "chart.capacity": "PFLOPS installed by site",
         "chart.hardware": "PFLOPS by site and hardware",
-        "chart.load": "Load by site over time slices (PFLOPS)",
+        "chart.load": "Load by job class and idle capacity over time slices (PFLOPS installed)",
         "chart.costs": "Cost by term ({money}/yr)",
         "axis.site": "site",
         "axis.slice": "slice",
-        "helper.load_column": "{site} load PFLOPS",
+        "helper.class_column": "{job} load PFLOPS",
+        "helper.idle_column": "idle capacity PFLOPS",
         "meta.key": "key",
         "meta.value": "value",
         "none.summary": "none",

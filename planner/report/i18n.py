@@ -40,11 +40,12 @@ LABELS_ZH: dict[str, str] = {
     "total.solver_objective": "求解器报告的目标值",
     "chart.capacity": "各站点已装算力（PFLOPS）",
     "chart.hardware": "各站点各硬件算力（PFLOPS）",
-    "chart.load": "各站点各时段负载（PFLOPS）",
+    "chart.load": "各时段各类作业负载与闲置算力（已装 PFLOPS）",
     "chart.costs": "各项成本（{money}/年）",
     "axis.site": "站点",
     "axis.slice": "时段",
-    "helper.load_column": "{site} 负载 PFLOPS",
+    "helper.class_column": "{job} 负载 PFLOPS",
+    "helper.idle_column": "闲置算力 PFLOPS",
     "meta.key": "项目",
     "meta.value": "值",
     "none.summary": "无",
@@ -444,6 +445,8 @@ def term(text: str, lang: str) -> str:
     ):
         if lang == "zh" and text.endswith(suffix) and text[: -len(suffix)] in table:
             return table[text[: -len(suffix)]] + zh
+    if text.startswith("load PFLOPS: ") and lang == "zh":
+        return f"负载 PFLOPS：{text[13:]}"
     if text.startswith("utilisation ") and lang == "zh":
         return f"利用率 {text[12:]}"
     if text.startswith("cost: "):

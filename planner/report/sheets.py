@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..results import Results
+from ..results import CLASS_LOAD_PREFIX, Results
 from . import style as st
 from .i18n import COST_WHAT_ZH, INPUT_TABLES, input_header, term, termination_text
 from .present import YES_NO, is_money, money_label, money_word
@@ -353,28 +353,56 @@ def write_unserved(ctx: Context) -> None:
 
 
 # ---- Load profiles ----------------------------------------------------------------------------
+def _slice_labels(prof: pd.DataFrame) -> pd.Series:
+    """Each row's slice label: ``"<future> <period> <slice>"`` when those columns are there."""
+    label = prof["slice"].astype(str)
+    for col in ("period", "future"):
+        if col in prof.columns:
+            label = prof[col].astype(str) + " " + label
+    return label
+
+
+def load_by_class(prof: pd.DataFrame) -> pd.DataFrame:
+    """Per slice (in order): each class's load summed over the sites, and the idle capacity.
+
+    ``load[j,t] = Σ_s load PFLOPS: j``; ``idle[t] = Σ_s capacity PFLOPS − Σ_s load PFLOPS`` (never
+    below 0), so a slice's loads and idle capacity add up to the installed PFLOPS. An empty frame
+    when the profiles carry no class columns.
+    """
+    cols = [c for c in prof.columns if str(c).startswith(CLASS_LOAD_PREFIX)]
+    if not cols or not _col(prof, "capacity PFLOPS"):
+        return pd.DataFrame()
+    g = prof.assign(_label=_slice_labels(prof)).groupby("_label", sort=False)
+    out = g[cols].sum()
+    out.columns = [str(c)[len(CLASS_LOAD_PREFIX) :] for c in cols]
+    out = out.loc[:, (out.abs() > 0).any()]  # a class with no load anywhere draws nothing
+    idle = g["capacity PFLOPS"].sum() - g["load PFLOPS"].sum()
+    out["idle"] = idle.clip(lower=0.0)
+    return out
+
+
 def write_profiles(ctx: Context) -> None:
-    """The long per-slice table; a line chart of load by site over slices, with its wide data."""
+    """The long per-slice table; a stacked area chart of load by job class, with the idle capacity on
+    top (the stack's top is the installed PFLOPS), over slices, with its wide data."""
     prof = ctx.results.profiles
     ws = _data_sheet(ctx, "profiles", prof, freeze="B2")
     if prof.empty or not all(_col(prof, c) for c in ("slice", "site", "load PFLOPS")):
         st.fit_widths(ws)
         return
-    wide = _pivot(prof, "slice", "site", "load PFLOPS")
-    wide.columns = [ctx.t("helper.load_column", site=s) for s in wide.columns]
-    demand = "demand PFLOPS (all regions)"
-    if demand in prof.columns:
-        label = prof["slice"].astype(str)
-        for col in ("period", "future"):
-            if col in prof.columns:
-                label = prof[col].astype(str) + " " + label
-        wide[demand] = prof.groupby(label, sort=False)[demand].first().reindex(wide.index)
+    wide = load_by_class(prof)
+    if wide.empty:
+        st.fit_widths(ws)
+        return
+    wide.columns = [
+        ctx.t("helper.idle_column") if c == "idle" else ctx.t("helper.class_column", job=c)
+        for c in wide.columns
+    ]
     wide = wide.rename_axis(ctx.t("axis.slice")).reset_index()
     first_col = len(prof.columns) + 2 + CHART_COLS
     header, last = _helper(ctx, ws, wide, col=first_col, key="profiles", fmt=st.DEC2)
     st.fit_widths(ws)
     values = list(range(first_col + 1, first_col + len(wide.columns)))
-    chart = st.line_chart(
+    chart = st.stacked_area_chart(
         ws,
         cat_col=first_col,
         value_cols=values,
@@ -383,7 +411,7 @@ def write_profiles(ctx: Context) -> None:
         title=ctx.t("chart.load"),
         y_title=ctx.h("PFLOPS"),
         x_title=ctx.t("axis.slice"),
-        dashed=values[-1:] if demand in prof.columns else (),
+        pale=values[-1:],
     )
     ws.add_chart(chart, f"{get_column_letter(len(prof.columns) + 2)}2")
 

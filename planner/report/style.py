@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import AreaChart, BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -289,7 +289,7 @@ def table_name(key: str, taken: set[str]) -> str:
 
 
 # ---- charts -----------------------------------------------------------------------------------
-def _finish(chart: BarChart | LineChart, categories: Reference) -> None:
+def _finish(chart: AreaChart | BarChart | LineChart, categories: Reference) -> None:
     """Text categories for every series; visible axes."""
     # openpyxl refers to categories as numbers (numRef); text labels need a strRef.
     for series in chart.series:
@@ -359,6 +359,41 @@ def line_chart(
         series.smooth = False
         if c in dashed:
             series.graphicalProperties.line.dashStyle = "dash"
+    ch.width, ch.height = 22, 10
+    _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
+    return ch
+
+
+def stacked_area_chart(
+    data_ws: Worksheet,
+    *,
+    cat_col: int,
+    value_cols: Sequence[int],
+    header_row: int,
+    last_row: int,
+    title: str,
+    y_title: str,
+    x_title: str = "",
+    pale: Sequence[int] = (),
+) -> AreaChart:
+    """A stacked area chart of columns ``value_cols`` over ``cat_col``; series in ``pale`` are light grey
+    with a dashed outline (the idle capacity on top of the loads, so the stack's top is the capacity)."""
+    ch = AreaChart()
+    ch.grouping = "stacked"
+    ch.title = title
+    ch.y_axis.title = y_title
+    ch.x_axis.title = x_title or None
+    for c in value_cols:
+        ch.add_data(
+            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
+            titles_from_data=True,
+        )
+    for c, series in zip(value_cols, ch.series):
+        if c in pale:
+            series.graphicalProperties.solidFill = "E7E6E6"
+            series.graphicalProperties.line.solidFill = "7F7F7F"
+            series.graphicalProperties.line.dashStyle = "dash"
+    ch.y_axis.number_format = "#,##0"  # the axis in whole PFLOPS, not the cells' two decimals
     ch.width, ch.height = 22, 10
     _finish(ch, Reference(data_ws, min_col=cat_col, min_row=header_row + 1, max_row=last_row))
     return ch
