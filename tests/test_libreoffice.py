@@ -183,7 +183,7 @@ def _page_image(pdf: Path, page: int, out: Path) -> tuple[int, int, bytes]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_issue13_sheets_render_with_their_charts_and_map(tmp_path, lang):
-    """Scorecard, Map, Hub balance and Price of compute print, each on landscape pages, with the
+    """Scorecard, Map, Hub balance, Price of compute and Load profiles print, each on landscape pages, with the
     chart (or the map image) drawn: the part of the page right of the tables is not blank."""
     res = planner.run(_tiny_with_policy_data(), time_limit=60, mip_gap=1e-6)
     xlsx = planner.write_excel(res, tmp_path / f"tiny13-{lang}.xlsx", lang=lang, currency="MCNY")
@@ -213,12 +213,14 @@ def test_issue13_sheets_render_with_their_charts_and_map(tmp_path, lang):
             "map": "The plan on a map of China",
             "hub": "Where each hub's work runs",
             "prices": "The price of compute",
+            "profiles": "Load by job class and idle capacity",
         },
         "zh": {
             "scorecard": "政策目标评分：本方案对照国家目标",
             "map": "方案地图",
             "hub": "各枢纽的工作在哪里运行",
             "prices": "算力价格：各地",
+            "profiles": "各时段各类作业负载与闲置算力",
         },
     }[lang]
     found = {}
@@ -232,6 +234,7 @@ def test_issue13_sheets_render_with_their_charts_and_map(tmp_path, lang):
         "map": (0.0, 1.0, 0.2, 1.0),
         "hub": (0.28, 0.6, 0.18, 0.4),
         "prices": (0.42, 0.7, 0.2, 0.38),
+        "profiles": (0.5, 0.7, 0.1, 0.3),  # the load chart: ≈ 0.3 dark drawn, 0.0 without it
     }
     for key, box in boxes.items():
         w, h, px = _page_image(pdf, found[key], tmp_path)
