@@ -62,12 +62,13 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     def whole_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
         return b.x[j, r, s, t] == size[j] * b.jobs[j, r, s, slot[j, t]]
 
-    rows = job_ceilings(d, K)
+    rows = job_ceilings(d, [(k, k[0], k[1], k[3], size[k[0]]) for k in K])
     b.whole_jobs_fill_demand = pyo.Constraint(
         list(rows),
         rule=lambda b, *g: quicksum(c * b.jobs[k] for k, c in rows[g][0]) <= rows[g][1],
         doc="Σ c × jobs ≤ ⌊demand / (job_pflops × g)⌋: whole jobs never do more work than the demand",
     )
+    _add_card_jobs(b, d)
 
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
     yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
@@ -88,58 +89,113 @@ def _common_unit(weights: list[float]) -> float | None:
     return None
 
 
-JobRows = dict[tuple[str, str, str], tuple[list[tuple[tuple[str, str, str, str], float]], int]]
+JobKey = tuple[str, ...]
+JobRows = dict[tuple[str, str, str], tuple[list[tuple[JobKey, float]], int]]
 
 
-def job_ceilings(d: PlanningData, K: list[tuple[str, str, str, str]]) -> JobRows:
-    """Rows ``Σ c × jobs ≤ N`` that cut off fractions of a job (Chvátal–Gomory cuts of the demand rows).
+def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float]]) -> JobRows:
+    """Rows ``Σ c × count ≤ N`` that cut off fractions of a job (Chvátal–Gomory cuts of the demand rows).
 
-    Served work never exceeds the demand, and it comes in whole jobs of ``S`` PFLOPS:
+    ``cells`` are the job-count columns ``(key, class, origin, slot, S)``, ``S`` the PFLOPS of one
+    job of that column. Served work never exceeds the demand and comes in whole jobs:
 
-    - a slice-held count of a non-shiftable class (``job_moves``): ``S Σ_s k[j,r,s,t] ≤ d[j,r,t]``,
-      so ``Σ_s k[j,r,s,t] ≤ ⌊d / S⌋``;
-    - a day-held count (``job_moves: false``), not shiftable: ``Σ_s k[j,r,s,day] ≤ ⌊min_{t∈day} d / S⌋``;
-    - shiftable, slice-held: ``Σ_{s,t∈day} w[t] S k ≤ D`` with ``D = Σ_{t∈day} w[t] d[j,r,t]``; the
-      weights are whole multiples of ``g`` (the common weight, or the gcd of whole hours), so
-      ``Σ_{s,t} (w[t]/g) k ≤ ⌊D / (S g)⌋``;
-    - shiftable, day-held: ``W S Σ_s k[j,r,s,day] ≤ D`` (``W`` the day's hours), so ``Σ_s k ≤ ⌊D / (S W)⌋``.
+    - a slice-held count of a non-shiftable class (``job_moves``): ``Σ S k[·,t] ≤ d[j,r,t]``;
+    - a day-held count (``job_moves: false``), not shiftable: ``Σ S k[·,day] ≤ min_{t∈day} d[j,r,t]``;
+    - shiftable, slice-held: ``Σ_{t∈day} w[t] S k[·,t] ≤ D`` with ``D = Σ_{t∈day} w[t] d[j,r,t]``;
+    - shiftable, day-held: ``W S Σ k[·,day] ≤ D`` (``W`` the day's hours).
 
-    Each is the row the relaxation already holds, divided and rounded down: every integer plan
-    keeps it, and the relaxation can no longer serve the last fraction of a job (on China
-    ``training_jobs`` that fraction was most of the gap: docs/model.md §10, "Jobs"). Returns
-    group → (columns with coefficients, right-hand side).
+    Each row ``Σ a_i k_i ≤ b`` is divided by ``u = g × S_min`` (``S_min`` the smallest job of the
+    row; ``g`` the common unit of its hours: the one weight when all are equal, the gcd of whole
+    hours, else the least) and rounded down: ``Σ ⌊a_i/u⌋ k_i ≤ ⌊b/u⌋``, which every integer plan
+    keeps (``k ≥ 0`` integer). With one job size and equal weights it reads ``Σ k ≤ ⌊D/(w S)⌋``:
+    the relaxation can no longer serve the last fraction of a job (on China ``training_jobs`` that
+    fraction was half the optimum: docs/model.md §10, "Jobs"). Returns group → (columns with
+    coefficients, right-hand side).
     """
     out: JobRows = {}
     day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
-    groups: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
-    for k in K:
-        j, r, _s, slot = k
+    groups: dict[tuple[str, str, str], list[tuple[JobKey, str, float]]] = {}
+    for key, j, r, slot, S in cells:
         day = slot if not d.scenario_class(j).job_moves else day_of[slot]
-        key = (j, r, day) if d.shiftable[j] else (j, r, slot)
-        groups.setdefault(key, []).append(k)
-    for key, cols in groups.items():
-        j, r, g_slot = key
-        S = d.job_pflops[j]
+        group = (j, r, day) if d.shiftable[j] else (j, r, slot)
+        groups.setdefault(group, []).append((key, slot, S))
+    for group, cols in groups.items():
+        j, r, g_slot = group
         held_by_day = not d.scenario_class(j).job_moves
         if d.shiftable[j]:
             ts = d.DAYS[g_slot]
-            work = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
+            bound = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
             if held_by_day:
-                hours = sum(d.weight[t] for t in ts)
-                out[key] = ([(k, 1.0) for k in cols], math.floor(work / (S * hours) + 1e-9))
-                continue
-            g = _common_unit([d.weight[k[3]] for k in cols])
-            if g is None:
-                continue
-            out[key] = (
-                [(k, round(d.weight[k[3]] / g)) for k in cols],
-                math.floor(work / (S * g) + 1e-9),
-            )
+                hours = {slot: sum(d.weight[t] for t in ts) for _k, slot, _S in cols}
+            else:
+                hours = {slot: d.weight[slot] for _k, slot, _S in cols}
         else:
             ts = d.DAYS[g_slot] if held_by_day else [g_slot]
-            least = min(d.demand.get((j, r, t), 0.0) for t in ts)
-            out[key] = ([(k, 1.0) for k in cols], math.floor(least / S + 1e-9))
+            bound = min(d.demand.get((j, r, t), 0.0) for t in ts)
+            hours = {slot: 1.0 for _k, slot, _S in cols}
+        g = _common_unit(list(hours.values())) or min(hours.values())
+        u = g * min(S for _k, _slot, S in cols)
+        out[group] = (
+            [(k, float(math.floor(hours[slot] * S / u + 1e-9))) for k, slot, S in cols],
+            math.floor(bound / u + 1e-9),
+        )
     return out
+
+
+def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
+    """Jobs of a size in cards: ``card_jobs[j,r,s,h,slot]``, each job on one hardware type.
+
+    A job of ``C`` cards on type ``h`` is ``S[j,h] = C × pflops[h] / cards[h] × efficiency[j,h]``
+    effective PFLOPS, so the count carries its type: ``x[j,r,s,t] = Σ_h S[j,h] k[j,r,s,h,slot(t)]``
+    and ``y[j,s,h,t] = S[j,h] Σ_r k[j,r,s,h,slot(t)]`` (which makes the hardware split hold).
+    """
+    size = d.job_card_size
+    classes = {j for (j, _h) in size}
+    if not classes:
+        return
+    types: dict[tuple[str, str], list[str]] = {}
+    for j, s, h in d.USE:
+        if (j, h) in size:
+            types.setdefault((j, s), []).append(h)
+    JX = [k for k in d.X if k[0] in classes]
+    slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
+    KC = sorted({(j, r, s, h, slot[j, t]) for (j, r, s, t) in JX for h in types.get((j, s), [])})
+    b.card_jobs = pyo.Var(
+        KC,
+        domain=pyo.NonNegativeIntegers,
+        doc="jobs (sized in cards) of class j from r at s on hardware h (per slice, or per day)",
+    )
+    by_x: dict[tuple[str, str, str, str], list[str]] = {}
+    for j, r, s, h, sl in KC:
+        by_x.setdefault((j, r, s, sl), []).append(h)
+
+    @b.Constraint(JX, doc="x[j,r,s,t] = Σ_h S[j,h] × card_jobs[j,r,s,h,slot(t)]")
+    def whole_card_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
+        sl = slot[j, t]
+        return b.x[j, r, s, t] == quicksum(
+            size[j, h] * b.card_jobs[j, r, s, h, sl] for h in by_x.get((j, r, s, sl), [])
+        )
+
+    by_y: dict[tuple[str, str, str, str], list[str]] = {}
+    for j, r, s, h, sl in KC:
+        by_y.setdefault((j, s, h, sl), []).append(r)
+    JY = [k for k in d.Y if k[0] in classes]
+
+    @b.Constraint(JY, doc="y[j,s,h,t] = S[j,h] × Σ_r card_jobs[j,r,s,h,slot(t)]")
+    def card_jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
+        sl = slot[j, t]
+        if (j, h) not in size:
+            return b.y[j, s, h, t] == 0
+        return b.y[j, s, h, t] == size[j, h] * quicksum(
+            b.card_jobs[j, r, s, h, sl] for r in by_y.get((j, s, h, sl), [])
+        )
+
+    rows = job_ceilings(d, [(k, k[0], k[1], k[4], size[k[0], k[3]]) for k in KC])
+    b.card_jobs_fill_demand = pyo.Constraint(
+        list(rows),
+        rule=lambda b, *g: quicksum(c * b.card_jobs[k] for k, c in rows[g][0]) <= rows[g][1],
+        doc="Σ ⌊w S[j,h] / u⌋ × card_jobs ≤ ⌊demand / u⌋: whole jobs never do more work than the demand",
+    )
 
 
 Columns = npt.NDArray[np.float64]
@@ -154,6 +210,7 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
         jobs = b.component("jobs")
         if jobs is None or b.local_name != "placement":
             continue
+        _card_jobs_down(b, pos, x, out)
         # per (class, origin, slot): as many whole jobs as the relaxation runs in all, ⌊Σ_s k⌋, placed at
         # the sites with the largest LP counts (each up to its LP count rounded up)
         by_origin: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
@@ -192,6 +249,21 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
                 want -= n
             if want > 0 and hcols:
                 out[max(hcols, key=lambda c: x[c])] += want
+
+
+def _card_jobs_down(
+    b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns
+) -> dict[tuple[str, str, str, str], int]:
+    """Job counts of classes sized in cards rounded down (never more work than the relaxation, on
+    capacity it had: always feasible); returns the jobs per (class, site, type, slot)."""
+    at: dict[tuple[str, str, str, str], int] = {}
+    card = b.component("card_jobs")
+    for (j, _r, s, h, slot), v in card.items() if card is not None else ():
+        i = pos.get(id(v))
+        if i is not None:
+            out[i] = float(math.floor(x[i] + 1e-6))
+            at[j, s, h, slot] = at.get((j, s, h, slot), 0) + int(out[i])
+    return at
 
 
 def _room_for_jobs(
@@ -294,6 +366,16 @@ def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> J
             sizing = None
         placed_at = _pack_jobs(b, d, sizing, pos, x, upper, fix, mask)
         _one_type_per_site(b, d, sizing, pos, x, fix, mask, placed_at, needs)
+        card_at = _card_jobs_down(b, pos, x, fix)  # sized in cards: counts rounded down
+        card = b.component("card_jobs")
+        for v in card.values() if card is not None else ():
+            if id(v) in pos:
+                mask[pos[id(v)]] = True
+        for (j, s, h, _slot), n in card_at.items():
+            if sizing is not None and n > 0:
+                need = needs.setdefault(tuple(id(sizing.modules[s, g]) for g in d.HW), {})
+                pf = n * d.job_card_size[j, h]
+                need[j, (h,)] = max(need.get((j, (h,)), 0.0), pf)
         if sizing is not None:
             for s in d.SITES:
                 sites[tuple(id(sizing.modules[s, h]) for h in d.HW)] = (d, sizing, s)
