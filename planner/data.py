@@ -137,8 +137,11 @@ class PlanningData:
     pue_over_existing: list[str] = field(default_factory=list)
     isolated: bool = False
     dropped: dict[str, int] = field(default_factory=dict)
-    #: classes that run in whole jobs: the size of one job (effective PFLOPS)
+    #: classes that run in whole jobs of a size in PFLOPS: the size of one job (effective PFLOPS)
     job_pflops: dict[str, float] = field(default_factory=dict)
+    #: classes whose job size is in cards: ``(class, hardware)`` → one job on that type, effective
+    #: PFLOPS (``job_cards × pflops / cards × efficiency``), for every type the class may use
+    job_card_size: dict[tuple[str, str], float] = field(default_factory=dict)
     #: why demand of a (class, region) is left unserved whatever is built (a job that fits nowhere)
     unserved_reason: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -328,7 +331,8 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         jc = cls_by[j]
         allowed = [h for h in HW if jc.hardware is None or h in jc.hardware]
         for s in SITES:
-            if jc.job_pflops is not None and job_fit[j, s] < jc.job_pflops - 1e-9:
+            size = job_size_in_own_unit(jc)
+            if size is not None and job_fit[j, s] < size - 1e-9:
                 dropped["a job larger than the site can hold"] += 1
                 continue
             ms = latency.get((r, s))
@@ -531,6 +535,13 @@ def prepare(scenario: Scenario, *, isolated: bool = False) -> PlanningData:
         RELEASE=RELEASE,
         pair_reason=pair_reason,
         job_pflops={j.name: j.job_pflops for j in sc.job_classes if j.job_pflops is not None},
+        job_card_size={
+            (j.name, h.name): j.job_cards * h.pflops / h.cards * efficiency[j.name, h.name]
+            for j in sc.job_classes
+            if j.job_cards is not None
+            for h in sc.hardware
+            if h.cards and (j.hardware is None or h.name in j.hardware)
+        },
         unserved_reason=unserved_reason,
     )
     log.info("prepared %s: %s", sc.name, data.size)
@@ -561,7 +572,7 @@ def _pair_reasons(
             out[jc.name] = "isolated baseline"
         elif jc.single_site:
             out[jc.name] = "single-site class"
-        elif jc.job_pflops is not None:
+        elif jc.job_pflops is not None or jc.job_cards is not None:
             out[jc.name] = "runs in whole jobs"
         elif sc.policy.max_remote_share is not None or sc.policy.min_local_share is not None:
             out[jc.name] = "a remote/local share target"
@@ -570,19 +581,28 @@ def _pair_reasons(
     return out
 
 
+def job_size_in_own_unit(jc: JobClass) -> float | None:
+    """A class's job size in its own unit: effective PFLOPS (``job_pflops``) or cards (``job_cards``)."""
+    if jc.job_pflops is not None:
+        return jc.job_pflops
+    return float(jc.job_cards) if jc.job_cards is not None else None
+
+
 def job_capacity(
     sc: Scenario, efficiency: dict[tuple[str, str], float], existing: dict[tuple[str, str], int]
 ) -> dict[tuple[str, str], float]:
-    """``(class, site)`` → the largest job (effective PFLOPS) the site could ever run, for classes with a job size.
+    """``(class, site)`` → the largest job the site could ever run, for classes with a job size, in
+    the class's unit: effective PFLOPS (``job_pflops``) or cards (``job_cards``).
 
     On one hardware type ``h`` a site holds at most ``min(⌊1000 max_it_mw / kw[h]⌋, max_modules)``
     modules (existing ones count); a job needs ``job_pflops / (pflops[h] × efficiency[j,h])`` of
-    them. Mixing types at the site never holds more than the best type alone (one power envelope),
-    so the largest job is the best type's, with or without ``job_one_hardware``.
+    them, or ``job_cards / cards[h]``. Mixing types at the site never holds more than the best
+    type alone (one power envelope), so the largest job is the best type's, with or without
+    ``job_one_hardware`` (a job in cards always runs on one type).
     """
     out: dict[tuple[str, str], float] = {}
     for jc in sc.job_classes:
-        if jc.job_pflops is None:
+        if jc.job_pflops is None and jc.job_cards is None:
             continue
         allowed = [h for h in sc.hardware if jc.hardware is None or h.name in jc.hardware]
         for s in sc.sites:
@@ -592,7 +612,12 @@ def job_capacity(
                 if s.max_modules is not None:
                     n = min(n, s.max_modules)
                 n = max(n, existing.get((s.name, h.name), 0))
-                best = max(best, n * h.pflops * efficiency[jc.name, h.name])
+                unit = (
+                    h.pflops * efficiency[jc.name, h.name]
+                    if jc.job_pflops is not None
+                    else float(h.cards or 0)
+                )
+                best = max(best, n * unit)
             out[jc.name, s.name] = best
     return out
 
@@ -609,15 +634,28 @@ def _job_reasons(
     cls_by = {j.name: j for j in sc.job_classes}
     eligible = {(j, r) for (j, r, _s) in ELIG}
     for j, r in DEMAND_JR:
-        size = cls_by[j].job_pflops
-        if size is None:
+        jc = cls_by[j]
+        own = job_size_in_own_unit(jc)
+        if own is None:
             continue
+        unit = "PFLOPS" if jc.job_pflops is not None else "cards"
+        # the smallest job in PFLOPS (with job_cards: on the type with the fewest PFLOPS per card)
+        size = jc.job_pflops
+        if size is None:
+            size = min(
+                (
+                    own * h.pflops / h.cards * jc.efficiency.get(h.name, 1.0)
+                    for h in sc.hardware
+                    if h.cards and (jc.hardware is None or h.name in jc.hardware)
+                ),
+                default=math.inf,
+            )
         if (j, r) not in eligible:
             near = [(v, s) for (jj, s), v in job_fit.items() if jj == j]
             v, s = max(near) if near else (0.0, "-")
             out[j, r] = (
-                f"a job of {size:g} PFLOPS fits at no site within reach of {r}: jobs run whole at one site, and the largest "
-                f"a site can hold is {v:,.1f} PFLOPS ({s})"
+                f"a job of {own:g} {unit} fits at no site within reach of {r}: jobs run whole at one site, and the largest "
+                f"a site can hold is {v:,.1f} {unit} ({s})"
             )
         elif cls_by[j].shiftable:  # a job in a slice of weight w does S × w of the day's work
             days: dict[str, list[TimeSlice]] = defaultdict(list)

@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .model.jobs import round_jobs
+from .model.jobs import job_start, round_jobs
 
 log = logging.getLogger(__name__)
 
@@ -528,8 +528,26 @@ def _mip_start(
         ]
     )
     bidx = np.flatnonzero(binary)
+    packed = job_start(m, comp.columns, x, comp.col_upper)
+    if packed is not None and time.perf_counter() < deadline:
+        # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
+        # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual
+        h3, ok = _solve_fixed(comp, options, deadline, packed.fix, np.flatnonzero(packed.mask))
+        if ok:
+            fix, mask = packed.fit(
+                np.array(h3.getSolution().col_value), comp.col_lower, comp.col_upper
+            )
+            h3, ok = _solve_fixed(comp, options, deadline, fix, np.flatnonzero(mask))
+        if ok:
+            consider(np.array(h3.getSolution().col_value), "whole jobs")
+        else:
+            log.info("MIP start (whole jobs): packed plan not feasible")
     cover = _cover_rounding(comp, x, binary)
-    if cover is not None and time.perf_counter() < deadline:
+    if (
+        cover is not None
+        and time.perf_counter() < deadline
+        and (best[1] is None or lp_bound is None or _rel_gap(best[1], lp_bound) > gap)
+    ):
         h3, ok = _solve_fixed(comp, options, deadline, cover[0], cover[1])
         if ok:
             y = np.array(h3.getSolution().col_value)

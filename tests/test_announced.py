@@ -161,3 +161,123 @@ def test_china_baseline_reconciles() -> None:
         and t.loc["expected cost", "difference (announced − coordinated)"]
         >= -0.02 * t.loc["expected cost", "coordinated"]
     )
+
+
+def periods_case(top_up: bool = False) -> Scenario:
+    """Two periods (2025 and 2027, two years each, no discounting), one slice, sites A and B (no open
+    cost), modules of 1 PFLOPS with capex 400,000 over 2 years (200,000 CNY/yr: a module bought
+    in 2025 serves 2025–2026 only), demand 1 PFLOPS in 2025 and 2 in 2027, unserved work at 100
+    CNY/PFLOPS·h (876,000 per PFLOPS-year). Announced: 3 modules at A in 2025, 1 at B in 2028.
+
+    Coordinated: 1 module in 2025, 2 in 2027: 2 × 200,000 + 2 × 400,000 = 1,200,000; nothing idle.
+    Announced: A's 3 modules in 2025 (2 idle: packed, modules 2 and 3 never work, stranded: 800,000
+    CNY); B's module bought in 2027 (the period containing 2028) and A's retired, so 1 PFLOPS of
+    2027's 2 is unserved: 2 × 600,000 + 2 × (200,000 + 876,000) = 3,352,000, 2,152,000 more.
+    """
+    doc = {
+        "name": "periods_announced",
+        "year": 2025,
+        "discount_rate": 0.0,
+        "solver": {"time_limit": 60, "mip_gap": 1e-6},
+        "periods": [{"year": 2025, "years": 2}, {"year": 2027, "years": 2}],
+        "time_slices": [{"name": "all", "weight": 8760, "day": "d1"}],
+        "regions": [{"name": "r", "lat": 30.0, "lon": 110.0, "tags": ["hub:one"]}],
+        "sites": [
+            {
+                "name": n,
+                "region": "r",
+                "pue": 1.0,
+                "price_mwh": 0,
+                "grid_tco2_mwh": 0.5,
+                "max_it_mw": 10,
+            }
+            for n in ("A", "B")
+        ],
+        "hardware": [{"name": "acc", "pflops": 1.0, "kw": 0, "capex": 400000, "life_years": 2}],
+        "job_classes": [{"name": "work", "unserved_cost": 100}],
+        "demand": [
+            {"class": "work", "region": "r", "pflops": 1.0, "year": 2025},
+            {"class": "work", "region": "r", "pflops": 2.0, "year": 2027},
+        ],
+        "announced": [
+            {"site": "A", "hardware": "acc", "modules": 3, "year": 2025, "source": "test"},
+            {"site": "B", "hardware": "acc", "modules": 1, "year": 2028, "source": "test"},
+        ],
+        "baseline": {"top_up": top_up},
+    }
+    return Scenario.model_validate(doc)
+
+
+def test_announced_baseline_over_periods_by_hand() -> None:
+    res = planner.run(periods_case(), **SOLVE)
+    t = res.extra_tables["Announced vs coordinated"]
+    row = {(str(r["period"]), r["quantity"]): r for r in t.to_dict("records")}
+    total = row["all", "expected cost (all periods, discounted)"]
+    assert total["coordinated"] == pytest.approx(1_200_000)
+    assert total["announced"] == pytest.approx(3_352_000)
+    assert row["2025", "expected cost"]["announced"] == pytest.approx(600_000)
+    assert row["2027", "expected cost"]["announced"] == pytest.approx(1_076_000)
+    assert row["2025", "PFLOPS installed"]["announced"] == 3.0
+    assert row["2027", "PFLOPS installed"]["announced"] == 1.0
+    assert row["2025", "idle PFLOPS (average)"]["announced"] == pytest.approx(2.0)
+    assert row["2027", "idle PFLOPS (average)"]["announced"] == pytest.approx(0.0, abs=1e-6)
+    assert row["2025", "stranded capital CNY"]["announced"] == pytest.approx(800_000)
+    assert row["2027", "stranded capital CNY"]["announced"] == pytest.approx(0.0)
+    assert row["2027", "unserved share"]["announced"] == pytest.approx(0.5)
+    for y in ("2025", "2027"):
+        assert row[y, "idle PFLOPS (average)"]["coordinated"] == pytest.approx(0.0, abs=1e-6)
+        assert row[y, "stranded capital CNY"]["coordinated"] == pytest.approx(0.0)
+    # per site, region and hub, each period: the announced 2025 plan is A's; 2027 is B's
+    site = res.extra_tables["Announced by site"].set_index(["period", "site"])
+    assert site.loc[(2025, "A"), "idle PFLOPS (average) announced"] == pytest.approx(2.0)
+    assert site.loc[(2025, "A"), "stranded capital CNY announced"] == pytest.approx(800_000)
+    assert site.loc[(2025, "B"), "PFLOPS announced"] == 0.0
+    assert site.loc[(2027, "B"), "PFLOPS announced"] == 1.0
+    assert site.loc[(2027, "A"), "PFLOPS announced"] == 0.0  # retired after two years
+    hub = res.extra_tables["Announced by hub"].set_index(["period", "hub"])
+    assert hub.loc[(2025, "one"), "stranded capital CNY announced"] == pytest.approx(800_000)
+    region = res.extra_tables["Announced by region"].set_index(["period", "region"])
+    assert region.loc[(2027, "r"), "idle PFLOPS (average) announced"] == pytest.approx(
+        0.0, abs=1e-6
+    )
+
+
+def test_announced_floor_over_periods_by_hand() -> None:
+    """With ``top_up`` the announced modules are a floor: 3 at A in 2025 and 1 at B from 2027, and
+    the plan adds 1 module in 2027 for its second PFLOPS: 2 × 600,000 + 2 × 400,000 = 2,000,000."""
+    res = planner.run(periods_case(top_up=True), **SOLVE)
+    t = res.extra_tables["Announced vs coordinated"]
+    total = t[t["period"] == "all"].iloc[0]
+    assert total["announced"] == pytest.approx(2_000_000)
+    assert total["difference (announced − coordinated)"] == pytest.approx(800_000)
+
+
+def test_announced_hardware_not_buyable_in_its_period_is_an_input_error(tmp_path: Path) -> None:
+    import yaml
+
+    doc = doc_of(periods_case())
+    doc["hardware"][0]["available_to"] = 2026
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    with pytest.raises(planner.ScenarioError) as info:
+        planner.load_scenario(p)
+    assert (
+        "s.yaml › announced › row 2 › year: bought in period 2027 (the period containing 2028), "
+        "when 'acc' cannot be bought (available …–2026)"
+    ) in str(info.value), str(info.value)
+
+
+def test_announced_over_periods_on_the_command_line(tmp_path: Path) -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(doc_of(periods_case()), allow_unicode=True))
+    out = CliRunner().invoke(main, ["run", str(p), "--out", str(tmp_path / "plan.xlsx")])
+    assert out.exit_code == 0, out.output
+    assert "costs 2.15 M more than the coordinated plan over the periods" in out.output
+    assert "2025       2.0 more PFLOPS idle; stranded capital 0.8 M CNY more" in out.output
+    sheets = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True).sheetnames
+    assert "Announced vs coordinated" in sheets and "Announced by hub" in sheets

@@ -16,12 +16,15 @@ cost; a class with no latency limit, unserved work at 20 CNY/PFLOPS·h (175,200 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import planner
+from planner.errors import ScenarioError
 from planner.scenario.schema import Scenario
 
-from .conftest import SOLVE
+from .conftest import CHINA, SOLVE
 
 U = 20 * 8760.0
 
@@ -118,3 +121,155 @@ def test_jobs_that_stay_put_over_the_day() -> None:
     assert run(doc).total_cost == pytest.approx(300_000)
     doc["job_classes"][0]["job_moves"] = False
     assert run(doc).total_cost == pytest.approx(100_000 + 2 * 4380 * 40)
+
+
+def remainder_case() -> dict:
+    """Shiftable training of 1.75 PFLOPS over a day of two 4,380-h slices, jobs of 1 PFLOPS, one
+    site of up to 4 modules (100,000 CNY/yr each), unserved work at 50 CNY/PFLOPS·h.
+
+    The day's work is 3.5 job-slices (1.75 × 8760 / 4380): at most 3 whole ones run. The optimum:
+    2 jobs in one slice and 1 in the other, 2 modules, the half job-slice unserved: 200,000 + 0.5 ×
+    4380 × 50 = 309,500 (1 module: 100,000 + 1.5 × 219,000 = 428,500; none: 3.5 × 219,000 =
+    766,500). The relaxation without the cut serves everything on 1.75 modules (175,000); with the
+    cut ``k_a + k_b ≤ ⌊3.5⌋ = 3`` it serves 3 job-slices on 1.5 modules: 150,000 + 109,500 = 259,500.
+    The old start rounded each slice's 1.75 jobs down (1 + 1) and was 428,500 after trimming.
+    """
+    doc = scenario(1.75, 1.0, shiftable=True)
+    doc["job_classes"][0]["unserved_cost"] = 50
+    doc["time_slices"] = [
+        {"name": "a", "weight": 4380, "day": "d1"},
+        {"name": "b", "weight": 4380, "day": "d1"},
+    ]
+    doc["sites"] = doc["sites"][:1]
+    doc["sites"][0]["max_modules"] = 4
+    return doc
+
+
+def test_the_relaxation_cannot_serve_a_fraction_of_a_job() -> None:
+    res = planner.run(Scenario.model_validate(remainder_case()), relax=True, **SOLVE)
+    assert res.total_cost == pytest.approx(259_500)
+
+
+def test_whole_jobs_start_is_the_optimum_without_branch_and_bound() -> None:
+    sc = Scenario.model_validate(remainder_case())
+    m = planner.build_model(planner.prepare(sc))
+    # the start alone is within 20% of the LP bound (259,500): accepted without branch and bound
+    out = planner.solve(m, time_limit=60, mip_gap=0.2, max_plan_gap=0.2)
+    assert out.status == "optimal"
+    assert out.mip_start_objective == pytest.approx(309_500)
+    assert out.objective == pytest.approx(309_500) and out.solve_s == 0.0  # no branch and bound
+    assert sorted(round(v.value) for v in m.placement.jobs.values()) == [1, 2]
+    assert sum(round(v.value) for v in m.sizing.modules.values()) == 2
+    assert run(remainder_case()).total_cost == pytest.approx(309_500)
+
+
+@pytest.mark.slow
+def test_china_training_in_whole_jobs_plans_within_its_gap() -> None:
+    """China ``--variant one_future --variant training_jobs``: every whole job-hour is served,
+    only the fraction of a job each origin's daily work leaves is unserved, nothing is split.
+
+    Daily training work per origin (PFLOPS × 24 h) over 3,200-PFLOPS job-hours: Beijing 43.44,
+    Chengdu 10.5, Hangzhou 13.5, Shanghai 31.5, Shenzhen 27, Wuhan 9.6, Xi'an 3.36; what is left
+    over is 1,408 + 1,600 × 3 + 0 + 1,920 + 1,152 = 9,280 PFLOPS·h a day, × 365 = 3,387,200
+    PFLOPS·h/yr (16.94 bn CNY/yr at 5,000 CNY/PFLOPS·h)."""
+    sc = planner.load_scenario(CHINA, variants=["one_future", "training_jobs"])
+    res = planner.run(sc, time_limit=240, mip_gap=0.01, threads=1)
+    assert res.outcome.ok and res.outcome.gap is not None and res.outcome.gap <= 0.01
+    training = res.unserved[res.unserved["class"] == "training"]
+    assert training["PFLOPS·h/yr"].sum() == pytest.approx(3_387_200, rel=1e-6)
+    placed = res.placement[res.placement["class"] == "training"]
+    jobs = placed["PFLOPS·h/yr"] / (3200 * 365)  # job-hours a day per (origin, site): whole
+    assert (jobs - jobs.round()).abs().max() < 1e-6
+
+
+def cards_case(demand: float) -> dict:
+    """Jobs of 8 cards on two types of 8-card modules: ``small`` 1 PFLOPS (0.125 per card, 100,000
+    CNY/yr) and ``big`` 2 PFLOPS (0.25 per card, 150,000 CNY/yr). A job is 1 PFLOPS on small, 2 on
+    big. Demand 2: one job on one big module, 150,000 (two small: 200,000). Demand 1.5: a big job
+    would do more than the demand, so one small job and 0.5 PFLOPS unserved: 100,000 + 0.5 × 175,200
+    = 187,600 (nothing: 1.5 × 175,200 = 262,800)."""
+    doc = scenario(demand)
+    doc["hardware"] = [
+        {"name": "small", "pflops": 1.0, "cards": 8, "kw": 0, "capex": 500000, "life_years": 5},
+        {"name": "big", "pflops": 2.0, "cards": 8, "kw": 0, "capex": 750000, "life_years": 5},
+    ]
+    doc["job_classes"][0]["job_cards"] = 8
+    return doc
+
+
+def test_job_size_in_cards_depends_on_the_hardware() -> None:
+    sc = Scenario.model_validate(cards_case(2.0))
+    assert planner.prepare(sc).job_card_size == {
+        ("training", "small"): 1.0,
+        ("training", "big"): 2.0,
+    }
+    res = run(cards_case(2.0))
+    assert res.total_cost == pytest.approx(150_000)
+    assert {h: n for h, n in res.hardware.groupby("hardware")["modules"].sum().items() if n} == {
+        "big": 1
+    }
+    res = run(cards_case(1.5))
+    assert res.total_cost == pytest.approx(100_000 + 0.5 * U)
+    assert {h: n for h, n in res.hardware.groupby("hardware")["modules"].sum().items() if n} == {
+        "small": 1
+    }
+
+
+def test_a_job_in_cards_that_fits_nowhere_is_unserved_with_the_reason() -> None:
+    doc = cards_case(2.0)
+    doc["job_classes"][0]["job_cards"] = 24  # a site holds 2 modules: 16 cards
+    res = run(doc)
+    assert res.total_cost == pytest.approx(2 * U)
+    (why,) = set(res.unserved["reason"])
+    assert "a job of 24 cards fits at no site" in why and "16.0 cards" in why
+
+
+@pytest.mark.parametrize(
+    "change, place, words",
+    [
+        (
+            ("job_classes", "job_pflops", 3.0),
+            "scenario.yaml › job_classes › row 2 › job_cards",
+            "give the job size once: job_pflops (3) or job_cards (16), not both",
+        ),
+        (
+            ("hardware", "cards", None),
+            "scenario.yaml › hardware › row 1 › cards",
+            "unknown: job class 'training' states its job size in cards (job_cards 16)",
+        ),
+        (
+            ("job_classes", "job_cards", 0),
+            "scenario.yaml › job_classes › row 2 › job_cards",
+            "must be > 0",
+        ),
+        (
+            ("hardware", "cards", -8),
+            "scenario.yaml › hardware › row 1 › cards",
+            "must be > 0",
+        ),
+    ],
+)
+def test_job_cards_mistakes_are_placed(
+    tiny_copy: Path, change: tuple[str, str, object], place: str, words: str
+) -> None:
+    path = tiny_copy / "scenario.yaml"
+    text = path.read_text()
+    text = text.replace("domestic: true}", "domestic: true, cards: 8}")
+    text = text.replace(
+        "shiftable: true, unserved_cost: 10000}",
+        "shiftable: true, unserved_cost: 10000, job_cards: 16}",
+    )
+    table, field, value = change
+    if table == "hardware" and value is None:
+        text = text.replace(", cards: 8}", "}")
+    elif table == "hardware":
+        text = text.replace("cards: 8}", f"cards: {value}}}")
+    elif field == "job_pflops":
+        text = text.replace("job_cards: 16}", f"job_cards: 16, job_pflops: {value}}}")
+    else:
+        text = text.replace("job_cards: 16}", f"job_cards: {value}}}")
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        planner.load_scenario(tiny_copy)
+    assert f"{place}: {words}" in str(info.value), str(info.value)
+    assert len(info.value.problems) == 1, str(info.value)

@@ -30,8 +30,22 @@ def future_lines(name: str, res: Any) -> list[str]:
                 f"{label:<12} {res.extras[key] / 1e6:,.2f} M {unit.replace(' (expected)', '').replace(', expected', '')}"
             )
     base = res.extra_tables.get("Announced vs coordinated")
-    if base is not None:
-        d = base.set_index("quantity")["difference (announced − coordinated)"]
+    diff = "difference (announced − coordinated)"
+    if (
+        base is not None and "period" in base.columns
+    ):  # several periods: the horizon, then each period
+        d = base.set_index(["period", "quantity"])[diff]
+        lines.append(
+            f"announced    costs {d['all', 'expected cost (all periods, discounted)'] / 1e6:,.2f} M more "
+            "than the coordinated plan over the periods (discounted)"
+        )
+        for y in [p for p in dict.fromkeys(base["period"]) if p != "all"]:
+            lines.append(
+                f"  {y!s:<10} {d[y, 'idle PFLOPS (average)']:,.1f} more PFLOPS idle; stranded capital "
+                f"{d[y, 'stranded capital CNY'] / 1e6:,.1f} M CNY more"
+            )
+    elif base is not None:
+        d = base.set_index("quantity")[diff]
         lines.append(
             f"announced    costs {d['expected cost'] / 1e6:,.2f} M more than the coordinated plan; "
             f"{d['idle PFLOPS (average)']:,.1f} more PFLOPS idle; stranded capital {d['stranded capital CNY'] / 1e6:,.1f} M CNY more"

@@ -27,14 +27,22 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..data import PlanningData
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..model.futures import build_futures_model
 from ..plan import plan_one as plan_one_period
 from ..results import HOURS, Results, extract, input_tables, outcome_kpis
 from ..scenario import Scenario
 from ..solve import SolveOutcome, solve
-from ..studies.announced import baseline_investments, compare, module_stats, site_table
+from ..studies.announced import (
+    baseline_investments,
+    compare,
+    compare_periods,
+    module_stats,
+    site_table,
+)
 from .futures import FuturesData, expected_scenario, future_scenario, prepare_futures
+from .periods import MultiPeriodData
 from .planning import combine, plan_periods
 from .stack import for_block, future_weights, stack
 
@@ -175,8 +183,7 @@ def plan_futures(
     if best is not None:
         res.extras["cost planned alone"] = best
         add_regret(res, fd, m, best)
-    if not fd.multi_period:
-        add_stranded(res, module_stats(m, fd, sc.baseline.stranded_below))
+    add_stranded(res, module_stats(m, fd, sc.baseline.stranded_below))
     if sc.futures and risk.value_of_information:
         ev = plan_one(expected_scenario(sc), opts)
         fixed = investments(ev, fd.multi_period)
@@ -194,9 +201,15 @@ def plan_futures(
 def add_stranded(res: Results, stats: pd.DataFrame) -> None:
     """Stranded modules and capital per site in the ``Idle compute`` table (see :mod:`planner.announced`)."""
     idle = res.extra_tables["Idle compute"]
-    st = stats.groupby("site")[["stranded modules", "stranded capital CNY"]].sum()
+    keys = ["period", "site"] if "period" in stats.columns else ["site"]
+    st = stats.groupby(keys)[["stranded modules", "stranded capital CNY"]].sum()
+    at = pd.MultiIndex.from_frame(idle[keys]) if len(idle) and len(keys) > 1 else idle.get("site")
     for c in ("stranded modules", "stranded capital CNY"):
-        idle[c] = idle["site"].map(st[c]).fillna(0.0) if len(idle) else []
+        idle[c] = (
+            pd.Series(st[c].reindex(at).to_numpy(), index=idle.index).fillna(0.0)
+            if len(idle)
+            else []
+        )
     res.extras["module stats"] = stats
 
 
@@ -210,10 +223,12 @@ def add_announced_baseline(
 ) -> None:
     """Solve the announced baseline on every future and add the side-by-side tables (:mod:`planner.announced`)."""
     r = sc.risk
-    fixed = baseline_investments(sc, fd)
-    for d in fd.data.values():  # announced modules beyond the demand-based bound M[s,h] (built last: earlier models keep theirs)
+    fixed = baseline_investments(sc, fd)  # with periods it raises the bounds itself
+    for d in fd.data.values() if not fd.multi_period else ():
+        # announced modules beyond the demand-based bound M[s,h] (built last: earlier models keep theirs)
+        assert isinstance(d, PlanningData)
         for k, n in fixed["modules"].items():
-            d.module_bound[k] = max(d.module_bound[k], n)
+            d.module_bound[k] = max(d.module_bound[k], round(n))
     if sc.baseline.top_up:
         m_b = build_futures_model(
             fd, measure=r.measure, level=r.level, weight=r.weight, best=best, floor=fixed
@@ -226,22 +241,37 @@ def add_announced_baseline(
     base = combine_futures(fd, m_b, out_b)
     stats_b = module_stats(m_b, fd, sc.baseline.stranded_below)
     add_stranded(base, stats_b)
-    plans = {}
+    plans: dict[str, dict[str, Any]] = {}
     for label, rr, stats in (
         ("coordinated", res, res.extras["module stats"]),
         ("announced", base, stats_b),
     ):
-        plans[label] = {
-            "cost": _objective(rr),
-            "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
-            "unserved share": float(rr.kpi("unserved share")),
-        }
-    tables = compare(plans["coordinated"], plans["announced"], sc)
+        plans[label] = (
+            _period_plan(rr, stats, sc, fd)
+            if fd.multi_period
+            else {
+                "cost": _objective(rr),
+                "sites": site_table(rr.extra_tables["Idle compute"], stats, sc),
+                "unserved share": float(rr.kpi("unserved share")),
+            }
+        )
+    if fd.multi_period:
+        years = list(plans["coordinated"]["period cost"])
+        tables = compare_periods(plans["coordinated"], plans["announced"], sc, years)
+    else:
+        tables = compare(plans["coordinated"], plans["announced"], sc)
     res.extra_tables.update(tables)
     res.extras["announced baseline"] = base
-    d = tables["Announced vs coordinated"].set_index("quantity")[
-        "difference (announced − coordinated)"
-    ]
+    diff = tables["Announced vs coordinated"]
+    if (
+        fd.multi_period
+    ):  # the headline: the whole horizon's cost; idle and stranded of the last period
+        last = diff[diff["period"] == diff["period"].iloc[-2]]
+        diff = pd.concat([last[last["quantity"] != "expected cost"], diff.iloc[-1:]])
+        diff = diff.replace(
+            {"quantity": {"expected cost (all periods, discounted)": "expected cost"}}
+        )
+    d = diff.set_index("quantity")["difference (announced − coordinated)"]
     at = int(res.summary.index[res.summary["kpi"] == "carbon"][0]) + 1
     unit = res.summary.set_index("kpi").loc["total cost", "unit"]
     extra = pd.DataFrame(
@@ -255,6 +285,32 @@ def add_announced_baseline(
     res.summary = pd.concat(
         [res.summary.iloc[:at], extra, res.summary.iloc[at:]], ignore_index=True
     )
+
+
+def _period_plan(rr: Results, stats: pd.DataFrame, sc: Scenario, fd: FuturesData) -> dict[str, Any]:
+    """One plan over periods for :func:`planner.studies.announced.compare_periods`: its objective,
+    and per period its expected cost (CNY/yr), site table and expected unserved share."""
+    idle = rr.extra_tables["Idle compute"]
+    fut = rr.extra_tables["Futures"]
+    costs = rr.costs
+    out: dict[str, Any] = {
+        "cost": _objective(rr),
+        "period cost": {},
+        "sites": {},
+        "unserved share": {},
+    }
+    md = fd.data[fd.names[0]]
+    assert isinstance(md, MultiPeriodData)
+    for y in md.years:
+        c = costs[costs["period"] == y]
+        out["period cost"][y] = float((c["probability"] * c["CNY/yr"]).sum())
+        st = stats[stats["period"] == y] if len(stats) else stats
+        out["sites"][y] = site_table(idle[idle["period"] == y], st, sc)
+        f = fut[fut["period"] == y]
+        dem = float((f["probability"] * f["demand PFLOPS·h/yr"]).sum())
+        uns = float((f["probability"] * f["unserved PFLOPS·h/yr"]).sum())
+        out["unserved share"][y] = uns / dem if dem else 0.0
+    return out
 
 
 # ---- results -------------------------------------------------------------------------------------

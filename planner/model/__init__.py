@@ -56,7 +56,7 @@ def populate(
     costs = CostRegistry()
     add_sizing(m, data, costs, carry, shared)
     add_placement(m, data, costs)
-    if data.job_pflops:
+    if data.job_pflops or data.job_card_size:
         add_jobs(m, data)
     add_capacity(m, data)
     add_network(m, data, costs, shared)

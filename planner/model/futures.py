@@ -47,8 +47,8 @@ def build_futures_model(
     ``best`` gives ``cost*[f]`` (measure ``regret``). ``fixed`` fixes the investments (to evaluate a
     given plan on every future): ``"open"``, ``"modules"`` and ``"units"`` keyed like the variables
     (one period: ``s``, ``(s, h)``, ``link``; several: ``(s, year)``, ``"build"`` ``(s, h, year)``,
-    ``(link, year)``). ``floor`` (one period) makes ``floor["modules"]`` the least modules of each
-    ``(s, h)`` (an announced baseline with top-up).
+    ``(link, year)``). ``floor`` makes ``floor["modules"]`` (several periods: ``floor["build"]``) the
+    least modules (purchases) of each ``(s, h)`` (an announced baseline with top-up).
     """
     t0 = time.perf_counter()
     m = pyo.ConcreteModel(name=fd.scenario.name)
@@ -122,8 +122,22 @@ def first_block(m: pyo.ConcreteModel) -> pyo.Block:
 def floor_investments(
     m: pyo.ConcreteModel, fd: FuturesData, floor: Mapping[str, Mapping[Any, float]]
 ) -> None:
-    """Raise the lower bounds of the shared modules to ``floor["modules"]`` (one period) and open those sites."""
+    """Raise the lower bounds of the shared modules to ``floor["modules"]`` and open those sites
+    (several periods: of the purchases to ``floor["build"]``, and ``open[s,p]`` fixed at 1 where
+    ``floor["open"]`` says so)."""
     b = first_block(m)
+    if fd.multi_period:
+        for k, v in b.build.items():
+            n = round(floor.get("build", {}).get(k, 0))
+            if n > (v.lb or 0):
+                v.setlb(n)
+                if v.ub is not None and v.ub < n:
+                    v.setub(n)
+        for y in b.P:
+            for s, v in b.period[y].sizing.open.items():
+                if floor.get("open", {}).get((s, y), 0) >= 0.5 and not v.fixed:
+                    v.fix(1)
+        return
     for k, v in b.sizing.modules.items():
         n = round(floor.get("modules", {}).get(k, 0))
         if n > (v.lb or 0):

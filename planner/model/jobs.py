@@ -12,11 +12,13 @@ Sites that could never hold one job are not eligible (``planner.data.job_capacit
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyomo.environ as pyo
+from pyomo.core.util import quicksum
 
 from ..data import PlanningData
 
@@ -60,6 +62,14 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     def whole_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
         return b.x[j, r, s, t] == size[j] * b.jobs[j, r, s, slot[j, t]]
 
+    rows = job_ceilings(d, [(k, k[0], k[1], k[3], size[k[0]]) for k in K])
+    b.whole_jobs_fill_demand = pyo.Constraint(
+        list(rows),
+        rule=lambda b, *g: quicksum(c * b.jobs[k] for k, c in rows[g][0]) <= rows[g][1],
+        doc="Σ c × jobs ≤ ⌊demand / (job_pflops × g)⌋: whole jobs never do more work than the demand",
+    )
+    _add_card_jobs(b, d)
+
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
     yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
     Q = sorted({(j, s, h, yslot[j, t]) for (j, s, h, t) in JY})
@@ -68,6 +78,124 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
     def jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
         return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
+
+
+def _common_unit(weights: list[float]) -> float | None:
+    """The largest ``g`` with every weight an integer multiple of it (whole hours), or ``None``."""
+    if all(abs(w - weights[0]) <= 1e-9 * max(1.0, abs(weights[0])) for w in weights):
+        return weights[0]
+    if all(abs(w - round(w)) <= 1e-9 for w in weights):
+        return float(math.gcd(*(round(w) for w in weights)))
+    return None
+
+
+JobKey = tuple[str, ...]
+JobRows = dict[tuple[str, str, str], tuple[list[tuple[JobKey, float]], int]]
+
+
+def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float]]) -> JobRows:
+    """Rows ``Σ c × count ≤ N`` that cut off fractions of a job (Chvátal–Gomory cuts of the demand rows).
+
+    ``cells`` are the job-count columns ``(key, class, origin, slot, S)``, ``S`` the PFLOPS of one
+    job of that column. Served work never exceeds the demand and comes in whole jobs:
+
+    - a slice-held count of a non-shiftable class (``job_moves``): ``Σ S k[·,t] ≤ d[j,r,t]``;
+    - a day-held count (``job_moves: false``), not shiftable: ``Σ S k[·,day] ≤ min_{t∈day} d[j,r,t]``;
+    - shiftable, slice-held: ``Σ_{t∈day} w[t] S k[·,t] ≤ D`` with ``D = Σ_{t∈day} w[t] d[j,r,t]``;
+    - shiftable, day-held: ``W S Σ k[·,day] ≤ D`` (``W`` the day's hours).
+
+    Each row ``Σ a_i k_i ≤ b`` is divided by ``u = g × S_min`` (``S_min`` the smallest job of the
+    row; ``g`` the common unit of its hours: the one weight when all are equal, the gcd of whole
+    hours, else the least) and rounded down: ``Σ ⌊a_i/u⌋ k_i ≤ ⌊b/u⌋``, which every integer plan
+    keeps (``k ≥ 0`` integer). With one job size and equal weights it reads ``Σ k ≤ ⌊D/(w S)⌋``:
+    the relaxation can no longer serve the last fraction of a job (on China ``training_jobs`` that
+    fraction was half the optimum: docs/model.md §10, "Jobs"). Returns group → (columns with
+    coefficients, right-hand side).
+    """
+    out: JobRows = {}
+    day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
+    groups: dict[tuple[str, str, str], list[tuple[JobKey, str, float]]] = {}
+    for key, j, r, slot, S in cells:
+        day = slot if not d.scenario_class(j).job_moves else day_of[slot]
+        group = (j, r, day) if d.shiftable[j] else (j, r, slot)
+        groups.setdefault(group, []).append((key, slot, S))
+    for group, cols in groups.items():
+        j, r, g_slot = group
+        held_by_day = not d.scenario_class(j).job_moves
+        if d.shiftable[j]:
+            ts = d.DAYS[g_slot]
+            bound = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in ts)
+            if held_by_day:
+                hours = {slot: sum(d.weight[t] for t in ts) for _k, slot, _S in cols}
+            else:
+                hours = {slot: d.weight[slot] for _k, slot, _S in cols}
+        else:
+            ts = d.DAYS[g_slot] if held_by_day else [g_slot]
+            bound = min(d.demand.get((j, r, t), 0.0) for t in ts)
+            hours = {slot: 1.0 for _k, slot, _S in cols}
+        g = _common_unit(list(hours.values())) or min(hours.values())
+        u = g * min(S for _k, _slot, S in cols)
+        out[group] = (
+            [(k, float(math.floor(hours[slot] * S / u + 1e-9))) for k, slot, S in cols],
+            math.floor(bound / u + 1e-9),
+        )
+    return out
+
+
+def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
+    """Jobs of a size in cards: ``card_jobs[j,r,s,h,slot]``, each job on one hardware type.
+
+    A job of ``C`` cards on type ``h`` is ``S[j,h] = C × pflops[h] / cards[h] × efficiency[j,h]``
+    effective PFLOPS, so the count carries its type: ``x[j,r,s,t] = Σ_h S[j,h] k[j,r,s,h,slot(t)]``
+    and ``y[j,s,h,t] = S[j,h] Σ_r k[j,r,s,h,slot(t)]`` (which makes the hardware split hold).
+    """
+    size = d.job_card_size
+    classes = {j for (j, _h) in size}
+    if not classes:
+        return
+    types: dict[tuple[str, str], list[str]] = {}
+    for j, s, h in d.USE:
+        if (j, h) in size:
+            types.setdefault((j, s), []).append(h)
+    JX = [k for k in d.X if k[0] in classes]
+    slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
+    KC = sorted({(j, r, s, h, slot[j, t]) for (j, r, s, t) in JX for h in types.get((j, s), [])})
+    b.card_jobs = pyo.Var(
+        KC,
+        domain=pyo.NonNegativeIntegers,
+        doc="jobs (sized in cards) of class j from r at s on hardware h (per slice, or per day)",
+    )
+    by_x: dict[tuple[str, str, str, str], list[str]] = {}
+    for j, r, s, h, sl in KC:
+        by_x.setdefault((j, r, s, sl), []).append(h)
+
+    @b.Constraint(JX, doc="x[j,r,s,t] = Σ_h S[j,h] × card_jobs[j,r,s,h,slot(t)]")
+    def whole_card_jobs(b: Any, j: str, r: str, s: str, t: str) -> Any:
+        sl = slot[j, t]
+        return b.x[j, r, s, t] == quicksum(
+            size[j, h] * b.card_jobs[j, r, s, h, sl] for h in by_x.get((j, r, s, sl), [])
+        )
+
+    by_y: dict[tuple[str, str, str, str], list[str]] = {}
+    for j, r, s, h, sl in KC:
+        by_y.setdefault((j, s, h, sl), []).append(r)
+    JY = [k for k in d.Y if k[0] in classes]
+
+    @b.Constraint(JY, doc="y[j,s,h,t] = S[j,h] × Σ_r card_jobs[j,r,s,h,slot(t)]")
+    def card_jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
+        sl = slot[j, t]
+        if (j, h) not in size:
+            return b.y[j, s, h, t] == 0
+        return b.y[j, s, h, t] == size[j, h] * quicksum(
+            b.card_jobs[j, r, s, h, sl] for r in by_y.get((j, s, h, sl), [])
+        )
+
+    rows = job_ceilings(d, [(k, k[0], k[1], k[4], size[k[0], k[3]]) for k in KC])
+    b.card_jobs_fill_demand = pyo.Constraint(
+        list(rows),
+        rule=lambda b, *g: quicksum(c * b.card_jobs[k] for k, c in rows[g][0]) <= rows[g][1],
+        doc="Σ ⌊w S[j,h] / u⌋ × card_jobs ≤ ⌊demand / u⌋: whole jobs never do more work than the demand",
+    )
 
 
 Columns = npt.NDArray[np.float64]
@@ -82,6 +210,7 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
         jobs = b.component("jobs")
         if jobs is None or b.local_name != "placement":
             continue
+        _card_jobs_down(b, pos, x, out)
         # per (class, origin, slot): as many whole jobs as the relaxation runs in all, ⌊Σ_s k⌋, placed at
         # the sites with the largest LP counts (each up to its LP count rounded up)
         by_origin: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
@@ -122,6 +251,21 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
                 out[max(hcols, key=lambda c: x[c])] += want
 
 
+def _card_jobs_down(
+    b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns
+) -> dict[tuple[str, str, str, str], int]:
+    """Job counts of classes sized in cards rounded down (never more work than the relaxation, on
+    capacity it had: always feasible); returns the jobs per (class, site, type, slot)."""
+    at: dict[tuple[str, str, str, str], int] = {}
+    card = b.component("card_jobs")
+    for (j, _r, s, h, slot), v in card.items() if card is not None else ():
+        i = pos.get(id(v))
+        if i is not None:
+            out[i] = float(math.floor(x[i] + 1e-6))
+            at[j, s, h, slot] = at.get((j, s, h, slot), 0) + int(out[i])
+    return at
+
+
 def _room_for_jobs(
     b: pyo.Block, pos: dict[int, int], x: Columns, out: Columns, extra: dict[tuple[str, str], float]
 ) -> None:
@@ -147,3 +291,362 @@ def _room_for_jobs(
         i = pos.get(id(sizing.open[s]))
         if i is not None:
             out[i] = 1.0
+
+
+Mask = npt.NDArray[np.bool_]
+#: a site's modules, named by the ids of its module variables (the same objects in every future)
+SiteKey = tuple[int, ...]
+#: (class, hardware types) → PFLOPS of jobs the site must hold on those types
+Needs = dict[tuple[str, tuple[str, ...]], float]
+
+
+@dataclass
+class JobStart:
+    """Whole jobs packed from the relaxation (:func:`job_start`): the plan so far, and what it fixes."""
+
+    fix: Columns
+    #: the columns set: job counts (``jobs``, ``hw_jobs``)
+    mask: Mask
+    needs: dict[SiteKey, Needs]
+    sites: dict[SiteKey, tuple[PlanningData, Any, str]]
+    pos: dict[int, int]
+
+    def fit(self, x: Columns, lower: Columns, upper: Columns) -> tuple[Columns, Mask]:
+        """Step 5: modules and open from ``x`` (the LP with the job counts fixed), rounded up, room
+        for every site's jobs kept, within each site's power envelope and ``max_modules``; returns
+        the plan with job counts, modules and open set, and its mask."""
+        fix, mask = np.array(x, copy=True), self.mask.copy()
+        fix[self.mask] = self.fix[self.mask]
+        for key, (d, sizing, s) in self.sites.items():
+            _fit_site(d, sizing, s, self.pos, x, lower, upper, fix, mask, self.needs.get(key, {}))
+        return fix, mask
+
+
+def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> JobStart | None:
+    """A MIP start for whole jobs, feasible by construction: jobs packed greedily from the LP.
+
+    For each pool of job counts (a class and a representative day, for a shiftable class or a
+    day-held count; a class and a slice otherwise), with ``S`` the job size and ``K_LP[s,t]`` the
+    relaxation's jobs at site ``s`` in slot ``t``:
+
+    1. origin ``r`` may place work ``B_r = min(D_r / S, its LP work + half a job)`` in job-hours
+       (``D_r`` its demand over the pool), so ``Σ w S k ≤ D_r``: never more work than the demand,
+       the rest unserved (priced), so the demand rows hold;
+    2. site peaks ``P_s``: ``⌊max_t K_LP[s,t]⌋``, raised one job at a time at the sites with the
+       largest fractional peaks until ``Σ_s P_s ≥ ⌈Σ_s max_t K_LP[s,t]⌉`` and the peaks can hold
+       ``Σ_r B_r``; never above the most jobs the site can hold (its best type, within its module
+       bound and the brownfield of the other types) — few sites, each with whole jobs;
+    3. jobs are placed ``⌊k_LP⌋`` per (origin, cell), largest first, then one at a time into the
+       origin's cells with the largest LP residual, within ``B_r`` and ``P_s``; what is left of
+       ``B_r`` may then raise a site above ``P_s`` up to what it can hold;
+    4. with ``job_one_hardware``, all of a class's jobs at a site go on one type (the LP's most
+       used one that can hold the site's peak), so ``hw_jobs`` adds up;
+    5. (:meth:`JobStart.fit`, on the LP re-solved with these counts fixed) modules rounded up, at
+       least ``S × max_t Σ_r k`` PFLOPS on the class's types at each site, then lowered (types the
+       jobs do not need first) until the power envelope and ``max_modules`` hold; a site is open
+       iff it holds modules.
+
+    ``None`` without jobs. With several periods (modules are expressions of the purchases) only
+    steps 1–4 apply, and the caller's rounding does the rest.
+    """
+    pos = {id(v): i for i, v in enumerate(columns)}
+    fix = np.array(x, copy=True)
+    mask = np.zeros(len(x), dtype=bool)
+    needs: dict[SiteKey, Needs] = {}
+    sites: dict[SiteKey, tuple[PlanningData, Any, str]] = {}
+    found = False
+    for b in m.component_data_objects(pyo.Block, descend_into=True):
+        jobs = b.component("jobs")
+        d = getattr(b, "_planner_data", None)
+        if jobs is None or b.local_name != "placement" or d is None:
+            continue
+        found = True
+        sizing = getattr(b.parent_block(), "sizing", None)
+        if sizing is None or sizing.modules.ctype is not pyo.Var:
+            sizing = None
+        placed_at = _pack_jobs(b, d, sizing, pos, x, upper, fix, mask)
+        _one_type_per_site(b, d, sizing, pos, x, fix, mask, placed_at, needs)
+        card_at = _card_jobs_down(b, pos, x, fix)  # sized in cards: counts rounded down
+        card = b.component("card_jobs")
+        for v in card.values() if card is not None else ():
+            if id(v) in pos:
+                mask[pos[id(v)]] = True
+        for (j, s, h, _slot), n in card_at.items():
+            if sizing is not None and n > 0:
+                need = needs.setdefault(tuple(id(sizing.modules[s, g]) for g in d.HW), {})
+                pf = n * d.job_card_size[j, h]
+                need[j, (h,)] = max(need.get((j, (h,)), 0.0), pf)
+        if sizing is not None:
+            for s in d.SITES:
+                sites[tuple(id(sizing.modules[s, h]) for h in d.HW)] = (d, sizing, s)
+    if not found:
+        return None
+    return JobStart(fix, mask, needs, sites, pos)
+
+
+def _module_room(d: PlanningData, sizing: Any, s: str, h: str) -> int:
+    """Most modules of ``h`` site ``s`` can hold: its bound, beside the other types' brownfield."""
+    ub = d.module_bound.get((s, h), 0)
+    if sizing is not None:
+        v = sizing.modules[s, h]
+        ub = int(v.ub) if v.ub is not None else ub
+    kw_left = 1000 * d.max_it_mw[s] - sum(
+        d.kw[g] * d.existing.get((s, g), 0) for g in d.HW if g != h
+    )
+    n = ub if d.kw[h] <= 0 else min(ub, math.floor(kw_left / d.kw[h] + 1e-9))
+    cap = d.max_modules_site[s]
+    if cap is not None:
+        n = min(n, cap - sum(d.existing.get((s, g), 0) for g in d.HW if g != h))
+    return max(0, int(n))
+
+
+def _uses(d: PlanningData) -> dict[tuple[str, str], list[str]]:
+    use: dict[tuple[str, str], list[str]] = {}
+    for j, s, h in d.USE:
+        use.setdefault((j, s), []).append(h)
+    return use
+
+
+def _pack_jobs(
+    b: pyo.Block,
+    d: PlanningData,
+    sizing: Any,
+    pos: dict[int, int],
+    x: Columns,
+    upper: Columns,
+    fix: Columns,
+    mask: Mask,
+) -> dict[tuple[str, str, str], int]:
+    """Steps 1–3 of :func:`job_start` for one placement block: jobs per (class, site, slot)."""
+    day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
+    use = _uses(d)
+    pools: dict[tuple[str, str], dict[tuple[str, str, str], int]] = {}
+    for (j, r, s, slot), v in b.jobs.items():
+        i = pos.get(id(v))
+        if i is None:
+            continue
+        moves = d.scenario_class(j).job_moves
+        group = (day_of[slot] if moves else slot) if d.shiftable[j] else slot
+        pools.setdefault((j, group), {})[r, s, slot] = i
+    placed_at: dict[tuple[str, str, str], int] = {}
+    for (j, group), cells in pools.items():
+        S = d.job_pflops[j]
+        moves = d.scenario_class(j).job_moves
+        # the work of one job in a slot, in hours (1 for a slice count of a non-shiftable class)
+        hours = {
+            t: (d.weight[t] if moves else sum(d.weight[u] for u in d.DAYS[t]))
+            if d.shiftable[j]
+            else 1.0
+            for (_r, _s, t) in cells
+        }
+        budget: dict[str, float] = {}
+        for r in sorted({r for (r, _s, _t) in cells}):
+            if d.shiftable[j]:
+                most = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in d.DAYS[group]) / S
+            else:
+                ts = d.DAYS[group] if not moves else [group]
+                most = min(d.demand.get((j, r, t), 0.0) for t in ts) / S
+            mine = [(t, i) for (rr, _s, t), i in cells.items() if rr == r]
+            lp = sum(hours[t] * x[i] for t, i in mine)
+            budget[r] = min(most, lp + 0.5 * min(hours[t] for t, _i in mine)) + 1e-9
+        site_hours: dict[str, float] = {}
+        lp_cell: dict[tuple[str, str], float] = {}
+        for (_r, s, t), i in cells.items():
+            lp_cell[s, t] = lp_cell.get((s, t), 0.0) + x[i]
+        for s, t in lp_cell:
+            site_hours[s] = site_hours.get(s, 0.0) + hours[t]
+        hold = {
+            s: max(
+                (
+                    math.floor(
+                        _module_room(d, sizing, s, h) * d.pflops[h] * d.efficiency[j, h] / S + 1e-9
+                    )
+                    for h in use.get((j, s), [])
+                ),
+                default=0,
+            )
+            for s in site_hours
+        }
+        lp_peak = {s: 0.0 for s in site_hours}
+        for (s, _t), v in lp_cell.items():
+            lp_peak[s] = max(lp_peak[s], v)
+        peak = {s: min(hold[s], math.floor(v + 1e-6)) for s, v in lp_peak.items()}
+        target = math.ceil(sum(lp_peak.values()) - 1e-6)
+        work = sum(budget.values())
+        order = sorted(
+            lp_peak, key=lambda s: (-(lp_peak[s] - math.floor(lp_peak[s] + 1e-6)), -lp_peak[s], s)
+        )
+        while (
+            sum(peak.values()) < target or sum(peak[s] * site_hours[s] for s in peak) < work - 1e-6
+        ):
+            grow = [s for s in order if peak[s] < hold[s]]
+            if not grow:
+                break
+            peak[grow[0]] += 1
+            order = order[order.index(grow[0]) + 1 :] + order[: order.index(grow[0]) + 1]
+        pool = _Pool(
+            cells, hours, budget, upper, dict.fromkeys(cells, 0), dict.fromkeys(lp_cell, 0)
+        )
+        for key in sorted(cells, key=lambda k: -x[cells[k]]):
+            pool.put(key, math.floor(x[cells[key]] + 1e-6), peak)
+        for limit in (peak, hold):
+            for r in sorted(budget, key=lambda r: -budget[r]):
+                cands = [k for k in cells if k[0] == r]
+                while cands:
+                    best = max(cands, key=lambda k: pool.residual(k, x, lp_cell))
+                    if not pool.put(best, 1, limit):
+                        cands.remove(best)
+        count, at = pool.count, pool.at
+        for key, i in cells.items():
+            fix[i] = float(count[key])
+            mask[i] = True
+        for (s, t), n in at.items():
+            placed_at[j, s, t] = placed_at.get((j, s, t), 0) + n
+    return placed_at
+
+
+@dataclass
+class _Pool:
+    """Jobs being placed in one pool: per (origin, site, slot) ``count``, per (site, slot) ``at``."""
+
+    cells: dict[tuple[str, str, str], int]  # (origin, site, slot) → column
+    hours: dict[str, float]  # slot → hours of work one job does there
+    budget: dict[str, float]  # origin → job-hours it may still place
+    upper: Columns
+    count: dict[tuple[str, str, str], int]
+    at: dict[tuple[str, str], int]
+
+    def put(self, key: tuple[str, str, str], n: int, limit: dict[str, int]) -> int:
+        """Place up to ``n`` jobs in cell ``key`` within the site's ``limit``, the column's bound
+        and the origin's budget; returns how many were placed."""
+        r, s, t = key
+        n = min(
+            n,
+            limit[s] - self.at[s, t],
+            int(self.upper[self.cells[key]] - self.count[key] + 1e-9),
+            math.floor(self.budget[r] / self.hours[t] + 1e-9),
+        )
+        if n <= 0:
+            return 0
+        self.count[key] += n
+        self.at[s, t] += n
+        self.budget[r] -= n * self.hours[t]
+        return n
+
+    def residual(
+        self, k: tuple[str, str, str], x: Columns, lp_cell: dict[tuple[str, str], float]
+    ) -> tuple[float, float]:
+        """How far the cell (and its site-slot) is below the relaxation: the order of step 3."""
+        return x[self.cells[k]] - self.count[k], lp_cell[k[1], k[2]] - self.at[k[1], k[2]]
+
+
+def _one_type_per_site(
+    b: pyo.Block,
+    d: PlanningData,
+    sizing: Any,
+    pos: dict[int, int],
+    x: Columns,
+    fix: Columns,
+    mask: Mask,
+    placed_at: dict[tuple[str, str, str], int],
+    needs: dict[SiteKey, Needs],
+) -> None:
+    """Step 4 of :func:`job_start` for one block: the jobs' types (``hw_jobs``) and what they need."""
+    use = _uses(d)
+    hw = b.component("hw_jobs")
+    hw_of: dict[tuple[str, str], list[tuple[str, str, int]]] = {}  # (j, s) → (h, slot, column)
+    for (j, s, h, t), v in hw.items() if hw is not None else ():
+        i = pos.get(id(v))
+        if i is not None:
+            hw_of.setdefault((j, s), []).append((h, t, i))
+            fix[i], mask[i] = 0.0, True
+    peak: dict[tuple[str, str], int] = {}
+    for (j, s, _t), n in placed_at.items():
+        peak[j, s] = max(peak.get((j, s), 0), n)
+    for (j, s), p in peak.items():
+        types = use.get((j, s), [])
+        if p <= 0 or not types:
+            continue
+        S = d.job_pflops[j]
+        if d.scenario_class(j).job_one_hardware:
+            lp_use = {h: sum(x[i] for hh, _t, i in hw_of.get((j, s), []) if hh == h) for h in types}
+            fits = [
+                h
+                for h in types
+                if _module_room(d, sizing, s, h) * d.pflops[h] * d.efficiency[j, h] >= p * S - 1e-6
+            ] or types
+            h_star = max(
+                fits,
+                key=lambda h: (lp_use[h], d.pflops[h] * d.efficiency[j, h] / max(d.kw[h], 1e-9)),
+            )
+            for h, t, i in hw_of.get((j, s), []):
+                if h == h_star:
+                    fix[i] = float(placed_at.get((j, s, t), 0))
+            types = [h_star]
+        if sizing is not None:
+            key = tuple(id(sizing.modules[s, h]) for h in d.HW)
+            need = needs.setdefault(key, {})
+            need[j, tuple(types)] = max(need.get((j, tuple(types)), 0.0), p * S)
+
+
+def _fit_site(
+    d: PlanningData,
+    sizing: Any,
+    s: str,
+    pos: dict[int, int],
+    x: Columns,
+    lower: Columns,
+    upper: Columns,
+    fix: Columns,
+    mask: Mask,
+    needs: Needs,
+) -> None:
+    """Step 4's modules and open at one site: rounded up, room for the jobs, within the site's rows."""
+    cols = {h: pos[id(sizing.modules[s, h])] for h in d.HW if id(sizing.modules[s, h]) in pos}
+    for i in cols.values():
+        fix[i] = min(upper[i], max(lower[i], math.ceil(x[i] - 1e-3)))
+        mask[i] = True
+
+    def modules(h: str) -> float:
+        return float(fix[cols[h]]) if h in cols else float(d.existing.get((s, h), 0))
+
+    def held(j: str, types: tuple[str, ...]) -> float:
+        return sum(d.efficiency[j, h] * d.pflops[h] * modules(h) for h in types)
+
+    target = needs
+    for (j, types), pf in target.items():
+        grow = [h for h in types if h in cols]
+        while held(j, types) < pf - 1e-6:
+            room = [h for h in grow if fix[cols[h]] + 1 <= upper[cols[h]] + 1e-9]
+            if not room:
+                break  # cannot hold the jobs: the fixed LP will say so
+            h = max(
+                room,
+                key=lambda h: (x[cols[h]], d.pflops[h] * d.efficiency[j, h] / max(d.kw[h], 1e-9)),
+            )
+            fix[cols[h]] += 1
+
+    def over() -> bool:
+        kw = sum(d.kw[h] * modules(h) for h in d.HW)
+        cap = d.max_modules_site[s]
+        return kw > 1000 * d.max_it_mw[s] + 1e-6 or (
+            cap is not None and sum(modules(h) for h in d.HW) > cap + 1e-9
+        )
+
+    def may_lower(h: str) -> bool:
+        i = cols[h]
+        if fix[i] - 1 < lower[i] - 1e-9:
+            return False
+        fix[i] -= 1
+        ok = all(held(j, types) >= pf - 1e-6 for (j, types), pf in target.items())
+        fix[i] += 1
+        return ok
+
+    needed = {h for (_j, types) in needs for h in types}
+    for h in sorted(cols, key=lambda h: (h in needed, x[cols[h]] - math.floor(x[cols[h]]))):
+        while over() and may_lower(h):
+            fix[cols[h]] -= 1
+    io = pos.get(id(sizing.open[s]))
+    if io is not None:
+        fix[io] = 1.0 if sum(modules(h) for h in d.HW) > 0.5 else 0.0
+        mask[io] = True

@@ -331,11 +331,41 @@ def check_tables(
             )
 
     P.extend(_check_targets(tables, at))
+    P.extend(_check_job_sizes(tables, at))
 
     if not P and net is not None and not any(invalid.values()):
         years = [p.year for p in tables.get("periods", [])] or [year]
         P.extend(_unreachable_demand(tables, blocks, years, at))
     return P
+
+
+def _check_job_sizes(tables: Mapping[str, list[Any]], at: Any) -> list[Problem]:
+    """A job size is given once (``job_pflops`` or ``job_cards``); one in cards needs the cards per
+    module of every hardware type the class may use (its PFLOPS per card)."""
+    out: list[Problem] = []
+    hardware = tables.get("hardware", [])
+    for i, jc in enumerate(tables.get("job_classes", [])):
+        if jc.job_cards is None:
+            continue
+        if jc.job_pflops is not None:
+            out.append(
+                Problem(
+                    at("job_classes", i, "job_cards"),
+                    f"give the job size once: job_pflops ({jc.job_pflops:g}) or job_cards "
+                    f"({jc.job_cards}), not both",
+                )
+            )
+        for k, h in enumerate(hardware):
+            if (jc.hardware is None or h.name in jc.hardware) and h.cards is None:
+                out.append(
+                    Problem(
+                        at("hardware", k, "cards"),
+                        f"unknown: job class '{jc.name}' states its job size in cards "
+                        f"(job_cards {jc.job_cards}) and may run on '{h.name}', so '{h.name}' "
+                        "needs its cards per module",
+                    )
+                )
+    return out
 
 
 def _check_targets(tables: Mapping[str, list[Any]], at: Any) -> list[Problem]:

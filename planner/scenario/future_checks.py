@@ -136,11 +136,25 @@ def check_announced(tables: Mapping[str, list[Any]], at: Callable[..., str]) -> 
                     f"is below the {mods[name]} announced and existing modules",
                 )
             )
-    if tables.get("announced") and tables.get("periods"):
-        out.append(
-            Problem(
-                at("announced", 0),
-                "the announced baseline is compared on one period: drop the periods table for this analysis",
-            )
+    periods = sorted(p.year for p in tables.get("periods", []))
+    hw_by = {h.name: h for h in tables.get("hardware", [])}
+    for i, r in enumerate(tables.get("announced", [])):
+        if not periods or r.hardware not in hw_by:
+            continue
+        y = (
+            periods[0]
+            if r.year is None or r.year < periods[0]
+            else max(p for p in periods if p <= r.year)
         )
+        h = hw_by[r.hardware]
+        if (h.available_from is not None and y < h.available_from) or (
+            h.available_to is not None and y > h.available_to
+        ):
+            out.append(
+                Problem(
+                    at("announced", i, "year"),
+                    f"bought in period {y} (the period containing {r.year if r.year is not None else 'the first year'}), "
+                    f"when '{h.name}' cannot be bought (available {h.available_from or '…'}–{h.available_to or '…'})",
+                )
+            )
     return out

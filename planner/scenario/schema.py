@@ -183,6 +183,12 @@ class Hardware(Row):
     domestic: bool = F(False, desc="domestically produced chips")
     available_from: int | None = F(None, unit="year", desc="first year it can be bought")
     available_to: int | None = F(None, unit="year", desc="last year it can be bought")
+    cards: int | None = F(
+        None,
+        unit="cards",
+        desc="accelerator cards (chips) per module, so PFLOPS per card = pflops / cards; needed by a job class that states its job size in cards (job_cards)",
+        gt=0,
+    )
 
 
 class ExistingModules(Row):
@@ -235,13 +241,19 @@ class JobClass(Row):
         desc="size of one job of this class (effective PFLOPS): work runs in whole jobs, each at one site (integer job counts per site); work that does not fill a whole job, or fits at no site, is unserved",
         gt=0,
     )
+    job_cards: int | None = F(
+        None,
+        unit="cards",
+        desc="size of one job in accelerator cards, instead of job_pflops: on hardware h a job is job_cards × pflops[h] / cards[h] × efficiency PFLOPS and runs on one type; each type the class may use needs cards",
+        gt=0,
+    )
     job_moves: bool = F(
         True,
-        desc="with job_pflops: a job may move to another site between slices; false: each site runs the same number of the class's jobs in every slice of a representative day",
+        desc="with job_pflops or job_cards: a job may move to another site between slices; false: each site runs the same number of the class's jobs in every slice of a representative day",
     )
     job_one_hardware: bool = F(
         False,
-        desc="with job_pflops: each job runs on one hardware type at its site (within that type's installed capacity)",
+        desc="with job_pflops: each job runs on one hardware type at its site (within that type's installed capacity); always so with job_cards",
     )
 
     @field_validator("hardware", mode="before")

@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..data import PlanningData
 from ..horizon.futures import FuturesData
+from ..horizon.periods import MultiPeriodData
 from ..results import HOURS
 from ..scenario.schema import Scenario
 
@@ -51,9 +53,83 @@ def announced_modules(sc: Scenario) -> tuple[dict[tuple[str, str], int], float]:
     return dict(out), later
 
 
+def announced_period(sc: Scenario, md: MultiPeriodData, year: int | None) -> int | None:
+    """The period an announced item is bought in: the one containing its year (an item without a
+    year, or before the first period, in the first); ``None`` after the last period ends."""
+    first = md.periods[0]
+    if year is None or year < first.year:
+        return first.year
+    last = md.periods[-1]
+    if year >= last.year + last.years:
+        return None
+    return max(p.year for p in md.periods if p.year <= year)
+
+
+def announced_builds(
+    sc: Scenario, md: MultiPeriodData
+) -> tuple[dict[tuple[str, str, int], int], float]:
+    """Announced modules per ``(site, hardware, period)`` they are bought in, and the PFLOPS announced after the horizon."""
+    hw = {h.name: h for h in sc.hardware}
+    out: dict[tuple[str, str, int], int] = defaultdict(int)
+    later = 0.0
+    for r in sc.announced:
+        n = (
+            r.modules
+            if r.modules is not None
+            else math.ceil((r.pflops or 0.0) / hw[r.hardware].pflops - 1e-9)
+        )
+        y = announced_period(sc, md, r.year)
+        if y is None:
+            later += n * hw[r.hardware].pflops
+            continue
+        out[r.site, r.hardware, y] += n
+    return dict(out), later
+
+
+def _baseline_over_periods(sc: Scenario, fd: FuturesData) -> dict[str, dict[Any, float]]:
+    """Several periods: each announced item bought in the period containing its year
+    (``build[s,h,p]``), in service as the model's modules are (``year[p] < year[p'] + life_years``);
+    a site is open from the first period it has modules in (brownfield or announced) on. Raises the
+    module and purchase bounds of every future's data where the announced modules exceed them."""
+    md0 = fd.data[fd.names[0]]
+    assert isinstance(md0, MultiPeriodData)
+    builds, later = announced_builds(sc, md0)
+    if later:
+        log.info(
+            "%s: %.1f announced PFLOPS are for years after the last period and not in the baseline",
+            sc.name,
+            later,
+        )
+    opened: dict[tuple[str, int], float] = {}
+    for md in fd.data.values():
+        assert isinstance(md, MultiPeriodData)
+        for (s, h, y), n in builds.items():
+            md.purchase_bound[s, h, y] = max(md.purchase_bound.get((s, h, y), 0), n)
+        for y in md.years:
+            d = md.data[y]
+            for s, h in d.SITE_HW:
+                alive_n = sum(builds.get(k, 0) for k in md.builds_alive(s, h, y))
+                d.module_bound[s, h] = max(d.module_bound[s, h], md.existing[s, h, y] + alive_n)
+    d0 = md0.data[md0.years[0]]
+    for s in d0.SITES:
+        is_open = False
+        for y in md0.years:
+            mods = sum(
+                md0.existing[s, h, y] + sum(builds.get(k, 0) for k in md0.builds_alive(s, h, y))
+                for h in d0.HW
+            )
+            is_open = is_open or mods > 0 or md0.data[y].existing_open[s]
+            opened[s, y] = float(is_open)
+    return {"open": opened, "build": {k: float(n) for k, n in builds.items()}}
+
+
 def baseline_investments(sc: Scenario, fd: FuturesData) -> dict[str, dict[Any, float]]:
-    """The announced baseline as fixed investments: modules = brownfield + announced; open where any."""
+    """The announced baseline as fixed investments: modules = brownfield + announced; open where any
+    (several periods: purchases ``build[s,h,p]`` and ``open[s,p]``, :func:`_baseline_over_periods`)."""
+    if fd.multi_period:
+        return _baseline_over_periods(sc, fd)
     d = fd.data[fd.names[0]]
+    assert isinstance(d, PlanningData)
     ann, later = announced_modules(sc)
     if later:
         log.info(
@@ -64,31 +140,67 @@ def baseline_investments(sc: Scenario, fd: FuturesData) -> dict[str, dict[Any, f
         )
     modules = {(s, h): d.existing.get((s, h), 0) + ann.get((s, h), 0) for s, h in d.SITE_HW}
     opened = {s: int(d.existing_open[s] or any(modules[s, h] > 0 for h in d.HW)) for s in d.SITES}
-    return {"open": opened, "modules": modules}
+    return {
+        "open": {s: float(v) for s, v in opened.items()},
+        "modules": {k: float(n) for k, n in modules.items()},
+    }
 
 
-def _loads(m: pyo.ConcreteModel, fd: FuturesData) -> dict[tuple[str, str], np.ndarray]:
-    """Per (site, hardware): the load (PFLOPS) in each future (rows) and slice (columns)."""
-    d0 = fd.data[fd.names[0]]
+def _loads(
+    m: pyo.ConcreteModel, fd: FuturesData, year: int | None = None
+) -> dict[tuple[str, str], np.ndarray]:
+    """Per (site, hardware): the load (PFLOPS) in each future (rows) and slice (columns) (of period ``year``)."""
+    d0 = _period_data(fd, year)
     T = d0.SLICES
     out: dict[tuple[str, str], np.ndarray] = {}
     for i, f in enumerate(fd.names):
-        for (s, h, t), e in m.future[f].placement.load.items():
+        b = m.future[f] if year is None else m.future[f].period[year]
+        for (s, h, t), e in b.placement.load.items():
             a = out.setdefault((s, h), np.zeros((len(fd.names), len(T))))
             a[i, T.index(t)] = float(pyo.value(e, exception=False) or 0.0)
     return out
 
 
+def _period_data(fd: FuturesData, year: int | None) -> PlanningData:
+    """The first future's planning data (of period ``year`` with several periods)."""
+    d = fd.data[fd.names[0]]
+    if isinstance(d, MultiPeriodData):
+        return d.data[d.years[0] if year is None else year]
+    assert isinstance(d, PlanningData)
+    return d
+
+
 def module_stats(m: pyo.ConcreteModel, fd: FuturesData, threshold: float) -> pd.DataFrame:
-    """Per (site, hardware) with modules: modules, brownfield, expected utilisation, stranded modules and capital (see module docs)."""
-    d0 = fd.data[fd.names[0]]
+    """Per (site, hardware) with modules: modules, brownfield, expected utilisation, stranded modules and capital (see module docs).
+
+    With several periods, one row per period in service (a leading ``period`` column): the
+    modules in service in that period, its brownfield still in service, and the stranded capital of
+    the modules in service then (a module stranded in two periods counts in each).
+    """
+    if not fd.multi_period:
+        return _module_stats(m, fd, threshold, None)
+    md = fd.data[fd.names[0]]
+    assert isinstance(md, MultiPeriodData)
+    frames = [_module_stats(m, fd, threshold, y) for y in md.years]
+    frames = [f for f in frames if len(f)]
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else _module_stats(m, fd, threshold, md.years[0])
+    )
+
+
+def _module_stats(
+    m: pyo.ConcreteModel, fd: FuturesData, threshold: float, year: int | None
+) -> pd.DataFrame:
+    d0 = _period_data(fd, year)
     sc = fd.scenario
     capex = {h.name: h.capex for h in sc.hardware}
     pi = np.array([fd.probability[f] for f in fd.names])
     w = np.array([d0.weight[t] for t in d0.SLICES])
-    loads = _loads(m, fd)
+    loads = _loads(m, fd, year)
     rows = []
-    b = m.future[fd.names[0]]
+    b = m.future[fd.names[0]] if year is None else m.future[fd.names[0]].period[year]
     for (s, h), v in b.sizing.modules.items():
         n = round(pyo.value(v, exception=False) or 0)
         if n <= 0:
@@ -103,6 +215,7 @@ def module_stats(m: pyo.ConcreteModel, fd: FuturesData, threshold: float) -> pd.
         new_stranded = int(stranded[ex:].sum())
         rows.append(
             {
+                **({"period": year} if year is not None else {}),
                 "site": s,
                 "hardware": h,
                 "modules": n,
@@ -117,6 +230,7 @@ def module_stats(m: pyo.ConcreteModel, fd: FuturesData, threshold: float) -> pd.
     return pd.DataFrame(
         rows,
         columns=[
+            *(["period"] if year is not None else []),
             "site",
             "hardware",
             "modules",
@@ -260,3 +374,54 @@ def compare(
         )
     out["Announced vs coordinated"] = pd.DataFrame(rows)
     return out
+
+
+def compare_periods(
+    coordinated: dict[str, Any], announced: dict[str, Any], sc: Scenario, years: list[int]
+) -> dict[str, pd.DataFrame]:
+    """:func:`compare` in each period, stacked with a leading ``period`` column.
+
+    ``coordinated`` and ``announced`` hold ``cost`` (the objective over all periods: expected,
+    discounted), ``period cost`` (year → expected CNY/yr of that period), and per year ``sites``
+    (:func:`site_table` of that period) and ``unserved share``. The table ``Announced vs
+    coordinated`` has one block per period (its cost row: that period's expected CNY/yr) and a
+    last row ``expected cost (all periods, discounted)``.
+    """
+    out: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    for y in years:
+        one = compare(
+            {
+                "cost": coordinated["period cost"][y],
+                "sites": coordinated["sites"][y],
+                "unserved share": coordinated["unserved share"][y],
+            },
+            {
+                "cost": announced["period cost"][y],
+                "sites": announced["sites"][y],
+                "unserved share": announced["unserved share"][y],
+            },
+            sc,
+        )
+        for name, t in one.items():
+            t = t.copy()
+            if name == "Announced vs coordinated":
+                t.loc[t["quantity"] == "expected cost", "unit"] = "objective units per year"
+            t.insert(0, "period", y)
+            out[name].append(t)
+    tables = {name: pd.concat(ts, ignore_index=True) for name, ts in out.items()}
+    total = pd.DataFrame(
+        [
+            {
+                "period": "all",
+                "quantity": "expected cost (all periods, discounted)",
+                "unit": "objective units",
+                "coordinated": coordinated["cost"],
+                "announced": announced["cost"],
+                "difference (announced − coordinated)": announced["cost"] - coordinated["cost"],
+            }
+        ]
+    )
+    tables["Announced vs coordinated"] = pd.concat(
+        [tables["Announced vs coordinated"], total], ignore_index=True
+    )
+    return tables
