@@ -49,7 +49,9 @@ def scenario(days: int, measure: str) -> Any:
     return sc.model_copy(update={"futures": futures})
 
 
-def one(method: str, days: int, measure: str, gap: float, time_limit: float, workers: int) -> dict[str, Any]:
+def one(
+    method: str, days: int, measure: str, gap: float, time_limit: float, workers: int
+) -> dict[str, Any]:
     """One configuration, in this process."""
     from planner.horizon.futures import prepare_futures
 
@@ -121,7 +123,10 @@ def one(method: str, days: int, measure: str, gap: float, time_limit: float, wor
             iterations=len(dec.iterations),
             termination=dec.termination,
             workers=workers,
-            phases={p: sum(1 for it in dec.iterations if it.phase == p) for p in ("LP", "first plan", "integer", "final")},
+            phases={
+                p: sum(1 for it in dec.iterations if it.phase == p)
+                for p in ("LP", "first plan", "integer", "final")
+            },
         )
     row.update(
         wall_s=time.perf_counter() - t0,
@@ -157,7 +162,9 @@ def main() -> None:
         rows.append(row)
         OUT.write_text(json.dumps(rows, indent=1))
         print(json.dumps(row), flush=True)
-    print("| days | measure | method | workers | status | objective (bn CNY/yr) | bound (bn) | gap | iterations | columns | CPU-s | wall s |")
+    print(
+        "| days | measure | method | workers | status | objective (bn CNY/yr) | bound (bn) | gap | iterations | columns | CPU-s | wall s |"
+    )
     print("|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(

@@ -90,6 +90,7 @@ def assemble_futures(
     c = {f: float(pyo.value(m.cost[f])) for f in fd.names}
     pi = fd.probability
     if hasattr(m, "eta"):
+
         def cvar(eta: float) -> float:
             return eta + sum(pi[f] * max(0.0, c[f] - eta) for f in c) / (1.0 - level)
 

@@ -258,9 +258,7 @@ def _benders(
     splits = [Splitter(d, days_per_group) for d in datas]
     subs = [(fi, d) for fi, sp in enumerate(splits) for d in range(len(sp))]
     n = len(subs)
-    layout = (
-        None if futures is None else Layout(futures[0], [fi for fi, _ in subs], futures[1])
-    )
+    layout = None if futures is None else Layout(futures[0], [fi for fi, _ in subs], futures[1])
     prices = {k: v for k, v in sc.policy.policy_slack_cost.items() if k in COUPLED}
     hard_unserved = not sc.policy.allow_unserved
 
@@ -392,11 +390,7 @@ def _benders(
         pf = 0 if layout is None else int(np.argmax(layout.probability))
         peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
         x0 = (
-            {
-                mn: peak.get(loc, 0.0)
-                for names in master.local_x
-                for loc, mn in names.items()
-            }
+            {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
             if peak is not None
             else master.most()
         )

@@ -45,13 +45,13 @@ from pyomo.repn import generate_standard_repn
 from ..data import PlanningData
 from ..model.cuts import _open_capacity, peak_requirement
 from ..model.energy import add_energy
+from ..model.futures import _round_futures
 from ..model.network import add_network
 from ..model.objective import objective_terms
 from ..model.placement import add_placement
 from ..model.policy import add_policy
 from ..model.registry import CostRegistry
 from ..model.sizing import add_sizing
-from ..model.futures import _round_futures
 from ..solve import INF, _round, compile_model
 from .split import INVEST_TERMS, CoupledTarget, Layout, local_names, master_data, master_name
 
@@ -146,9 +146,7 @@ class Master:
             best = risk.best
             F = range(len(blocks))
             m.max_regret = pyo.Var(domain=pyo.Reals, doc="R: the largest regret")
-            m.regret_row = pyo.Constraint(
-                F, rule=lambda m, f: m.max_regret >= cost_f[f] - best[f]
-            )
+            m.regret_row = pyo.Constraint(F, rule=lambda m, f: m.max_regret >= cost_f[f] - best[f])
             if risk.weight:
                 obj = (1.0 - risk.weight) * expected + risk.weight * m.max_regret
         elif risk is not None and risk.measure != "expected":
@@ -488,9 +486,7 @@ class Master:
         if r is None or r.measure == "expected" or r.weight == 0:
             return e
         if r.measure == "cvar":
-            risk = min(
-                float(eta + p @ np.maximum(0.0, c - eta) / (1.0 - r.level)) for eta in c
-            )
+            risk = min(float(eta + p @ np.maximum(0.0, c - eta) / (1.0 - r.level)) for eta in c)
         else:
             assert r.best is not None
             risk = float(np.max(c - np.asarray(r.best)))
