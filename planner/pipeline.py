@@ -123,8 +123,11 @@ def run(
         from .decomposed.assemble import choose_method
 
         chosen, why = choose_method(sc, method)
-        if (method or sc.solver.method) != "monolithic":
-            log.info("%s: method %s for the stochastic plan (%s)", sc.name, chosen, why)
+        asked = method or sc.solver.method
+        if asked != "monolithic":
+            (log.warning if asked == "decomposed" and why != "asked" else log.info)(
+                "%s: method %s for the stochastic plan (%s)", sc.name, chosen, why
+            )
         return _run_futures(
             sc,
             opts,

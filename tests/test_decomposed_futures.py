@@ -185,3 +185,17 @@ def test_choose_method_with_futures():
     assert choose_method(sc, "auto") == ("monolithic", "auto: 1 slices × 2 futures ≤ 720")
     big = hourly_futures(["hourly.days=16"])  # 384 slices × 2 futures
     assert choose_method(big, "auto") == ("decomposed", "auto: 384 slices × 2 futures > 720")
+
+
+def test_cli_decomposes_the_futures():
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    r = CliRunner().invoke(
+        main, ["run", str(TF), "--method", "decomposed", "--workers", "0", "--no-report"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "decomposed   2 subproblems on 1 workers" in r.output
+    assert "iteration   1 LP" in r.output  # the progress display
+    assert "objective    275,200" in r.output  # the hand-worked expected cost
