@@ -148,6 +148,10 @@ def main() -> None:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         method, _, w = a.one.partition(":")
         print(json.dumps(one(method, a.days, a.measure, a.gap, a.time_limit, int(w or 0))))
         return
@@ -156,7 +160,7 @@ def main() -> None:
         cmd = [sys.executable, "-m", "benchmarks.decomposed_futures_benchmark", "--one", spec]
         cmd += ["--days", str(a.days), "--measure", a.measure, "--gap", str(a.gap)]
         cmd += ["--time-limit", str(a.time_limit)]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
         row = json.loads(done.stdout.strip().splitlines()[-1])
         row["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         rows.append(row)
