@@ -140,6 +140,27 @@ def test_hourly_futures_equal_monolithic(targets: tuple[Scenario, float], measur
     assert out.future_costs == pytest.approx([pyo.value(m.cost[f]) for f in fd.names], rel=1e-6)
 
 
+def test_single_site_assignments_per_future():
+    """Single-site training (north or south, one site per future): each future's assignment is a
+    master column of its own, fixed over that future's days (expected cost)."""
+    sc = hourly_futures(["job_classes[training].single_site=true"])
+    fd = prepare_futures(sc)
+    _, mono_obj, mono_bound = monolithic(fd, "expected")
+    out = solve_decomposed_futures(fd, time_limit=LIMIT, mip_gap=GAP, workers=0)
+    assert out.status == "optimal", out.termination
+    check(out.objective, out.bound, mono_obj, mono_bound, GAP)
+    assigned = {n for n in out.x if ".placement.assign[" in n}
+    assert assigned == {
+        f"future[{f}].placement.assign[training,south,{s}]"
+        for f in ("low", "high")
+        for s in ("site_s", "site_n")
+    }
+    for f in ("low", "high"):  # one site per future
+        assert (
+            sum(v for n, v in out.x.items() if n.startswith(f"future[{f}].placement.assign")) == 1
+        )
+
+
 def test_two_dask_workers_write_the_futures_report(tmp_path: Path):
     """A real local cluster of 2 worker processes (importing this tree), the whole report."""
     from dask.distributed import Client, LocalCluster

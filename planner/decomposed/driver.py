@@ -318,6 +318,9 @@ def _benders(
         def evaluate(
             x: dict[str, float], b: dict[Any, float], want: bool = False
         ) -> tuple[list[SubResult], float]:
+            # within the master's bounds: an LP point a hair below 0 (units −1e-9, seen) makes a
+            # subproblem infeasible (flow ≤ 400 Gbps × units), the columns being fixed there
+            x = {k: min(master.upper[k], max(master.lower[k], v)) for k, v in x.items()}
             calls: list[
                 tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, bool]
             ] = [
