@@ -120,10 +120,13 @@ def run(
             raise ScenarioError(str(err)) from None
     settings = {"currency": currency or sc.report.currency_unit, "dust": sc.report.dust}
     if sc.futures or sc.announced:
-        if (method or sc.solver.method) == "decomposed":
-            log.warning(
-                "%s: the decomposed method plans one demand; the demand futures are solved whole",
-                sc.name,
+        from .decomposed.assemble import choose_method
+
+        chosen, why = choose_method(sc, method)
+        asked = method or sc.solver.method
+        if asked != "monolithic":
+            (log.warning if asked == "decomposed" and why != "asked" else log.info)(
+                "%s: method %s for the stochastic plan (%s)", sc.name, chosen, why
             )
         return _run_futures(
             sc,
@@ -134,6 +137,11 @@ def run(
             log_solver=log_solver,
             local_share=local_share,
             settings=settings,
+            decomposed=(
+                {"workers": workers, "scheduler": scheduler, "on_iteration": on_iteration}
+                if chosen == "decomposed"
+                else None
+            ),
         )
     if sc.periods:
         if (method or sc.solver.method) == "decomposed":
@@ -273,13 +281,18 @@ def _run_futures(
     log_solver: bool,
     local_share: float = 0.5,
     settings: dict[str, Any] | None = None,
+    decomposed: dict[str, Any] | None = None,
 ) -> Results:
-    """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures")."""
+    """:func:`run` for a scenario with demand futures (docs/model.md §10, "Demand futures").
+
+    ``decomposed``: the stochastic plan by the decomposed method (docs/model.md §11); the
+    comparisons' plans are solved whole.
+    """
     if sc.policy.resilience != "none":
         raise ScenarioError(
             "resilience (N-1) is not planned with demand futures yet; remove the futures table or set policy.resilience: none"
         )
-    res = plan_futures(sc, opts, log_solver=log_solver)
+    res = plan_futures(sc, opts, log_solver=log_solver, decomposed=decomposed)
     res.settings = dict(settings or {})
     if compare:  # the value of the network, both plans over the same futures (no VSS, EVPI or baseline for the others)
         plain = sc.model_copy(

@@ -171,6 +171,7 @@ def run(
         click.echo(
             "\n".join(
                 future_lines(sc.name, res)
+                + _decomposed_lines(res)
                 + _target_lines(res)
                 + ([f"report       {target}"] if target is not None else [])
             )
@@ -207,12 +208,7 @@ def run(
             f"policy       {len(res.policy)} targets, {len(binding)} binding, slack cost "
             f"{res.costs.set_index('term').loc['policy_slack_cost', 'CNY/yr']:,.0f} CNY/yr"
         )
-    if "decomposed" in res.extras:
-        dx = res.extras["decomposed"]
-        lines.append(
-            f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
-            f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)"
-        )
+    lines += _decomposed_lines(res)
     lines += _target_lines(res)
     if "resilience cost CNY/yr" in res.extras:
         lines.append(f"resilience   N-1 costs {res.extras['resilience cost CNY/yr']:,.0f} CNY/yr")
@@ -222,6 +218,17 @@ def run(
     if target is not None:
         lines.append(f"report       {target}")
     click.echo("\n".join(lines))
+
+
+def _decomposed_lines(res: Any) -> list[str]:
+    """One line for a decomposed plan: subproblems, workers, iterations (none otherwise)."""
+    if "decomposed" not in res.extras:
+        return []
+    dx = res.extras["decomposed"]
+    return [
+        f"decomposed   {dx['subproblems']} subproblems on {dx['workers']} workers, {dx['iterations']} iterations"
+        f"{', ' + str(dx['rebuilt']) + ' rebuilt after a lost worker' if dx['rebuilt'] else ''} (sheet Iterations)"
+    ]
 
 
 def _iteration_line(it: Any) -> None:

@@ -4,6 +4,8 @@
 investments and every subproblem's operations (the columns share their Pyomo names), so the
 report, the cost registry and the policy table read it like any solved model. The policy slack of
 a priced coupled target is the sum of its days' elastic slacks (its row's violation at the plan).
+:func:`assemble_futures` does the same for a plan over demand futures, into the monolithic
+futures model (:func:`planner.model.futures.build_futures_model`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 import pyomo.environ as pyo
 
 from ..data import PlanningData
+from ..horizon.futures import FuturesData
 from ..model import build_model
+from ..model.futures import build_futures_model
 from ..scenario.schema import Scenario
 from ..solve import SolveOutcome, _highs_version
 from .driver import DecomposedOutcome
@@ -29,12 +33,8 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
     """The method to use and why: ``method`` (or ``solver.method``), with ``auto`` resolved by size."""
     asked = method or sc.solver.method
     n = len(sc.time_slices)
+    futures = len(sc.futures) if sc.futures else 1
     if asked == "decomposed":
-        if getattr(sc, "futures", ()) or getattr(sc, "announced", None):
-            return (
-                "monolithic",
-                "the decomposed method plans one demand; demand futures are solved whole",
-            )
         if sc.periods:
             return (
                 "monolithic",
@@ -47,19 +47,13 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
         return "decomposed", "asked"
     if asked == "monolithic":
         return "monolithic", "asked"
-    if (
-        sc.periods
-        or sc.policy.resilience != "none"
-        or sc.solver.relax
-        or getattr(sc, "futures", ())
-    ):
-        return (
-            "monolithic",
-            "auto: several periods, demand futures, resilience or relax are solved whole",
-        )
-    if n > AUTO_SLICES:
-        return "decomposed", f"auto: {n} slices > {AUTO_SLICES}"
-    return "monolithic", f"auto: {n} slices ≤ {AUTO_SLICES}"
+    if sc.periods or sc.policy.resilience != "none" or sc.solver.relax:
+        return "monolithic", "auto: several periods, resilience or relax are solved whole"
+    if n * futures > AUTO_SLICES:
+        what = f"{n} slices × {futures} futures" if futures > 1 else f"{n} slices"
+        return "decomposed", f"auto: {what} > {AUTO_SLICES}"
+    what = f"{n} slices × {futures} futures" if futures > 1 else f"{n} slices"
+    return "monolithic", f"auto: {what} ≤ {AUTO_SLICES}"
 
 
 def assemble(
@@ -67,6 +61,52 @@ def assemble(
 ) -> tuple[pyo.ConcreteModel, SolveOutcome]:
     """The monolithic model of ``data`` holding the decomposed plan, and its outcome."""
     m = build_model(data)
+    _load(m, out)
+    _policy_slacks(m)
+    _warn(data, out, data.scenario.name)
+    return m, _outcome(m, out, options)
+
+
+def assemble_futures(
+    fd: FuturesData,
+    out: DecomposedOutcome,
+    *,
+    measure: str = "expected",
+    level: float = 0.9,
+    weight: float = 1.0,
+    best: dict[str, float] | None = None,
+    options: dict[str, Any] | None = None,
+) -> tuple[pyo.ConcreteModel, SolveOutcome]:
+    """The monolithic futures model of ``fd`` holding the decomposed plan, and its outcome.
+
+    The risk measure's own columns are set at their best values for the plan's costs ``c_f``:
+    ``η`` at the minimising ``c_f`` and ``s_f = max(0, c_f − η)`` (CVaR), ``R = max_f (c_f − c*_f)``
+    (regret), so that the model's objective is the plan's.
+    """
+    m = build_futures_model(fd, measure=measure, level=level, weight=weight, best=best)
+    _load(m, out)
+    for f in fd.names:
+        _policy_slacks(m.future[f])
+    c = {f: float(pyo.value(m.cost[f])) for f in fd.names}
+    pi = fd.probability
+    if hasattr(m, "eta"):
+
+        def cvar(eta: float) -> float:
+            return eta + sum(pi[f] * max(0.0, c[f] - eta) for f in c) / (1.0 - level)
+
+        eta = min(sorted(c.values()), key=cvar)
+        m.eta.set_value(eta)
+        for f in fd.names:
+            m.excess[f].set_value(max(0.0, c[f] - eta))
+    if hasattr(m, "max_regret"):
+        assert best is not None
+        m.max_regret.set_value(max(c[f] - best[f] for f in fd.names))
+    _warn(fd.data[fd.names[0]], out, fd.scenario.name)
+    return m, _outcome(m, out, options)
+
+
+def _load(m: pyo.ConcreteModel, out: DecomposedOutcome) -> None:
+    """Every column of ``m`` at the decomposed plan's value (0 where no subproblem has it)."""
     by_name = {v.name: v for v in m.component_data_objects(pyo.Var, descend_into=True)}
     for source in (out.values, out.x):
         for name, val in source.items():
@@ -78,7 +118,11 @@ def assemble(
             v.set_value(
                 0.0, skip_validation=True
             )  # columns no subproblem has (policy slacks, set below)
-    for t in m.policy_targets:
+
+
+def _policy_slacks(b: pyo.Block) -> None:
+    """Each priced target's slack of block ``b`` at its row's violation at the loaded plan."""
+    for t in b.policy_targets:
         if t.slack is None:
             continue
         t.slack.set_value(0.0)
@@ -90,22 +134,32 @@ def assemble(
             else (pyo.value(con.lower) - body)
         )
         t.slack.set_value(max(0.0, float(short)))
+
+
+def _warn(data: PlanningData, out: DecomposedOutcome, name: str) -> None:
+    """Warnings for work left unserved where none may be, and for hard targets missed."""
     if out.unserved_hard > 1e-6:
         log.warning(
             "%s: the decomposed plan leaves %.3g PFLOPS·h/yr unserved although policy.allow_unserved is false "
             "(priced at the subproblems' penalty)",
-            data.scenario.name,
+            name,
             out.unserved_hard,
         )
     for key, v in out.elastic.items():
         if key[0] not in data.scenario.policy.policy_slack_cost:
             log.warning(
                 "%s: the decomposed plan misses hard target %s/%s by %.6g (priced at the subproblems' penalty)",
-                data.scenario.name,
+                name,
                 key[0],
                 key[1],
                 v,
             )
+
+
+def _outcome(
+    m: pyo.ConcreteModel, out: DecomposedOutcome, options: dict[str, Any] | None
+) -> SolveOutcome:
+    """The :class:`SolveOutcome` of the assembled plan: the model's objective, the master's bound."""
     objective = float(pyo.value(m.objective))
     gap = max(0.0, objective - out.bound) / max(abs(objective), 1e-9)
     outcome = SolveOutcome(
@@ -120,4 +174,4 @@ def assemble(
         options=dict(options or {}) | {"method": "decomposed", "workers": out.workers},
         size={"subproblems": out.subproblems, **out.sizes},
     )
-    return m, outcome
+    return outcome

@@ -18,6 +18,12 @@
    (HiGHS's dual bound); the subproblems at that plan give cuts and an upper bound. Stops when
    ``(best − bound) / best ≤ mip_gap``, at the time limit, or after ``max_iterations``.
 
+**Demand futures** (:func:`solve_decomposed_futures`): one subproblem per (future, day or group of
+days), each on its future's data; the master (:mod:`.master`) holds the shared investments, each
+future's single-site assignments and year rows, and minimises the risk measure of the futures'
+costs ``c_f = inv_f(x) + Σ_{d of f} θ_d``; every plan's value is that risk measure at the
+subproblems' costs (:meth:`.master.Master.value`). The loop is the same.
+
 Bounds are those of a decomposition: every cut is valid, so the master's bound never exceeds the
 optimum; every evaluated integer plan is a real plan, so the best is an upper bound.
 """
@@ -36,9 +42,19 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..data import PlanningData
+from ..horizon.futures import FuturesData
 from .master import Master
 from .pool import Pool
-from .split import COUPLED, Splitter, budget_range, lever_share, theta_floor
+from .split import (
+    COUPLED,
+    Layout,
+    Risk,
+    Splitter,
+    budget_range,
+    lever_share,
+    master_name,
+    theta_floor,
+)
 from .subproblem import Spec, SubResult
 
 log = logging.getLogger(__name__)
@@ -93,6 +109,7 @@ class DecomposedOutcome:
     rebuilt: int = 0
     sizes: dict[str, int] = field(default_factory=dict)
     termination: str = ""
+    future_costs: list[float] = field(default_factory=list)  # c_f at the plan (futures)
 
     def table(self) -> pd.DataFrame:
         """The Iterations sheet: bound, best plan, gap and time per iteration."""
@@ -154,6 +171,81 @@ def solve_decomposed(
     on_iteration
         Called after each iteration (the progress display).
     """
+    return _benders(
+        data,
+        None,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        workers=workers,
+        scheduler=scheduler,
+        days_per_group=days_per_group,
+        max_iterations=max_iterations,
+        values=values,
+        on_iteration=on_iteration,
+    )
+
+
+def solve_decomposed_futures(
+    fd: FuturesData,
+    *,
+    measure: str = "expected",
+    level: float = 0.9,
+    weight: float = 1.0,
+    best: dict[str, float] | None = None,
+    time_limit: float = 600.0,
+    mip_gap: float = 0.01,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    days_per_group: int = 1,
+    max_iterations: int = 200,
+    values: bool = True,
+    on_iteration: Callable[[Iteration], None] | None = None,
+) -> DecomposedOutcome:
+    """Plan over demand futures by Benders: one subproblem per (future, day or group of days).
+
+    ``measure``, ``level``, ``weight`` and ``best`` are those of
+    :func:`planner.model.futures.build_futures_model` (``best``: each future's own optimum, for
+    ``regret``); the other parameters those of :func:`solve_decomposed`. The values returned
+    (``x``, ``values``) carry the names of the monolithic futures model's columns.
+    """
+    if fd.multi_period:
+        raise ValueError(
+            "the decomposed method plans one period; use solver.method: monolithic for several periods"
+        )
+    if measure == "regret" and best is None:
+        raise ValueError("measure 'regret' needs each future's own optimum (best)")
+    risk = Risk(
+        measure, float(level), float(weight), tuple(best[f] for f in fd.names) if best else None
+    )
+    first = fd.data[fd.names[0]]
+    return _benders(
+        first,
+        (fd, risk),
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        workers=workers,
+        scheduler=scheduler,
+        days_per_group=days_per_group,
+        max_iterations=max_iterations,
+        values=values,
+        on_iteration=on_iteration,
+    )
+
+
+def _benders(
+    data: PlanningData,
+    futures: tuple[FuturesData, Risk] | None,
+    *,
+    time_limit: float,
+    mip_gap: float,
+    workers: int | None,
+    scheduler: str | None,
+    days_per_group: int,
+    max_iterations: int,
+    values: bool,
+    on_iteration: Callable[[Iteration], None] | None,
+) -> DecomposedOutcome:
+    """The loop of the module docstring, on one demand (``futures`` None) or over demand futures."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     sc = data.scenario
@@ -161,13 +253,18 @@ def solve_decomposed(
         raise ValueError(
             "the decomposed method plans one period; use solver.method: monolithic for several periods"
         )
-    split = Splitter(data, days_per_group)
-    n = len(split)
+    name = sc.name if futures is None else futures[0].scenario.name
+    datas = [data] if futures is None else [futures[0].data[f] for f in futures[0].names]
+    splits = [Splitter(d, days_per_group) for d in datas]
+    subs = [(fi, d) for fi, sp in enumerate(splits) for d in range(len(sp))]
+    n = len(subs)
+    layout = None if futures is None else Layout(futures[0], [fi for fi, _ in subs], futures[1])
     prices = {k: v for k, v in sc.policy.policy_slack_cost.items() if k in COUPLED}
     hard_unserved = not sc.policy.allow_unserved
 
     def spec_of(i: int) -> Spec:
-        return Spec(i, split.data_of(i), prices, hard_unserved)
+        fi, d = subs[i]
+        return Spec(i, splits[fi].data_of(d), prices, hard_unserved)
 
     pool = Pool(spec_of, workers=workers, scheduler=scheduler)
     history: list[Iteration] = []
@@ -181,19 +278,32 @@ def solve_decomposed(
         floor = theta_floor(data)
         theta_lb = []
         for r in built:
+            fi, d = subs[r.index]
             for t in r.targets or []:
                 targets.setdefault(t.key, t)
                 boxes[t.key, r.index] = budget_range(
-                    data, split.slices[r.index], t.key, lever_share(sc, t.key)
+                    datas[fi], splits[fi].slices[d], t.key, lever_share(sc, t.key)
                 )
             sizes["columns"] += (r.size or {}).get("columns", 0)
             sizes["rows"] += (r.size or {}).get("rows", 0)
-            theta_lb.append(floor)
-        master = Master(data, n, targets, boxes, theta_lb)
+            theta_lb.append(floor if futures is None else theta_floor(datas[fi]))
+        master = Master(data, n, targets, boxes, theta_lb, layout)
+        prefix = master.prefix
+
+        def local_x(i: int, x: dict[str, float]) -> dict[str, float]:
+            """The investments as subproblem ``i`` names them (its future's assignments)."""
+            if prefix is None:
+                return x
+            return {loc: x[mn] for loc, mn in master.local_x[subs[i][0]].items()}
+
+        def plan_value(x: dict[str, float], b: dict[Any, float], res: list[SubResult]) -> float:
+            """The objective of plan ``(x, b)`` whose subproblems returned ``res``."""
+            return master.value(master.columns(x, b), np.array([r.cost for r in res]))
+
         sizes["master columns"] = master.n_cols
         log.info(
             "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns, built in %.1fs",
-            sc.name,
+            name,
             n,
             sizes["columns"],
             sizes["rows"],
@@ -208,19 +318,26 @@ def solve_decomposed(
         def evaluate(
             x: dict[str, float], b: dict[Any, float], want: bool = False
         ) -> tuple[list[SubResult], float]:
+            # within the master's bounds: an LP point a hair below 0 (units −1e-9, seen) makes a
+            # subproblem infeasible (flow ≤ 400 Gbps × units), the columns being fixed there
+            x = {k: min(master.upper[k], max(master.lower[k], v)) for k, v in x.items()}
             calls: list[
                 tuple[int, dict[str, float] | None, dict[tuple[str, str], float] | None, bool]
-            ] = [(i, x, {k: b.get((k, i), 0.0) for k in keys_of[i]}, want) for i in range(n)]
+            ] = [
+                (i, local_x(i, x), {k: b.get((k, i), 0.0) for k in keys_of[i]}, want)
+                for i in range(n)
+            ]
             ts = time.perf_counter()
             res = pool.map(calls, n)
             return res, time.perf_counter() - ts
 
         def add_cuts(res: list[SubResult], x: dict[str, float], b: dict[Any, float]) -> None:
             for r in res:  # in index order: the same master whatever the number of workers
+                names = master.local_x[subs[r.index][0]]
                 master.add_cut(
                     r.index,
                     r.cost,
-                    r.grad_x,
+                    r.grad_x if prefix is None else {names[k]: g for k, g in r.grad_x.items()},
                     r.grad_b,
                     x,
                     {k: b.get((k, r.index), 0.0) for k in r.grad_b},
@@ -253,7 +370,7 @@ def solve_decomposed(
             gap = f"{100 * it.gap:.3f}%" if it.gap is not None else "n/a"
             log.info(
                 "decomposed %s: iteration %d (%s) bound %.6g best %s gap %s%s (master %.2fs, subproblems %.2fs)",
-                sc.name,
+                name,
                 it.iteration,
                 phase,
                 lb,
@@ -272,7 +389,17 @@ def solve_decomposed(
         # largest plan), budgets at their boxes' centres; a plan whose cuts are moderate, where the
         # empty plan's (all work undone) are steep
         ti = time.perf_counter()
-        x0 = _peak_day_start(data, split, master, max(1.0, 0.1 * time_limit)) or master.most()
+        # with futures, the peak day of the future with the most work (the first of equals): a plan
+        # that serves every future, whose cuts are moderate everywhere; sized for a smaller future
+        # it leaves the larger ones' work undone at its penalty (China, three futures: 3.8e11
+        # CNY/yr from the base future's peak day, against an optimum of 2.5e10)
+        pf = int(np.argmax([sum(d.weight[k[2]] * v for k, v in d.demand.items()) for d in datas]))
+        peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
+        x0 = (
+            {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
+            if peak is not None
+            else master.most()
+        )
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
         # the best plan: (cost, investments, budgets, subproblem costs), its evaluation
@@ -290,7 +417,7 @@ def solve_decomposed(
             mb = master.budgets_for(xr, max(1.0, deadline - ti))
             res, ss = evaluate(xr, mb.b)
             add_cuts(res, xr, mb.b)
-            cost = master.invest_cost(master.columns(xr, mb.b)) + sum(r.cost for r in res)
+            cost = plan_value(xr, mb.b, res)
             record("first plan", lb, min(cost, best[0]) if best else cost, ti, mb.seconds, ss, res)
             return cost, xr, mb.b, np.array([r.cost for r in res]), res
 
@@ -300,7 +427,7 @@ def solve_decomposed(
             xs = {k: min(master.upper[k], max(master.lower[k], scale * v)) for k, v in x0.items()}
             res, ss = evaluate(xs, b0)
             add_cuts(res, xs, b0)
-            val = master.invest_cost(master.columns(xs, b0)) + sum(r.cost for r in res)
+            val = plan_value(xs, b0, res)
             # a scaled point may break the master's rows (a power envelope): its cuts count, but
             # it cannot be the core the first plan is rounded from
             if val < best_lp and master.feasible(xs, b0):
@@ -319,7 +446,7 @@ def solve_decomposed(
                     x, b, step = pr.x, pr.b, "level set"
             res, ss = evaluate(x, b)
             add_cuts(res, x, b)
-            ub_lp = master.invest_cost(master.columns(x, b)) + sum(r.cost for r in res)
+            ub_lp = plan_value(x, b, res)
             if ub_lp < best_lp:
                 best_lp, core = ub_lp, (x, b)
             record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
@@ -341,7 +468,7 @@ def solve_decomposed(
             if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
                 log.info(
                     "decomposed %s: LP phase stopped at %.0f%% of the time limit",
-                    sc.name,
+                    name,
                     100 * LP_TIME_SHARE,
                 )
                 break
@@ -375,7 +502,7 @@ def solve_decomposed(
                 failed += 1
                 log.warning(
                     "decomposed %s: master MILP failed (%s); its LP relaxation, rounded, instead",
-                    sc.name,
+                    name,
                     err,
                 )
                 if failed > 2:
@@ -395,7 +522,7 @@ def solve_decomposed(
             xm = {k: float(round(v)) for k, v in ms.x.items()}
             res, ss = evaluate(xm, ms.b)
             add_cuts(res, xm, ms.b)
-            ub = ms.invest_cost + sum(r.cost for r in res)
+            ub = plan_value(xm, ms.b, res)
             if ub < best[0]:
                 best = (ub, xm, ms.b, np.array([r.cost for r in res]))
                 best_res = res
@@ -405,7 +532,7 @@ def solve_decomposed(
         ti = time.perf_counter()
         if values or best_res is None:
             res, ss = evaluate(best[1], best[2], want=values)
-            ub = master.invest_cost(master.columns(best[1], best[2])) + sum(r.cost for r in res)
+            ub = plan_value(best[1], best[2], res)
             record("final", lb, ub, ti, 0.0, ss, res)
         else:  # no values asked: the best plan's last evaluation says all there is to say
             res, ub = best_res, best[0]
@@ -413,7 +540,12 @@ def solve_decomposed(
         elastic: dict[tuple[str, str], float] = {}
         for r in res:
             if r.values:
-                merged.update(r.values)
+                fi = subs[r.index][0]
+                merged.update(
+                    r.values
+                    if prefix is None
+                    else {master_name(prefix, fi, k): v for k, v in r.values.items()}
+                )
             for k, v in r.elastic.items():
                 elastic[k] = elastic.get(k, 0.0) + v
         gap = _gap(ub, lb) or 0.0
@@ -435,10 +567,16 @@ def solve_decomposed(
             rebuilt=pool.rebuilt,
             sizes=sizes,
             termination=termination,
+            future_costs=[
+                float(c)
+                for c in master.future_costs(
+                    master.columns(best[1], best[2]), np.array([r.cost for r in res])
+                )
+            ],
         )
         log.info(
             "decomposed %s: %s, objective %.6g, bound %.6g, gap %.4f%% after %d iterations in %.1fs",
-            sc.name,
+            name,
             out.status,
             ub,
             lb,
@@ -452,9 +590,10 @@ def solve_decomposed(
 
 
 def _peak_day_start(
-    data: PlanningData, split: Splitter, master: Master, time_limit: float
+    data: PlanningData, split: Splitter, time_limit: float
 ) -> dict[str, float] | None:
-    """Investments of the LP relaxation of the peak subproblem with its weights scaled to 8760 h.
+    """Investments of the LP relaxation of the peak subproblem with its weights scaled to 8760 h,
+    by the subproblems' names of the investment columns.
 
     The one-day monolithic model (built by the same blocks) is small and, standing for the whole
     year at its peak, builds about the right capacity: a good first point for the LP phase.
@@ -488,11 +627,12 @@ def _peak_day_start(
             out.status,
         )
         return None
-    by_name = {v.name: v for v in m.component_data_objects(pyo.Var)}
     x = {}
-    for name in master.x_cols:
-        var = by_name.get(name)
-        x[name] = float(var.value) if var is not None and var.value is not None else 0.0
+    for var in m.component_data_objects(pyo.Var):
+        if not (var.is_integer() or var.is_binary()):
+            continue
+        name = var.name
+        x[name] = float(var.value) if var.value is not None else 0.0
         if name.startswith(("sizing.open[", "network.built[")) and x[name] > 1e-3:
             # open what the peak day uses: a fractional open[s] caps work at s by d̂ × open[s]
             # (only_open_sites) with the peak day's d̂, too little on days whose profile peaks elsewhere

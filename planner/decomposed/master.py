@@ -12,6 +12,17 @@ whole year. Then
 of ``g_{k,d}`` over every plan, :func:`.split.budget_range`),
 and the optimality cuts ``θ_d ≥ z + r_xᵀ(x − x̂) + r_bᵀ(b − b̂)``, added as HiGHS rows in a fixed order.
 
+**Demand futures** (a :class:`.split.Layout`): the investment blocks are built once per future
+``f`` in ``m.future[f]`` as in :mod:`planner.model.futures` (``open``, ``modules``, ``units``,
+``built`` shared with the first future's block; single-site ``assign`` and the investment-only
+levers' rows per future), subproblem ``d`` belongs to one future ``f(d)``, and with
+``c_f = inv_f(x) + Σ_{d: f(d) = f} θ_d`` the objective is the risk measure of
+:mod:`planner.model.futures`: ``E = Σ_f π_f c_f`` (expected); ``(1 − λ) E + λ (η + 1/(1 − α)
+Σ_f π_f s_f)``, ``s_f ≥ c_f − η``, ``s_f ≥ 0`` (CVaR); ``(1 − λ) E + λ R``, ``R ≥ c_f − c*_f``
+(regret). Each is non-decreasing in every ``θ_d``, so a master whose ``θ`` are bounded below by
+valid cuts bounds the risk measure from below. The year rows of coupled targets are per future
+(``Σ_{d: f(d) = f} b_{k,d} + a_k(x)``): exact in every future.
+
 The master lives in one ``highspy.Highs``; cuts are appended rows; the LP phase switches
 integrality off, the integer phase on. The level set of the integer phase (``lhs ≤ level``) is one
 more row whose upper bound moves.
@@ -29,10 +40,12 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
+from pyomo.repn import generate_standard_repn
 
 from ..data import PlanningData
 from ..model.cuts import _open_capacity, peak_requirement
 from ..model.energy import add_energy
+from ..model.futures import _round_futures
 from ..model.network import add_network
 from ..model.objective import objective_terms
 from ..model.placement import add_placement
@@ -40,7 +53,7 @@ from ..model.policy import add_policy
 from ..model.registry import CostRegistry
 from ..model.sizing import add_sizing
 from ..solve import INF, _round, compile_model
-from .split import INVEST_TERMS, CoupledTarget, master_data
+from .split import INVEST_TERMS, CoupledTarget, Layout, local_names, master_data, master_name
 
 log = logging.getLogger(__name__)
 
@@ -69,39 +82,24 @@ class Master:
         targets: dict[tuple[str, str], CoupledTarget],
         budget_boxes: dict[tuple[tuple[str, str], int], tuple[float, float]],
         theta_lb: list[float],
+        layout: Layout | None = None,
     ) -> None:
-        md = master_data(data)
         m = pyo.ConcreteModel(name=f"{data.scenario.name}-master")
-        costs = CostRegistry()
-        add_sizing(m, md, costs)
-        add_placement(m, md, costs)
-        add_network(m, md, costs)
-        add_energy(m, md, costs)
-        add_policy(m, md, costs)
-        m.cuts = pyo.Block()
-        if data.scenario.solver.valid_inequalities and not data.scenario.policy.allow_unserved:
-            _open_capacity(m.cuts, m, data)  # the cover row on the whole year's demand
-            # and the installed PFLOPS cover the peak requirement: no plan that must leave work
-            # undone is proposed, so no steep cut (work undone at the subproblems' penalty) is made
-            need = peak_requirement(data)
-            best_eff = max([data.efficiency[j, h] for j in data.CLASSES for h in data.HW] or [1.0])
-            if need > 0:
-                m.cuts.capacity_covers_peak = pyo.Constraint(
-                    expr=quicksum(
-                        data.pflops[h] * best_eff * m.sizing.modules[s, h]
-                        for s, h in data.SITE_HW
-                        if data.module_bound[s, h] > 0
-                    )
-                    >= need
-                )
-        weights = data.scenario.objective_weights
-        names = list(costs.terms)
-        inv = [
-            w * costs.terms[k]
-            for k, w in objective_terms(weights, names)
-            if w and (k in INVEST_TERMS or k == "policy_slack_cost")
-        ]
-        m.invest_cost = pyo.Expression(expr=quicksum(inv))
+        self.layout = layout
+        future_of = layout.future_of if layout is not None else [0] * n_sub
+        if layout is None:
+            _investment_blocks(m, data)
+            blocks = [m]
+        else:
+            m.F = pyo.Set(initialize=layout.names, ordered=True, doc="demand futures")
+            m.future = pyo.Block(m.F)
+            first = m.future[layout.names[0]]
+            for f, d in zip(layout.names, layout.data):
+                _investment_blocks(m.future[f], d, None if m.future[f] is first else first)
+            blocks = [m.future[f] for f in layout.names]
+            fd = layout.futures_data()
+            m._planner_round = lambda cols, x, out: _round_futures(m, fd, cols, x, out)
+        self.prefix = None if layout is None else [b.name + "." for b in blocks]
         m.SUB = pyo.RangeSet(0, n_sub - 1)
         m.theta = pyo.Var(
             m.SUB,
@@ -115,16 +113,45 @@ class Master:
         )
         m.year_rows = pyo.ConstraintList()
         for key, t in targets.items():
-            days = [kd for kd in budget_boxes if kd[0] == key]
-            lhs = quicksum(m.budget[kd] for kd in days) + quicksum(
-                c * m.find_component(n) for n, c in t.invest
-            )
-            if isinstance(lhs, (int, float)):
-                continue
-            m.year_rows.add(lhs <= t.bound if t.sense == "<=" else lhs >= t.bound)
-        m.objective = pyo.Objective(
-            expr=m.invest_cost + quicksum(m.theta[d] for d in m.SUB), sense=pyo.minimize
-        )
+            for fi in range(len(blocks)):
+                days = [kd for kd in budget_boxes if kd[0] == key and future_of[kd[1]] == fi]
+                if not days:
+                    continue
+                lhs = quicksum(m.budget[kd] for kd in days) + quicksum(
+                    c * m.find_component(master_name(self.prefix, fi, n)) for n, c in t.invest
+                )
+                if isinstance(lhs, (int, float)):
+                    continue
+                m.year_rows.add(lhs <= t.bound if t.sense == "<=" else lhs >= t.bound)
+        # c_f = inv_f + Σ_{d of f} θ_d: the cost of each future (one "future" without futures)
+        self.prob = [1.0] if layout is None else list(layout.probability)
+        cost_f = [
+            b.invest_cost + quicksum(m.theta[d] for d in m.SUB if future_of[d] == fi)
+            for fi, b in enumerate(blocks)
+        ]
+        expected = quicksum(p * c for p, c in zip(self.prob, cost_f))
+        risk = layout.risk if layout is not None else None
+        self.risk = risk
+        obj: Any = expected
+        if risk is not None and risk.measure == "cvar":
+            F = range(len(blocks))
+            m.eta = pyo.Var(domain=pyo.Reals, doc="value at risk η")
+            m.excess = pyo.Var(F, domain=pyo.NonNegativeReals, doc="s_f = max(0, c_f − η)")
+            m.excess_row = pyo.Constraint(F, rule=lambda m, f: m.excess[f] >= cost_f[f] - m.eta)
+            cvar = m.eta + quicksum(self.prob[f] * m.excess[f] for f in F) / (1.0 - risk.level)
+            if risk.weight:
+                obj = (1.0 - risk.weight) * expected + risk.weight * cvar
+        elif risk is not None and risk.measure == "regret":
+            assert risk.best is not None
+            best = risk.best
+            F = range(len(blocks))
+            m.max_regret = pyo.Var(domain=pyo.Reals, doc="R: the largest regret")
+            m.regret_row = pyo.Constraint(F, rule=lambda m, f: m.max_regret >= cost_f[f] - best[f])
+            if risk.weight:
+                obj = (1.0 - risk.weight) * expected + risk.weight * m.max_regret
+        elif risk is not None and risk.measure != "expected":
+            raise ValueError(f"unknown risk measure '{risk.measure}'")
+        m.objective = pyo.Objective(expr=obj, sense=pyo.minimize)
         self.model = m
         self.comp = comp = compile_model(m)
         cols = comp.columns
@@ -135,6 +162,33 @@ class Master:
             kd: pos[id(m.budget[kd])] for kd in budget_boxes if id(m.budget[kd]) in pos
         }
         self.x_cols = {v.name: i for i, v in enumerate(cols) if v.is_integer() or v.is_binary()}
+        self.future_of = list(future_of)
+        #: per future, the subproblems' (local) names of the investment columns → master names
+        self.local_x = local_names(self.prefix, list(self.x_cols), len(blocks))
+        # inv_f(col) = inv_vec[f] @ col + inv_const[f]
+        self.inv_vec = np.zeros((len(blocks), comp.lp.num_col_))
+        self.inv_const = np.zeros(len(blocks))
+        for fi, b in enumerate(blocks):
+            repn = generate_standard_repn(b.invest_cost.expr, compute_values=True)
+            self.inv_const[fi] = float(repn.constant)
+            for c, v in zip(repn.linear_coefs, repn.linear_vars):
+                self.inv_vec[fi, pos[id(v)]] += float(c)
+        aux = [
+            pos[id(v)]
+            for name in ("eta", "excess", "max_regret")
+            if hasattr(m, name)
+            for v in getattr(m, name).values()
+            if id(v) in pos
+        ]
+        touched = np.unique(np.concatenate([self.theta_cols, np.array(aux, dtype=np.int32)]))
+        csr = comp.csc().tocsr()
+        self.own_rows = np.array(
+            [
+                not np.isin(csr.indices[csr.indptr[r] : csr.indptr[r + 1]], touched).any()
+                for r in range(csr.shape[0])
+            ],
+            dtype=bool,
+        )
         self.lower = {n: float(comp.col_lower[i]) for n, i in self.x_cols.items()}
         self.upper = {n: float(comp.col_upper[i]) for n, i in self.x_cols.items()}
         self.is_int = comp.is_int.copy()
@@ -213,11 +267,8 @@ class Master:
         if self.level_row is None:
             if level is None:
                 return
-            nz = np.flatnonzero(self.cost)
-            idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
-            vals = np.array(
-                [self.cost[i] if i not in set(self.theta_cols) else 1.0 for i in idx], dtype=float
-            )
+            idx = np.flatnonzero(self.cost).astype(np.int32)
+            vals = self.cost[idx].astype(float)
             self.h.addRow(-INF, float(level - self.offset), len(idx), idx, vals)
             self.level_row = self.h.getNumRow() - 1
             return
@@ -262,6 +313,10 @@ class Master:
             h.setOptionValue("output_flag", False)
             h.setOptionValue("random_seed", 0)
             h.setOptionValue("threads", 1)
+            # no presolve: with it, HiGHS 1.15 reported a dual bound of 897.84 M CNY/yr on a master
+            # whose optimum is 889.12 M (hourly_small, two futures, CVaR, single-site training;
+            # without presolve 889.12 M, as the monolithic MILP): an invalid bound
+            h.setOptionValue("presolve", "off")
             h.passModel(lp)
         else:
             self.set_integer(False)
@@ -300,23 +355,33 @@ class Master:
                 h.run()
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
+        # HiGHS unsure only by a residual: "Unknown" with a point, or "Optimal" whose unscaled point
+        # misses a row by a residual (seen: 1.9e-6 on rows of 10⁹ CNY, cuts priced at the hard
+        # targets' 10⁶ CNY, hourly_small with two futures). The point is only a trial plan (the
+        # subproblems evaluate it); the bound is HiGHS's dual bound, or the LP's dual-feasible optimum.
         unknown = (
-            h.getModelStatus() == highspy.HighsModelStatus.kUnknown
+            h.getModelStatus()
+            in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kOptimal)
             and info.primal_solution_status >= 1
+            and (integer or info.dual_solution_status == 2 or info.primal_solution_status == 2)
         )
         if info.primal_solution_status != 2 and not unknown and integer:
-            # HiGHS's MIP can fail on the wide coefficient range of cuts: once more without presolve
-            log.warning("master MILP: HiGHS %s; solving again without presolve", status)
+            # HiGHS's MIP can fail on the wide coefficient range of cuts: once more from scratch
+            log.warning("master MILP: HiGHS %s; solving again from scratch", status)
             h.clearSolver()
-            h.setOptionValue("presolve", "off")
             h.run()
             status = h.modelStatusToString(h.getModelStatus())
             info = h.getInfo()
+            unknown = (
+                h.getModelStatus()
+                in (highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kOptimal)
+                and info.primal_solution_status >= 1
+            )
             if os.environ.get("PLANNER_DUMP_MASTER") and info.primal_solution_status != 2:
                 h.writeModel(os.environ["PLANNER_DUMP_MASTER"])
         if info.primal_solution_status != 2 and not unknown:
             raise RuntimeError(f"master problem: no solution ({status})")
-        if unknown:  # HiGHS unsure only by a residual on a row of 10¹³ CNY (cuts of plans leaving work undone)
+        if unknown and info.primal_solution_status != 2:  # a residual on a row of 10⁹–10¹³ CNY
             log.debug(
                 "master: HiGHS status %s, residual %.3g; its point is used",
                 status,
@@ -367,8 +432,7 @@ class Master:
         lp.col_cost_ = np.zeros(n)
         lp.offset_ = 0.0
         h.passModel(lp)
-        nz = np.flatnonzero(self.cost)
-        idx = np.unique(np.concatenate([nz, self.theta_cols])).astype(np.int32)
+        idx = np.flatnonzero(self.cost).astype(np.int32)  # the objective's columns (θ, η, s_f, R)
         h.addRow(-INF, float(level - self.offset), len(idx), idx, self.cost[idx].astype(float))
         k = len(moving)
         h.addCols(
@@ -412,10 +476,35 @@ class Master:
         return MasterSolution(x, b, col[self.theta_cols].copy(), obj, bound, inv, seconds, status)
 
     def invest_cost(self, col: np.ndarray) -> float:
-        """The investment part of the objective at master columns ``col``."""
-        mask = np.ones(self.n_cols, dtype=bool)
-        mask[self.theta_cols] = False
-        return float(self.cost[mask] @ col[mask]) + self.offset
+        """The investment cost at master columns ``col`` (with futures: ``Σ_f π_f inv_f``)."""
+        return float(np.dot(self.prob, self.inv_vec @ col + self.inv_const))
+
+    def future_costs(self, col: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``c_f = inv_f(x) + Σ_{d of f} z_d`` for every future, from the subproblems' costs ``z``."""
+        c = self.inv_vec @ col + self.inv_const
+        for d, fi in enumerate(self.future_of):
+            c[fi] += z[d]
+        return np.asarray(c)
+
+    def value(self, col: np.ndarray, z: np.ndarray) -> float:
+        """The master's objective at a plan whose subproblems cost ``z``: the plan's true objective.
+
+        ``Σ_f π_f c_f``; CVaR: ``(1 − λ) E + λ min_η (η + 1/(1 − α) Σ_f π_f max(0, c_f − η))``, the
+        minimum taken at one of the ``c_f`` (the objective is piecewise linear in ``η`` with its
+        kinks there); regret: ``(1 − λ) E + λ max_f (c_f − c*_f)``.
+        """
+        c = self.future_costs(col, z)
+        p = np.asarray(self.prob)
+        e = float(p @ c)
+        r = self.risk
+        if r is None or r.measure == "expected" or r.weight == 0:
+            return e
+        if r.measure == "cvar":
+            risk = min(float(eta + p @ np.maximum(0.0, c - eta) / (1.0 - r.level)) for eta in c)
+        else:
+            assert r.best is not None
+            risk = float(np.max(c - np.asarray(r.best)))
+        return (1.0 - r.weight) * e + r.weight * risk
 
     def columns(
         self,
@@ -439,7 +528,8 @@ class Master:
         act = self.comp.csc() @ col
         lo, up = np.asarray(self.comp.lp.row_lower_), np.asarray(self.comp.lp.row_upper_)
         tol = 1e-6 * np.maximum(1.0, np.abs(act))
-        return bool(np.all(act >= lo - tol) and np.all(act <= up + tol))
+        ok = (act >= lo - tol) & (act <= up + tol)
+        return bool(np.all(ok[self.own_rows]))  # not the risk rows (over θ, η, s_f, R)
 
     def most(self) -> dict[str, float]:
         """The largest plan: every investment at its upper bound (the LP phase's first point)."""
@@ -458,6 +548,48 @@ class Master:
             return self.solve(integer=False, time_limit=time_limit, gap=0.0)
         finally:
             self.fix_investments(None)
+
+
+def _investment_blocks(m: pyo.Block, data: PlanningData, shared: pyo.Block | None = None) -> None:
+    """The investment blocks of the master on ``m`` (a model, or one future's block) and ``m.invest_cost``.
+
+    ``sizing``, ``placement`` (single-site ``assign``), ``network``, ``energy`` and the
+    investment-only levers of ``policy`` on the data with no slices; with hard unserved work the
+    cover rows on the whole year's demand (of this future). With ``shared`` (a later future), the
+    investment variables are those of block ``shared``. ``invest_cost`` is
+    ``Σ_{invest terms} w × cost`` plus the slack of the investment-only levers.
+    """
+    md = master_data(data)
+    costs = CostRegistry()
+    add_sizing(m, md, costs, None, shared)
+    add_placement(m, md, costs)
+    add_network(m, md, costs, shared)
+    add_energy(m, md, costs)
+    add_policy(m, md, costs)
+    m.cuts = pyo.Block()
+    if data.scenario.solver.valid_inequalities and not data.scenario.policy.allow_unserved:
+        _open_capacity(m.cuts, m, data)  # the cover row on the whole year's demand
+        # and the installed PFLOPS cover the peak requirement: no plan that must leave work
+        # undone is proposed, so no steep cut (work undone at the subproblems' penalty) is made
+        need = peak_requirement(data)
+        best_eff = max([data.efficiency[j, h] for j in data.CLASSES for h in data.HW] or [1.0])
+        if need > 0:
+            m.cuts.capacity_covers_peak = pyo.Constraint(
+                expr=quicksum(
+                    data.pflops[h] * best_eff * m.sizing.modules[s, h]
+                    for s, h in data.SITE_HW
+                    if data.module_bound[s, h] > 0
+                )
+                >= need
+            )
+    weights = data.scenario.objective_weights
+    names = list(costs.terms)
+    inv = [
+        w * costs.terms[k]
+        for k, w in objective_terms(weights, names)
+        if w and (k in INVEST_TERMS or k == "policy_slack_cost")
+    ]
+    m.invest_cost = pyo.Expression(expr=quicksum(inv))
 
 
 def _key(k: Any) -> tuple[tuple[str, str], int]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..data import TB_PER_GBPS_HOUR, PlanningData
+from ..horizon.futures import FuturesData
 from ..scenario.schema import Scenario
 
 #: Targets that sum over the year's slices: shared out between subproblems by budget variables.
@@ -53,6 +54,77 @@ INVEST_COMPONENTS = (
     "network.built",
     "placement.assign",
 )
+
+
+#: Investment variables shared by the futures (the first future's block holds them).
+SHARED_COMPONENTS = ("sizing.open", "sizing.modules", "network.units", "network.built")
+
+
+@dataclass(frozen=True)
+class Risk:
+    """The risk measure over futures (:mod:`planner.model.futures`): measure, CVaR level α, weight λ,
+    and each future's own optimum ``c*_f`` (regret)."""
+
+    measure: str = "expected"
+    level: float = 0.9
+    weight: float = 1.0
+    best: tuple[float, ...] | None = None
+
+
+@dataclass
+class Layout:
+    """A plan over demand futures split into subproblems: future ``f(d)`` of each subproblem ``d``."""
+
+    fd: FuturesData
+    future_of: list[int]
+    risk: Risk
+
+    @property
+    def names(self) -> list[str]:
+        return self.fd.names
+
+    @property
+    def probability(self) -> list[float]:
+        p = self.fd.probability
+        return [p[f] for f in self.fd.names]
+
+    @property
+    def data(self) -> list[PlanningData]:
+        return [self.fd.data[f] for f in self.fd.names]
+
+    def futures_data(self) -> FuturesData:
+        return self.fd
+
+
+def master_name(prefix: list[str] | None, fi: int, local: str) -> str:
+    """The name in the master (or the monolithic futures model) of subproblem column ``local`` of future ``fi``.
+
+    Without futures (``prefix`` None) the names are the same. With futures, the shared investments
+    (:data:`SHARED_COMPONENTS`) are the first future's block's, everything else future ``fi``'s.
+    """
+    if prefix is None:
+        return local
+    comp = local.split("[", 1)[0]
+    return (prefix[0] if comp in SHARED_COMPONENTS else prefix[fi]) + local
+
+
+def local_names(prefix: list[str] | None, names: list[str], n_futures: int) -> list[dict[str, str]]:
+    """Per future, the subproblems' names of master columns ``names``: ``{local: master name}``."""
+    if prefix is None:
+        return [{n: n for n in names}]
+    out: list[dict[str, str]] = [{} for _ in range(n_futures)]
+    for n in names:
+        for fi, p in enumerate(prefix):
+            if not n.startswith(p):
+                continue
+            local = n[len(p) :]
+            if fi == 0 and local.split("[", 1)[0] in SHARED_COMPONENTS:
+                for o in out:
+                    o[local] = n
+            else:
+                out[fi][local] = n
+            break
+    return out
 
 
 def groups(data: PlanningData, days_per_group: int = 1) -> list[list[str]]:

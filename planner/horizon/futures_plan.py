@@ -132,11 +132,20 @@ def _solve(
 
 
 def plan_futures(
-    sc: Scenario, opts: dict[str, Any], *, log_solver: bool = False, isolated: bool = False
+    sc: Scenario,
+    opts: dict[str, Any],
+    *,
+    log_solver: bool = False,
+    isolated: bool = False,
+    decomposed: dict[str, Any] | None = None,
 ) -> Results:
     """Solve ``sc`` over its demand futures and return the combined :class:`Results` (see module docs).
 
     ``isolated``: the baseline of docs/model.md §8 in every future (no VSS, EVPI or announced baseline).
+    ``decomposed`` (workers, scheduler, on_iteration): the stochastic plan is solved by Benders
+    with one subproblem per future and day on Dask (docs/model.md §11) and the report gets an
+    Iterations sheet; the other plans (each future alone, the expected-demand plan and its
+    evaluation, the announced baseline) are solved whole.
     """
     if not sc.futures and not sc.announced:
         raise ScenarioError(f"scenario '{sc.name}' has no futures table")
@@ -175,11 +184,22 @@ def plan_futures(
             except InfeasibleError as err:
                 raise InfeasibleError(f"future '{f}' alone has no feasible plan:\n{err}") from err
     best = {f: _objective(r) for f, r in alone.items()} if alone else None
-    m = build_futures_model(
-        fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best
-    )
-    outcome = _solve(m, sc, opts, log_solver, "stochastic plan", duals=True)
+    if decomposed is not None:
+        m, outcome, dec = _solve_decomposed(fd, sc, opts, best, decomposed)
+    else:
+        m = build_futures_model(
+            fd, measure=risk.measure, level=risk.level, weight=risk.weight, best=best
+        )
+        outcome = _solve(m, sc, opts, log_solver, "stochastic plan", duals=True)
     res = combine_futures(fd, m, outcome)
+    if decomposed is not None:
+        res.extra_tables["Iterations"] = dec.table()
+        res.extras["decomposed"] = {
+            "subproblems": dec.subproblems,
+            "workers": dec.workers,
+            "iterations": len(dec.iterations),
+            "rebuilt": dec.rebuilt,
+        }
     if best is not None:
         res.extras["cost planned alone"] = best
         add_regret(res, fd, m, best)
@@ -196,6 +216,68 @@ def plan_futures(
         add_announced_baseline(res, fd, sc, opts, log_solver, best)
     res.metadata["plan time s"] = round(time.perf_counter() - t0, 3)
     return res
+
+
+def _solve_decomposed(
+    fd: FuturesData,
+    sc: Scenario,
+    opts: dict[str, Any],
+    best: dict[str, float] | None,
+    how: dict[str, Any],
+) -> tuple[pyo.ConcreteModel, SolveOutcome, Any]:
+    """The stochastic plan by the decomposed method: the assembled futures model, its outcome, the run."""
+    from ..decomposed import assemble_futures, solve_decomposed_futures
+
+    risk = sc.risk
+    others = [
+        what
+        for what, on in (
+            ("each future planned alone", best is not None),
+            ("the expected-demand plan and its evaluation (VSS)", risk.value_of_information),
+            ("the announced baseline", bool(sc.announced)),
+        )
+        if on
+    ]
+    if others:
+        log.info(
+            "%s: the stochastic plan is decomposed; %s solved whole", sc.name, ", ".join(others)
+        )
+    dec = solve_decomposed_futures(
+        fd,
+        measure=risk.measure,
+        level=risk.level,
+        weight=risk.weight,
+        best=best,
+        time_limit=opts["time_limit"],
+        mip_gap=opts["mip_gap"],
+        days_per_group=sc.solver.subproblem_days,
+        **how,
+    )
+    m, outcome = assemble_futures(
+        fd,
+        dec,
+        measure=risk.measure,
+        level=risk.level,
+        weight=risk.weight,
+        best=best,
+        options=opts,
+    )
+    limit = float(opts.get("max_plan_gap", 0.1))
+    if outcome.gap is not None and outcome.gap > limit:
+        raise SolverError(
+            f"scenario '{sc.name}' (stochastic plan, decomposed): the best plan found within "
+            f"{opts.get('time_limit')} s is {100 * outcome.gap:.1f}% from its bound, more than "
+            f"solver.max_plan_gap ({100 * limit:.0f}%), so it is not reported as a plan "
+            f"({outcome.termination}); raise solver.time_limit, or raise solver.max_plan_gap to accept it."
+        )
+    if outcome.status == "feasible":
+        log.warning(
+            "%s (stochastic plan, decomposed): stopped (%s) with a plan %.2f%% from its bound",
+            sc.name,
+            dec.termination,
+            100 * (outcome.gap or 0),
+        )
+    return m, outcome, dec
 
 
 def add_stranded(res: Results, stats: pd.DataFrame) -> None:
