@@ -42,6 +42,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..data import PlanningData
+from ..errors import SolverError
 from ..horizon.futures import FuturesData
 from .master import Master
 from .pool import Pool
@@ -436,7 +437,13 @@ def _benders(
             ti = time.perf_counter()
         for _ in range(MAX_LP_ITERATIONS):
             ti = time.perf_counter()
-            ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
+            try:
+                ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
+            except SolverError as err:  # the master LP failed (after its retries)
+                if core is None:
+                    raise
+                log.warning("decomposed %s: %s; the LP phase ends at its best point", name, err)
+                break
             lb = max(lb, ms.bound)
             x, b, step = ms.x, ms.b, "master"
             if core is not None and math.isfinite(lb):

@@ -43,6 +43,7 @@ from pyomo.core.util import quicksum
 from pyomo.repn import generate_standard_repn
 
 from ..data import PlanningData
+from ..errors import SolverError
 from ..model.cuts import _open_capacity, peak_requirement
 from ..model.energy import add_energy
 from ..model.futures import _round_futures
@@ -380,7 +381,10 @@ class Master:
             if os.environ.get("PLANNER_DUMP_MASTER") and info.primal_solution_status != 2:
                 h.writeModel(os.environ["PLANNER_DUMP_MASTER"])
         if info.primal_solution_status != 2 and not unknown:
-            raise RuntimeError(f"master problem: no solution ({status})")
+            raise SolverError(
+                f"decomposed plan: HiGHS found no solution of the master problem ({status}); "
+                "plan it with --method monolithic, or ask a larger --gap"
+            )
         if unknown and info.primal_solution_status != 2:  # a residual on a row of 10⁹–10¹³ CNY
             log.debug(
                 "master: HiGHS status %s, residual %.3g; its point is used",
