@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .model.jobs import job_start, round_jobs
+from .model.jobs import FILL_MOVES, job_start, round_jobs
 
 log = logging.getLogger(__name__)
 
@@ -528,10 +528,19 @@ def _mip_start(
         ]
     )
     bidx = np.flatnonzero(binary)
-    packed = job_start(m, comp.columns, x, comp.col_upper)
-    if packed is not None and time.perf_counter() < deadline:
+    for n, move in enumerate(FILL_MOVES):
         # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
-        # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual
+        # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual.
+        # Jobs in cards: one start per weight of the mix of job sizes, while none is within the gap
+        packed = job_start(m, comp.columns, x, comp.col_upper, move)
+        if packed is None or time.perf_counter() >= deadline:
+            break
+        if n and (
+            not packed.card
+            or (lp_bound is not None and best[1] is not None and _rel_gap(best[1], lp_bound) <= gap)
+        ):
+            break
+        label = "whole jobs" if not packed.card else f"whole jobs, mix weight {move:g}"
         h3, ok = _solve_fixed(comp, options, deadline, packed.fix, np.flatnonzero(packed.mask))
         if ok:
             fix, mask = packed.fit(
@@ -539,9 +548,9 @@ def _mip_start(
             )
             h3, ok = _solve_fixed(comp, options, deadline, fix, np.flatnonzero(mask))
         if ok:
-            consider(np.array(h3.getSolution().col_value), "whole jobs")
+            consider(np.array(h3.getSolution().col_value), label)
         else:
-            log.info("MIP start (whole jobs): packed plan not feasible")
+            log.info("MIP start (%s): packed plan not feasible", label)
     cover = _cover_rounding(comp, x, binary)
     if (
         cover is not None

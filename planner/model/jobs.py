@@ -69,6 +69,7 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
         doc="Σ c × jobs ≤ ⌊demand / (job_pflops × g)⌋: whole jobs never do more work than the demand",
     )
     _add_card_jobs(b, d)
+    _add_job_rooms(m, d)
 
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
     yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
@@ -78,6 +79,96 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
     def jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
         return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
+
+
+def _add_job_rooms(m: pyo.Block, d: PlanningData) -> None:
+    """Whole rooms for jobs: ``job_room[j,s,h]`` integer, the most jobs of class ``j`` site ``s``
+    runs at once (``h`` its type for a class sized in cards, ``""`` for ``job_pflops``).
+
+    ``Σ_r k[j,r,s,(h,)slot] ≤ job_room[j,s,h]`` in every slot and ``S × job_room ≤ Σ_h
+    efficiency[j,h] × pflops[h] × modules[s,h]`` (over the class's types at ``s``; the one type
+    ``h`` in cards, ``S = S[j,h]``). Valid for every integer plan (``job_room`` = the largest
+    count, whose work fits the capacity), the same relaxation, but a branch on one ``job_room``
+    (a site holds 2 jobs or 3) settles what branching on each slot's counts cannot: the
+    relaxation's fraction of a job's room at a site, which the futures share."""
+    b = m.placement
+    sizing = getattr(m, "sizing", None)
+    if sizing is None:
+        return
+    use = _uses(d)
+    held: dict[tuple[str, str, str], list[Any]] = {}
+    jobs = b.component("jobs")
+    for (j, _r, s, sl), v in jobs.items() if jobs is not None else ():
+        held.setdefault((j, s, ""), []).append((sl, v))
+    card = b.component("card_jobs")
+    for (j, _r, s, h, sl), v in card.items() if card is not None else ():
+        held.setdefault((j, s, h), []).append((sl, v))
+    if not held:
+        return
+    sizes = {k: d.job_pflops[k[0]] if k[2] == "" else d.job_card_size[k[0], k[2]] for k in held}
+    types = {k: [k[2]] if k[2] else use.get((k[0], k[1]), []) for k in held}
+    # at most what the class's types could hold together, each at its most modules (a bound)
+    top = {
+        k: math.floor(
+            sum(
+                _module_room(d, None, k[1], h) * d.pflops[h] * d.efficiency[k[0], h]
+                for h in types[k]
+            )
+            / sizes[k]
+            + 1e-9
+        )
+        for k in held
+    }
+    R = sorted(held)
+    b.job_room = pyo.Var(
+        R,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, *k: (0, top[k]),
+        doc="most jobs of class j at site s at once (on type h, sized in cards; h = '' otherwise)",
+    )
+    slots = {k: sorted({sl for sl, _v in held[k]}) for k in R}
+    b.job_room_holds = pyo.Constraint(
+        [(*k, sl) for k in R for sl in slots[k]],
+        rule=lambda b, j, s, h, sl: (
+            quicksum(v for t, v in held[j, s, h] if t == sl) <= b.job_room[j, s, h]
+        ),
+        doc="Σ_r jobs[j,r,s,(h,)slot] ≤ job_room[j,s,h]",
+    )
+    b.job_room_fits = pyo.Constraint(
+        R,
+        rule=lambda b, j, s, h: (
+            sizes[j, s, h] * b.job_room[j, s, h]
+            <= quicksum(
+                d.efficiency[j, g] * d.pflops[g] * sizing.modules[s, g] for g in types[j, s, h]
+            )
+        ),
+        doc="S × job_room[j,s,h] ≤ Σ_h efficiency × pflops × modules[s,h]",
+    )
+
+
+def _set_job_rooms(b: pyo.Block, pos: dict[int, int], out: Columns, mask: Mask | None) -> None:
+    """``job_room`` of a plan with whole counts in ``out``: the most jobs in one slot (and, with
+    ``mask``, marked as set)."""
+    room = b.component("job_room")
+    if room is None:
+        return
+    peak: dict[tuple[str, str, str], dict[str, float]] = {}
+    jobs = b.component("jobs")
+    for (j, _r, s, sl), v in jobs.items() if jobs is not None else ():
+        if id(v) in pos:
+            at = peak.setdefault((j, s, ""), {})
+            at[sl] = at.get(sl, 0.0) + round(out[pos[id(v)]])
+    card = b.component("card_jobs")
+    for (j, _r, s, h, sl), v in card.items() if card is not None else ():
+        if id(v) in pos:
+            at = peak.setdefault((j, s, h), {})
+            at[sl] = at.get(sl, 0.0) + round(out[pos[id(v)]])
+    for k, v in room.items():
+        i = pos.get(id(v))
+        if i is not None:
+            out[i] = max(peak.get(k, {}).values(), default=0.0)
+            if mask is not None:
+                mask[i] = True
 
 
 def _common_unit(weights: list[float]) -> float | None:
@@ -90,7 +181,7 @@ def _common_unit(weights: list[float]) -> float | None:
 
 
 JobKey = tuple[str, ...]
-JobRows = dict[tuple[str, str, str, int], tuple[list[tuple[JobKey, float]], int]]
+JobRows = dict[tuple[str, str, str, int], tuple[list[tuple[JobKey, float]], float]]
 
 
 def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float]]) -> JobRows:
@@ -306,6 +397,7 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
                 want -= n
             if want > 0 and hcols:
                 out[max(hcols, key=lambda c: x[c])] += want
+        _set_job_rooms(b, pos, out, None)
 
 
 def _card_jobs_down(
@@ -367,6 +459,8 @@ class JobStart:
     needs: dict[SiteKey, Needs]
     sites: dict[SiteKey, tuple[PlanningData, Any, str]]
     pos: dict[int, int]
+    #: a class sized in cards was packed (its mix of job sizes depends on the weight ``move``)
+    card: bool = False
 
     def fit(self, x: Columns, lower: Columns, upper: Columns) -> tuple[Columns, Mask]:
         """Step 5: modules and open from ``x`` (the LP with the job counts fixed), rounded up, room
@@ -379,7 +473,9 @@ class JobStart:
         return fix, mask
 
 
-def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> JobStart | None:
+def job_start(
+    m: pyo.Block, columns: list[Any], x: Columns, upper: Columns, move: float = 0.005
+) -> JobStart | None:
     """A MIP start for whole jobs, feasible by construction: jobs packed greedily from the LP.
 
     For each pool of job counts (a class and a representative day, for a shiftable class or a
@@ -441,7 +537,7 @@ def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> J
     for group in shared.values():
         peak = _shared_peaks(group)
         for p in group:
-            at = _place(p, x, upper, peak, fix)
+            at = _place(p, x, upper, peak, fix, move)
             for ((s, _h), t), n in at.items():
                 key = (p.j, s, t)
                 mine = placed.setdefault(id(p.block), {})
@@ -454,10 +550,11 @@ def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> J
     for b, d, sizing in blocks:
         placed_at = {k: n for k, n in placed.get(id(b), {}).items() if k[0] in d.job_pflops}
         _one_type_per_site(b, d, sizing, pos, x, fix, mask, placed_at, needs)
+        _set_job_rooms(b, pos, fix, mask)
         if sizing is not None:
             for s in d.SITES:
                 sites[tuple(id(sizing.modules[s, h]) for h in d.HW)] = (d, sizing, s)
-    return JobStart(fix, mask, needs, sites, pos)
+    return JobStart(fix, mask, needs, sites, pos, any(p.card for p in pools))
 
 
 def _module_room(d: PlanningData, sizing: Any, s: str, h: str) -> int:
@@ -643,7 +740,7 @@ def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
 
 
 def _place(
-    p: _PoolSpec, x: Columns, upper: Columns, peak: dict[Place, int], fix: Columns
+    p: _PoolSpec, x: Columns, upper: Columns, peak: dict[Place, int], fix: Columns, move: float
 ) -> dict[tuple[Place, str], int]:
     """Step 3 of :func:`job_start` for one pool: its counts into ``fix``; returns the jobs per
     (place, slot)."""
@@ -659,7 +756,7 @@ def _place(
         dict.fromkeys(p.cells, 0),
         dict.fromkeys(lp_cell, 0),
     )
-    pool.quota = _quotas(p) if p.card else None
+    pool.quota = _quotas(p, move) if p.card else None
     for key in sorted(p.cells, key=lambda k: (-p.lp[k], k)):
         pool.put(key, math.floor(p.lp[key] + 1e-6), peak)
     for limit in (peak, p.hold):
@@ -674,7 +771,7 @@ def _place(
     return pool.at
 
 
-def _quotas(p: _PoolSpec) -> dict[tuple[str, float], int] | None:
+def _quotas(p: _PoolSpec, move: float) -> dict[tuple[str, float], int] | None:
     """Step 3's quotas of jobs per (origin, size) for a class sized in cards: with the job sizes
     of its places (``S_z``) and its LP job-slots of each (``L_z``), the counts ``m_z`` that do the
     most work within its budget, ``Σ_z w S_z m_z ≤ B_r``, the closest to the relaxation
@@ -694,19 +791,20 @@ def _quotas(p: _PoolSpec) -> dict[tuple[str, float], int] | None:
                 lp[p.size[place]] = lp.get(p.size[place], 0.0) + v
         if not lp:
             continue
-        counts = _closest_fill(lp, p.budget[r] / w)
+        counts = _closest_fill(lp, p.budget[r] / w, move)
         out.update({(r, z): m for z, m in counts.items()})
     return out
 
 
-#: Weight of a PFLOPS·h moved between job sizes against one left undone (:func:`_closest_fill`):
-#: unserved work costs 5,000 CNY/PFLOPS·h on China, a job-slot of room about 1% of that.
-FILL_MOVE = 0.005
+#: Weights of a PFLOPS·h moved between job sizes against one left undone (:func:`_closest_fill`),
+#: one start tried with each (the best kept): unserved work costs 5,000 CNY/PFLOPS·h on China, a
+#: job-slot of room on a type about 1% of that, or nearly nothing where the type idles anyway.
+FILL_MOVES = (0.005, 0.0005)
 
 
-def _closest_fill(lp: dict[float, float], cap: float) -> dict[float, int]:
+def _closest_fill(lp: dict[float, float], cap: float, move: float) -> dict[float, int]:
     """Integer ``m_z ≥ 0`` for the sizes the relaxation uses, ``Σ S_z m_z ≤ cap``, with the least
-    ``(cap − Σ S_z m_z) + FILL_MOVE × Σ S_z |m_z − lp_z|``: work left undone costs far more than
+    ``(cap − Σ S_z m_z) + move × Σ S_z |m_z − lp_z|``: work left undone costs far more than
     moving work between sizes (depth-first from the largest size, the smallest filled greedily;
     the best found after :data:`FILL_NODES` nodes)."""
     sizes = sorted((z for z, v in lp.items() if v > 1e-6), reverse=True)
@@ -722,7 +820,7 @@ def _closest_fill(lp: dict[float, float], cap: float) -> dict[float, int]:
                 counts = (*chosen, math.floor(left / sizes[i] + 1e-9))
             work = sum(z * c for z, c in zip(sizes, counts))
             dev = sum(z * abs(c - lp[z]) for z, c in zip(sizes, counts))
-            score = (cap - work) + FILL_MOVE * dev
+            score = (cap - work) + move * dev
             if best is None or score < best[0]:
                 best = (score, counts)
             return
