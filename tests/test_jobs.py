@@ -132,6 +132,10 @@ def remainder_case() -> dict:
     4380 × 50 = 309,500 (1 module: 100,000 + 1.5 × 219,000 = 428,500; none: 3.5 × 219,000 =
     766,500). The relaxation without the cut serves everything on 1.75 modules (175,000); with the
     cut ``k_a + k_b ≤ ⌊3.5⌋ = 3`` it serves 3 job-slices on 1.5 modules: 150,000 + 109,500 = 259,500.
+    With the room cover (MIR) cut too, ``R + V/(8760 × 0.5) ≥ ⌈13,140/8,760⌉ = 2`` (``R`` the site's
+    room in jobs, ``V`` unserved work beyond the 2,190 PFLOPS·h no whole job can do), a room of 1.5
+    costs 2,190 PFLOPS·h more of unserved work (109,500) against 50,000 of modules, so the
+    relaxation takes ``R = 2``: 200,000 + 109,500 = 309,500, the optimum.
     The old start rounded each slice's 1.75 jobs down (1 + 1) and was 428,500 after trimming.
     """
     doc = scenario(1.75, 1.0, shiftable=True)
@@ -147,7 +151,7 @@ def remainder_case() -> dict:
 
 def test_the_relaxation_cannot_serve_a_fraction_of_a_job() -> None:
     res = planner.run(Scenario.model_validate(remainder_case()), relax=True, **SOLVE)
-    assert res.total_cost == pytest.approx(259_500)
+    assert res.total_cost == pytest.approx(309_500)  # 259,500 without the room cover cut
 
 
 def test_whole_jobs_start_is_the_optimum_without_branch_and_bound() -> None:

@@ -70,6 +70,7 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     )
     _add_card_jobs(b, d)
     _add_job_rooms(m, d)
+    _add_room_covers(b, d, rows)
 
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
     yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
@@ -146,6 +147,63 @@ def _add_job_rooms(m: pyo.Block, d: PlanningData) -> None:
     )
 
 
+def _add_room_covers(b: pyo.Block, d: PlanningData, rows: JobRows) -> None:
+    """Mixed-integer rounding cuts: enough rooms for the jobs the demand can fill.
+
+    For a pool of a class with ``job_pflops = S`` that moves (a class and a day when shiftable,
+    else a class and a slice), with ``H`` its hours (the day's, or 1 for a slice), the pool's
+    served work is ``W = D − U ≤ S H R`` with ``R = Σ_s job_room[j,s]`` (each slot runs at most
+    ``room`` jobs at a site), ``D`` the pool's demand and ``U`` its unserved work (PFLOPS·h, or
+    PFLOPS in a slice). The rows of :func:`job_ceilings` give ``W ≤ D_cap = Σ_r N_r u_r``, so
+    ``V = U − (D − D_cap) ≥ 0`` and ``R + V/(S H) ≥ a = D_cap/(S H)``. With ``R`` integer and
+    ``f = a − ⌊a⌋ > 0``, the MIR cut is ``R + V/(S H f) ≥ ⌈a⌉``: a fraction of a room costs
+    ``1/f`` of it in unserved work. On China ``training_jobs`` the fast future's 193 job-hours a
+    day need 8.04 rooms, 9 whole ones (``f = 0.04``: 24 × 0.96 job-hours of unserved work, far
+    dearer than the room), which the relaxation would otherwise spread over fractions of sites.
+    """
+    room = b.component("job_room")
+    if room is None:
+        return
+    sites_of: dict[tuple[str, str], set[str]] = {}
+    short_of: dict[tuple[str, str], list[tuple[float, tuple[str, str, str]]]] = {}
+    cap_of: dict[tuple[str, str], float] = {}
+    demand_of: dict[tuple[str, str], float] = {}
+    for (j, r, g_slot, n), (cols, rhs, u) in rows.items():
+        if n != 0 or not d.scenario_class(j).job_moves or j not in d.job_pflops:
+            continue
+        ts = d.DAYS[g_slot] if d.shiftable[j] else [g_slot]
+        w = [d.weight[t] if d.shiftable[j] else 1.0 for t in ts]
+        key = (j, g_slot)
+        sites_of.setdefault(key, set()).update(k[2] for k, _c in cols)
+        short_of.setdefault(key, []).extend(
+            (wt, (j, r, t)) for wt, t in zip(w, ts) if (j, r, t) in d.UNSERVED
+        )
+        cap_of[key] = cap_of.get(key, 0.0) + rhs * u
+        demand_of[key] = demand_of.get(key, 0.0) + sum(
+            wt * d.demand.get((j, r, t), 0.0) for wt, t in zip(w, ts)
+        )
+    cuts = {k: (sorted(sites_of[k]), cap_of[k], demand_of[k], short_of[k]) for k in sites_of}
+    data: dict[tuple[str, str], tuple[list[str], list[tuple[float, Any]], float, float, int]] = {}
+    for (j, g_slot), (sites, cap, demand, short) in cuts.items():
+        S = d.job_pflops[j]
+        H = sum(d.weight[t] for t in d.DAYS[g_slot]) if d.shiftable[j] else 1.0
+        a = cap / (S * H)
+        f = a - math.floor(a + 1e-9)
+        if f < 1e-6 or not all((j, s, "") in room for s in sites):
+            continue
+        data[j, g_slot] = (sites, short, demand - cap, S * H * f, math.floor(a + 1e-9) + 1)
+    b.job_room_covers = pyo.Constraint(
+        sorted(data),
+        rule=lambda b, j, g: (
+            quicksum(b.job_room[j, s, ""] for s in data[j, g][0])
+            + (quicksum(wt * b.unserved[k] for wt, k in data[j, g][1]) - data[j, g][2])
+            / data[j, g][3]
+            >= data[j, g][4]
+        ),
+        doc="Σ_s job_room + (unserved − (demand − whole-job work)) / (S H f) ≥ ⌈a⌉ (MIR)",
+    )
+
+
 def _set_job_rooms(b: pyo.Block, pos: dict[int, int], out: Columns, mask: Mask | None) -> None:
     """``job_room`` of a plan with whole counts in ``out``: the most jobs in one slot (and, with
     ``mask``, marked as set)."""
@@ -181,7 +239,7 @@ def _common_unit(weights: list[float]) -> float | None:
 
 
 JobKey = tuple[str, ...]
-JobRows = dict[tuple[str, str, str, int], tuple[list[tuple[JobKey, float]], float]]
+JobRows = dict[tuple[str, str, str, int], tuple[list[tuple[JobKey, float]], float, float]]
 
 
 def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float]]) -> JobRows:
@@ -206,7 +264,9 @@ def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float
     job alone lets the larger jobs serve fractions (a 3,200-PFLOPS job counts as
     ``⌊3200/1480⌋ = 2`` jobs of 1,480, 2,960 PFLOPS), the row of each size forbids that type its
     fraction. Returns (class, origin, slot or day, ``n``) → (columns with coefficients, right-hand
-    side), ``n = 0, 1, …`` the sizes from the smallest.
+    side, the unit ``u`` the row's work is counted in), ``n = 0, 1, …`` the sizes from the
+    smallest (and, when whole jobs of several sizes cannot fill the work ``b``, ``n`` = the number
+    of sizes: ``Σ a_i/g × k_i ≤`` the most work they can do, :func:`_best_fill`).
     """
     out: JobRows = {}
     day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
@@ -237,11 +297,11 @@ def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float
         for n, S_n in enumerate(sizes):
             u = g * S_n
             row = [(k, float(math.floor(hours[slot] * S / u + 1e-9))) for k, slot, S in cols]
-            out[(*group, n)] = ([(k, c) for k, c in row if c > 0], math.floor(bound / u + 1e-9))
+            out[(*group, n)] = ([(k, c) for k, c in row if c > 0], math.floor(bound / u + 1e-9), u)
         steps = {round(hours[slot] / g) for _k, slot, _S in cols}
         fill = _best_fill(sizes, bound / g) if len(sizes) > 1 and steps == {1} else None
         if fill is not None and fill < bound / g * (1 - 1e-9):
-            out[(*group, len(sizes))] = ([(k, S) for k, _slot, S in cols], fill)
+            out[(*group, len(sizes))] = ([(k, S) for k, _slot, S in cols], fill, g)
     return out
 
 
