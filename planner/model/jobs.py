@@ -1,5 +1,9 @@
 """Work in whole jobs (docs/model.md §10, "Jobs"): integer job counts per site.
 
+Also the rows that tighten the relaxation (:func:`job_ceilings`: no fraction of a job, per job
+size; ``job_room`` with its room cover cuts) and the MIP start that packs whole jobs
+(:func:`job_start`).
+
 For a class ``j`` with a job size ``S = job_pflops``: ``x[j,r,s,t] = S × k[j,r,s,t]`` with integer
 ``k ≥ 0`` — each job runs whole at one site; demand that does not fill a whole job is unserved.
 With ``job_moves: false`` a site runs the same jobs in every slice of a representative day:
@@ -412,7 +416,8 @@ Columns = npt.NDArray[np.float64]
 def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> None:
     """MIP-start rounding of job counts: down (work short of a whole job is unserved, always
     feasible), and each site's jobs per hardware type made to add up to its rounded jobs (the
-    types with the largest LP counts first). ``x`` holds the relaxation, ``out`` the rounded plan."""
+    types with the largest LP counts first); ``job_room`` the most jobs in one slot. ``x`` holds
+    the relaxation, ``out`` the rounded plan."""
     pos = {id(v): i for i, v in enumerate(columns)}
     for b in m.component_data_objects(pyo.Block, descend_into=True):
         jobs = b.component("jobs")
@@ -543,9 +548,9 @@ def job_start(
     (``job_pflops``; in cards, the job on the site's type ``h*``, below) and ``K_LP[s,t]`` the
     relaxation's jobs at ``s`` in slot ``t`` (its work there over ``S_s``):
 
-    0. (sized in cards) each site runs the class on one type ``h*``: the one with the most LP
-       work of the class there, over every future, among those that can hold one job; the
-       counts of the other types are 0;
+    0. the places of a pool are its sites, or for a class sized in cards its (site, type) pairs,
+       each with its own job size ``S_s`` and the most jobs it can hold (a type that can never
+       hold one has none);
     1. origin ``r`` may place work ``B_r = min(D_r, its LP work + half its smallest job)`` in
        PFLOPS·h (``D_r`` its demand over the pool), so ``Σ w S k ≤ D_r``: never more work than
        the demand, the rest unserved (priced), so the demand rows hold;
@@ -559,7 +564,9 @@ def job_start(
        sites, 3.5% above the bound on China ``training_jobs``);
     3. jobs are placed ``⌊k_LP⌋`` per (origin, cell), largest first, then one at a time into the
        origin's cells with the largest LP residual, within ``B_r`` and ``P_s``; what is left of
-       ``B_r`` may then raise a site above ``P_s`` up to what it can hold;
+       ``B_r`` may then raise a site above ``P_s`` up to what it can hold. Sized in cards, each
+       origin first chooses how many jobs of each size it runs (:func:`_quotas`: the mix that
+       does the most of its work, near the relaxation's), and places within those counts;
     4. with ``job_one_hardware``, all of a class's jobs at a site go on one type (the LP's most
        used one that can hold the site's peak), so ``hw_jobs`` adds up;
     5. (:meth:`JobStart.fit`, on the LP re-solved with these counts fixed) modules rounded up, at
@@ -567,8 +574,11 @@ def job_start(
        futures), then lowered (types the jobs do not need first) until the power envelope and
        ``max_modules`` hold; a site is open iff it holds modules.
 
-    ``None`` without jobs. With several periods (modules are expressions of the purchases) only
-    steps 0–4 apply, and the caller's rounding does the rest.
+    ``move`` weighs, for a class sized in cards, a PFLOPS·h moved between job sizes against one
+    left undone (:func:`_quotas`); the caller tries each of :data:`FILL_MOVES`. ``job_room`` is
+    set to the most jobs of each place in one slot. ``None`` without jobs. With several periods
+    (modules are expressions of the purchases) only steps 0–4 apply, and the caller's rounding
+    does the rest.
     """
     pos = {id(v): i for i, v in enumerate(columns)}
     fix = np.array(x, copy=True)
