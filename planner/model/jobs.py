@@ -94,8 +94,8 @@ def _add_job_rooms(m: pyo.Block, d: PlanningData) -> None:
     efficiency[j,h] × pflops[h] × modules[s,h]`` (over the class's types at ``s``; the one type
     ``h`` in cards, ``S = S[j,h]``). Valid for every integer plan (``job_room`` = the largest
     count, whose work fits the capacity), the same relaxation, but a branch on one ``job_room``
-    (a site holds 2 jobs or 3) settles what branching on each slot's counts cannot: the
-    relaxation's fraction of a job's room at a site, which the futures share."""
+    (a site holds 2 jobs or 3) settles at once what branching on each slot's count settles one
+    slot at a time; and the room cover cuts (:func:`_add_room_covers`) are written on them."""
     b = m.placement
     sizing = getattr(m, "sizing", None)
     if sizing is None:
@@ -161,9 +161,10 @@ def _add_room_covers(b: pyo.Block, d: PlanningData, rows: JobRows) -> None:
     PFLOPS in a slice). The rows of :func:`job_ceilings` give ``W ≤ D_cap = Σ_r N_r u_r``, so
     ``V = U − (D − D_cap) ≥ 0`` and ``R + V/(S H) ≥ a = D_cap/(S H)``. With ``R`` integer and
     ``f = a − ⌊a⌋ > 0``, the MIR cut is ``R + V/(S H f) ≥ ⌈a⌉``: a fraction of a room costs
-    ``1/f`` of it in unserved work. On China ``training_jobs`` the fast future's 193 job-hours a
-    day need 8.04 rooms, 9 whole ones (``f = 0.04``: 24 × 0.96 job-hours of unserved work, far
-    dearer than the room), which the relaxation would otherwise spread over fractions of sites.
+    ``1/f`` of it in unserved work. It makes the relaxation the optimum of the small cases of
+    ``tests/test_jobs.py``; on China it does not bind (a site's room is bounded by its whole
+    capacity, which inference also uses, so 9 rooms for the fast future's 193 job-hours cost the
+    relaxation nothing: docs/model.md §10, "Jobs").
     """
     room = b.component("job_room")
     if room is None:
