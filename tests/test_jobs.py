@@ -132,6 +132,10 @@ def remainder_case() -> dict:
     4380 × 50 = 309,500 (1 module: 100,000 + 1.5 × 219,000 = 428,500; none: 3.5 × 219,000 =
     766,500). The relaxation without the cut serves everything on 1.75 modules (175,000); with the
     cut ``k_a + k_b ≤ ⌊3.5⌋ = 3`` it serves 3 job-slices on 1.5 modules: 150,000 + 109,500 = 259,500.
+    With the room cover (MIR) cut too, ``R + V/(8760 × 0.5) ≥ ⌈13,140/8,760⌉ = 2`` (``R`` the site's
+    room in jobs, ``V`` unserved work beyond the 2,190 PFLOPS·h no whole job can do), a room of 1.5
+    costs 2,190 PFLOPS·h more of unserved work (109,500) against 50,000 of modules, so the
+    relaxation takes ``R = 2``: 200,000 + 109,500 = 309,500, the optimum.
     The old start rounded each slice's 1.75 jobs down (1 + 1) and was 428,500 after trimming.
     """
     doc = scenario(1.75, 1.0, shiftable=True)
@@ -147,7 +151,7 @@ def remainder_case() -> dict:
 
 def test_the_relaxation_cannot_serve_a_fraction_of_a_job() -> None:
     res = planner.run(Scenario.model_validate(remainder_case()), relax=True, **SOLVE)
-    assert res.total_cost == pytest.approx(259_500)
+    assert res.total_cost == pytest.approx(309_500)  # 259,500 without the room cover cut
 
 
 def test_whole_jobs_start_is_the_optimum_without_branch_and_bound() -> None:
@@ -273,3 +277,60 @@ def test_job_cards_mistakes_are_placed(
         planner.load_scenario(tiny_copy)
     assert f"{place}: {words}" in str(info.value), str(info.value)
     assert len(info.value.problems) == 1, str(info.value)
+
+
+def futures_case() -> dict:
+    """:func:`remainder_case` over two futures of probability 0.5: ``high`` its demand (3.5
+    job-slices a day, 3 whole), ``low`` 4/7 of it (1 PFLOPS: 2 job-slices, both whole). The site's
+    modules are shared. 2 modules: high runs 2 + 1 jobs (2,190 PFLOPS·h unserved, 109,500), low
+    1 + 1: 200,000 + 0.5 × 109,500 = 254,750; 1 module: 100,000 + 0.5 × 1.5 × 219,000 = 264,250;
+    3 modules: 300,000 + 54,750. The optimum is 254,750. Without the room cover cut the relaxation
+    buys 1.5 modules, which high's 1.5 jobs per slice need: 150,000 + 54,750 = 204,750. With it,
+    high's rooms ``R ≥ 2`` (``f = 0.5``: a half room would cost 2,190 PFLOPS·h more, 109,500 ×
+    0.5, against 50,000 of modules) and ``S R ≤`` the shared modules: the relaxation is 254,750."""
+    doc = remainder_case()
+    doc["futures"] = [
+        {"name": "high", "probability": 0.5, "scale": 1.0},
+        {"name": "low", "probability": 0.5, "scale": 4 / 7},
+    ]
+    return doc
+
+
+def test_whole_jobs_over_futures_start_is_the_optimum_without_branch_and_bound() -> None:
+    from planner.horizon.futures import prepare_futures
+    from planner.model.futures import build_futures_model
+
+    fd = prepare_futures(Scenario.model_validate(futures_case()))
+    relaxed = planner.solve(build_futures_model(fd), relax=True, time_limit=60)
+    assert relaxed.objective == pytest.approx(254_750)  # 204,750 without the room cover cut
+    m = build_futures_model(fd)
+    out = planner.solve(m, time_limit=60, mip_gap=1e-6)
+    assert out.status == "optimal" and out.solve_s == 0.0  # the start alone, no branch and bound
+    assert out.objective == pytest.approx(254_750)
+    assert sum(round(v.value) for v in m.future["high"].sizing.modules.values()) == 2
+    high = sorted(round(v.value) for v in m.future["high"].placement.jobs.values())
+    assert high == [1, 2] and sorted(
+        round(v.value) for v in m.future["low"].placement.jobs.values()
+    ) == [1, 1]
+
+
+def test_jobs_in_cards_of_two_sizes_mix_to_fill_the_demand() -> None:
+    """:func:`cards_case` with demand 3 PFLOPS: jobs of 1 PFLOPS on ``small``, 2 on ``big``. Whole
+    jobs that fill 3 without exceeding it: one big and one small (250,000), or three small
+    (300,000); one big and 1 PFLOPS unserved is 150,000 + 175,200 = 325,200. The optimum:
+    250,000. The old cut (the smallest job as unit, ``k_small + 2 k_big ≤ 3``) let the relaxation
+    run 1.5 big jobs on 1.5 big modules (225,000), and the old start rounded that down to one big
+    job (325,200). With the row of the big size, ``k_big ≤ ⌊3/2⌋ = 1``, the relaxation is the
+    optimum, and the start (one big, one small: the mix that fills the demand) is accepted
+    without branch and bound."""
+    sc = Scenario.model_validate(cards_case(3.0))
+    relaxed = planner.run(sc, relax=True, **SOLVE)
+    assert relaxed.total_cost == pytest.approx(250_000)  # 225,000 with the old cut
+    m = planner.build_model(planner.prepare(sc))
+    out = planner.solve(m, time_limit=60, mip_gap=1e-6)
+    assert out.status == "optimal" and out.solve_s == 0.0
+    assert out.mip_start_objective == pytest.approx(250_000)  # 325,200 from the old start
+    by_type: dict[str, int] = {}
+    for (_j, _r, _s, h, _t), v in m.placement.card_jobs.items():
+        by_type[h] = by_type.get(h, 0) + round(v.value)
+    assert by_type == {"small": 1, "big": 1}

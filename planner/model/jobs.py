@@ -1,5 +1,9 @@
 """Work in whole jobs (docs/model.md §10, "Jobs"): integer job counts per site.
 
+Also the rows that tighten the relaxation (:func:`job_ceilings`: no fraction of a job, per job
+size; ``job_room`` with its room cover cuts) and the MIP start that packs whole jobs
+(:func:`job_start`).
+
 For a class ``j`` with a job size ``S = job_pflops``: ``x[j,r,s,t] = S × k[j,r,s,t]`` with integer
 ``k ≥ 0`` — each job runs whole at one site; demand that does not fill a whole job is unserved.
 With ``job_moves: false`` a site runs the same jobs in every slice of a representative day:
@@ -12,7 +16,7 @@ Sites that could never hold one job are not eligible (``planner.data.job_capacit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,6 +73,8 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
         doc="Σ c × jobs ≤ ⌊demand / (job_pflops × g)⌋: whole jobs never do more work than the demand",
     )
     _add_card_jobs(b, d)
+    _add_job_rooms(m, d)
+    _add_room_covers(b, d, rows)
 
     JY = [k for k in d.Y if k[0] in size and d.scenario_class(k[0]).job_one_hardware]
     yslot = {(j, t): _slot(d, j, t) for (j, _s, _h, t) in JY}
@@ -78,6 +84,154 @@ def add_jobs(m: pyo.Block, d: PlanningData) -> None:
     @b.Constraint(JY, doc="y[j,s,h,t] = job_pflops[j] × hw_jobs[j,s,h,slot(t)]")
     def jobs_on_one_hardware(b: Any, j: str, s: str, h: str, t: str) -> Any:
         return b.y[j, s, h, t] == size[j] * b.hw_jobs[j, s, h, yslot[j, t]]
+
+
+def _add_job_rooms(m: pyo.Block, d: PlanningData) -> None:
+    """Whole rooms for jobs: ``job_room[j,s,h]`` integer, the most jobs of class ``j`` site ``s``
+    runs at once (``h`` its type for a class sized in cards, ``""`` for ``job_pflops``).
+
+    ``Σ_r k[j,r,s,(h,)slot] ≤ job_room[j,s,h]`` in every slot and ``S × job_room ≤ Σ_h
+    efficiency[j,h] × pflops[h] × modules[s,h]`` (over the class's types at ``s``; the one type
+    ``h`` in cards, ``S = S[j,h]``). Valid for every integer plan (``job_room`` = the largest
+    count, whose work fits the capacity), the same relaxation, but a branch on one ``job_room``
+    (a site holds 2 jobs or 3) settles at once what branching on each slot's count settles one
+    slot at a time; and the room cover cuts (:func:`_add_room_covers`) are written on them."""
+    b = m.placement
+    sizing = getattr(m, "sizing", None)
+    if sizing is None:
+        return
+    use = _uses(d)
+    held: dict[tuple[str, str, str], list[Any]] = {}
+    jobs = b.component("jobs")
+    for (j, _r, s, sl), v in jobs.items() if jobs is not None else ():
+        held.setdefault((j, s, ""), []).append((sl, v))
+    card = b.component("card_jobs")
+    for (j, _r, s, h, sl), v in card.items() if card is not None else ():
+        held.setdefault((j, s, h), []).append((sl, v))
+    if not held:
+        return
+    sizes = {k: d.job_pflops[k[0]] if k[2] == "" else d.job_card_size[k[0], k[2]] for k in held}
+    types = {k: [k[2]] if k[2] else use.get((k[0], k[1]), []) for k in held}
+    # at most what the class's types could hold together, each at its most modules (a bound)
+    top = {
+        k: math.floor(
+            sum(
+                _module_room(d, None, k[1], h) * d.pflops[h] * d.efficiency[k[0], h]
+                for h in types[k]
+            )
+            / sizes[k]
+            + 1e-9
+        )
+        for k in held
+    }
+    R = sorted(held)
+    b.job_room = pyo.Var(
+        R,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, *k: (0, top[k]),
+        doc="most jobs of class j at site s at once (on type h, sized in cards; h = '' otherwise)",
+    )
+    slots = {k: sorted({sl for sl, _v in held[k]}) for k in R}
+    b.job_room_holds = pyo.Constraint(
+        [(*k, sl) for k in R for sl in slots[k]],
+        rule=lambda b, j, s, h, sl: (
+            quicksum(v for t, v in held[j, s, h] if t == sl) <= b.job_room[j, s, h]
+        ),
+        doc="Σ_r jobs[j,r,s,(h,)slot] ≤ job_room[j,s,h]",
+    )
+    b.job_room_fits = pyo.Constraint(
+        R,
+        rule=lambda b, j, s, h: (
+            sizes[j, s, h] * b.job_room[j, s, h]
+            <= quicksum(
+                d.efficiency[j, g] * d.pflops[g] * sizing.modules[s, g] for g in types[j, s, h]
+            )
+        ),
+        doc="S × job_room[j,s,h] ≤ Σ_h efficiency × pflops × modules[s,h]",
+    )
+
+
+def _add_room_covers(b: pyo.Block, d: PlanningData, rows: JobRows) -> None:
+    """Mixed-integer rounding cuts: enough rooms for the jobs the demand can fill.
+
+    For a pool of a class with ``job_pflops = S`` that moves (a class and a day when shiftable,
+    else a class and a slice), with ``H`` its hours (the day's, or 1 for a slice), the pool's
+    served work is ``W = D − U ≤ S H R`` with ``R = Σ_s job_room[j,s]`` (each slot runs at most
+    ``room`` jobs at a site), ``D`` the pool's demand and ``U`` its unserved work (PFLOPS·h, or
+    PFLOPS in a slice). The rows of :func:`job_ceilings` give ``W ≤ D_cap = Σ_r N_r u_r``, so
+    ``V = U − (D − D_cap) ≥ 0`` and ``R + V/(S H) ≥ a = D_cap/(S H)``. With ``R`` integer and
+    ``f = a − ⌊a⌋ > 0``, the MIR cut is ``R + V/(S H f) ≥ ⌈a⌉``: a fraction of a room costs
+    ``1/f`` of it in unserved work. It makes the relaxation the optimum of the small cases of
+    ``tests/test_jobs.py``; on China it does not bind (a site's room is bounded by its whole
+    capacity, which inference also uses, so 9 rooms for the fast future's 193 job-hours cost the
+    relaxation nothing: docs/model.md §10, "Jobs").
+    """
+    room = b.component("job_room")
+    if room is None:
+        return
+    sites_of: dict[tuple[str, str], set[str]] = {}
+    short_of: dict[tuple[str, str], list[tuple[float, tuple[str, str, str]]]] = {}
+    cap_of: dict[tuple[str, str], float] = {}
+    demand_of: dict[tuple[str, str], float] = {}
+    for (j, r, g_slot, n), (cols, rhs, u) in rows.items():
+        if n != 0 or not d.scenario_class(j).job_moves or j not in d.job_pflops:
+            continue
+        ts = d.DAYS[g_slot] if d.shiftable[j] else [g_slot]
+        w = [d.weight[t] if d.shiftable[j] else 1.0 for t in ts]
+        key = (j, g_slot)
+        sites_of.setdefault(key, set()).update(k[2] for k, _c in cols)
+        short_of.setdefault(key, []).extend(
+            (wt, (j, r, t)) for wt, t in zip(w, ts) if (j, r, t) in d.UNSERVED
+        )
+        cap_of[key] = cap_of.get(key, 0.0) + rhs * u
+        demand_of[key] = demand_of.get(key, 0.0) + sum(
+            wt * d.demand.get((j, r, t), 0.0) for wt, t in zip(w, ts)
+        )
+    cuts = {k: (sorted(sites_of[k]), cap_of[k], demand_of[k], short_of[k]) for k in sites_of}
+    data: dict[tuple[str, str], tuple[list[str], list[tuple[float, Any]], float, float, int]] = {}
+    for (j, g_slot), (sites, cap, demand, short) in cuts.items():
+        S = d.job_pflops[j]
+        H = sum(d.weight[t] for t in d.DAYS[g_slot]) if d.shiftable[j] else 1.0
+        a = cap / (S * H)
+        f = a - math.floor(a + 1e-9)
+        if f < 1e-6 or not all((j, s, "") in room for s in sites):
+            continue
+        data[j, g_slot] = (sites, short, demand - cap, S * H * f, math.floor(a + 1e-9) + 1)
+    b.job_room_covers = pyo.Constraint(
+        sorted(data),
+        rule=lambda b, j, g: (
+            quicksum(b.job_room[j, s, ""] for s in data[j, g][0])
+            + (quicksum(wt * b.unserved[k] for wt, k in data[j, g][1]) - data[j, g][2])
+            / data[j, g][3]
+            >= data[j, g][4]
+        ),
+        doc="Σ_s job_room + (unserved − (demand − whole-job work)) / (S H f) ≥ ⌈a⌉ (MIR)",
+    )
+
+
+def _set_job_rooms(b: pyo.Block, pos: dict[int, int], out: Columns, mask: Mask | None) -> None:
+    """``job_room`` of a plan with whole counts in ``out``: the most jobs in one slot (and, with
+    ``mask``, marked as set)."""
+    room = b.component("job_room")
+    if room is None:
+        return
+    peak: dict[tuple[str, str, str], dict[str, float]] = {}
+    jobs = b.component("jobs")
+    for (j, _r, s, sl), v in jobs.items() if jobs is not None else ():
+        if id(v) in pos:
+            at = peak.setdefault((j, s, ""), {})
+            at[sl] = at.get(sl, 0.0) + round(out[pos[id(v)]])
+    card = b.component("card_jobs")
+    for (j, _r, s, h, sl), v in card.items() if card is not None else ():
+        if id(v) in pos:
+            at = peak.setdefault((j, s, h), {})
+            at[sl] = at.get(sl, 0.0) + round(out[pos[id(v)]])
+    for k, v in room.items():
+        i = pos.get(id(v))
+        if i is not None:
+            out[i] = max(peak.get(k, {}).values(), default=0.0)
+            if mask is not None:
+                mask[i] = True
 
 
 def _common_unit(weights: list[float]) -> float | None:
@@ -90,7 +244,7 @@ def _common_unit(weights: list[float]) -> float | None:
 
 
 JobKey = tuple[str, ...]
-JobRows = dict[tuple[str, str, str], tuple[list[tuple[JobKey, float]], int]]
+JobRows = dict[tuple[str, str, str, int], tuple[list[tuple[JobKey, float]], float, float]]
 
 
 def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float]]) -> JobRows:
@@ -104,13 +258,20 @@ def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float
     - shiftable, slice-held: ``Σ_{t∈day} w[t] S k[·,t] ≤ D`` with ``D = Σ_{t∈day} w[t] d[j,r,t]``;
     - shiftable, day-held: ``W S Σ k[·,day] ≤ D`` (``W`` the day's hours).
 
-    Each row ``Σ a_i k_i ≤ b`` is divided by ``u = g × S_min`` (``S_min`` the smallest job of the
-    row; ``g`` the common unit of its hours: the one weight when all are equal, the gcd of whole
-    hours, else the least) and rounded down: ``Σ ⌊a_i/u⌋ k_i ≤ ⌊b/u⌋``, which every integer plan
-    keeps (``k ≥ 0`` integer). With one job size and equal weights it reads ``Σ k ≤ ⌊D/(w S)⌋``:
-    the relaxation can no longer serve the last fraction of a job (on China ``training_jobs`` that
-    fraction was half the optimum: docs/model.md §10, "Jobs"). Returns group → (columns with
-    coefficients, right-hand side).
+    Each row ``Σ a_i k_i ≤ b`` is divided by ``u = g × S_n`` for every distinct job size ``S_n`` of
+    the row (``g`` the common unit of its hours: the one weight when all are equal, the gcd of
+    whole hours, else the least) and rounded down: ``Σ ⌊a_i/u⌋ k_i ≤ ⌊b/u⌋``, which every integer
+    plan keeps (``k ≥ 0`` integer). With one job size and equal weights it reads
+    ``Σ k ≤ ⌊D/(w S)⌋``: the relaxation can no longer serve the last fraction of a job (on China
+    ``training_jobs`` that fraction was half the optimum: docs/model.md §10, "Jobs"). With sizes
+    that differ by hardware type (``job_cards``) the row of size ``S_n`` counts a job of type
+    ``h`` as ``⌊S_h/S_n⌋`` jobs of size ``S_n`` (0 for a smaller one): the unit of the smallest
+    job alone lets the larger jobs serve fractions (a 3,200-PFLOPS job counts as
+    ``⌊3200/1480⌋ = 2`` jobs of 1,480, 2,960 PFLOPS), the row of each size forbids that type its
+    fraction. Returns (class, origin, slot or day, ``n``) → (columns with coefficients, right-hand
+    side, the unit ``u`` the row's work is counted in), ``n = 0, 1, …`` the sizes from the
+    smallest (and, when whole jobs of several sizes cannot fill the work ``b``, ``n`` = the number
+    of sizes: ``Σ a_i/g × k_i ≤`` the most work they can do, :func:`_best_fill`).
     """
     out: JobRows = {}
     day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
@@ -134,12 +295,53 @@ def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float
             bound = min(d.demand.get((j, r, t), 0.0) for t in ts)
             hours = {slot: 1.0 for _k, slot, _S in cols}
         g = _common_unit(list(hours.values())) or min(hours.values())
-        u = g * min(S for _k, _slot, S in cols)
-        out[group] = (
-            [(k, float(math.floor(hours[slot] * S / u + 1e-9))) for k, slot, S in cols],
-            math.floor(bound / u + 1e-9),
-        )
+        sizes: list[float] = []
+        for S in sorted({S for _k, _slot, S in cols}):
+            if not sizes or S > sizes[-1] * (1 + 1e-9):
+                sizes.append(S)
+        for n, S_n in enumerate(sizes):
+            u = g * S_n
+            row = [(k, float(math.floor(hours[slot] * S / u + 1e-9))) for k, slot, S in cols]
+            out[(*group, n)] = ([(k, c) for k, c in row if c > 0], math.floor(bound / u + 1e-9), u)
+        steps = {round(hours[slot] / g) for _k, slot, _S in cols}
+        fill = _best_fill(sizes, bound / g) if len(sizes) > 1 and steps == {1} else None
+        if fill is not None and fill < bound / g * (1 - 1e-9):
+            out[(*group, len(sizes))] = ([(k, S) for k, _slot, S in cols], fill, g)
     return out
+
+
+#: Most nodes :func:`_best_fill` visits before it gives up (and no row is added).
+FILL_NODES = 200_000
+
+
+def _best_fill(sizes: list[float], cap: float) -> float | None:
+    """``max {Σ_n S_n m_n ≤ cap : m_n ≥ 0 integer}``: the most work whole jobs of these sizes can do
+    (an unbounded knapsack that fills, by depth-first search from the largest size); ``None``
+    after :data:`FILL_NODES` nodes. The row ``Σ S k ≤`` this value is valid for every integer plan
+    and, with sizes that do not divide each other, tighter than each Chvátal–Gomory row."""
+    order = sorted(sizes, reverse=True)
+    best = 0.0
+    nodes = 0
+    tol = 1e-9 * max(1.0, cap)
+
+    def search(i: int, left: float) -> bool:
+        nonlocal best, nodes
+        nodes += 1
+        if nodes > FILL_NODES:
+            return False
+        if i == len(order) - 1:
+            best = max(best, cap - (left - order[i] * math.floor(left / order[i] + 1e-12)))
+            return True
+        for m in range(math.floor(left / order[i] + 1e-12), -1, -1):
+            if not search(i + 1, left - m * order[i]):
+                return False
+            if cap - best <= tol:
+                return True
+        return True
+
+    if not search(0, cap):
+        return None
+    return best
 
 
 def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
@@ -148,6 +350,11 @@ def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
     A job of ``C`` cards on type ``h`` is ``S[j,h] = C × pflops[h] / cards[h] × efficiency[j,h]``
     effective PFLOPS, so the count carries its type: ``x[j,r,s,t] = Σ_h S[j,h] k[j,r,s,h,slot(t)]``
     and ``y[j,s,h,t] = S[j,h] Σ_r k[j,r,s,h,slot(t)]`` (which makes the hardware split hold).
+    Each count is at most ``⌊room[s,h] × pflops[h] × efficiency[j,h] / S[j,h]⌋``, ``room`` the most
+    modules of ``h`` the site can hold (its bound, power envelope and ``max_modules`` beside the
+    other types' brownfield): a valid bound that keeps the relaxation from running fractions of
+    a job on a type that can never hold one (on China, the old 910 pods of 鹏城, 64 of the 157 a
+    10,000-card job needs).
     """
     size = d.job_card_size
     classes = {j for (j, _h) in size}
@@ -160,10 +367,16 @@ def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
     JX = [k for k in d.X if k[0] in classes]
     slot = {(j, t): _slot(d, j, t) for (j, _r, _s, t) in JX}
     KC = sorted({(j, r, s, h, slot[j, t]) for (j, r, s, t) in JX for h in types.get((j, s), [])})
+    top: dict[tuple[str, str, str, str, str], int] = {}
+    for j, r, s, h, sl in KC:
+        held = _module_room(d, None, s, h) * d.pflops[h] * d.efficiency[j, h]
+        top[j, r, s, h, sl] = math.floor(held / size[j, h] + 1e-9)
     b.card_jobs = pyo.Var(
         KC,
         domain=pyo.NonNegativeIntegers,
-        doc="jobs (sized in cards) of class j from r at s on hardware h (per slice, or per day)",
+        bounds=lambda _, *k: (0, top[k]),
+        doc="jobs (sized in cards) of class j from r at s on hardware h (per slice, or per day), "
+        "at most as many as the most modules of h the site can hold can run",
     )
     by_x: dict[tuple[str, str, str, str], list[str]] = {}
     for j, r, s, h, sl in KC:
@@ -204,7 +417,8 @@ Columns = npt.NDArray[np.float64]
 def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> None:
     """MIP-start rounding of job counts: down (work short of a whole job is unserved, always
     feasible), and each site's jobs per hardware type made to add up to its rounded jobs (the
-    types with the largest LP counts first). ``x`` holds the relaxation, ``out`` the rounded plan."""
+    types with the largest LP counts first); ``job_room`` the most jobs in one slot. ``x`` holds
+    the relaxation, ``out`` the rounded plan."""
     pos = {id(v): i for i, v in enumerate(columns)}
     for b in m.component_data_objects(pyo.Block, descend_into=True):
         jobs = b.component("jobs")
@@ -249,6 +463,7 @@ def round_jobs(m: pyo.Block, columns: list[Any], x: Columns, out: Columns) -> No
                 want -= n
             if want > 0 and hcols:
                 out[max(hcols, key=lambda c: x[c])] += want
+        _set_job_rooms(b, pos, out, None)
 
 
 def _card_jobs_down(
@@ -310,6 +525,13 @@ class JobStart:
     needs: dict[SiteKey, Needs]
     sites: dict[SiteKey, tuple[PlanningData, Any, str]]
     pos: dict[int, int]
+    #: a class sized in cards was packed (its mix of job sizes depends on the weight ``move``)
+    card: bool = False
+    #: per group of pools (futures share one): the peaks used, the most each place holds, and the
+    #: relaxation's largest jobs there in one slot (:func:`peak_moves`)
+    peaks: dict[Any, dict[Place, int]] = field(default_factory=dict)
+    hold: dict[Any, dict[Place, int]] = field(default_factory=dict)
+    lp_peak: dict[Any, dict[Place, float]] = field(default_factory=dict)
 
     def fit(self, x: Columns, lower: Columns, upper: Columns) -> tuple[Columns, Mask]:
         """Step 5: modules and open from ``x`` (the LP with the job counts fixed), rounded up, room
@@ -322,66 +544,133 @@ class JobStart:
         return fix, mask
 
 
-def job_start(m: pyo.Block, columns: list[Any], x: Columns, upper: Columns) -> JobStart | None:
+def job_start(
+    m: pyo.Block,
+    columns: list[Any],
+    x: Columns,
+    upper: Columns,
+    move: float = 0.005,
+    peaks: dict[Any, dict[Place, int]] | None = None,
+) -> JobStart | None:
     """A MIP start for whole jobs, feasible by construction: jobs packed greedily from the LP.
 
     For each pool of job counts (a class and a representative day, for a shiftable class or a
-    day-held count; a class and a slice otherwise), with ``S`` the job size and ``K_LP[s,t]`` the
-    relaxation's jobs at site ``s`` in slot ``t``:
+    day-held count; a class and a slice otherwise), with ``S_s`` the size of one job at site ``s``
+    (``job_pflops``; in cards, the job on the site's type ``h*``, below) and ``K_LP[s,t]`` the
+    relaxation's jobs at ``s`` in slot ``t`` (its work there over ``S_s``):
 
-    1. origin ``r`` may place work ``B_r = min(D_r / S, its LP work + half a job)`` in job-hours
-       (``D_r`` its demand over the pool), so ``Σ w S k ≤ D_r``: never more work than the demand,
-       the rest unserved (priced), so the demand rows hold;
+    0. the places of a pool are its sites, or for a class sized in cards its (site, type) pairs,
+       each with its own job size ``S_s`` and the most jobs it can hold (a type that can never
+       hold one has none);
+    1. origin ``r`` may place work ``B_r = min(D_r, its LP work + half its smallest job)`` in
+       PFLOPS·h (``D_r`` its demand over the pool), so ``Σ w S k ≤ D_r``: never more work than
+       the demand, the rest unserved (priced), so the demand rows hold;
     2. site peaks ``P_s``: ``⌊max_t K_LP[s,t]⌋``, raised one job at a time at the sites with the
        largest fractional peaks until ``Σ_s P_s ≥ ⌈Σ_s max_t K_LP[s,t]⌉`` and the peaks can hold
        ``Σ_r B_r``; never above the most jobs the site can hold (its best type, within its module
-       bound and the brownfield of the other types) — few sites, each with whole jobs;
+       bound and the brownfield of the other types) — few sites, each with whole jobs. Demand
+       futures share their investments, so their pools of the same class and day share the
+       peaks: ``max_t K_LP`` is the largest over the futures, and the peaks must hold every
+       future's ``Σ_r B_r`` (each future packed on its own peaks would buy the union of its
+       sites, 3.5% above the bound on China ``training_jobs``);
     3. jobs are placed ``⌊k_LP⌋`` per (origin, cell), largest first, then one at a time into the
        origin's cells with the largest LP residual, within ``B_r`` and ``P_s``; what is left of
-       ``B_r`` may then raise a site above ``P_s`` up to what it can hold;
+       ``B_r`` may then raise a site above ``P_s`` up to what it can hold. Sized in cards, each
+       origin first chooses how many jobs of each size it runs (:func:`_quotas`: the mix that
+       does the most of its work, near the relaxation's), and places within those counts;
     4. with ``job_one_hardware``, all of a class's jobs at a site go on one type (the LP's most
        used one that can hold the site's peak), so ``hw_jobs`` adds up;
     5. (:meth:`JobStart.fit`, on the LP re-solved with these counts fixed) modules rounded up, at
-       least ``S × max_t Σ_r k`` PFLOPS on the class's types at each site, then lowered (types the
-       jobs do not need first) until the power envelope and ``max_modules`` hold; a site is open
-       iff it holds modules.
+       least ``S × max_t Σ_r k`` PFLOPS on the class's types at each site (the largest over the
+       futures), then lowered (types the jobs do not need first) until the power envelope and
+       ``max_modules`` hold; a site is open iff it holds modules.
 
-    ``None`` without jobs. With several periods (modules are expressions of the purchases) only
-    steps 1–4 apply, and the caller's rounding does the rest.
+    ``move`` weighs, for a class sized in cards, a PFLOPS·h moved between job sizes against one
+    left undone (:func:`_quotas`); the caller tries each of :data:`FILL_MOVES`. ``job_room`` is
+    set to the most jobs of each place in one slot. ``peaks`` replaces step 2's peaks of the
+    groups it names (:func:`peak_moves`: the caller's local search). ``None`` without jobs. With several periods
+    (modules are expressions of the purchases) only steps 0–4 apply, and the caller's rounding
+    does the rest.
     """
     pos = {id(v): i for i, v in enumerate(columns)}
     fix = np.array(x, copy=True)
     mask = np.zeros(len(x), dtype=bool)
     needs: dict[SiteKey, Needs] = {}
     sites: dict[SiteKey, tuple[PlanningData, Any, str]] = {}
-    found = False
+    blocks: list[tuple[pyo.Block, PlanningData, Any]] = []
     for b in m.component_data_objects(pyo.Block, descend_into=True):
-        jobs = b.component("jobs")
         d = getattr(b, "_planner_data", None)
-        if jobs is None or b.local_name != "placement" or d is None:
+        if b.component("jobs") is None or b.local_name != "placement" or d is None:
             continue
-        found = True
         sizing = getattr(b.parent_block(), "sizing", None)
         if sizing is None or sizing.modules.ctype is not pyo.Var:
             sizing = None
-        placed_at = _pack_jobs(b, d, sizing, pos, x, upper, fix, mask)
+        blocks.append((b, d, sizing))
+    if not blocks:
+        return None
+    pools = [p for b, d, sizing in blocks for p in _pools(b, d, sizing, pos, x)]
+    for p in pools:
+        for i in p.cells.values():
+            fix[i], mask[i] = 0.0, True
+    shared: dict[tuple[Any, ...], list[_PoolSpec]] = {}
+    for p in pools:
+        shared.setdefault(p.share, []).append(p)
+    placed: dict[int, dict[tuple[str, str, str], int]] = {}  # id(block) → (j, s, slot) → jobs
+    chosen: dict[Any, dict[Place, int]] = {}
+    holds: dict[Any, dict[Place, int]] = {}
+    lp_peaks: dict[Any, dict[Place, float]] = {}
+    for g, group in shared.items():
+        peak = dict(peaks[g]) if peaks is not None and g in peaks else _shared_peaks(group)
+        chosen[g] = peak
+        holds[g] = {pl: min(p.hold[pl] for p in group) for pl in peak}
+        lp_peaks[g] = {pl: max(p.lp_peak().get(pl, 0.0) for p in group) for pl in peak}
+        for p in group:
+            at = _place(p, x, upper, peak, fix, move)
+            for ((s, _h), t), n in at.items():
+                key = (p.j, s, t)
+                mine = placed.setdefault(id(p.block), {})
+                mine[key] = mine.get(key, 0) + n
+            if p.sizing is not None and p.card:  # jobs in cards: room on their type
+                for ((s, h), _t), n in at.items():
+                    need = needs.setdefault(tuple(id(p.sizing.modules[s, g]) for g in p.d.HW), {})
+                    pf = n * p.size[s, h]
+                    need[p.j, (h,)] = max(need.get((p.j, (h,)), 0.0), pf)
+    for b, d, sizing in blocks:
+        placed_at = {k: n for k, n in placed.get(id(b), {}).items() if k[0] in d.job_pflops}
         _one_type_per_site(b, d, sizing, pos, x, fix, mask, placed_at, needs)
-        card_at = _card_jobs_down(b, pos, x, fix)  # sized in cards: counts rounded down
-        card = b.component("card_jobs")
-        for v in card.values() if card is not None else ():
-            if id(v) in pos:
-                mask[pos[id(v)]] = True
-        for (j, s, h, _slot), n in card_at.items():
-            if sizing is not None and n > 0:
-                need = needs.setdefault(tuple(id(sizing.modules[s, g]) for g in d.HW), {})
-                pf = n * d.job_card_size[j, h]
-                need[j, (h,)] = max(need.get((j, (h,)), 0.0), pf)
+        _set_job_rooms(b, pos, fix, mask)
         if sizing is not None:
             for s in d.SITES:
                 sites[tuple(id(sizing.modules[s, h]) for h in d.HW)] = (d, sizing, s)
-    if not found:
-        return None
-    return JobStart(fix, mask, needs, sites, pos)
+    return JobStart(
+        fix, mask, needs, sites, pos, any(p.card for p in pools), chosen, holds, lp_peaks
+    )
+
+
+#: Moves of :func:`peak_moves`: from the least used places with a peak, to the most used.
+MOVE_WIDTH = 3
+
+
+def peak_moves(start: JobStart) -> list[dict[Any, dict[Place, int]]]:
+    """Neighbours of a packing's peaks for a local search: one job's room moved from a place with
+    a peak (the :data:`MOVE_WIDTH` the relaxation uses least) to one that can hold another (the
+    :data:`MOVE_WIDTH` it uses most), or dropped, in one group at a time. On China's three futures
+    moving 北京's room to 和林格尔 took the start's LP with the counts fixed from 1.26% above
+    the bound to 0.43% (the relaxation's fractions of a job at 北京 and 芜湖 rounded up to whole
+    rooms where power costs more)."""
+    out: list[dict[Any, dict[Place, int]]] = []
+    for g, peak in start.peaks.items():
+        lp = start.lp_peak[g]
+        hold = start.hold[g]
+        src = sorted(
+            (pl for pl, n in peak.items() if n > 0), key=lambda pl: (lp[pl] - peak[pl], pl)
+        )
+        dst = sorted((pl for pl, n in peak.items() if n < hold[pl]), key=lambda pl: (-lp[pl], pl))
+        for a in src[:MOVE_WIDTH]:
+            for b in [pl for pl in dst if pl != a][:MOVE_WIDTH]:
+                out.append({g: {**peak, a: peak[a] - 1, b: peak[b] + 1}})
+            out.append({g: {**peak, a: peak[a] - 1}})
+    return out
 
 
 def _module_room(d: PlanningData, sizing: Any, s: str, h: str) -> int:
@@ -407,137 +696,302 @@ def _uses(d: PlanningData) -> dict[tuple[str, str], list[str]]:
     return use
 
 
-def _pack_jobs(
-    b: pyo.Block,
-    d: PlanningData,
-    sizing: Any,
-    pos: dict[int, int],
-    x: Columns,
-    upper: Columns,
-    fix: Columns,
-    mask: Mask,
-) -> dict[tuple[str, str, str], int]:
-    """Steps 1–3 of :func:`job_start` for one placement block: jobs per (class, site, slot)."""
+def _investments(b: pyo.Block, sizing: Any) -> Any:
+    """What a placement block's investments are: the id of its first module variable (the same
+    object in every demand future), or the block itself when modules are expressions."""
+    if sizing is None:
+        return id(b)
+    return id(next(iter(sizing.modules.values()), b))
+
+
+#: where a pool's jobs run: (site, hardware type) for a class sized in cards, (site, "") otherwise
+Place = tuple[str, str]
+
+
+@dataclass
+class _PoolSpec:
+    """One pool of job counts (class and day, or class and slice) of one placement block."""
+
+    block: pyo.Block
+    d: PlanningData
+    sizing: Any
+    j: str
+    card: bool  # sized in cards: each (site, type) is a place of its own, with its job size
+    share: tuple[Any, ...]  # pools with the same key share their peaks (step 2)
+    cells: dict[tuple[str, Place, str], int]  # (origin, place, slot) → the count's column
+    lp: dict[tuple[str, Place, str], float]  # the relaxation's jobs there
+    size: dict[Place, float]  # PFLOPS of one job there
+    hours: dict[str, float]  # slot → hours of work of one job there
+    budget: dict[str, float]  # origin → PFLOPS·h it may place (step 1)
+    hold: dict[Place, int]  # most jobs the place can hold
+
+    def site_hours(self) -> dict[Place, float]:
+        """Place → hours of its slots in the pool (a job there at every slot works this long)."""
+        out: dict[Place, float] = {}
+        for s, t in {(s, t) for _r, s, t in self.cells}:
+            out[s] = out.get(s, 0.0) + self.hours[t]
+        return out
+
+    def lp_peak(self) -> dict[Place, float]:
+        """Place → the relaxation's most jobs there in one slot."""
+        cell: dict[tuple[Place, str], float] = {}
+        for (_r, s, t), v in self.lp.items():
+            cell[s, t] = cell.get((s, t), 0.0) + v
+        peak = dict.fromkeys(self.size, 0.0)
+        for (s, _t), v in cell.items():
+            peak[s] = max(peak[s], v)
+        return peak
+
+
+def _pools(
+    b: pyo.Block, d: PlanningData, sizing: Any, pos: dict[int, int], x: Columns
+) -> list[_PoolSpec]:
+    """Steps 0–1 of :func:`job_start` for one placement block: its pools, with their budgets."""
     day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
     use = _uses(d)
-    pools: dict[tuple[str, str], dict[tuple[str, str, str], int]] = {}
+    inv = _investments(b, sizing)
+    raw: dict[tuple[str, str], dict[tuple[str, Place, str], int]] = {}
     for (j, r, s, slot), v in b.jobs.items():
-        i = pos.get(id(v))
-        if i is None:
-            continue
+        if id(v) in pos:
+            moves = d.scenario_class(j).job_moves
+            group = (day_of[slot] if moves else slot) if d.shiftable[j] else slot
+            raw.setdefault((j, group), {})[r, (s, ""), slot] = pos[id(v)]
+    card = b.component("card_jobs")
+    for (j, r, s, h, slot), v in card.items() if card is not None else ():
+        if id(v) in pos:
+            moves = d.scenario_class(j).job_moves
+            group = (day_of[slot] if moves else slot) if d.shiftable[j] else slot
+            raw.setdefault((j, group), {})[r, (s, h), slot] = pos[id(v)]
+    out = []
+    for (j, group), cells in sorted(raw.items()):
+        card_sized = j not in d.job_pflops
         moves = d.scenario_class(j).job_moves
-        group = (day_of[slot] if moves else slot) if d.shiftable[j] else slot
-        pools.setdefault((j, group), {})[r, s, slot] = i
-    placed_at: dict[tuple[str, str, str], int] = {}
-    for (j, group), cells in pools.items():
-        S = d.job_pflops[j]
-        moves = d.scenario_class(j).job_moves
-        # the work of one job in a slot, in hours (1 for a slice count of a non-shiftable class)
         hours = {
             t: (d.weight[t] if moves else sum(d.weight[u] for u in d.DAYS[t]))
             if d.shiftable[j]
             else 1.0
             for (_r, _s, t) in cells
         }
-        budget: dict[str, float] = {}
-        for r in sorted({r for (r, _s, _t) in cells}):
-            if d.shiftable[j]:
-                most = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in d.DAYS[group]) / S
-            else:
-                ts = d.DAYS[group] if not moves else [group]
-                most = min(d.demand.get((j, r, t), 0.0) for t in ts) / S
-            mine = [(t, i) for (rr, _s, t), i in cells.items() if rr == r]
-            lp = sum(hours[t] * x[i] for t, i in mine)
-            budget[r] = min(most, lp + 0.5 * min(hours[t] for t, _i in mine)) + 1e-9
-        site_hours: dict[str, float] = {}
-        lp_cell: dict[tuple[str, str], float] = {}
-        for (_r, s, t), i in cells.items():
-            lp_cell[s, t] = lp_cell.get((s, t), 0.0) + x[i]
-        for s, t in lp_cell:
-            site_hours[s] = site_hours.get(s, 0.0) + hours[t]
-        hold = {
-            s: max(
+        size: dict[Place, float] = {}
+        hold: dict[Place, int] = {}
+        for _r, (s, h), _t in cells:
+            if (s, h) in size:
+                continue
+            size[s, h] = d.job_card_size[j, h] if card_sized else d.job_pflops[j]
+            types = [h] if card_sized else use.get((j, s), [])
+            hold[s, h] = max(
                 (
                     math.floor(
-                        _module_room(d, sizing, s, h) * d.pflops[h] * d.efficiency[j, h] / S + 1e-9
+                        _module_room(d, sizing, s, g)
+                        * d.pflops[g]
+                        * d.efficiency[j, g]
+                        / size[s, h]
+                        + 1e-9
                     )
-                    for h in use.get((j, s), [])
+                    for g in types
                 ),
                 default=0,
             )
-            for s in site_hours
-        }
-        lp_peak = {s: 0.0 for s in site_hours}
-        for (s, _t), v in lp_cell.items():
-            lp_peak[s] = max(lp_peak[s], v)
-        peak = {s: min(hold[s], math.floor(v + 1e-6)) for s, v in lp_peak.items()}
-        target = math.ceil(sum(lp_peak.values()) - 1e-6)
-        work = sum(budget.values())
-        order = sorted(
-            lp_peak, key=lambda s: (-(lp_peak[s] - math.floor(lp_peak[s] + 1e-6)), -lp_peak[s], s)
+        lp = {k: x[i] for k, i in cells.items()}
+        budget: dict[str, float] = {}
+        for r in sorted({r for (r, _s, _t) in cells}):
+            if d.shiftable[j]:
+                most = sum(d.weight[t] * d.demand.get((j, r, t), 0.0) for t in d.DAYS[group])
+            else:
+                ts = d.DAYS[group] if not moves else [group]
+                most = min(d.demand.get((j, r, t), 0.0) for t in ts)
+            mine = [k for k in cells if k[0] == r]
+            done = sum(hours[t] * size[s] * lp[r, s, t] for (_r, s, t) in mine)
+            half = 0.5 * min(hours[t] * size[s] for (_r, s, t) in mine)
+            budget[r] = min(most, done + half) + 1e-9 * min(size.values())
+        out.append(
+            _PoolSpec(
+                b,
+                d,
+                sizing,
+                j,
+                card_sized,
+                (inv, j, group, card_sized),
+                cells,
+                lp,
+                size,
+                hours,
+                budget,
+                hold,
+            )
         )
-        while (
-            sum(peak.values()) < target or sum(peak[s] * site_hours[s] for s in peak) < work - 1e-6
-        ):
-            grow = [s for s in order if peak[s] < hold[s]]
-            if not grow:
-                break
-            peak[grow[0]] += 1
-            order = order[order.index(grow[0]) + 1 :] + order[: order.index(grow[0]) + 1]
-        pool = _Pool(
-            cells, hours, budget, upper, dict.fromkeys(cells, 0), dict.fromkeys(lp_cell, 0)
+    return out
+
+
+def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
+    """Step 2 of :func:`job_start`: the site peaks of pools that share their investments."""
+    hold: dict[Place, int] = {}
+    lp_peak: dict[Place, float] = {}
+    for p in pools:
+        for s, v in p.lp_peak().items():
+            lp_peak[s] = max(lp_peak.get(s, 0.0), v)
+            hold[s] = min(hold.get(s, p.hold[s]), p.hold[s])
+    peak = {s: min(hold[s], math.floor(v + 1e-6)) for s, v in lp_peak.items()}
+    target = math.ceil(sum(lp_peak.values()) - 1e-6)
+    need = [(p.site_hours(), p.size, sum(p.budget.values())) for p in pools]
+
+    def short() -> bool:
+        if sum(peak.values()) < target:
+            return True
+        return any(
+            sum(peak[s] * sh.get(s, 0.0) * size.get(s, 0.0) for s in peak) < work - 1e-6 * work
+            for sh, size, work in need
         )
-        for key in sorted(cells, key=lambda k: -x[cells[k]]):
-            pool.put(key, math.floor(x[cells[key]] + 1e-6), peak)
-        for limit in (peak, hold):
-            for r in sorted(budget, key=lambda r: -budget[r]):
-                cands = [k for k in cells if k[0] == r]
-                while cands:
-                    best = max(cands, key=lambda k: pool.residual(k, x, lp_cell))
-                    if not pool.put(best, 1, limit):
-                        cands.remove(best)
-        count, at = pool.count, pool.at
-        for key, i in cells.items():
-            fix[i] = float(count[key])
-            mask[i] = True
-        for (s, t), n in at.items():
-            placed_at[j, s, t] = placed_at.get((j, s, t), 0) + n
-    return placed_at
+
+    order = sorted(
+        lp_peak, key=lambda s: (-(lp_peak[s] - math.floor(lp_peak[s] + 1e-6)), -lp_peak[s], s)
+    )
+    while short():
+        grow = [s for s in order if peak[s] < hold[s]]
+        if not grow:
+            break
+        peak[grow[0]] += 1
+        order = order[order.index(grow[0]) + 1 :] + order[: order.index(grow[0]) + 1]
+    return peak
+
+
+def _place(
+    p: _PoolSpec, x: Columns, upper: Columns, peak: dict[Place, int], fix: Columns, move: float
+) -> dict[tuple[Place, str], int]:
+    """Step 3 of :func:`job_start` for one pool: its counts into ``fix``; returns the jobs per
+    (place, slot)."""
+    lp_cell: dict[tuple[Place, str], float] = {}
+    for (_r, s, t), v in p.lp.items():
+        lp_cell[s, t] = lp_cell.get((s, t), 0.0) + v
+    pool = _Pool(
+        p.cells,
+        p.hours,
+        p.size,
+        dict(p.budget),
+        upper,
+        dict.fromkeys(p.cells, 0),
+        dict.fromkeys(lp_cell, 0),
+    )
+    pool.quota = _quotas(p, move) if p.card else None
+    for key in sorted(p.cells, key=lambda k: (-p.lp[k], k)):
+        pool.put(key, math.floor(p.lp[key] + 1e-6), peak)
+    for limit in (peak, p.hold):
+        for r in sorted(pool.budget, key=lambda r: -pool.budget[r]):
+            cands = [k for k in p.cells if k[0] == r]
+            while cands:
+                best = max(cands, key=lambda k: pool.residual(k, p.lp, lp_cell))
+                if not pool.put(best, 1, limit):
+                    cands.remove(best)
+    for key, i in p.cells.items():
+        fix[i] = float(pool.count[key])
+    return pool.at
+
+
+def _quotas(p: _PoolSpec, move: float) -> dict[tuple[str, float], int] | None:
+    """Step 3's quotas of jobs per (origin, size) for a class sized in cards: with the job sizes
+    of its places (``S_z``) and its LP job-slots of each (``L_z``), the counts ``m_z`` that do the
+    most work within its budget, ``Σ_z w S_z m_z ≤ B_r``, the closest to the relaxation
+    (:func:`_closest_fill`). Greedy rounding of
+    each size alone leaves up to a job of each size undone, which the mix of sizes can do:
+    on China ``training_jobs_cards`` that was 3,080 PFLOPS·h a day of unserved work (5.6 bn
+    CNY/yr). ``None`` when the slots' hours differ (no quotas)."""
+    hours = set(p.hours.values())
+    if len(hours) != 1:
+        return None
+    w = hours.pop()
+    out: dict[tuple[str, float], int] = {}
+    for r in p.budget:
+        lp: dict[float, float] = {}
+        for (rr, place, _t), v in p.lp.items():
+            if rr == r and p.hold[place] > 0:
+                lp[p.size[place]] = lp.get(p.size[place], 0.0) + v
+        if not lp:
+            continue
+        counts = _closest_fill(lp, p.budget[r] / w, move)
+        out.update({(r, z): m for z, m in counts.items()})
+    return out
+
+
+#: Weights of a PFLOPS·h moved between job sizes against one left undone (:func:`_closest_fill`),
+#: one start tried with each (the best kept): unserved work costs 5,000 CNY/PFLOPS·h on China, a
+#: job-slot of room on a type about 1% of that, or nearly nothing where the type idles anyway.
+FILL_MOVES = (0.005, 0.0005)
+
+
+def _closest_fill(lp: dict[float, float], cap: float, move: float) -> dict[float, int]:
+    """Integer ``m_z ≥ 0`` for the sizes the relaxation uses, ``Σ S_z m_z ≤ cap``, with the least
+    ``(cap − Σ S_z m_z) + move × Σ S_z |m_z − lp_z|``: work left undone costs far more than
+    moving work between sizes (depth-first from the largest size, the smallest filled greedily;
+    the best found after :data:`FILL_NODES` nodes)."""
+    sizes = sorted((z for z, v in lp.items() if v > 1e-6), reverse=True)
+    best: tuple[float, tuple[int, ...]] | None = None
+    nodes = 0
+
+    def search(i: int, left: float, chosen: tuple[int, ...]) -> None:
+        nonlocal best, nodes
+        nodes += 1
+        if i == len(sizes) - 1 or nodes > FILL_NODES:
+            counts = (*chosen, *([0] * (len(sizes) - len(chosen))))
+            if i == len(sizes) - 1:
+                counts = (*chosen, math.floor(left / sizes[i] + 1e-9))
+            work = sum(z * c for z, c in zip(sizes, counts))
+            dev = sum(z * abs(c - lp[z]) for z, c in zip(sizes, counts))
+            score = (cap - work) + move * dev
+            if best is None or score < best[0]:
+                best = (score, counts)
+            return
+        for m in range(math.floor(left / sizes[i] + 1e-9), -1, -1):
+            search(i + 1, left - m * sizes[i], (*chosen, m))
+
+    if sizes:
+        search(0, cap, ())
+    return dict(zip(sizes, best[1])) if best is not None else {}
 
 
 @dataclass
 class _Pool:
     """Jobs being placed in one pool: per (origin, site, slot) ``count``, per (site, slot) ``at``."""
 
-    cells: dict[tuple[str, str, str], int]  # (origin, site, slot) → column
+    cells: dict[tuple[str, Place, str], int]  # (origin, place, slot) → column
     hours: dict[str, float]  # slot → hours of work one job does there
-    budget: dict[str, float]  # origin → job-hours it may still place
+    size: dict[Place, float]  # PFLOPS of one job there
+    budget: dict[str, float]  # origin → PFLOPS·h it may still place
     upper: Columns
-    count: dict[tuple[str, str, str], int]
-    at: dict[tuple[str, str], int]
+    count: dict[tuple[str, Place, str], int]
+    at: dict[tuple[Place, str], int]
+    #: (origin, job size) → job-slots of that size it may still place (sized in cards), or none
+    quota: dict[tuple[str, float], int] | None = None
 
-    def put(self, key: tuple[str, str, str], n: int, limit: dict[str, int]) -> int:
+    def put(self, key: tuple[str, Place, str], n: int, limit: dict[Place, int]) -> int:
         """Place up to ``n`` jobs in cell ``key`` within the site's ``limit``, the column's bound
         and the origin's budget; returns how many were placed."""
         r, s, t = key
+        work = self.hours[t] * self.size[s]
         n = min(
             n,
             limit[s] - self.at[s, t],
-            int(self.upper[self.cells[key]] - self.count[key] + 1e-9),
-            math.floor(self.budget[r] / self.hours[t] + 1e-9),
+            math.floor(min(self.upper[self.cells[key]] - self.count[key], n) + 1e-9),
+            math.floor(self.budget[r] / work + 1e-9),
         )
+        if self.quota is not None:
+            n = min(n, self.quota.get((r, self.size[s]), 0))
         if n <= 0:
             return 0
         self.count[key] += n
         self.at[s, t] += n
-        self.budget[r] -= n * self.hours[t]
+        self.budget[r] -= n * work
+        if self.quota is not None:
+            self.quota[r, self.size[s]] -= n
         return n
 
     def residual(
-        self, k: tuple[str, str, str], x: Columns, lp_cell: dict[tuple[str, str], float]
+        self,
+        k: tuple[str, Place, str],
+        lp: dict[tuple[str, Place, str], float],
+        lp_cell: dict[tuple[Place, str], float],
     ) -> tuple[float, float]:
         """How far the cell (and its site-slot) is below the relaxation: the order of step 3."""
-        return x[self.cells[k]] - self.count[k], lp_cell[k[1], k[2]] - self.at[k[1], k[2]]
+        return lp[k] - self.count[k], lp_cell[k[1], k[2]] - self.at[k[1], k[2]]
 
 
 def _one_type_per_site(
