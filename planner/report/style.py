@@ -299,6 +299,27 @@ def _finish(chart: AreaChart | BarChart | LineChart, categories: Reference) -> N
     chart.y_axis.delete = False
 
 
+def _series(
+    ch: AreaChart | BarChart | LineChart,
+    data_ws: Worksheet,
+    value_cols: Sequence[int],
+    header_row: int,
+    last_row: int,
+    title: str,
+    y_title: str,
+    x_title: str,
+) -> None:
+    """Titles, and one series per column of ``value_cols`` (named by its header in ``header_row``)."""
+    ch.title = title
+    ch.y_axis.title = y_title
+    ch.x_axis.title = x_title or None
+    for c in value_cols:
+        ch.add_data(
+            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
+            titles_from_data=True,
+        )
+
+
 def bar_chart(
     data_ws: Worksheet,
     *,
@@ -315,17 +336,10 @@ def bar_chart(
     """A bar chart of columns ``value_cols`` (series named by their headers) over ``cat_col``."""
     ch = BarChart()
     ch.type = "bar" if horizontal else "col"
-    ch.title = title
-    ch.y_axis.title = y_title
-    ch.x_axis.title = x_title or None
     if stacked:
         ch.grouping = "stacked"
         ch.overlap = 100
-    for c in value_cols:
-        ch.add_data(
-            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
-            titles_from_data=True,
-        )
+    _series(ch, data_ws, value_cols, header_row, last_row, title, y_title, x_title)
     if len(value_cols) == 1:
         ch.legend = None
     ch.width, ch.height = 18, 9
@@ -347,14 +361,7 @@ def line_chart(
 ) -> LineChart:
     """A line chart of columns ``value_cols`` over ``cat_col``; series in ``dashed`` are dashed."""
     ch = LineChart()
-    ch.title = title
-    ch.y_axis.title = y_title
-    ch.x_axis.title = x_title or None
-    for c in value_cols:
-        ch.add_data(
-            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
-            titles_from_data=True,
-        )
+    _series(ch, data_ws, value_cols, header_row, last_row, title, y_title, x_title)
     for c, series in zip(value_cols, ch.series):
         series.smooth = False
         if c in dashed:
@@ -380,14 +387,7 @@ def stacked_area_chart(
     with a dashed outline (the idle capacity on top of the loads, so the stack's top is the capacity)."""
     ch = AreaChart()
     ch.grouping = "stacked"
-    ch.title = title
-    ch.y_axis.title = y_title
-    ch.x_axis.title = x_title or None
-    for c in value_cols:
-        ch.add_data(
-            Reference(data_ws, min_col=c, min_row=header_row, max_row=last_row),
-            titles_from_data=True,
-        )
+    _series(ch, data_ws, value_cols, header_row, last_row, title, y_title, x_title)
     for c, series in zip(value_cols, ch.series):
         if c in pale:
             series.graphicalProperties.solidFill = "E7E6E6"
