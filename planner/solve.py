@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .model.jobs import FILL_MOVES, JobStart, job_start, peak_moves, round_jobs
+from .model.job_start import FILL_MOVES, JobStart, job_start, peak_moves, round_jobs
 
 log = logging.getLogger(__name__)
 
