@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..cluster import close, connect
 from .subproblem import NotBuilt, Spec, SubResult, drop_run, run_subproblem
 
 log = logging.getLogger(__name__)
@@ -49,20 +50,7 @@ class Pool:
         self.local = workers == 0 and not scheduler
         if self.local:
             return
-        from dask.distributed import Client, LocalCluster
-
-        if scheduler:
-            self.client = Client(scheduler)
-        else:
-            n = workers or os.cpu_count() or 1
-            self.cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )
-            self.client = Client(self.cluster)
+        self.client, self.cluster = connect(scheduler, workers or os.cpu_count() or 1)
         log.info("decomposed: %d Dask workers (%s)", len(self.live()), scheduler or "local cluster")
 
     def live(self) -> list[str]:
@@ -180,7 +168,4 @@ class Pool:
                 except Exception as err:  # noqa: BLE001 - closing must not hide the run's own outcome
                     log.debug("decomposed: could not free subproblems: %r", err)
         finally:
-            if self.client is not None:
-                self.client.close()
-            if self.cluster is not None:
-                self.cluster.close()
+            close(self.client, self.cluster)

@@ -34,6 +34,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..atomic import check_target, save_workbook
+from ..cluster import close, connect
 from ..data import prepare
 from ..errors import ScenarioError, SolverError
 from ..horizon.futures import without_futures
@@ -194,26 +195,13 @@ class _Runner:
         if scheduler is None and workers == 1:
             self.describe = "in process (1 worker)"
             return
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError as err:  # pragma: no cover - dask is a dependency
-            raise SolverError(
-                "parallel Pareto solves need dask[distributed]; use workers=1 to solve in process"
-            ) from err
-        if scheduler:
-            self.client = Client(scheduler)
-            self.describe = f"Dask scheduler {scheduler}"
-        else:
-            n = workers or max(1, min(points, os.cpu_count() or 1))
-            self.cluster = LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )
-            self.client = Client(self.cluster)
-            self.describe = f"local Dask cluster, {n} worker processes"
+        n = workers or max(1, min(points, os.cpu_count() or 1))
+        self.client, self.cluster = connect(scheduler, n)
+        self.describe = (
+            f"Dask scheduler {scheduler}"
+            if scheduler
+            else f"local Dask cluster, {n} worker processes"
+        )
 
     def map(self, calls: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
         if self.client is None:
@@ -223,10 +211,7 @@ class _Runner:
         return done
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        close(self.client, self.cluster)
 
 
 # ---- the frontier -------------------------------------------------------------------------------

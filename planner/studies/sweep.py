@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from ..atomic import remove_stale_temporaries, save_json
+from ..cluster import close, connect
 from ..errors import PlannerError, Problem, ScenarioError, near_miss
 from ..safeio import load_yaml_file
 from ..scenario.load import load_scenario, variant_names
@@ -332,7 +333,7 @@ def run_sweep(
     summary
         Write the comparison workbook ``OUT/summary.xlsx`` at the end.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
     t0 = time.perf_counter()
     outcome = SweepOutcome()
@@ -353,18 +354,7 @@ def run_sweep(
         )
     cluster = None
     if todo:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            n = workers or os.cpu_count() or 1
-            cluster = LocalCluster(
-                n_workers=min(n, len(todo)),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )
-            client = Client(cluster)
+        client, cluster = connect(scheduler, min(workers or os.cpu_count() or 1, len(todo)))
         try:
             info = client.scheduler_info().get("workers", {})
             nworkers = max(1, len(info))
@@ -405,9 +395,7 @@ def run_sweep(
                 bar.update(1, running=min(nworkers, left), failed=len(outcome.failed))
             bar.close()
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            close(client, cluster)
     outcome.seconds = time.perf_counter() - t0
     if summary:
         dirs = [
