@@ -10,8 +10,8 @@ A local cluster's shutdown races: a worker's heartbeat that is in flight as the 
 fails with ``CommClosedError`` and the worker logs "Failed to communicate with scheduler during
 heartbeat" with a traceback at ERROR level (dask/distributed#7105), even when every task finished
 and the run succeeded. On a cluster planner started itself nothing else can close the scheduler,
-so that line says nothing; a filter installed in each of its worker processes drops that one
-message and passes every other record. Clusters the user runs are left exactly as they are.
+so that line says nothing; a filter installed in each of its worker processes
+(:mod:`planner.cluster_plugin`) drops that one message and passes every other record. Clusters the user runs are left exactly as they are.
 """
 
 from __future__ import annotations
@@ -20,23 +20,6 @@ import logging
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-#: The message distributed's worker logs when a heartbeat meets a closed scheduler.
-HEARTBEAT_RACE = "Failed to communicate with scheduler during heartbeat"
-
-
-class ShutdownRaceFilter(logging.Filter):
-    """Drop the worker's heartbeat-at-shutdown record (:data:`HEARTBEAT_RACE`); pass all others."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(HEARTBEAT_RACE)
-
-
-def install_race_filter() -> None:
-    """Add :class:`ShutdownRaceFilter` to the ``distributed.worker`` logger of this process, once."""
-    logger = logging.getLogger("distributed.worker")
-    if not any(isinstance(f, ShutdownRaceFilter) for f in logger.filters):
-        logger.addFilter(ShutdownRaceFilter())
 
 
 def connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from planner.cluster import HEARTBEAT_RACE, ShutdownRaceFilter, close, connect
+from planner.cluster import close, connect
+from planner.cluster_plugin import HEARTBEAT_RACE, ShutdownRaceFilter
 
 
 def _worker_log_probe() -> list[str]:
