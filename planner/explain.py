@@ -286,6 +286,14 @@ def explain_infeasible(
 MOST_UNSERVED = 0.5
 
 
+def _whole_jobs_unserved(m: pyo.ConcreteModel, data: PlanningData) -> float:
+    """The share of demand a plan with ``allow_unserved: false`` still leaves unserved: the work
+    in whole jobs that no whole job can do (planner.model.job_leftover)."""
+    total = sum(data.weight[t] * v for (_j, _r, t), v in data.demand.items())
+    left = sum(data.weight[t] * (v.value or 0.0) for (_j, _r, t), v in m.placement.unserved.items())
+    return left / total if total > 0 else 0.0
+
+
 def unserved_warning(
     scenario: Scenario, options: dict[str, Any], share: float, *, isolated: bool = False
 ) -> str | None:
@@ -303,6 +311,12 @@ def unserved_warning(
     )
     head = f"the plan leaves {share:.1%} of demand unserved"
     m, data, out = _solve(forced, options, isolated)
+    if out.ok and (whole := _whole_jobs_unserved(m, data)) >= 0.5 * share:
+        reasons = sorted(set(data.unserved_reason.values()))
+        return (
+            f"{head}: it is work in whole jobs that no plan can serve whole ({whole:.1%} of demand even "
+            "with every job that fits served)" + (": " + "; ".join(reasons) if reasons else "")
+        )
     if out.ok:
         return (
             f"{head}: serving it costs more than its unserved_cost (no target stands in the way); "

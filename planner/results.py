@@ -375,9 +375,19 @@ def extract(m: pyo.ConcreteModel, data: PlanningData, outcome: SolveOutcome) -> 
         if _v(v) > 1e-6
     ]
     unserved = pd.DataFrame(uns, columns=["class", "region", "slice", "PFLOPS", "PFLOPS·h/yr"])
-    if d.unserved_reason:  # work in whole jobs that no site can take: said, not split
+    whole = set(d.job_pflops) | {j for j, _h in d.job_card_size}
+    remainder = (
+        not sc.policy.allow_unserved and whole
+    )  # all else served: what is left is a remainder
+    if d.unserved_reason or remainder:  # work in whole jobs that no site can take: said, not split
         unserved["reason"] = [
-            d.unserved_reason.get((j, r), "") for j, r in zip(unserved["class"], unserved["region"])
+            d.unserved_reason.get((j, r))
+            or (
+                "the remainder that no whole job can do (all demand served otherwise)"
+                if remainder and j in whole
+                else ""
+            )
+            for j, r in zip(unserved["class"], unserved["region"])
         ]
 
     # ---- per-slice profiles (long) ----------------------------------------------------------

@@ -34,6 +34,9 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
     asked = method or sc.solver.method
     n = len(sc.time_slices)
     futures = len(sc.futures) if sc.futures else 1
+    jobs = sorted(
+        j.name for j in sc.job_classes if j.job_pflops is not None or j.job_cards is not None
+    )
     if asked == "decomposed":
         if sc.periods:
             return (
@@ -44,11 +47,19 @@ def choose_method(sc: Scenario, method: str | None = None) -> tuple[str, str]:
             return "monolithic", "N-1 resilience is not decomposed"
         if sc.solver.relax:
             return "monolithic", "solver.relax asks for the LP relaxation, solved whole"
+        if jobs:
+            return (
+                "monolithic",
+                f"whole jobs ({', '.join(jobs)}) are integers in every hour, solved whole",
+            )
         return "decomposed", "asked"
     if asked == "monolithic":
         return "monolithic", "asked"
-    if sc.periods or sc.policy.resilience != "none" or sc.solver.relax:
-        return "monolithic", "auto: several periods, resilience or relax are solved whole"
+    if sc.periods or sc.policy.resilience != "none" or sc.solver.relax or jobs:
+        return (
+            "monolithic",
+            "auto: several periods, resilience, relax or whole jobs are solved whole",
+        )
     if n * futures > AUTO_SLICES:
         what = f"{n} slices × {futures} futures" if futures > 1 else f"{n} slices"
         return "decomposed", f"auto: {what} > {AUTO_SLICES}"

@@ -139,6 +139,22 @@ def _gap(ub: float | None, lb: float) -> float | None:
     return max(0.0, ub - lb) / max(abs(ub), 1e-9)
 
 
+def whole_job_classes(data: PlanningData) -> list[str]:
+    """The classes that run in whole jobs (``job_pflops`` or ``job_cards``), sorted."""
+    return sorted(set(data.job_pflops) | {j for j, _ in data.job_card_size})
+
+
+def _refuse_whole_jobs(data: PlanningData) -> None:
+    """Whole jobs are integers in every slice: a day's subproblem would be a MILP, whose duals give
+    no valid Benders cut. Such plans are solved whole (``choose_method`` says so)."""
+    if jobs := whole_job_classes(data):
+        raise ValueError(
+            f"the decomposed method plans work that may be split; {', '.join(jobs)} run(s) in "
+            "whole jobs (job_pflops / job_cards), which are integers in every hour: "
+            "use solver.method: monolithic"
+        )
+
+
 def solve_decomposed(
     data: PlanningData,
     *,
@@ -172,6 +188,7 @@ def solve_decomposed(
     on_iteration
         Called after each iteration (the progress display).
     """
+    _refuse_whole_jobs(data)
     return _benders(
         data,
         None,
@@ -215,6 +232,8 @@ def solve_decomposed_futures(
         )
     if measure == "regret" and best is None:
         raise ValueError("measure 'regret' needs each future's own optimum (best)")
+    for name in fd.names:
+        _refuse_whole_jobs(fd.data[name])
     risk = Risk(
         measure, float(level), float(weight), tuple(best[f] for f in fd.names) if best else None
     )

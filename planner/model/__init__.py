@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 from ..data import PlanningData
 from .cuts import add_cuts
 from .energy import add_energy
+from .job_leftover import add_job_leftover
 from .jobs import add_jobs
 from .network import add_network
 from .objective import add_objective
@@ -58,6 +59,7 @@ def populate(
     add_placement(m, data, costs)
     if data.job_pflops or data.job_card_size:
         add_jobs(m, data)
+        add_job_leftover(m, data)
     add_capacity(m, data)
     add_network(m, data, costs, shared)
     add_cuts(m, data)

@@ -9,8 +9,9 @@ bound and make its rounding better (docs/model.md §10, "Valid inequalities").
   module bounds, its power envelope at the densest hardware and ``max_modules`` at the largest
   module) and ``P`` the least installed PFLOPS that can serve all demand: the largest of each
   slice's non-shiftable work and, per representative day, the day's non-shiftable and shiftable
-  work spread evenly over its hours (each class at its best efficiency). The knapsack-cover row
-  of capacitated facility location.
+  work spread evenly over its hours (each class at its best efficiency; classes in whole jobs,
+  which may leave a remainder unserved, left out). The knapsack-cover row of capacitated facility
+  location.
 - ``flow_needs_built`` (routing ``flow``, links with a fixed cost and no existing units): each
   destination's flow on an arc is at most ``min(what could ever head there, the arc's largest
   capacity) × built[l]`` — the strong linking rows of fixed-charge network design, where the
@@ -49,7 +50,10 @@ def peak_requirement(d: PlanningData) -> float:
     fixed_t: dict[str, float] = defaultdict(float)
     shift_day: dict[str, float] = defaultdict(float)
     day_of = {t: day for day, ts in d.DAYS.items() for t in ts}
+    whole = set(d.job_pflops) | {j for j, _h in d.job_card_size}
     for (j, _r, t), v in d.demand.items():
+        if j in whole:  # may leave a remainder unserved (planner.model.job_leftover)
+            continue
         if d.shiftable[j]:
             shift_day[day_of[t]] += d.weight[t] * v / best_eff[j]
         else:

@@ -38,7 +38,7 @@ def add_placement(m: pyo.ConcreteModel, data: PlanningData, costs: CostRegistry)
         d.UNSERVED,
         domain=pyo.NonNegativeReals,
         bounds=(0, 0) if hard else (0, None),
-        doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false)",
+        doc="PFLOPS of demand not served (fixed at 0 when policy.allow_unserved is false; whole jobs: planner.model.job_leftover)",
     )
     by_jrt = d.x_by_demand_slice()
 

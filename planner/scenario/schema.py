@@ -649,7 +649,7 @@ class Policy(Row):
     )
     allow_unserved: bool = F(
         True,
-        desc="demand may be left unserved at its unserved_cost; false makes serving all demand a hard target",
+        desc="demand may be left unserved at its unserved_cost; false makes serving all demand a hard target (a class in whole jobs: every whole job served, only the remainder no whole job can do left)",
     )
 
     @field_validator(
