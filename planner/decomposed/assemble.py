@@ -11,6 +11,7 @@ futures model (:func:`planner.model.futures.build_futures_model`).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pyomo.environ as pyo
@@ -20,7 +21,7 @@ from ..horizon.futures import FuturesData
 from ..model import build_model
 from ..model.futures import build_futures_model
 from ..scenario.schema import Scenario
-from ..solve import SolveOutcome, _highs_version
+from ..solve import SolveOutcome, _fixed_duals, _highs_version, compile_model
 from .driver import DecomposedOutcome
 
 log = logging.getLogger(__name__)
@@ -185,4 +186,34 @@ def _outcome(
         options=dict(options or {}) | {"method": "decomposed", "workers": out.workers},
         size={"subproblems": out.subproblems, **out.sizes},
     )
+    outcome.duals = plan_duals(m, options)
     return outcome
+
+
+def plan_duals(m: pyo.ConcreteModel, options: dict[str, Any] | None) -> dict[Any, float] | None:
+    """Row duals of the LP with every integer fixed at the assembled plan, as for a monolithic plan.
+
+    The price of compute (``planner.prices``: demand rows, capacity rows) and the policy targets'
+    shadow prices are these duals, in the monolithic model's rows, so a decomposed plan's report
+    has the same Price of compute sheet as a monolithic one. The LP separates by day once the
+    investments are fixed (HiGHS's presolve finds that); ``None`` if it does not solve within the
+    plan's time limit (the report then leaves the prices out, as for any plan without duals).
+    """
+    opts = options or {}
+    t0 = time.perf_counter()
+    comp = compile_model(m)
+    duals = _fixed_duals(
+        comp,
+        {
+            "threads": int(opts.get("threads") or 1),
+            "random_seed": 0,
+            "lp_solver": opts.get("lp_solver", "auto"),
+        },
+        float(opts.get("time_limit") or 600.0),
+    )
+    log.info(
+        "decomposed: duals of the LP with the plan's integers fixed in %.1fs (%s)",
+        time.perf_counter() - t0,
+        "found" if duals is not None else "none: no price of compute",
+    )
+    return duals
