@@ -116,3 +116,17 @@ def test_internal_error_is_short_unless_debug(tiny_copy: Path):
         and "solver › time_limit: must be > 0" in p.stderr
         and "Traceback" not in p.stderr
     )
+
+
+def test_status_text_says_where_a_plan_stopped() -> None:
+    from types import SimpleNamespace
+
+    from planner.cli.common import status_text
+
+    assert status_text(SimpleNamespace(status="optimal", termination="Optimal")) == "optimal"
+    timed = SimpleNamespace(status="feasible", termination="Time limit reached")
+    assert status_text(timed) == "feasible (stopped at the time limit with a feasible plan)"
+    it = SimpleNamespace(
+        status="feasible", termination="decomposed over 4 subproblems: iteration limit"
+    )
+    assert "iteration limit" in status_text(it)

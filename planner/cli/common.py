@@ -59,3 +59,12 @@ def _guard(debug: bool, fn: Any, *args: Any, **kw: Any) -> Any:
             err=True,
         )
         sys.exit(EXIT_SOLVER_ERROR)
+
+
+def status_text(o: Any) -> str:
+    """The status line's text: a plan that stopped short of its gap says where it stopped."""
+    if o.status != "feasible":
+        return str(o.status)
+    term = str(o.termination or "")
+    where = "the iteration limit" if "iteration limit" in term.lower() else "the time limit"
+    return f"feasible (stopped at {where} with a feasible plan)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .common import status_text
+
 
 def future_lines(name: str, res: Any) -> list[str]:
     """The whole plan, one line per future (and period), the value of information and any baseline."""
@@ -13,7 +15,7 @@ def future_lines(name: str, res: Any) -> list[str]:
     lines = [
         f"scenario     {name}",
         f"futures      {res.kpi('futures')}   objective: {res.kpi('objective (futures)')}",
-        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}",
+        f"status       {status_text(o)}",
         f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
         f"total cost   {res.total_cost / 1e6:,.2f} M {unit}",
         f"built        {float(res.kpi('PFLOPS installed')):,.1f} PFLOPS installed   sites {res.kpi('sites open')}",

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from . import pareto, sweep, workbook
-from .common import _guard, _setup_logging
+from .common import _guard, _setup_logging, status_text
 from .futures import future_lines
 
 log = logging.getLogger("planner")
@@ -189,8 +189,7 @@ def run(
     gap = f"{100 * o.gap:.2f}%" if o.gap is not None else "n/a"
     lines = [
         f"scenario     {sc.name}",
-        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}"
-        f"{' — LP relaxation' if o.relaxed else ''}",
+        f"status       {status_text(o)}{' — LP relaxation' if o.relaxed else ''}",
         f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
         f"total cost   {res.total_cost / 1e6:,.2f} M CNY/yr",
         f"sites open   {res.kpi('sites open')}   PFLOPS built {res.kpi('PFLOPS built (new)'):,.1f}   "
@@ -265,7 +264,7 @@ def _period_lines(name: str, res: Any) -> list[str]:
     lines = [
         f"scenario     {name}",
         f"planning     {res.kpi('planning')}",
-        f"status       {o.status}{' (stopped at the time limit with a feasible plan)' if o.status == 'feasible' else ''}",
+        f"status       {status_text(o)}",
         f"objective    {o.objective:,.0f}   bound {o.bound:,.0f}   gap {gap}",
         f"total cost   {res.total_cost / 1e6:,.2f} M CNY, discounted to {res.periods['period'].iloc[0]}",
     ]
