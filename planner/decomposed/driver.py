@@ -46,6 +46,7 @@ from ..errors import SolverError
 from ..horizon.futures import FuturesData
 from .master import Master
 from .pool import Pool
+from .relaxation import applies
 from .split import (
     COUPLED,
     Layout,
@@ -150,6 +151,8 @@ def solve_decomposed(
     max_iterations: int = 200,
     values: bool = True,
     on_iteration: Callable[[Iteration], None] | None = None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """Plan ``data`` by Benders decomposition over its days (see the module docstring).
 
@@ -171,6 +174,11 @@ def solve_decomposed(
         Return every column's value at the best plan (what the report is built from).
     on_iteration
         Called after each iteration (the progress display).
+    relaxation
+        Keep a relaxation of every subproblem in the master (:mod:`.relaxation`): ``θ_d ≥ R_d(x)``.
+    retain
+        With ``relaxation``: of each future, this many peak subproblems are kept whole in the
+        master (partial Benders), the others by their relaxation.
     """
     return _benders(
         data,
@@ -183,6 +191,8 @@ def solve_decomposed(
         max_iterations=max_iterations,
         values=values,
         on_iteration=on_iteration,
+        relaxation=relaxation,
+        retain=retain,
     )
 
 
@@ -201,6 +211,8 @@ def solve_decomposed_futures(
     max_iterations: int = 200,
     values: bool = True,
     on_iteration: Callable[[Iteration], None] | None = None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """Plan over demand futures by Benders: one subproblem per (future, day or group of days).
 
@@ -230,6 +242,8 @@ def solve_decomposed_futures(
         max_iterations=max_iterations,
         values=values,
         on_iteration=on_iteration,
+        relaxation=relaxation,
+        retain=retain,
     )
 
 
@@ -245,6 +259,8 @@ def _benders(
     max_iterations: int,
     values: bool,
     on_iteration: Callable[[Iteration], None] | None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """The loop of the module docstring, on one demand (``futures`` None) or over demand futures."""
     t0 = time.perf_counter()
@@ -288,7 +304,22 @@ def _benders(
             sizes["columns"] += (r.size or {}).get("columns", 0)
             sizes["rows"] += (r.size or {}).get("rows", 0)
             theta_lb.append(floor if futures is None else theta_floor(datas[fi]))
-        master = Master(data, n, targets, boxes, theta_lb, layout)
+        relax = (
+            [splits[fi].data_of(d) for fi, d in subs]
+            if relaxation and all(applies(d) for d in datas)
+            else None
+        )
+        kept = _peak_subproblems(datas, splits, subs, retain) if relax is not None else []
+        master = Master(
+            data,
+            n,
+            targets,
+            boxes,
+            theta_lb,
+            layout,
+            relax,
+            {i: splits[subs[i][0]].data_of(subs[i][1]) for i in kept},
+        )
         prefix = master.prefix
 
         def local_x(i: int, x: dict[str, float]) -> dict[str, float]:
@@ -303,12 +334,16 @@ def _benders(
 
         sizes["master columns"] = master.n_cols
         log.info(
-            "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns, built in %.1fs",
+            "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns "
+            "(%d rows of the subproblems' relaxation; subproblems %s kept whole, %d rows), built in %.1fs",
             name,
             n,
             sizes["columns"],
             sizes["rows"],
             master.n_cols,
+            master.relax_rows,
+            master.retained,
+            master.retain_rows,
             build_s,
         )
 
@@ -394,13 +429,31 @@ def _benders(
         # that serves every future, whose cuts are moderate everywhere; sized for a smaller future
         # it leaves the larger ones' work undone at its penalty (China, three futures: 3.8e11
         # CNY/yr from the base future's peak day, against an optimum of 2.5e10)
-        pf = int(np.argmax([sum(d.weight[k[2]] * v for k, v in d.demand.items()) for d in datas]))
-        peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
-        x0 = (
-            {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
-            if peak is not None
-            else master.most()
-        )
+        x0: dict[str, float] | None = None
+        if master.relax_rows:
+            # with the subproblems' relaxation in the master, its LP optimum before any cut is a
+            # plan sized for every day's work at least cost (pooled by hardware): the first point
+            try:
+                m0 = master.solve(integer=False, time_limit=max(1.0, 0.1 * time_limit), gap=0.0)
+                if math.isfinite(m0.bound):
+                    x0, lb = _opened(m0.x), m0.bound
+                    log.info(
+                        "decomposed %s: first point from the master's LP with the relaxation: %.6g",
+                        name,
+                        m0.objective,
+                    )
+            except SolverError as err:
+                log.info("decomposed %s: master LP before cuts: %s", name, err)
+        if x0 is None:
+            pf = int(
+                np.argmax([sum(d.weight[k[2]] * v for k, v in d.demand.items()) for d in datas])
+            )
+            peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
+            x0 = (
+                {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
+                if peak is not None
+                else master.most()
+            )
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
         # the best plan: (cost, investments, budgets, subproblem costs), its evaluation
@@ -415,12 +468,19 @@ def _benders(
             """The rounding heuristic on an LP point: a real plan, evaluated (an upper bound)."""
             ti = time.perf_counter()
             xr = master.round(point[0])
-            mb = master.budgets_for(xr, max(1.0, deadline - ti))
-            res, ss = evaluate(xr, mb.b)
-            add_cuts(res, xr, mb.b)
-            cost = plan_value(xr, mb.b, res)
-            record("first plan", lb, min(cost, best[0]) if best else cost, ti, mb.seconds, ss, res)
-            return cost, xr, mb.b, np.array([r.cost for r in res]), res
+            try:
+                mb = master.budgets_for(xr, max(1.0, deadline - ti))
+                bb, bs = mb.b, mb.seconds
+            except SolverError as err:
+                # the master's rows that keep every day's work served (no work may be left
+                # unserved) may exclude a rounded plan: its subproblems still price it
+                log.info("decomposed %s: budgets for the rounded plan: %s", name, err)
+                bb, bs = dict(point[1]), time.perf_counter() - ti
+            res, ss = evaluate(xr, bb)
+            add_cuts(res, xr, bb)
+            cost = plan_value(xr, bb, res)
+            record("first plan", lb, min(cost, best[0]) if best else cost, ti, bs, ss, res)
+            return cost, xr, bb, np.array([r.cost for r in res]), res
 
         for scale in START_SCALES[
             : max(1, max_iterations)
@@ -446,17 +506,19 @@ def _benders(
                 break
             lb = max(lb, ms.bound)
             x, b, step = ms.x, ms.b, "master"
+            master_s = ms.seconds
             if core is not None and math.isfinite(lb):
                 level = lb + LEVEL * (best_lp - lb)
                 pr = master.project(core[0], core[1], level, max(1.0, deadline - ti))
                 if pr is not None:
                     x, b, step = pr.x, pr.b, "level set"
+                    master_s += pr.seconds
             res, ss = evaluate(x, b)
             add_cuts(res, x, b)
             ub_lp = plan_value(x, b, res)
             if ub_lp < best_lp:
                 best_lp, core = ub_lp, (x, b)
-            record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
+            record("LP", lb, None, ti, master_s, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
             lp_gap = _gap(best_lp, lb)
             if lp_gap is not None and lp_gap <= mip_gap / 2:
@@ -516,11 +578,12 @@ def _benders(
                     termination = "master MILP failed"
                     break
                 ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
-                ms = (
-                    master.budgets_for(master.round(ms.x), max(1.0, deadline - ti))
-                    if math.isfinite(ms.bound)
-                    else ms
-                )
+                if math.isfinite(ms.bound):
+                    xr = master.round(ms.x)
+                    try:
+                        ms = master.budgets_for(xr, max(1.0, deadline - ti))
+                    except SolverError:  # the rounded plan breaks rows that keep work served
+                        ms.x = xr
                 ms.bound = -math.inf
             lb = max(lb, ms.bound)
             if (_gap(best[0], lb) or 1.0) <= mip_gap:
@@ -594,6 +657,47 @@ def _benders(
         return out
     finally:
         pool.close()
+
+
+def _peak_subproblems(
+    datas: list[PlanningData], splits: list[Splitter], subs: list[tuple[int, int]], k: int
+) -> list[int]:
+    """The ``k`` subproblems of each future whose busiest slice has the most work (kept whole).
+
+    A slice's work is ``Σ_{j,r} d[j,r,t] / e_j`` (each class at its best efficiency): the day that
+    decides the capacity, the links and the local sites of latency-bound work.
+    """
+    out: list[int] = []
+    for fi, (d, sp) in enumerate(zip(datas, splits)):
+        eff = {j: max([d.efficiency[j, h] for h in d.HW] or [1.0]) for j in d.CLASSES}
+        work: dict[str, float] = {}
+        for (j, _r, t), v in d.demand.items():
+            work[t] = work.get(t, 0.0) + v / eff[j]
+        peak: dict[int, float] = {}
+        for t, v in work.items():
+            g = sp.group_of[t]
+            peak[g] = max(peak.get(g, 0.0), v)
+        top = sorted(peak, key=lambda g: (-peak[g], g))[: max(0, k)]
+        out += [i for i, (ff, g) in enumerate(subs) if ff == fi and g in top]
+    return sorted(out)
+
+
+def _opened(x: dict[str, float]) -> dict[str, float]:
+    """``x`` with every site and link it uses open (``open``, ``built`` from 10⁻³ up set to 1).
+
+    A fractional ``open[s]`` caps the work at ``s`` by ``d̂ × open[s]`` in the subproblems
+    (``only_open_sites``): an LP point with sites a hair open leaves most work undone there (China
+    with 4 days: the master's first LP point cost 2.3 · 10¹² CNY/yr as it came, against an
+    optimum near 1.8 · 10¹⁰). Opening what the point uses gives a point of the same relaxation
+    (``open ≤ 1``) whose subproblems see the capacity it holds; its cuts are valid as any.
+    """
+    out = dict(x)
+    for name, v in x.items():
+        comp = name.rsplit(".", 2)[-2:] if "." in name else [name]
+        key = ".".join(comp)
+        if key.startswith(("sizing.open[", "network.built[")) and v > 1e-3:
+            out[name] = 1.0
+    return out
 
 
 def _peak_day_start(
