@@ -74,8 +74,9 @@ ROUND_EVERY = 10
 #: The same with subproblems kept whole in the master (partial Benders): its LP points are near
 #: plans already (China with 4 days: the first rounding, after 6 LP steps, was within 2.2%).
 ROUND_EVERY_PARTIAL = 3
-#: Seconds a level-set step may take beyond twice the master LP's (else the master's own point).
-PROJECT_SLACK_S = 5.0
+#: Simplex iterations a level-set step may take (else the master's own point): a count, not
+#: seconds, so that the path does not depend on the machine's load.
+PROJECT_ITERATIONS = 20000
 
 
 @dataclass
@@ -515,10 +516,7 @@ def _benders(
             if core is not None and math.isfinite(lb):
                 level = lb + LEVEL * (best_lp - lb)
                 pr = master.project(
-                    core[0],
-                    core[1],
-                    level,
-                    max(1.0, min(deadline - ti, PROJECT_SLACK_S + 2 * ms.seconds)),
+                    core[0], core[1], level, max(1.0, deadline - ti), PROJECT_ITERATIONS
                 )
                 if pr is not None:
                     x, b, step = pr.x, pr.b, "level set"
@@ -526,7 +524,7 @@ def _benders(
                 log.debug(
                     "LP phase: master LP %.2fs, level-set step %s",
                     ms.seconds,
-                    f"{pr.seconds:.2f}s" if pr is not None else "failed",
+                    f"{pr.seconds:.2f}s" if pr is not None else "not solved",
                 )
             res, ss = evaluate(x, b)
             add_cuts(res, x, b)

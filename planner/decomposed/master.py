@@ -119,17 +119,15 @@ class Master:
             m.relax = pyo.Block(pooled)
             modules = blocks[0].sizing.modules
             for d in pooled:
-                self.relax_rows += add_relaxation(
-                    m.relax[d], modules, m.theta[d], relax[d], hard
-                )
+                self.relax_rows += add_relaxation(m.relax[d], modules, m.theta[d], relax[d], hard)
         # partial Benders: subproblems kept whole in the master (their own continuous columns)
         self.retained = kept
         self.retain_rows = 0
         m.retain = pyo.Block(kept)
-        for d in kept:
+        for i in kept:
             assert retain is not None
             self.retain_rows += add_retained(
-                m.retain[d], blocks[0], blocks[future_of[d]], m.theta[d], retain[d], hard
+                m.retain[i], blocks[0], blocks[future_of[i]], m.theta[i], retain[i], hard
             )
         m.budget = pyo.Var(
             list(budget_boxes),
@@ -452,13 +450,14 @@ class Master:
         b: dict[tuple[tuple[str, str], int], float],
         level: float,
         time_limit: float,
+        iterations: int = 1_000_000,
     ) -> MasterSolution | None:
         """The level-set step: the plan nearest ``(x, b)`` whose cut model costs at most ``level``.
 
         ``min Σ_i w_i |z_i − ẑ_i|`` over investments and budgets ``z``, with ``w_i = 1 / range_i``,
         subject to every cut and ``invest cost + Σ θ ≤ level``: an LP (the ℓ1 level set; HiGHS's QP
-        solver stalled on the ℓ2 one). ``None`` when HiGHS does not solve it (the caller then takes
-        the master's own point).
+        solver stalled on the ℓ2 one). ``None`` when HiGHS does not solve it within ``time_limit``
+        and ``iterations`` simplex iterations (the caller then takes the master's own point).
 
         The LP is kept in one ``highspy.Highs`` between calls: new cuts are appended, the centre
         and the level are row bounds, and the dual simplex starts from the last basis (with a
@@ -487,7 +486,9 @@ class Master:
             lp.offset_ = 0.0
             h.passModel(lp)
             self._proj_cuts = self.n_cuts  # the cuts already in the master's rows
-            idx = np.flatnonzero(self.cost).astype(np.int32)  # the objective's columns (θ, η, s_f, R)
+            idx = np.flatnonzero(self.cost).astype(
+                np.int32
+            )  # the objective's columns (θ, η, s_f, R)
             h.addRow(-INF, INF, len(idx), idx, self.cost[idx].astype(float))
             self._proj_level = h.getNumRow() - 1
             k = len(moving)
@@ -518,15 +519,24 @@ class Master:
         lower = np.empty(2 * k)
         lower[0::2] = -centre[moving]
         lower[1::2] = centre[moving]
-        h.changeRowsBounds(2 * k, rows, lower, np.full(2 * k, INF))
+        h.changeRowsBounds(2 * k, rows, lower, np.full(2 * k, INF))  # type: ignore[attr-defined]  # in highspy, not in its stubs
         h.changeRowBounds(self._proj_level, -INF, float(level - self.offset))
         h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(time_limit)))
+        h.setOptionValue("simplex_iteration_limit", int(iterations))
         h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if h.getModelStatus() not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kIterationLimit,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
             h.clearSolver()
             h.run()
+        log.debug(
+            "level-set step: HiGHS %s after %d simplex iterations",
+            h.modelStatusToString(h.getModelStatus()),
+            h.getInfo().simplex_iteration_count,
+        )
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            log.debug("level-set step: HiGHS %s", h.modelStatusToString(h.getModelStatus()))
             return None
         col = np.asarray(h.getSolution().col_value, dtype=float)[:n]
         return self._solution(

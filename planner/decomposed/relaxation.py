@@ -129,8 +129,10 @@ def add_relaxation(
         load_of[h, t].append(b.y[j, h, t] / d.efficiency[j, h])
     b.capacity = pyo.Constraint(
         sorted(load_of),
-        rule=lambda _, h, t: quicksum(load_of[h, t])
-        <= d.pflops[h] * quicksum(modules[s, h] for s in sorted(sites_ht[h, t])),
+        rule=lambda _, h, t: (
+            quicksum(load_of[h, t])
+            <= d.pflops[h] * quicksum(modules[s, h] for s in sorted(sites_ht[h, t]))
+        ),
         doc="Σ_j y / e ≤ p[h] × Σ_s modules[s,h]",
     )
     ur_of: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -139,9 +141,10 @@ def add_relaxation(
     fixed = [(j, t) for (j, t) in sorted(demand_jt) if not d.shiftable[j]]
     b.demand = pyo.Constraint(
         fixed,
-        rule=lambda _, j, t: quicksum(y_of.get((j, t), []))
-        + (quicksum(ur_of[j, t]) if j in regional else b.u[j, t])
-        == demand_jt[j, t],
+        rule=lambda _, j, t: (
+            quicksum(y_of.get((j, t), [])) + (quicksum(ur_of[j, t]) if j in regional else b.u[j, t])
+            == demand_jt[j, t]
+        ),
         doc="Σ_h y + u = d (per slice)",
     )
     days = [
@@ -153,12 +156,14 @@ def add_relaxation(
     ]
     b.demand_day = pyo.Constraint(
         days,
-        rule=lambda _, j, day: quicksum(
-            d.weight[t] * (quicksum(y_of.get((j, t), [])) + b.u[j, t])
-            for t in d.DAYS[day]
-            if (j, t) in demand_jt
-        )
-        == sum(d.weight[t] * demand_jt.get((j, t), 0.0) for t in d.DAYS[day]),
+        rule=lambda _, j, day: (
+            quicksum(
+                d.weight[t] * (quicksum(y_of.get((j, t), [])) + b.u[j, t])
+                for t in d.DAYS[day]
+                if (j, t) in demand_jt
+            )
+            == sum(d.weight[t] * demand_jt.get((j, t), 0.0) for t in d.DAYS[day])
+        ),
         doc="Σ_{t∈day} w (Σ_h y + u) = Σ_{t∈day} w d (shiftable)",
     )
     elig: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -171,13 +176,15 @@ def add_relaxation(
             hw_of[j, s, t].add(h)
     b.regional = pyo.Constraint(
         JRT,
-        rule=lambda _, j, r, t: b.ur[j, r, t]
-        + quicksum(
-            d.efficiency[j, h] * d.pflops[h] * modules[s, h]
-            for s in sorted(elig[j, r, t])
-            for h in sorted(hw_of[j, s, t])
-        )
-        >= d.demand[j, r, t],
+        rule=lambda _, j, r, t: (
+            b.ur[j, r, t]
+            + quicksum(
+                d.efficiency[j, h] * d.pflops[h] * modules[s, h]
+                for s in sorted(elig[j, r, t])
+                for h in sorted(hw_of[j, s, t])
+            )
+            >= d.demand[j, r, t]
+        ),
         doc="u[j,r,t] + Σ_{s ∈ E(j,r,t), h} e p modules ≥ d[j,r,t]",
     )
     idle = quicksum(
@@ -194,9 +201,7 @@ def add_relaxation(
         quicksum(d.weight[t] * alpha[j, h, t] * b.y[j, h, t] for j, h, t in JHT if alpha[j, h, t])
         + quicksum(w_pen * d.weight[t] * d.unserved_cost[j] * b.u[j, t] for j, t in JT if not hard)
         + quicksum(
-            w_pen * d.weight[t] * d.unserved_cost[j] * b.ur[j, r, t]
-            for j, r, t in JRT
-            if not hard
+            w_pen * d.weight[t] * d.unserved_cost[j] * b.ur[j, r, t] for j, r, t in JRT if not hard
         )
         + idle
     )
