@@ -2,12 +2,19 @@
 
 1. **Build.** Every subproblem is built on its worker once (:mod:`.pool`); it reports its coupled
    targets, so the master gets the budget variables ``b_{k,d}`` and year rows.
-2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The master's LP relaxation
+   The master is strengthened (partial Benders, :mod:`.relaxation`): the subproblem with the
+   busiest slice is kept whole in it and every other one bounds its ``θ_d`` by a pooled-hardware
+   relaxation ``R_d(x)`` (``relaxation=False``: cuts only, the method before).
+2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The first point is the master's
+   LP before any cut, sites and links it uses set open (without the stronger master: the peak
+   day's LP standing for the year), with cuts around it scaled by 0.8 and 1.25. The master's LP relaxation
    gives the bound ``L``; with ``U`` the best LP point's cost so far (at ``x_core``), the next point
    is the projection of ``x_core`` on ``{cut model ≤ L + ¼ (U − L)}`` (an ℓ1 projection, scaled by
    each variable's range: an LP), where the subproblems give their cuts. (Alternating with the
    master's own point, Kelley's, was measured slower on China with 2 days.) Stops when ``L`` and ``U`` are within
-   half the asked gap. Every ``ROUND_EVERY`` iterations the best point is also rounded to a plan
+   half the asked gap. A level-set step that HiGHS does not solve within
+   ``PROJECT_ITERATIONS`` simplex iterations gives way to the master's own point. Every
+   ``ROUND_EVERY`` (``ROUND_EVERY_PARTIAL``) iterations the best point is also rounded to a plan
    (step 3) and evaluated; the phase ends when that plan is within the asked gap of ``L`` (on
    China with 4 days at 10% the LP gap stayed near 6% for 70 iterations while the rounded plan
    was within 3.6%). ``L`` is a lower bound of the plan.

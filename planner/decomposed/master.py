@@ -11,6 +11,10 @@ whole year. Then
 ``Σ_d b_{k,d} + a_k(x) (sense) B_k`` for each coupled target ``k``, ``b_{k,d} ∈ [lo, hi]`` (the range
 of ``g_{k,d}`` over every plan, :func:`.split.budget_range`),
 and the optimality cuts ``θ_d ≥ z + r_xᵀ(x − x̂) + r_bᵀ(b − b̂)``, added as HiGHS rows in a fixed order.
+With ``retain`` / ``relax`` (partial Benders, :mod:`.relaxation`), also ``θ_d ≥`` the operating
+cost of subproblem ``d`` kept whole in ``m.retain[d]``, and ``θ_d ≥ R_d(x)`` (its pooled-hardware
+relaxation in ``m.relax[d]``) for every other one: rows valid for every ``(x, b)``, whose own
+continuous columns are not part of the plan.
 
 **Demand futures** (a :class:`.split.Layout`): the investment blocks are built once per future
 ``f`` in ``m.future[f]`` as in :mod:`planner.model.futures` (``open``, ``modules``, ``units``,
