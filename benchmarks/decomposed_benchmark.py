@@ -59,9 +59,18 @@ def monolithic(days: int, time_limit: float, gap: float) -> dict[str, Any]:
 
 
 def decomposed(
-    days: int, workers: int, time_limit: float, gap: float, max_iterations: int
+    days: int,
+    workers: int,
+    time_limit: float,
+    gap: float,
+    max_iterations: int,
+    relaxation: bool = True,
 ) -> dict[str, Any]:
-    """One decomposed solve on a fresh local cluster of ``workers`` processes (run it as a child too)."""
+    """One decomposed solve on a fresh local cluster of ``workers`` processes (run it as a child too).
+
+    ``relaxation=False``: the master with cuts only (no kept day, no relaxation rows), as before
+    partial Benders.
+    """
     from dask.distributed import Client, LocalCluster
 
     from planner import load_scenario, prepare
@@ -95,6 +104,7 @@ def decomposed(
             scheduler=cluster.scheduler_address,
             max_iterations=max_iterations,
             values=False,
+            relaxation=relaxation,
         )
         solve_s = time.perf_counter() - t1
         after = client.run(worker_usage)
@@ -104,7 +114,7 @@ def decomposed(
     its = out.iterations
     sub_wall = [it.subproblems_s for it in its if it.phase != "final"]
     return {
-        "method": "decomposed",
+        "method": "decomposed" if relaxation else "decomposed (cuts only)",
         "days": days,
         "workers": workers,
         "status": out.status,
@@ -206,6 +216,11 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--gap", type=float, default=0.01)
     ap.add_argument("--max-iterations", type=int, default=200)
+    ap.add_argument(
+        "--cuts-only",
+        action="store_true",
+        help="the master with cuts only (no kept day, no relaxation rows): the method before partial Benders",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args()
@@ -215,7 +230,12 @@ def main() -> None:
             rec = monolithic(int(rest[0]), float(rest[1]), float(rest[2]))
         else:
             rec = decomposed(
-                int(rest[0]), int(rest[1]), float(rest[2]), float(rest[3]), int(rest[4])
+                int(rest[0]),
+                int(rest[1]),
+                float(rest[2]),
+                float(rest[3]),
+                int(rest[4]),
+                relaxation=len(rest) < 6 or rest[5] != "cuts-only",
             )
         print(json.dumps(rec, default=float))
         return
@@ -227,7 +247,15 @@ def main() -> None:
         for w in a.workers:
             rows.append(
                 child(
-                    ["dec", str(days), str(w), str(a.time_limit), str(a.gap), str(a.max_iterations)]
+                    [
+                        "dec",
+                        str(days),
+                        str(w),
+                        str(a.time_limit),
+                        str(a.gap),
+                        str(a.max_iterations),
+                        "cuts-only" if a.cuts_only else "strong",
+                    ]
                 )
             )
             print(table(rows[-1:]), flush=True)

@@ -101,6 +101,7 @@ def one(
                 time_limit=time_limit,
                 mip_gap=gap,
                 values=False,
+                relaxation=method != "decomposed-cuts",  # cuts only: before partial Benders
                 **kw,
             )
             worker_cpu = (
@@ -144,7 +145,12 @@ def main() -> None:
     ap.add_argument("--measure", default="expected")
     ap.add_argument("--gap", type=float, default=0.1)
     ap.add_argument("--time-limit", type=float, default=1800.0)
-    ap.add_argument("--methods", nargs="+", default=["monolithic", "decomposed:0", "decomposed:2"])
+    ap.add_argument(
+        "--methods",
+        nargs="+",
+        default=["monolithic", "decomposed:0", "decomposed:2"],
+        help="monolithic, decomposed:W or decomposed-cuts:W (the master with cuts only) on W workers",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:

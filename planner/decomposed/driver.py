@@ -2,12 +2,19 @@
 
 1. **Build.** Every subproblem is built on its worker once (:mod:`.pool`); it reports its coupled
    targets, so the master gets the budget variables ``b_{k,d}`` and year rows.
-2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The master's LP relaxation
+   The master is strengthened (partial Benders, :mod:`.relaxation`): the subproblem with the
+   busiest slice is kept whole in it and every other one bounds its ``θ_d`` by a pooled-hardware
+   relaxation ``R_d(x)`` (``relaxation=False``: cuts only, the method before).
+2. **LP phase** (level-set stabilisation, Pecci and Jenkins 2024). The first point is the master's
+   LP before any cut, sites and links it uses set open (without the stronger master: the peak
+   day's LP standing for the year), with cuts around it scaled by 0.8 and 1.25. The master's LP relaxation
    gives the bound ``L``; with ``U`` the best LP point's cost so far (at ``x_core``), the next point
    is the projection of ``x_core`` on ``{cut model ≤ L + ¼ (U − L)}`` (an ℓ1 projection, scaled by
    each variable's range: an LP), where the subproblems give their cuts. (Alternating with the
    master's own point, Kelley's, was measured slower on China with 2 days.) Stops when ``L`` and ``U`` are within
-   half the asked gap. Every ``ROUND_EVERY`` iterations the best point is also rounded to a plan
+   half the asked gap. A level-set step that HiGHS does not solve within
+   ``PROJECT_ITERATIONS`` simplex iterations gives way to the master's own point. Every
+   ``ROUND_EVERY`` (``ROUND_EVERY_PARTIAL``) iterations the best point is also rounded to a plan
    (step 3) and evaluated; the phase ends when that plan is within the asked gap of ``L`` (on
    China with 4 days at 10% the LP gap stayed near 6% for 70 iterations while the rounded plan
    was within 3.6%). ``L`` is a lower bound of the plan.
@@ -46,6 +53,7 @@ from ..errors import SolverError
 from ..horizon.futures import FuturesData
 from .master import Master
 from .pool import Pool
+from .relaxation import applies
 from .split import (
     COUPLED,
     Layout,
@@ -70,6 +78,12 @@ LP_TIME_SHARE = 0.5
 #: Every this many LP iterations the best point so far is rounded to a plan and evaluated: the
 #: LP phase ends as soon as that plan is within the asked gap of the bound.
 ROUND_EVERY = 10
+#: The same with subproblems kept whole in the master (partial Benders): its LP points are near
+#: plans already (China with 4 days: the first rounding, after 6 LP steps, was within 2.2%).
+ROUND_EVERY_PARTIAL = 3
+#: Simplex iterations a level-set step may take (else the master's own point): a count, not
+#: seconds, so that the path does not depend on the machine's load.
+PROJECT_ITERATIONS = 20000
 
 
 @dataclass
@@ -166,6 +180,8 @@ def solve_decomposed(
     max_iterations: int = 200,
     values: bool = True,
     on_iteration: Callable[[Iteration], None] | None = None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """Plan ``data`` by Benders decomposition over its days (see the module docstring).
 
@@ -187,6 +203,11 @@ def solve_decomposed(
         Return every column's value at the best plan (what the report is built from).
     on_iteration
         Called after each iteration (the progress display).
+    relaxation
+        Keep a relaxation of every subproblem in the master (:mod:`.relaxation`): ``θ_d ≥ R_d(x)``.
+    retain
+        With ``relaxation``: this many subproblems (those with the busiest slices) are kept whole
+        in the master (partial Benders), the others by their relaxation.
     """
     _refuse_whole_jobs(data)
     return _benders(
@@ -200,6 +221,8 @@ def solve_decomposed(
         max_iterations=max_iterations,
         values=values,
         on_iteration=on_iteration,
+        relaxation=relaxation,
+        retain=retain,
     )
 
 
@@ -218,6 +241,8 @@ def solve_decomposed_futures(
     max_iterations: int = 200,
     values: bool = True,
     on_iteration: Callable[[Iteration], None] | None = None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """Plan over demand futures by Benders: one subproblem per (future, day or group of days).
 
@@ -249,6 +274,8 @@ def solve_decomposed_futures(
         max_iterations=max_iterations,
         values=values,
         on_iteration=on_iteration,
+        relaxation=relaxation,
+        retain=retain,
     )
 
 
@@ -264,6 +291,8 @@ def _benders(
     max_iterations: int,
     values: bool,
     on_iteration: Callable[[Iteration], None] | None,
+    relaxation: bool = True,
+    retain: int = 1,
 ) -> DecomposedOutcome:
     """The loop of the module docstring, on one demand (``futures`` None) or over demand futures."""
     t0 = time.perf_counter()
@@ -307,7 +336,22 @@ def _benders(
             sizes["columns"] += (r.size or {}).get("columns", 0)
             sizes["rows"] += (r.size or {}).get("rows", 0)
             theta_lb.append(floor if futures is None else theta_floor(datas[fi]))
-        master = Master(data, n, targets, boxes, theta_lb, layout)
+        relax = (
+            [splits[fi].data_of(d) for fi, d in subs]
+            if relaxation and all(applies(d) for d in datas)
+            else None
+        )
+        kept = _peak_subproblems(datas, splits, subs, retain) if relax is not None else []
+        master = Master(
+            data,
+            n,
+            targets,
+            boxes,
+            theta_lb,
+            layout,
+            relax,
+            {i: splits[subs[i][0]].data_of(subs[i][1]) for i in kept},
+        )
         prefix = master.prefix
 
         def local_x(i: int, x: dict[str, float]) -> dict[str, float]:
@@ -322,12 +366,16 @@ def _benders(
 
         sizes["master columns"] = master.n_cols
         log.info(
-            "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns, built in %.1fs",
+            "decomposed %s: %d subproblems (%d columns, %d rows in all), master %d columns "
+            "(%d rows of the subproblems' relaxation; subproblems %s kept whole, %d rows), built in %.1fs",
             name,
             n,
             sizes["columns"],
             sizes["rows"],
             master.n_cols,
+            master.relax_rows,
+            master.retained,
+            master.retain_rows,
             build_s,
         )
 
@@ -413,13 +461,31 @@ def _benders(
         # that serves every future, whose cuts are moderate everywhere; sized for a smaller future
         # it leaves the larger ones' work undone at its penalty (China, three futures: 3.8e11
         # CNY/yr from the base future's peak day, against an optimum of 2.5e10)
-        pf = int(np.argmax([sum(d.weight[k[2]] * v for k, v in d.demand.items()) for d in datas]))
-        peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
-        x0 = (
-            {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
-            if peak is not None
-            else master.most()
-        )
+        x0: dict[str, float] | None = None
+        if master.relax_rows:
+            # with the subproblems' relaxation in the master, its LP optimum before any cut is a
+            # plan sized for every day's work at least cost (pooled by hardware): the first point
+            try:
+                m0 = master.solve(integer=False, time_limit=max(1.0, 0.1 * time_limit), gap=0.0)
+                if math.isfinite(m0.bound):
+                    x0, lb = _opened(m0.x), m0.bound
+                    log.info(
+                        "decomposed %s: first point from the master's LP with the relaxation: %.6g",
+                        name,
+                        m0.objective,
+                    )
+            except SolverError as err:
+                log.info("decomposed %s: master LP before cuts: %s", name, err)
+        if x0 is None:
+            pf = int(
+                np.argmax([sum(d.weight[k[2]] * v for k, v in d.demand.items()) for d in datas])
+            )
+            peak = _peak_day_start(datas[pf], splits[pf], max(1.0, 0.1 * time_limit))
+            x0 = (
+                {mn: peak.get(loc, 0.0) for names in master.local_x for loc, mn in names.items()}
+                if peak is not None
+                else master.most()
+            )
         b0 = {kd: 0.5 * (lo + hi) for kd, (lo, hi) in boxes.items()}
         best_lp, core = math.inf, None
         # the best plan: (cost, investments, budgets, subproblem costs), its evaluation
@@ -434,12 +500,19 @@ def _benders(
             """The rounding heuristic on an LP point: a real plan, evaluated (an upper bound)."""
             ti = time.perf_counter()
             xr = master.round(point[0])
-            mb = master.budgets_for(xr, max(1.0, deadline - ti))
-            res, ss = evaluate(xr, mb.b)
-            add_cuts(res, xr, mb.b)
-            cost = plan_value(xr, mb.b, res)
-            record("first plan", lb, min(cost, best[0]) if best else cost, ti, mb.seconds, ss, res)
-            return cost, xr, mb.b, np.array([r.cost for r in res]), res
+            try:
+                mb = master.budgets_for(xr, max(1.0, deadline - ti))
+                bb, bs = mb.b, mb.seconds
+            except SolverError as err:
+                # the master's rows that keep every day's work served (no work may be left
+                # unserved) may exclude a rounded plan: its subproblems still price it
+                log.info("decomposed %s: budgets for the rounded plan: %s", name, err)
+                bb, bs = dict(point[1]), time.perf_counter() - ti
+            res, ss = evaluate(xr, bb)
+            add_cuts(res, xr, bb)
+            cost = plan_value(xr, bb, res)
+            record("first plan", lb, min(cost, best[0]) if best else cost, ti, bs, ss, res)
+            return cost, xr, bb, np.array([r.cost for r in res]), res
 
         for scale in START_SCALES[
             : max(1, max_iterations)
@@ -465,17 +538,26 @@ def _benders(
                 break
             lb = max(lb, ms.bound)
             x, b, step = ms.x, ms.b, "master"
+            master_s = ms.seconds
             if core is not None and math.isfinite(lb):
                 level = lb + LEVEL * (best_lp - lb)
-                pr = master.project(core[0], core[1], level, max(1.0, deadline - ti))
+                pr = master.project(
+                    core[0], core[1], level, max(1.0, deadline - ti), PROJECT_ITERATIONS
+                )
                 if pr is not None:
                     x, b, step = pr.x, pr.b, "level set"
+                    master_s += pr.seconds
+                log.debug(
+                    "LP phase: master LP %.2fs, level-set step %s",
+                    ms.seconds,
+                    f"{pr.seconds:.2f}s" if pr is not None else "not solved",
+                )
             res, ss = evaluate(x, b)
             add_cuts(res, x, b)
             ub_lp = plan_value(x, b, res)
             if ub_lp < best_lp:
                 best_lp, core = ub_lp, (x, b)
-            record("LP", lb, None, ti, ms.seconds, ss, res, best_lp)
+            record("LP", lb, None, ti, master_s, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
             lp_gap = _gap(best_lp, lb)
             if lp_gap is not None and lp_gap <= mip_gap / 2:
@@ -483,7 +565,8 @@ def _benders(
             if len(history) >= max_iterations:
                 break
             lp_steps += 1
-            if lp_steps % ROUND_EVERY == 0 and core is not None and core is not rounded_core:
+            every = ROUND_EVERY_PARTIAL if master.relax_rows or master.retained else ROUND_EVERY
+            if lp_steps % every == 0 and core is not None and core is not rounded_core:
                 rounded_core = core
                 plan = first_plan(core)
                 if best is None or plan[0] < best[0]:
@@ -535,11 +618,12 @@ def _benders(
                     termination = "master MILP failed"
                     break
                 ms = master.solve(integer=False, time_limit=max(1.0, deadline - ti), gap=0.0)
-                ms = (
-                    master.budgets_for(master.round(ms.x), max(1.0, deadline - ti))
-                    if math.isfinite(ms.bound)
-                    else ms
-                )
+                if math.isfinite(ms.bound):
+                    xr = master.round(ms.x)
+                    try:
+                        ms = master.budgets_for(xr, max(1.0, deadline - ti))
+                    except SolverError:  # the rounded plan breaks rows that keep work served
+                        ms.x = xr
                 ms.bound = -math.inf
             lb = max(lb, ms.bound)
             if (_gap(best[0], lb) or 1.0) <= mip_gap:
@@ -613,6 +697,48 @@ def _benders(
         return out
     finally:
         pool.close()
+
+
+def _peak_subproblems(
+    datas: list[PlanningData], splits: list[Splitter], subs: list[tuple[int, int]], k: int
+) -> list[int]:
+    """The ``k`` subproblems (over every future) whose busiest slice has the most work: kept whole.
+
+    A slice's work is ``Σ_{j,r} d[j,r,t] / e_j`` (each class at its best efficiency): the day that
+    decides the capacity, the links and the local sites of latency-bound work. With futures, the
+    largest future's peak day comes first (China with three futures × 4 days: one kept day per
+    future made a master of 41,062 columns whose LP re-solves took 50 s; the other futures' days
+    keep their pooled relaxation).
+    """
+    peak: dict[int, float] = {}
+    for i, (fi, g) in enumerate(subs):
+        d, sp = datas[fi], splits[fi]
+        eff = {j: max([d.efficiency[j, h] for h in d.HW] or [1.0]) for j in d.CLASSES}
+        work: dict[str, float] = {}
+        for t in sp.slices[g]:
+            work[t] = 0.0
+        for (j, _r, t), v in sp._demand[g].items():
+            work[t] = work.get(t, 0.0) + v / eff[j]
+        peak[i] = max(work.values(), default=0.0)
+    return sorted(sorted(peak, key=lambda i: (-peak[i], i))[: max(0, k)])
+
+
+def _opened(x: dict[str, float]) -> dict[str, float]:
+    """``x`` with every site and link it uses open (``open``, ``built`` from 10⁻³ up set to 1).
+
+    A fractional ``open[s]`` caps the work at ``s`` by ``d̂ × open[s]`` in the subproblems
+    (``only_open_sites``): an LP point with sites a hair open leaves most work undone there (China
+    with 4 days: the master's first LP point cost 2.3 · 10¹² CNY/yr as it came, against an
+    optimum near 1.8 · 10¹⁰). Opening what the point uses gives a point of the same relaxation
+    (``open ≤ 1``) whose subproblems see the capacity it holds; its cuts are valid as any.
+    """
+    out = dict(x)
+    for name, v in x.items():
+        comp = name.rsplit(".", 2)[-2:] if "." in name else [name]
+        key = ".".join(comp)
+        if key.startswith(("sizing.open[", "network.built[")) and v > 1e-3:
+            out[name] = 1.0
+    return out
 
 
 def _peak_day_start(

@@ -11,6 +11,10 @@ whole year. Then
 ``Σ_d b_{k,d} + a_k(x) (sense) B_k`` for each coupled target ``k``, ``b_{k,d} ∈ [lo, hi]`` (the range
 of ``g_{k,d}`` over every plan, :func:`.split.budget_range`),
 and the optimality cuts ``θ_d ≥ z + r_xᵀ(x − x̂) + r_bᵀ(b − b̂)``, added as HiGHS rows in a fixed order.
+With ``retain`` / ``relax`` (partial Benders, :mod:`.relaxation`), also ``θ_d ≥`` the operating
+cost of subproblem ``d`` kept whole in ``m.retain[d]``, and ``θ_d ≥ R_d(x)`` (its pooled-hardware
+relaxation in ``m.relax[d]``) for every other one: rows valid for every ``(x, b)``, whose own
+continuous columns are not part of the plan.
 
 **Demand futures** (a :class:`.split.Layout`): the investment blocks are built once per future
 ``f`` in ``m.future[f]`` as in :mod:`planner.model.futures` (``open``, ``modules``, ``units``,
@@ -54,6 +58,7 @@ from ..model.policy import add_policy
 from ..model.registry import CostRegistry
 from ..model.sizing import add_sizing
 from ..solve import INF, _round, compile_model
+from .relaxation import add_relaxation, add_retained
 from .split import INVEST_TERMS, CoupledTarget, Layout, local_names, master_data, master_name
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,8 @@ class Master:
         budget_boxes: dict[tuple[tuple[str, str], int], tuple[float, float]],
         theta_lb: list[float],
         layout: Layout | None = None,
+        relax: list[PlanningData] | None = None,
+        retain: dict[int, PlanningData] | None = None,
     ) -> None:
         m = pyo.ConcreteModel(name=f"{data.scenario.name}-master")
         self.layout = layout
@@ -107,6 +114,25 @@ class Master:
             bounds=lambda _, d: (None if not np.isfinite(theta_lb[d]) else theta_lb[d], None),
             doc="operating cost of subproblem d (bounded below by its cuts)",
         )
+        # θ_d ≥ R_d(x): a relaxation of each subproblem in the master (.relaxation)
+        self.relax_rows = 0
+        hard = not data.scenario.policy.allow_unserved
+        kept = sorted(retain or {})
+        if relax is not None:
+            pooled = [d for d in m.SUB if d not in kept]
+            m.relax = pyo.Block(pooled)
+            modules = blocks[0].sizing.modules
+            for d in pooled:
+                self.relax_rows += add_relaxation(m.relax[d], modules, m.theta[d], relax[d], hard)
+        # partial Benders: subproblems kept whole in the master (their own continuous columns)
+        self.retained = kept
+        self.retain_rows = 0
+        m.retain = pyo.Block(kept)
+        for i in kept:
+            assert retain is not None
+            self.retain_rows += add_retained(
+                m.retain[i], blocks[0], blocks[future_of[i]], m.theta[i], retain[i], hard
+            )
         m.budget = pyo.Var(
             list(budget_boxes),
             bounds=lambda _, *k: budget_boxes[_key(k)],
@@ -181,6 +207,15 @@ class Master:
             for v in getattr(m, name).values()
             if id(v) in pos
         ]
+        # the relaxation's and the kept subproblems' own columns (rows over them are not the plan's)
+        invest = {id(v) for v in cols if v.is_integer() or v.is_binary()}
+        for part in ("relax", "retain"):
+            aux += [
+                pos[id(v)]
+                for blk in getattr(m, part, {}).values()
+                for v in blk.component_data_objects(pyo.Var)
+                if id(v) in pos and id(v) not in invest
+            ]
         touched = np.unique(np.concatenate([self.theta_cols, np.array(aux, dtype=np.int32)]))
         csr = comp.csc().tocsr()
         self.own_rows = np.array(
@@ -207,6 +242,8 @@ class Master:
         h.passModel(comp.lp)
         self.h = h
         self.n_cuts = 0
+        self.cut_rows: list[tuple[float, np.ndarray, np.ndarray]] = []
+        self._proj: highspy.Highs | None = None
         self.level_row: int | None = None
         self._integer = True
 
@@ -245,9 +282,9 @@ class Master:
             + sum(abs(v * b[k]) for k, v in grad_b.items() if k in b)
         )
         rhs -= 1e-9 * mag
-        self.h.addRow(
-            float(rhs), INF, len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float)
-        )
+        row = (float(rhs), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+        self.h.addRow(row[0], INF, len(idx), row[1], row[2])
+        self.cut_rows.append(row)
         self.n_cuts += 1
 
     # ---- solves -----------------------------------------------------------------------------
@@ -301,6 +338,7 @@ class Master:
     ) -> MasterSolution:
         """Solve the master (LP or MILP); the bound is HiGHS's dual bound (the LP optimum for an LP)."""
         t0 = time.perf_counter()
+        untrusted = False
         if integer:
             # a fresh HiGHS for each MILP: the persistent one keeps LP state that misled its MIP
             # search after integrality was switched back on (a bound above a known plan, seen)
@@ -368,9 +406,15 @@ class Master:
         )
         if info.primal_solution_status != 2 and not unknown and integer:
             # HiGHS's MIP can fail on the wide coefficient range of cuts: once more from scratch
-            log.warning("master MILP: HiGHS %s; solving again from scratch", status)
+            # HiGHS 1.15's MIP without presolve calls a feasible master infeasible at its root when
+            # a row's terms reach ≈ 10¹² (a steep cut times a module bound; reproduced with two
+            # rows); with presolve it solves those. Its point is then only a trial plan: its bound
+            # is not taken (presolve once gave a bound above the optimum here, see above)
+            log.warning("master MILP: HiGHS %s; solving again with presolve", status)
             h.clearSolver()
+            h.setOptionValue("presolve", "on")
             h.run()
+            untrusted = True
             status = h.modelStatusToString(h.getModelStatus())
             info = h.getInfo()
             unknown = (
@@ -394,6 +438,8 @@ class Master:
         col = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if integer else obj
+        if untrusted:
+            bound = -np.inf
         if (
             h.getModelStatus()
             not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown)
@@ -408,59 +454,93 @@ class Master:
         b: dict[tuple[tuple[str, str], int], float],
         level: float,
         time_limit: float,
+        iterations: int = 1_000_000,
     ) -> MasterSolution | None:
         """The level-set step: the plan nearest ``(x, b)`` whose cut model costs at most ``level``.
 
         ``min Σ_i w_i |z_i − ẑ_i|`` over investments and budgets ``z``, with ``w_i = 1 / range_i``,
         subject to every cut and ``invest cost + Σ θ ≤ level``: an LP (the ℓ1 level set; HiGHS's QP
-        solver stalled on the ℓ2 one). ``None`` when HiGHS does not solve it (the caller then takes
-        the master's own point).
+        solver stalled on the ℓ2 one). ``None`` when HiGHS does not solve it within ``time_limit``
+        and ``iterations`` simplex iterations (the caller then takes the master's own point).
+
+        The LP is kept in one ``highspy.Highs`` between calls: new cuts are appended, the centre
+        and the level are row bounds, and the dual simplex starts from the last basis (with a
+        subproblem kept whole in the master, a projection from scratch took ≈ 10 s on China with
+        4 days).
         """
-        lp = self.h.getLp()
         n = self.n_cols
-        lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
         centre = self.columns(x, b)
-        moving = np.array(
-            sorted([*self.x_cols.values(), *self.budget_cols.values()]), dtype=np.int32
-        )
-        rng = (up - lo)[moving]
-        rng = np.where(
-            np.isfinite(rng) & (rng > 1e-9), rng, np.maximum(1.0, np.abs(centre[moving]))
-        )
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("random_seed", 0)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("time_limit", max(1.0, float(time_limit)))
-        lp.integrality_ = []
-        lp.col_cost_ = np.zeros(n)
-        lp.offset_ = 0.0
-        h.passModel(lp)
-        idx = np.flatnonzero(self.cost).astype(np.int32)  # the objective's columns (θ, η, s_f, R)
-        h.addRow(-INF, float(level - self.offset), len(idx), idx, self.cost[idx].astype(float))
-        k = len(moving)
-        h.addCols(
-            k,
-            1.0 / rng,
-            np.zeros(k),
-            np.full(k, INF),
-            0,
-            np.array([], dtype=np.int32),
-            np.array([], dtype=np.int32),
-            np.array([], dtype=float),
-        )
-        for j, c in enumerate(moving):  # d_j ≥ z − ẑ and d_j ≥ ẑ − z
-            dj = n + j
-            h.addRow(
-                float(-centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, -1.0])
-            )
-            h.addRow(
-                float(centre[c]), INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, 1.0])
-            )
         t0 = time.perf_counter()
+        if self._proj is None:
+            lp = self.h.getLp()
+            lo, up = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+            moving = np.array(
+                sorted([*self.x_cols.values(), *self.budget_cols.values()]), dtype=np.int32
+            )
+            rng = (up - lo)[moving]
+            rng = np.where(
+                np.isfinite(rng) & (rng > 1e-9), rng, np.maximum(1.0, np.abs(centre[moving]))
+            )
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("random_seed", 0)
+            h.setOptionValue("threads", 1)
+            lp.integrality_ = []
+            lp.col_cost_ = np.zeros(n)
+            lp.offset_ = 0.0
+            h.passModel(lp)
+            self._proj_cuts = self.n_cuts  # the cuts already in the master's rows
+            idx = np.flatnonzero(self.cost).astype(
+                np.int32
+            )  # the objective's columns (θ, η, s_f, R)
+            h.addRow(-INF, INF, len(idx), idx, self.cost[idx].astype(float))
+            self._proj_level = h.getNumRow() - 1
+            k = len(moving)
+            h.addCols(
+                k,
+                1.0 / rng,
+                np.zeros(k),
+                np.full(k, INF),
+                0,
+                np.array([], dtype=np.int32),
+                np.array([], dtype=np.int32),
+                np.array([], dtype=float),
+            )
+            self._proj_centre = h.getNumRow()
+            for j, c in enumerate(moving):  # d_j − z ≥ −ẑ and d_j + z ≥ ẑ
+                dj = n + j
+                h.addRow(0.0, INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, -1.0]))
+                h.addRow(0.0, INF, 2, np.array([dj, c], dtype=np.int32), np.array([1.0, 1.0]))
+            self._proj_moving = moving
+            self._proj = h
+        h = self._proj
+        for rhs, idx, val in self.cut_rows[self._proj_cuts :]:
+            h.addRow(rhs, INF, len(idx), idx, val)
+        self._proj_cuts = len(self.cut_rows)
+        moving = self._proj_moving
+        k = len(moving)
+        rows = np.arange(self._proj_centre, self._proj_centre + 2 * k, dtype=np.int32)
+        lower = np.empty(2 * k)
+        lower[0::2] = -centre[moving]
+        lower[1::2] = centre[moving]
+        h.changeRowsBounds(2 * k, rows, lower, np.full(2 * k, INF))  # type: ignore[attr-defined]  # in highspy, not in its stubs
+        h.changeRowBounds(self._proj_level, -INF, float(level - self.offset))
+        h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(time_limit)))
+        h.setOptionValue("simplex_iteration_limit", int(iterations))
         h.run()
+        if h.getModelStatus() not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kIterationLimit,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
+            h.clearSolver()
+            h.run()
+        log.debug(
+            "level-set step: HiGHS %s after %d simplex iterations",
+            h.modelStatusToString(h.getModelStatus()),
+            h.getInfo().simplex_iteration_count,
+        )
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            log.debug("level-set step: HiGHS %s", h.modelStatusToString(h.getModelStatus()))
             return None
         col = np.asarray(h.getSolution().col_value, dtype=float)[:n]
         return self._solution(
