@@ -255,12 +255,16 @@ def job_start(
     holds: dict[Any, dict[Place, int]] = {}
     lp_peaks: dict[Any, dict[Place, float]] = {}
     for g, group in shared.items():
-        peak = dict(peaks[g]) if peaks is not None and g in peaks else _shared_peaks(group)
+        quotas = [_quotas(p, move) if p.card else None for p in group]
+        if peaks is not None and g in peaks:
+            peak = dict(peaks[g])
+        else:
+            peak = _shared_peaks(group, quotas)
         chosen[g] = peak
         holds[g] = {pl: min(p.hold[pl] for p in group) for pl in peak}
         lp_peaks[g] = {pl: max(p.lp_peak().get(pl, 0.0) for p in group) for pl in peak}
-        for p in group:
-            at = _place(p, x, upper, peak, fix, move)
+        for p, quota in zip(group, quotas):
+            at = _place(p, x, upper, peak, fix, quota)
             for ((s, _h), t), n in at.items():
                 key = (p.j, s, t)
                 mine = placed.setdefault(id(p.block), {})
@@ -343,6 +347,10 @@ class _PoolSpec:
         for s, t in {(s, t) for _r, s, t in self.cells}:
             out[s] = out.get(s, 0.0) + self.hours[t]
         return out
+
+    def hours_of(self, s: Place) -> float:
+        """Hours of work one job does in one of the place's slots (the same in every slot here)."""
+        return next(self.hours[t] for _r, ss, t in self.cells if ss == s)
 
     def lp_peak(self) -> dict[Place, float]:
         """Place → the relaxation's most jobs there in one slot."""
@@ -435,31 +443,55 @@ def _pools(
     return out
 
 
-def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
-    """Step 2 of :func:`job_start`: the site peaks of pools that share their investments."""
+def _shared_peaks(
+    pools: list[_PoolSpec], quotas: list[dict[tuple[str, float], int] | None]
+) -> dict[Place, int]:
+    """Step 2 of :func:`job_start`: the site peaks of pools that share their investments.
+
+    ``quotas`` (one per pool, :func:`_quotas`) are the job-slots each origin runs of each size
+    when the class is sized in cards: then the peaks of each size's places must hold that size's
+    job-slots, and the least peaks are counted per size (``⌈Σ max_t K_LP⌉`` over the places of
+    that size); one count over all sizes let the jobs of a size left without room spill into
+    every place that could hold one (on China three rooms of 910C pods for 13 job-hours a day,
+    0.54 rooms in the relaxation: 27.8 bn CNY/yr against a bound of 18.1)."""
     hold: dict[Place, int] = {}
     lp_peak: dict[Place, float] = {}
+    size_of: dict[Place, float] = {}
     for p in pools:
         for s, v in p.lp_peak().items():
             lp_peak[s] = max(lp_peak.get(s, 0.0), v)
             hold[s] = min(hold.get(s, p.hold[s]), p.hold[s])
+            size_of[s] = p.size[s] if p.card else 0.0
     peak = {s: min(hold[s], math.floor(v + 1e-6)) for s, v in lp_peak.items()}
-    target = math.ceil(sum(lp_peak.values()) - 1e-6)
-    need = [(p.site_hours(), p.size, sum(p.budget.values())) for p in pools]
+    kinds = sorted(set(size_of.values()))
+    of_kind = {z: [s for s in lp_peak if size_of[s] == z] for z in kinds}
+    target = {z: math.ceil(sum(lp_peak[s] for s in of_kind[z]) - 1e-6) for z in kinds}
+    need = [(p.site_hours(), p.size, sum(p.budget.values()), p, q) for p, q in zip(pools, quotas)]
 
-    def short() -> bool:
-        if sum(peak.values()) < target:
-            return True
-        return any(
-            sum(peak[s] * sh.get(s, 0.0) * size.get(s, 0.0) for s in peak) < work - 1e-6 * work
-            for sh, size, work in need
-        )
+    def short() -> list[Place] | None:
+        """The places that could hold what is short, or ``None`` when nothing is."""
+        for z in kinds:
+            if sum(peak[s] for s in of_kind[z]) < target[z]:
+                return of_kind[z]
+        for sh, size, work, p, q in need:
+            if q is None:
+                if sum(peak[s] * sh.get(s, 0.0) * size.get(s, 0.0) for s in peak) < work * (
+                    1 - 1e-6
+                ):
+                    return list(sh)
+                continue
+            for z in kinds:
+                slots = sum(n for (_r, zz), n in q.items() if zz == z)
+                mine = [s for s in of_kind[z] if s in sh]
+                if sum(peak[s] * round(sh[s] / p.hours_of(s)) for s in mine) < slots:
+                    return mine
+        return None
 
     order = sorted(
         lp_peak, key=lambda s: (-(lp_peak[s] - math.floor(lp_peak[s] + 1e-6)), -lp_peak[s], s)
     )
-    while short():
-        grow = [s for s in order if peak[s] < hold[s]]
+    while (where := short()) is not None:
+        grow = [s for s in order if peak[s] < hold[s] and s in where]
         if not grow:
             break
         peak[grow[0]] += 1
@@ -468,7 +500,12 @@ def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
 
 
 def _place(
-    p: _PoolSpec, x: Columns, upper: Columns, peak: dict[Place, int], fix: Columns, move: float
+    p: _PoolSpec,
+    x: Columns,
+    upper: Columns,
+    peak: dict[Place, int],
+    fix: Columns,
+    quota: dict[tuple[str, float], int] | None,
 ) -> dict[tuple[Place, str], int]:
     """Step 3 of :func:`job_start` for one pool: its counts into ``fix``; returns the jobs per
     (place, slot)."""
@@ -484,7 +521,7 @@ def _place(
         dict.fromkeys(p.cells, 0),
         dict.fromkeys(lp_cell, 0),
     )
-    pool.quota = _quotas(p, move) if p.card else None
+    pool.quota = dict(quota) if quota is not None else None
     for key in sorted(p.cells, key=lambda k: (-p.lp[k], k)):
         pool.put(key, math.floor(p.lp[key] + 1e-6), peak)
     for limit in (peak, p.hold):
@@ -716,3 +753,85 @@ def _fit_site(
     if io is not None:
         fix[io] = 1.0 if sum(modules(h) for h in d.HW) > 0.5 else 0.0
         mask[io] = True
+
+
+#: a room of a class sized in cards: (investments, class, site, hardware type)
+RoomKey = tuple[Any, str, str, str]
+
+
+@dataclass
+class Rooms:
+    """The rooms of the classes sized in cards (``job_room[j,s,h]``), for the room dive of the MIP
+    start (``planner.solve._room_dive``): which columns hold them, what each can hold and cost."""
+
+    #: room → its ``job_room`` columns (one per demand future: the futures share the modules)
+    cols: dict[RoomKey, list[int]]
+    #: room → the most jobs it can hold (the column's upper bound)
+    hold: dict[RoomKey, int]
+    #: room → per (future, slot) the ``card_jobs`` columns that run there (their sum ≤ the room)
+    slots: dict[RoomKey, list[list[int]]]
+    #: (investments, class, type) → CNY/yr of the modules one job's room needs (the dive's order)
+    cost: dict[tuple[Any, str, str], float]
+
+    def peaks(self, x: Columns) -> dict[RoomKey, float]:
+        """Room → the most jobs ``x`` runs there in one slot (of any future)."""
+        return {
+            k: max((float(sum(x[i] for i in cs)) for cs in self.slots[k]), default=0.0)
+            for k in self.cols
+        }
+
+    def types(self) -> list[tuple[Any, str, str]]:
+        """The (investments, class, type) groups of rooms, the dearest room first."""
+        return sorted(self.cost, key=lambda t: (-self.cost[t], t[1], t[2]))
+
+
+def card_rooms(m: pyo.Block, columns: list[Any]) -> Rooms | None:
+    """The :class:`Rooms` of ``m`` (its placement blocks with ``card_jobs`` and ``job_room`` and
+    module variables), or ``None`` when it has none."""
+    pos = {id(v): i for i, v in enumerate(columns)}
+    out = Rooms({}, {}, {}, {})
+    for b in m.component_data_objects(pyo.Block, descend_into=True):
+        d = getattr(b, "_planner_data", None)
+        card, room = b.component("card_jobs"), b.component("job_room")
+        if d is None or b.local_name != "placement" or card is None or room is None:
+            continue
+        sizing = getattr(b.parent_block(), "sizing", None)
+        if sizing is None or sizing.modules.ctype is not pyo.Var:
+            continue
+        inv = _investments(b, sizing)
+        cells: dict[tuple[str, str, str, str], list[int]] = {}
+        for (j, _r, s, h, sl), v in card.items():
+            if id(v) in pos:
+                cells.setdefault((j, s, h, sl), []).append(pos[id(v)])
+        for (j, s, h), v in room.items():
+            if not h or id(v) not in pos:
+                continue
+            key = (inv, j, s, h)
+            out.cols.setdefault(key, []).append(pos[id(v)])
+            out.hold[key] = min(out.hold.get(key, 10**9), int(v.ub) if v.ub is not None else 10**9)
+            out.slots.setdefault(key, []).extend(
+                cs for (jj, ss, hh, _sl), cs in cells.items() if (jj, ss, hh) == (j, s, h)
+            )
+            pods = math.ceil(d.job_card_size[j, h] / (d.pflops[h] * d.efficiency[j, h]) - 1e-9)
+            out.cost[inv, j, h] = pods * (d.capex_annual[h] + d.fixed_om[h])
+    return out if out.cols else None
+
+
+def round_rooms(
+    peaks: dict[RoomKey, float], keys: list[RoomKey], n: int, hold: dict[RoomKey, int]
+) -> dict[RoomKey, int] | None:
+    """``n`` whole rooms over ``keys`` by largest remainder: each room its peak rounded down
+    (within what it holds), then one more at a time to the largest fractions; ``None`` when the
+    rooms cannot hold ``n``."""
+    out = {k: min(hold[k], math.floor(peaks[k] + 1e-6)) for k in keys}
+    while sum(out.values()) > n:  # more whole peaks than n: lower the smallest
+        k = min((k for k in keys if out[k] > 0), key=lambda k: (peaks[k], k))
+        out[k] -= 1
+    order = sorted(keys, key=lambda k: (-(peaks[k] - out[k]), k))
+    while sum(out.values()) < n:
+        grow = [k for k in order if out[k] < hold[k]]
+        if not grow:
+            return None
+        out[grow[0]] += 1
+        order = order[order.index(grow[0]) + 1 :] + order[: order.index(grow[0]) + 1]
+    return out
