@@ -31,8 +31,8 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .model.job_start import (
     FILL_MOVES,
     JobStart,
-    Rooms,
     RoomKey,
+    Rooms,
     card_rooms,
     job_start,
     peak_moves,

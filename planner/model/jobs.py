@@ -20,9 +20,8 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.spatial
-
 import pyomo.environ as pyo
+import scipy.spatial
 from pyomo.core.util import quicksum
 
 from ..data import PlanningData
