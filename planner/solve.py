@@ -540,8 +540,15 @@ def _mip_start(
     bidx = np.flatnonzero(binary)
     jobs_plan: tuple[JobStart, np.ndarray | None] | None = None
     rooms = card_rooms(m, comp.columns)
-    dive = _room_dive(comp, options, rooms, x, deadline) if rooms is not None else None
+    dive_end = min(
+        deadline, time.perf_counter() + DIVE_SHARE * float(options.get("time_limit", 60.0))
+    )
+    dive = _room_dive(comp, options, rooms, x, dive_end) if rooms is not None else None
     x_jobs = dive[0] if dive is not None else x
+    cells = None
+    if dive is not None and rooms is not None and len(dive[1]) == len(rooms.cols):
+        cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end)
+    x_jobs = cells if cells is not None else x_jobs
     for n, move in enumerate(FILL_MOVES):
         # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
         # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual.
@@ -551,23 +558,33 @@ def _mip_start(
         if packed is not None and dive is not None:
             fixed = dive[1]
             peaks = {
-                g: {pl: fixed.get((g[0], g[1], pl[0], pl[1]), 0) for pl in peak}
+                g: {pl: fixed.get((g[0], g[1], pl[0], pl[1]), n) for pl, n in peak.items()}
                 for g, peak in packed.peaks.items()
             }
-            packed = job_start(m, comp.columns, x_jobs, comp.col_upper, move, peaks=peaks)
+            packed = job_start(
+                m, comp.columns, x_jobs, comp.col_upper, move, peaks=peaks, cells=cells is not None
+            )
         if packed is None or time.perf_counter() >= deadline:
             break
         if n and (
             not packed.card
+            or dive is not None  # the dive's relaxation sets the mix: one start
             or (lp_bound is not None and best[1] is not None and _rel_gap(best[1], lp_bound) <= gap)
         ):
             break
         label = "whole jobs" if not packed.card else f"whole jobs, mix weight {move:g}"
         h3, ok = _solve_fixed(comp, options, deadline, packed.fix, np.flatnonzero(packed.mask))
         if ok:
+            log.info(
+                "MIP start (%s): the LP with the counts fixed %.6g",
+                label,
+                float(h3.getInfo().objective_function_value),
+            )
+        if ok and dive is None:  # the dives place the rooms and their slots already
             packed, h3 = _search_peaks(
                 comp, m, options, x_jobs, packed, h3, move, lp_bound, deadline
             )
+        if ok:
             fix, mask = packed.fit(
                 np.array(h3.getSolution().col_value), comp.col_lower, comp.col_upper
             )
@@ -586,7 +603,14 @@ def _mip_start(
         and _rel_gap(best[1], lp_bound) > gap
         and time.perf_counter() < deadline
     ):
-        found = _jobs_fixed_mip(comp, options, jobs_plan[0], jobs_plan[1], deadline)
+        found = _jobs_fixed_mip(
+            comp,
+            options,
+            jobs_plan[0],
+            jobs_plan[1],
+            deadline,
+            JOBS_MIP_GAP if dive is None else JOBS_MIP_GAP_DIVED,
+        )
         if found is not None and found[1] < best[1]:
             best = found
             report("whole jobs, investments re-solved", found[1])
@@ -625,6 +649,10 @@ def _mip_start(
     return best[0], best[1], lp_bound
 
 
+#: Share of the time limit the room and cell dives of jobs in cards may take together.
+DIVE_SHARE = 0.35
+
+
 def _room_dive(
     comp: _Compiled, options: dict[str, Any], rooms: Rooms, x: np.ndarray, deadline: float
 ) -> tuple[np.ndarray, dict[RoomKey, int]] | None:
@@ -638,20 +666,38 @@ def _room_dive(
     the cheaper is kept and the next type is dived from it. The relaxation buys fractions of a
     room (on China's cards, 0.54 rooms of 910C pods for 13 job-hours a day: 157 pods are 3.5 bn
     CNY/yr), and the packing cannot tell whether a whole room or none is cheaper; the LP with the
-    rooms fixed can (18.15 bn with one room, 18.33 with none). Returns the last LP's columns and
-    the rooms, or ``None`` when a type's LPs all fail or time runs out."""
+    rooms fixed can (18.15 bn with one room, 18.33 with none). A second candidate is tried only
+    while one more LP (as long as the last) fits before ``deadline``; when time runs out the
+    types left are not fixed (the packing gives them its own peaks). A type whose rooms the LP
+    already runs whole is fixed there without an LP. Returns the last LP's columns and the rooms
+    fixed, or ``None`` when none were."""
     fixed: dict[RoomKey, int] = {}
     cols: list[int] = []
     fix = np.zeros(len(x))
     cur = x
+    last = 0.0  # seconds of the last LP: a candidate is tried only if one more fits
     for typ in rooms.types():
         keys = sorted(k for k in rooms.cols if (k[0], k[1], k[3]) == typ)
         peaks = rooms.peaks(cur)
         total = sum(peaks[k] for k in keys)
+        if all(abs(peaks[k] - round(peaks[k])) <= 1e-6 for k in keys):
+            # whole already (a type no room can hold, or unused): fixed without an LP; the point
+            # stays feasible (each room at its most jobs in one slot, which the modules hold)
+            whole = {k: min(rooms.hold[k], round(peaks[k])) for k in keys}
+            cur = cur.copy()
+            for k, v in whole.items():
+                cur[rooms.cols[k]] = v
+                fix[rooms.cols[k]] = v
+                cols.extend(rooms.cols[k])
+            fixed.update(whole)
+            continue
         best: tuple[float, np.ndarray, dict[RoomKey, int]] | None = None
-        for n in sorted({math.floor(total + 1e-6), math.ceil(total - 1e-6)}):
-            if time.perf_counter() >= deadline:
-                return None
+        near = round(total)
+        for n in sorted(
+            {math.floor(total + 1e-6), math.ceil(total - 1e-6)}, key=lambda n: (n != near, n)
+        ):
+            if time.perf_counter() + (last if best is None else 1.5 * last) >= deadline:
+                break
             want = round_rooms(peaks, keys, n, rooms.hold)
             if want is None:
                 continue
@@ -659,7 +705,9 @@ def _room_dive(
             for k, v in want.items():
                 trial[rooms.cols[k]] = v
             idx = np.array(cols + [c for k in keys for c in rooms.cols[k]], dtype=int)
+            t_lp = time.perf_counter()
             h, ok = _solve_fixed(comp, options, deadline, trial, idx)
+            last = time.perf_counter() - t_lp
             if not ok:
                 continue
             obj = float(h.getInfo().objective_function_value)
@@ -667,18 +715,88 @@ def _room_dive(
             if best is None or obj < best[0]:
                 best = (obj, np.array(h.getSolution().col_value), want)
         if best is None:
-            return None
+            break  # out of time: the types left keep the packing's own peaks
         cur = best[1]
         fixed.update(best[2])
         for k, v in best[2].items():
             fix[rooms.cols[k]] = v
             cols.extend(rooms.cols[k])
-    return cur, fixed
+    return (cur, fixed) if fixed else None
+
+
+def _cell_dive(
+    comp: _Compiled,
+    options: dict[str, Any],
+    rooms: Rooms,
+    x: np.ndarray,
+    fixed: dict[RoomKey, int],
+    deadline: float,
+) -> np.ndarray | None:
+    """Whole jobs in every slot of the rooms, one hardware type at a time: after the room dive,
+    the jobs ``c[p,t]`` the relaxation runs at place ``p`` in slot ``t`` rounded by largest
+    remainder over the type's places and slots (per future: each down, then up at the largest
+    fractions until the type's total is its rounded total; never above the room), the hardware
+    split ``y = S c`` of those slots fixed, the LP re-solved, the next type rounded from it;
+    origins stay fractional (the packing rounds them within these counts,
+    :func:`planner.model.job_start._round_origins`). The packing's own choice of slots (the
+    relaxation's largest residuals first) put two jobs where the relaxation ran one (China: the
+    LP with the counts fixed 0.14 bn CNY/yr above the rooms' LP; rounded here one type at a time,
+    0.017; all types at once from the rooms' LP, 0.035). When one more LP (as long as the last)
+    would not fit before ``deadline``, the types left are rounded together in one. Returns the
+    last LP's columns, or ``None`` when an LP did not solve or time ran out."""
+    fix = np.zeros(len(x))
+    cols: list[int] = []
+    for k, n in fixed.items():
+        fix[rooms.cols[k]] = n
+        cols.extend(rooms.cols[k])
+    cur, last = x, 0.0
+    types = [
+        t for t in rooms.types() if any((k[0], k[1], k[3]) == t and n > 0 for k, n in fixed.items())
+    ]
+    while types:
+        together = time.perf_counter() + 2 * last >= deadline
+        batch, types = (types, []) if together else (types[:1], types[1:])
+        trial, more = fix.copy(), list(cols)
+        for typ in batch:
+            keys = [k for k in sorted(rooms.cols) if (k[0], k[1], k[3]) == typ and fixed[k] > 0]
+            futures: dict[int, list[tuple[RoomKey, list[int], list[int], float]]] = {}
+            for k in keys:
+                for cells, (ys, S, fid) in zip(rooms.slots[k], rooms.ysplit[k]):
+                    futures.setdefault(fid, []).append((k, cells, ys, S))
+            for group in futures.values():
+                c = [float(sum(cur[i] for i in cells)) for _k, cells, _ys, _S in group]
+                whole = [min(fixed[k], math.floor(v + 1e-6)) for (k, *_), v in zip(group, c)]
+                left = round(sum(c)) - sum(whole)
+                for i in sorted(range(len(c)), key=lambda i: (-(c[i] - whole[i]), i)):
+                    if left <= 0:
+                        break
+                    if whole[i] < fixed[group[i][0]]:
+                        whole[i] += 1
+                        left -= 1
+                for (_k, _cells, ys, S), n in zip(group, whole):
+                    trial[ys] = S * n
+                    more.extend(ys)
+        if time.perf_counter() >= deadline:
+            return None
+        t_lp = time.perf_counter()
+        h, ok = _solve_fixed(comp, options, deadline, trial, np.array(more, dtype=int))
+        last = time.perf_counter() - t_lp
+        if not ok:
+            return None
+        cur, fix, cols = np.array(h.getSolution().col_value), trial, more
+        log.info(
+            "MIP start (cell dive): %s, whole jobs in every slot: LP %.6g",
+            ", ".join(f"{t[1]} {t[2]}" for t in batch),
+            float(h.getInfo().objective_function_value),
+        )
+    return cur
 
 
 #: Share of the time limit :func:`_jobs_fixed_mip` may take, and its gap (a share of the asked one).
 JOBS_MIP_SHARE = 0.3
 JOBS_MIP_GAP = 0.25
+#: Its gap after the dives of jobs in cards (the plan must then close on the relaxation's bound).
+JOBS_MIP_GAP_DIVED = 0.1
 
 
 def _jobs_fixed_mip(
@@ -687,6 +805,7 @@ def _jobs_fixed_mip(
     packed: JobStart,
     plan: np.ndarray | None,
     deadline: float,
+    share: float = JOBS_MIP_GAP,
 ) -> tuple[np.ndarray, float] | None:
     """The MILP with the whole-jobs packing's counts fixed and every investment integer again.
 
@@ -715,7 +834,7 @@ def _jobs_fixed_mip(
             {
                 **options,
                 "time_limit": max(1.0, limit),
-                "mip_rel_gap": JOBS_MIP_GAP * float(options.get("mip_rel_gap", 0.0)),
+                "mip_rel_gap": share * float(options.get("mip_rel_gap", 0.0)),
             },
             plan,
         )

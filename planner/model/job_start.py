@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyomo.environ as pyo
+import scipy.optimize
+import scipy.sparse
 
 from ..data import PlanningData
-from .jobs import FILL_NODES, _module_room, _uses
+from .jobs import FILL_NODES, _module_room, _slot, _uses
 
 
 def _set_job_rooms(b: pyo.Block, pos: dict[int, int], out: Columns, mask: Mask | None) -> None:
@@ -186,6 +188,7 @@ def job_start(
     upper: Columns,
     move: float = 0.005,
     peaks: dict[Any, dict[Place, int]] | None = None,
+    cells: bool = False,
 ) -> JobStart | None:
     """A MIP start for whole jobs, feasible by construction: jobs packed greedily from the LP.
 
@@ -264,7 +267,7 @@ def job_start(
         holds[g] = {pl: min(p.hold[pl] for p in group) for pl in peak}
         lp_peaks[g] = {pl: max(p.lp_peak().get(pl, 0.0) for p in group) for pl in peak}
         for p, quota in zip(group, quotas):
-            at = _place(p, x, upper, peak, fix, quota)
+            at = _place(p, x, upper, peak, fix, quota, cells)
             for ((s, _h), t), n in at.items():
                 key = (p.j, s, t)
                 mine = placed.setdefault(id(p.block), {})
@@ -506,6 +509,7 @@ def _place(
     peak: dict[Place, int],
     fix: Columns,
     quota: dict[tuple[str, float], int] | None,
+    cells: bool = False,
 ) -> dict[tuple[Place, str], int]:
     """Step 3 of :func:`job_start` for one pool: its counts into ``fix``; returns the jobs per
     (place, slot)."""
@@ -522,18 +526,98 @@ def _place(
         dict.fromkeys(lp_cell, 0),
     )
     pool.quota = dict(quota) if quota is not None else None
+    if cells:
+        pool.cell_cap = {k: round(v) for k, v in lp_cell.items()}
+        whole = _round_origins(p, pool.cell_cap) if p.card else None
+        if whole is not None:
+            for key, i in p.cells.items():
+                fix[i] = float(whole.get(key, 0))
+                pool.at[key[1], key[2]] += whole.get(key, 0)
+            return pool.at
     for key in sorted(p.cells, key=lambda k: (-p.lp[k], k)):
-        pool.put(key, math.floor(p.lp[key] + 1e-6), peak)
-    for limit in (peak, p.hold):
+        pool.put(key, math.floor(p.lp[key] + 1e-6), peak, cells)
+    passes = (
+        [(peak, True), (peak, False), (p.hold, False)]
+        if cells
+        else [(peak, False), (p.hold, False)]
+    )
+    for limit, capped in passes:
         for r in sorted(pool.budget, key=lambda r: -pool.budget[r]):
             cands = [k for k in p.cells if k[0] == r]
             while cands:
                 best = max(cands, key=lambda k: pool.residual(k, p.lp, lp_cell))
-                if not pool.put(best, 1, limit):
+                if not pool.put(best, 1, limit, capped):
                     cands.remove(best)
     for key, i in p.cells.items():
         fix[i] = float(pool.count[key])
     return pool.at
+
+
+def _round_origins(
+    p: _PoolSpec, cap: dict[tuple[Place, str], int]
+) -> dict[tuple[str, Place, str], int] | None:
+    """Whole jobs per (origin, place, slot) from a relaxation with whole jobs in every (place,
+    slot), ``cap`` (the cell dive, ``planner.solve._cell_dive``): each count the relaxation's
+    ``X`` rounded down or up, each origin's jobs of each size its total rounded (largest
+    remainder over the origins, the size's total the cells'; lowered while its work exceeds its
+    budget), each cell at most ``cap``. A transportation problem with bounds ``⌊X⌋ ≤ Y ≤ ⌈X⌉``:
+    its constraint matrix is totally unimodular, so the simplex vertex (most of the relaxation's
+    fractions kept, ``max Σ (X − ⌊X⌋) Y``) is whole. The packing's greedy put each origin's jobs
+    where the relaxation's residual was largest and moved their traffic to other links (China:
+    0.08 bn CNY/yr above the cells' LP). ``None`` when the hours of the slots differ or the LP
+    fails."""
+    hours = set(p.hours.values())
+    if len(hours) != 1:
+        return None
+    w = hours.pop()
+    keys = sorted(k for k, v in p.lp.items() if v > 1e-7 and cap.get((k[1], k[2]), 0) > 0)
+    rows: dict[tuple[str, float], float] = {}
+    for r, pl, _t in keys:
+        rows[r, p.size[pl]] = rows.get((r, p.size[pl]), 0.0) + p.lp[r, pl, _t]
+    target: dict[tuple[str, float], int] = {}
+    for z in sorted({z for _r, z in rows}):
+        mine = sorted(k for k in rows if k[1] == z)
+        total = sum(n for (pl, _t), n in cap.items() if p.size[pl] == z)
+        got = {k: math.floor(rows[k] + 1e-6) for k in mine}
+        for k in sorted(mine, key=lambda k: (-(rows[k] - got[k]), k)):
+            if sum(got.values()) >= min(total, round(sum(rows[k] for k in mine))):
+                break
+            if rows[k] - got[k] > 1e-6:
+                got[k] += 1
+        target.update(got)
+    for r in sorted({r for r, _z in target}):
+        mine = sorted((k for k in target if k[0] == r), key=lambda k: (rows[k] - target[k], k))
+        while sum(w * z * n for (_r, z), n in target.items() if _r == r) > p.budget[r] + 1e-6:
+            drop = next((k for k in mine if target[k] > math.floor(rows[k] + 1e-6)), None)
+            if drop is None:
+                return None
+            target[drop] -= 1
+    if not keys:
+        return {}
+    X = np.array([p.lp[k] for k in keys])
+    lo, hi = np.floor(X + 1e-6), np.ceil(X - 1e-6)
+    row_of = {k: i for i, k in enumerate(sorted(target))}
+    col_of = {c: i for i, c in enumerate(sorted({(k[1], k[2]) for k in keys}))}
+    A_eq = scipy.sparse.csr_matrix(
+        (np.ones(len(keys)), ([row_of[k[0], p.size[k[1]]] for k in keys], range(len(keys)))),
+        shape=(len(row_of), len(keys)),
+    )
+    A_ub = scipy.sparse.csr_matrix(
+        (np.ones(len(keys)), ([col_of[k[1], k[2]] for k in keys], range(len(keys)))),
+        shape=(len(col_of), len(keys)),
+    )
+    res = scipy.optimize.linprog(
+        -(X - lo),
+        A_ub=A_ub,
+        b_ub=np.array([cap[c] for c in sorted(col_of)], dtype=float),
+        A_eq=A_eq,
+        b_eq=np.array([target[k] for k in sorted(row_of)], dtype=float),
+        bounds=list(zip(lo, hi)),
+        method="highs-ds",
+    )
+    if res.status != 0 or np.abs(res.x - np.round(res.x)).max(initial=0.0) > 1e-6:
+        return None
+    return {k: round(v) for k, v in zip(keys, res.x) if round(v) > 0}
 
 
 def _quotas(p: _PoolSpec, move: float) -> dict[tuple[str, float], int] | None:
@@ -610,15 +694,21 @@ class _Pool:
     at: dict[tuple[Place, str], int]
     #: (origin, job size) → job-slots of that size it may still place (sized in cards), or none
     quota: dict[tuple[str, float], int] | None = None
+    #: (place, slot) → the most jobs there (the relaxation's whole count, after the cell dive)
+    cell_cap: dict[tuple[Place, str], int] | None = None
 
-    def put(self, key: tuple[str, Place, str], n: int, limit: dict[Place, int]) -> int:
-        """Place up to ``n`` jobs in cell ``key`` within the site's ``limit``, the column's bound
-        and the origin's budget; returns how many were placed."""
+    def put(
+        self, key: tuple[str, Place, str], n: int, limit: dict[Place, int], capped: bool = False
+    ) -> int:
+        """Place up to ``n`` jobs in cell ``key`` within the site's ``limit`` (and, ``capped``,
+        the cell's :attr:`cell_cap`), the column's bound and the origin's budget; returns how
+        many were placed."""
         r, s, t = key
         work = self.hours[t] * self.size[s]
         n = min(
             n,
             limit[s] - self.at[s, t],
+            (self.cell_cap.get((s, t), 0) - self.at[s, t]) if capped and self.cell_cap else n,
             math.floor(min(self.upper[self.cells[key]] - self.count[key], n) + 1e-9),
             math.floor(self.budget[r] / work + 1e-9),
         )
@@ -772,6 +862,10 @@ class Rooms:
     slots: dict[RoomKey, list[list[int]]]
     #: (investments, class, type) → CNY/yr of the modules one job's room needs (the dive's order)
     cost: dict[tuple[Any, str, str], float]
+    #: room → per (future, slot) the hardware split columns ``y[j,s,h,t]`` of its slices and the
+    #: PFLOPS of one job (``y = S × Σ_r card_jobs``: fixing them fixes the jobs there) and the
+    #: future (its placement block's id)
+    ysplit: dict[RoomKey, list[tuple[list[int], float, int]]] = field(default_factory=dict)
 
     def peaks(self, x: Columns) -> dict[RoomKey, float]:
         """Room → the most jobs ``x`` runs there in one slot (of any future)."""
@@ -803,14 +897,20 @@ def card_rooms(m: pyo.Block, columns: list[Any]) -> Rooms | None:
         for (j, _r, s, h, sl), v in card.items():
             if id(v) in pos:
                 cells.setdefault((j, s, h, sl), []).append(pos[id(v)])
+        ycols: dict[tuple[str, str, str, str], list[int]] = {}
+        for (j, s, h, t), v in b.y.items():
+            if (j, h) in d.job_card_size and id(v) in pos:
+                ycols.setdefault((j, s, h, _slot(d, j, t)), []).append(pos[id(v)])
         for (j, s, h), v in room.items():
             if not h or id(v) not in pos:
                 continue
             key = (inv, j, s, h)
             out.cols.setdefault(key, []).append(pos[id(v)])
             out.hold[key] = min(out.hold.get(key, 10**9), int(v.ub) if v.ub is not None else 10**9)
-            out.slots.setdefault(key, []).extend(
-                cs for (jj, ss, hh, _sl), cs in cells.items() if (jj, ss, hh) == (j, s, h)
+            mine = sorted(k for k in cells if k[:3] == (j, s, h))
+            out.slots.setdefault(key, []).extend(cells[k] for k in mine)
+            out.ysplit.setdefault(key, []).extend(
+                (ycols.get(k, []), d.job_card_size[j, h], id(b)) for k in mine
             )
             pods = math.ceil(d.job_card_size[j, h] / (d.pflops[h] * d.efficiency[j, h]) - 1e-9)
             out.cost[inv, j, h] = pods * (d.capex_annual[h] + d.fixed_om[h])
