@@ -402,3 +402,43 @@ def test_a_type_that_can_hold_no_job_is_no_size_of_the_rows() -> None:
     assert planner.prepare(sc).job_card_size[("training", "old2")] == 2.0
     assert planner.run(sc, relax=True, **SOLVE).total_cost == pytest.approx(375_200)  # 186,667
     assert run(doc).total_cost == pytest.approx(375_200)
+
+
+def whole_room_case() -> dict:
+    """:func:`mixed_sizes_case`'s types (jobs of 3 PFLOPS on ``small``, 5 on ``big``, one module
+    each, 100,000 and 120,000 CNY/yr) over a day of two 4,380-h slices, shiftable training of 5.5
+    PFLOPS (11 job-slots' worth of 1 PFLOPS: 5 + 3 + 3), one site of up to 4 modules, unserved work
+    at 20 CNY/PFLOPS·h (87,600 per PFLOPS in a slice). Whole plans: one big module running a job in
+    both slots (10 of the 11) and 1 unserved: 120,000 + 87,600 = 207,600, the optimum; one big and
+    one small module for the exact fill (two small jobs and one big): 220,000; small modules only
+    (9 of 11 on two modules): 200,000 + 175,200. The relaxation runs the exact fill with half a big
+    job in each slot: 100,000 + 60,000 = 160,000."""
+    doc = mixed_sizes_case()
+    doc["demand"][0]["pflops"] = 5.5
+    doc["job_classes"][0].update(shiftable=True, job_moves=True)
+    doc["time_slices"] = [
+        {"name": "a", "weight": 4380, "day": "d1"},
+        {"name": "b", "weight": 4380, "day": "d1"},
+    ]
+    doc["sites"] = doc["sites"][:1]
+    doc["sites"][0]["max_modules"] = 4
+    return doc
+
+
+def test_the_room_dive_buys_a_whole_room_and_fills_it() -> None:
+    """The relaxation's half room of ``big`` is a whole module in any plan. The room dive
+    (``planner.solve._room_dive``) re-solves the relaxation with the big rooms fixed at 0 and at 1:
+    with none, 9 of the 11 job-slots on 1.5 small modules (150,000 + 175,200); with one, the
+    relaxation fills it (a big job in both slots, 207,600): that room is kept, and the start is
+    the optimum. The packing alone (the earlier start) rounded the relaxation's mix, one big job
+    and two small ones, into one room of each: 220,000."""
+    sc = Scenario.model_validate(whole_room_case())
+    assert planner.run(sc, relax=True, **SOLVE).total_cost == pytest.approx(160_000)
+    m = planner.build_model(planner.prepare(sc))
+    out = planner.solve(m, time_limit=60, mip_gap=1e-6)
+    assert out.mip_start_objective == pytest.approx(207_600)  # 220,000 from the packing alone
+    assert out.status == "optimal" and out.objective == pytest.approx(207_600)
+    by_type: dict[str, int] = {}
+    for (_j, _r, _s, h, _t), v in m.placement.card_jobs.items():
+        by_type[h] = by_type.get(h, 0) + round(v.value)
+    assert by_type == {"small": 0, "big": 2}
