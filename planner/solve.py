@@ -547,7 +547,7 @@ def _mip_start(
     x_jobs = dive[0] if dive is not None else x
     cells = None
     if dive is not None and rooms is not None and len(dive[1]) == len(rooms.cols):
-        cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end)
+        cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end, dive[2])
     x_jobs = cells if cells is not None else x_jobs
     for n, move in enumerate(FILL_MOVES):
         # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
@@ -650,12 +650,12 @@ def _mip_start(
 
 
 #: Share of the time limit the room and cell dives of jobs in cards may take together.
-DIVE_SHARE = 0.35
+DIVE_SHARE = 0.5
 
 
 def _room_dive(
     comp: _Compiled, options: dict[str, Any], rooms: Rooms, x: np.ndarray, deadline: float
-) -> tuple[np.ndarray, dict[RoomKey, int]] | None:
+) -> tuple[np.ndarray, dict[RoomKey, int], float] | None:
     """Whole rooms for jobs in cards, one hardware type at a time: the relaxation re-solved with
     each type's rooms fixed at whole numbers (``job_room`` columns).
 
@@ -670,7 +670,7 @@ def _room_dive(
     while one more LP (as long as the last) fits before ``deadline``; when time runs out the
     types left are not fixed (the packing gives them its own peaks). A type whose rooms the LP
     already runs whole is fixed there without an LP. Returns the last LP's columns and the rooms
-    fixed, or ``None`` when none were."""
+    fixed and the seconds of the last LP, or ``None`` when none were."""
     fixed: dict[RoomKey, int] = {}
     cols: list[int] = []
     fix = np.zeros(len(x))
@@ -721,7 +721,7 @@ def _room_dive(
         for k, v in best[2].items():
             fix[rooms.cols[k]] = v
             cols.extend(rooms.cols[k])
-    return (cur, fixed) if fixed else None
+    return (cur, fixed, last) if fixed else None
 
 
 def _cell_dive(
@@ -731,6 +731,7 @@ def _cell_dive(
     x: np.ndarray,
     fixed: dict[RoomKey, int],
     deadline: float,
+    last: float = 0.0,
 ) -> np.ndarray | None:
     """Whole jobs in every slot of the rooms, one hardware type at a time: after the room dive,
     the jobs ``c[p,t]`` the relaxation runs at place ``p`` in slot ``t`` rounded by largest
@@ -742,14 +743,15 @@ def _cell_dive(
     relaxation's largest residuals first) put two jobs where the relaxation ran one (China: the
     LP with the counts fixed 0.14 bn CNY/yr above the rooms' LP; rounded here one type at a time,
     0.017; all types at once from the rooms' LP, 0.035). When one more LP (as long as the last)
-    would not fit before ``deadline``, the types left are rounded together in one. Returns the
+    would not fit before ``deadline`` (``last``: the room dive's last LP, at first), the types
+    left are rounded together in one. Returns the
     last LP's columns, or ``None`` when an LP did not solve or time ran out."""
     fix = np.zeros(len(x))
     cols: list[int] = []
     for k, n in fixed.items():
         fix[rooms.cols[k]] = n
         cols.extend(rooms.cols[k])
-    cur, last = x, 0.0
+    cur = x
     types = [
         t for t in rooms.types() if any((k[0], k[1], k[3]) == t and n > 0 for k, n in fixed.items())
     ]
