@@ -540,9 +540,9 @@ def _mip_start(
     bidx = np.flatnonzero(binary)
     jobs_plan: tuple[JobStart, np.ndarray | None] | None = None
     rooms = card_rooms(m, comp.columns)
-    dive_end = min(
-        deadline, time.perf_counter() + DIVE_SHARE * float(options.get("time_limit", 60.0))
-    )
+    limit = float(options.get("time_limit", 60.0))
+    # the dives leave DIVE_RESERVE of the time limit to the packing and its LPs
+    dive_end = min(deadline - DIVE_RESERVE * limit, time.perf_counter() + DIVE_SHARE * limit)
     dive = _room_dive(comp, options, rooms, x, dive_end) if rooms is not None else None
     x_jobs = dive[0] if dive is not None else x
     cells = None
@@ -651,6 +651,8 @@ def _mip_start(
 
 #: Share of the time limit the room and cell dives of jobs in cards may take together.
 DIVE_SHARE = 0.5
+#: Share of the time limit the dives leave before the start's deadline (the packing, its LPs).
+DIVE_RESERVE = 0.15
 
 
 def _room_dive(
