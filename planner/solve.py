@@ -545,10 +545,9 @@ def _mip_start(
     dive_end = min(deadline - DIVE_RESERVE * limit, time.perf_counter() + DIVE_SHARE * limit)
     dive = _room_dive(comp, options, rooms, x, dive_end) if rooms is not None else None
     x_jobs = dive[0] if dive is not None else x
-    cells = None
+    whole_cells = False
     if dive is not None and rooms is not None and len(dive[1]) == len(rooms.cols):
-        cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end, dive[2])
-    x_jobs = cells if cells is not None else x_jobs
+        x_jobs, whole_cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end, dive[2])
     for n, move in enumerate(FILL_MOVES):
         # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
         # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual.
@@ -562,7 +561,7 @@ def _mip_start(
                 for g, peak in packed.peaks.items()
             }
             packed = job_start(
-                m, comp.columns, x_jobs, comp.col_upper, move, peaks=peaks, cells=cells is not None
+                m, comp.columns, x_jobs, comp.col_upper, move, peaks=peaks, cells=whole_cells
             )
         if packed is None or time.perf_counter() >= deadline:
             break
@@ -734,7 +733,7 @@ def _cell_dive(
     fixed: dict[RoomKey, int],
     deadline: float,
     last: float = 0.0,
-) -> np.ndarray | None:
+) -> tuple[np.ndarray, bool]:
     """Whole jobs in every slot of the rooms, one hardware type at a time: after the room dive,
     the jobs ``c[p,t]`` the relaxation runs at place ``p`` in slot ``t`` rounded by largest
     remainder over the type's places and slots (per future: each down, then up at the largest
@@ -747,7 +746,8 @@ def _cell_dive(
     0.017; all types at once from the rooms' LP, 0.035). When one more LP (as long as the last)
     would not fit before ``deadline`` (``last``: the room dive's last LP, at first), the types
     left are rounded together in one. Returns the
-    last LP's columns, or ``None`` when an LP did not solve or time ran out."""
+    last LP's columns and whether every type was rounded (when an LP fails or time runs out, the
+    types rounded so far: the packing then has no caps per cell)."""
     fix = np.zeros(len(x))
     cols: list[int] = []
     for k, n in fixed.items():
@@ -781,19 +781,24 @@ def _cell_dive(
                     trial[ys] = S * n
                     more.extend(ys)
         if time.perf_counter() >= deadline:
-            return None
+            return cur, False
         t_lp = time.perf_counter()
         h, ok = _solve_fixed(comp, options, deadline, trial, np.array(more, dtype=int))
         last = time.perf_counter() - t_lp
         if not ok:
-            return None
+            log.info(
+                "MIP start (cell dive): %s: %s",
+                ", ".join(f"{t[1]} {t[2]}" for t in batch),
+                h.modelStatusToString(h.getModelStatus()),
+            )
+            return cur, False
         cur, fix, cols = np.array(h.getSolution().col_value), trial, more
         log.info(
             "MIP start (cell dive): %s, whole jobs in every slot: LP %.6g",
             ", ".join(f"{t[1]} {t[2]}" for t in batch),
             float(h.getInfo().objective_function_value),
         )
-    return cur
+    return cur, True
 
 
 #: Share of the time limit :func:`_jobs_fixed_mip` may take, and its gap (a share of the asked one).
