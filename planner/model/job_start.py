@@ -206,7 +206,11 @@ def job_start(
     2. site peaks ``P_s``: ``⌊max_t K_LP[s,t]⌋``, raised one job at a time at the sites with the
        largest fractional peaks until ``Σ_s P_s ≥ ⌈Σ_s max_t K_LP[s,t]⌉`` and the peaks can hold
        ``Σ_r B_r``; never above the most jobs the site can hold (its best type, within its module
-       bound and the brownfield of the other types) — few sites, each with whole jobs. Demand
+       bound and the brownfield of the other types) — few sites, each with whole jobs (in cards the
+       least peaks and the room for the quotas are counted per job size: :func:`_shared_peaks`;
+       after the dives of ``planner.solve`` the peaks are the dive's rooms, ``cells`` caps each
+       (place, slot) at the relaxation's whole count and :func:`_round_origins` rounds the
+       origins). Demand
        futures share their investments, so their pools of the same class and day share the
        peaks: ``max_t K_LP`` is the largest over the futures, and the peaks must hold every
        future's ``Σ_r B_r`` (each future packed on its own peaks would buy the union of its

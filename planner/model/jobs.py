@@ -1,7 +1,8 @@
 """Work in whole jobs (docs/model.md §10, "Jobs"): integer job counts per site.
 
 Also the rows that tighten the relaxation (:func:`job_ceilings`: no fraction of a job, per job
-size; ``job_room`` with its room cover cuts). The MIP start that packs whole jobs is in
+size, and the facets of the hull of each origin's whole-job fills, :func:`_fill_hull`;
+``job_room`` with its room cover cuts). The MIP start that packs whole jobs is in
 :mod:`planner.model.job_start`.
 
 For a class ``j`` with a job size ``S = job_pflops``: ``x[j,r,s,t] = S × k[j,r,s,t]`` with integer
