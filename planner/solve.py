@@ -28,7 +28,17 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .model.job_start import FILL_MOVES, JobStart, job_start, peak_moves, round_jobs
+from .model.job_start import (
+    FILL_MOVES,
+    JobStart,
+    RoomKey,
+    Rooms,
+    card_rooms,
+    job_start,
+    peak_moves,
+    round_jobs,
+    round_rooms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -529,22 +539,51 @@ def _mip_start(
     )
     bidx = np.flatnonzero(binary)
     jobs_plan: tuple[JobStart, np.ndarray | None] | None = None
+    rooms = card_rooms(m, comp.columns)
+    limit = float(options.get("time_limit", 60.0))
+    # the dives leave DIVE_RESERVE of the time limit to the packing and its LPs
+    dive_end = min(deadline - DIVE_RESERVE * limit, time.perf_counter() + DIVE_SHARE * limit)
+    dive = _room_dive(comp, options, rooms, x, dive_end) if rooms is not None else None
+    x_jobs = dive[0] if dive is not None else x
+    whole_cells = False
+    if dive is not None and rooms is not None and len(dive[1]) == len(rooms.cols):
+        x_jobs, whole_cells = _cell_dive(comp, options, rooms, x_jobs, dive[1], dive_end, dive[2])
     for n, move in enumerate(FILL_MOVES):
         # whole jobs packed from the relaxation; the LP re-solved with them fixed sizes the sites,
         # whose modules are rounded up around the jobs; then the rest (links) is rounded as usual.
-        # Jobs in cards: one start per weight of the mix of job sizes, while none is within the gap
-        packed = job_start(m, comp.columns, x, comp.col_upper, move)
+        # Jobs in cards: one start per weight of the mix of job sizes, while none is within the gap;
+        # packed into the rooms of the room dive (the relaxation with whole rooms), when it ran
+        packed = job_start(m, comp.columns, x_jobs, comp.col_upper, move)
+        if packed is not None and dive is not None:
+            fixed = dive[1]
+            peaks = {
+                g: {pl: fixed.get((g[0], g[1], pl[0], pl[1]), n) for pl, n in peak.items()}
+                for g, peak in packed.peaks.items()
+            }
+            packed = job_start(
+                m, comp.columns, x_jobs, comp.col_upper, move, peaks=peaks, cells=whole_cells
+            )
         if packed is None or time.perf_counter() >= deadline:
             break
         if n and (
             not packed.card
+            or dive is not None  # the dive's relaxation sets the mix: one start
             or (lp_bound is not None and best[1] is not None and _rel_gap(best[1], lp_bound) <= gap)
         ):
             break
         label = "whole jobs" if not packed.card else f"whole jobs, mix weight {move:g}"
         h3, ok = _solve_fixed(comp, options, deadline, packed.fix, np.flatnonzero(packed.mask))
         if ok:
-            packed, h3 = _search_peaks(comp, m, options, x, packed, h3, move, lp_bound, deadline)
+            log.info(
+                "MIP start (%s): the LP with the counts fixed %.6g",
+                label,
+                float(h3.getInfo().objective_function_value),
+            )
+        if ok and dive is None:  # the dives place the rooms and their slots already
+            packed, h3 = _search_peaks(
+                comp, m, options, x_jobs, packed, h3, move, lp_bound, deadline
+            )
+        if ok:
             fix, mask = packed.fit(
                 np.array(h3.getSolution().col_value), comp.col_lower, comp.col_upper
             )
@@ -563,7 +602,14 @@ def _mip_start(
         and _rel_gap(best[1], lp_bound) > gap
         and time.perf_counter() < deadline
     ):
-        found = _jobs_fixed_mip(comp, options, jobs_plan[0], jobs_plan[1], deadline)
+        found = _jobs_fixed_mip(
+            comp,
+            options,
+            jobs_plan[0],
+            jobs_plan[1],
+            deadline,
+            JOBS_MIP_GAP if dive is None else JOBS_MIP_GAP_DIVED,
+        )
         if found is not None and found[1] < best[1]:
             best = found
             report("whole jobs, investments re-solved", found[1])
@@ -602,9 +648,164 @@ def _mip_start(
     return best[0], best[1], lp_bound
 
 
+#: Share of the time limit the room and cell dives of jobs in cards may take together.
+DIVE_SHARE = 0.5
+#: Share of the time limit the dives leave before the start's deadline (the packing, its LPs).
+DIVE_RESERVE = 0.15
+
+
+def _room_dive(
+    comp: _Compiled, options: dict[str, Any], rooms: Rooms, x: np.ndarray, deadline: float
+) -> tuple[np.ndarray, dict[RoomKey, int], float] | None:
+    """Whole rooms for jobs in cards, one hardware type at a time: the relaxation re-solved with
+    each type's rooms fixed at whole numbers (``job_room`` columns).
+
+    For each (class, type), the dearest room first (:meth:`Rooms.types`), with ``P_s`` the most
+    jobs the current relaxation runs at site ``s`` in one slot and ``T = Σ_s P_s``: both ``n =
+    ⌊T⌋`` and ``n = ⌈T⌉`` rooms are tried, spread over the sites by largest remainder
+    (:func:`planner.model.job_start.round_rooms`), every room of the type fixed, the LP re-solved;
+    the cheaper is kept and the next type is dived from it. The relaxation buys fractions of a
+    room (on China's cards, 0.54 rooms of 910C pods for 13 job-hours a day: 157 pods are 3.5 bn
+    CNY/yr), and the packing cannot tell whether a whole room or none is cheaper; the LP with the
+    rooms fixed can (18.15 bn with one room, 18.33 with none). A second candidate is tried only
+    while one more LP (as long as the last) fits before ``deadline``; when time runs out the
+    types left are not fixed (the packing gives them its own peaks). A type whose rooms the LP
+    already runs whole is fixed there without an LP. Returns the last LP's columns and the rooms
+    fixed and the seconds of the last LP, or ``None`` when none were."""
+    fixed: dict[RoomKey, int] = {}
+    cols: list[int] = []
+    fix = np.zeros(len(x))
+    cur = x
+    last = 0.0  # seconds of the last LP: a candidate is tried only if one more fits
+    for typ in rooms.types():
+        keys = sorted(k for k in rooms.cols if (k[0], k[1], k[3]) == typ)
+        peaks = rooms.peaks(cur)
+        total = sum(peaks[k] for k in keys)
+        if all(abs(peaks[k] - round(peaks[k])) <= 1e-6 for k in keys):
+            # whole already (a type no room can hold, or unused): fixed without an LP; the point
+            # stays feasible (each room at its most jobs in one slot, which the modules hold)
+            whole = {k: min(rooms.hold[k], round(peaks[k])) for k in keys}
+            cur = cur.copy()
+            for k, v in whole.items():
+                cur[rooms.cols[k]] = v
+                fix[rooms.cols[k]] = v
+                cols.extend(rooms.cols[k])
+            fixed.update(whole)
+            continue
+        best: tuple[float, np.ndarray, dict[RoomKey, int]] | None = None
+        near = round(total)
+        for n in sorted(
+            {math.floor(total + 1e-6), math.ceil(total - 1e-6)}, key=lambda n: (n != near, n)
+        ):
+            if time.perf_counter() + (last if best is None else 1.5 * last) >= deadline:
+                break
+            want = round_rooms(peaks, keys, n, rooms.hold)
+            if want is None:
+                continue
+            trial = fix.copy()
+            for k, v in want.items():
+                trial[rooms.cols[k]] = v
+            idx = np.array(cols + [c for k in keys for c in rooms.cols[k]], dtype=int)
+            t_lp = time.perf_counter()
+            h, ok = _solve_fixed(comp, options, deadline, trial, idx)
+            last = time.perf_counter() - t_lp
+            if not ok:
+                continue
+            obj = float(h.getInfo().objective_function_value)
+            log.info("MIP start (room dive): %s %s × %d rooms: LP %.6g", typ[1], typ[2], n, obj)
+            if best is None or obj < best[0]:
+                best = (obj, np.array(h.getSolution().col_value), want)
+        if best is None:
+            break  # out of time: the types left keep the packing's own peaks
+        cur = best[1]
+        fixed.update(best[2])
+        for k, v in best[2].items():
+            fix[rooms.cols[k]] = v
+            cols.extend(rooms.cols[k])
+    return (cur, fixed, last) if fixed else None
+
+
+def _cell_dive(
+    comp: _Compiled,
+    options: dict[str, Any],
+    rooms: Rooms,
+    x: np.ndarray,
+    fixed: dict[RoomKey, int],
+    deadline: float,
+    last: float = 0.0,
+) -> tuple[np.ndarray, bool]:
+    """Whole jobs in every slot of the rooms, one hardware type at a time: after the room dive,
+    the jobs ``c[p,t]`` the relaxation runs at place ``p`` in slot ``t`` rounded by largest
+    remainder over the type's places and slots (per future: each down, then up at the largest
+    fractions until the type's total is its rounded total; never above the room), the hardware
+    split ``y = S c`` of those slots fixed, the LP re-solved, the next type rounded from it;
+    origins stay fractional (the packing rounds them within these counts,
+    :func:`planner.model.job_start._round_origins`). The packing's own choice of slots (the
+    relaxation's largest residuals first) put two jobs where the relaxation ran one (China: the
+    LP with the counts fixed 0.14 bn CNY/yr above the rooms' LP; rounded here one type at a time,
+    0.017; all types at once from the rooms' LP, 0.035). When one more LP (as long as the last)
+    would not fit before ``deadline`` (``last``: the room dive's last LP, at first), the types
+    left are rounded together in one. Returns the
+    last LP's columns and whether every type was rounded (when an LP fails or time runs out, the
+    types rounded so far: the packing then has no caps per cell)."""
+    fix = np.zeros(len(x))
+    cols: list[int] = []
+    for k, n in fixed.items():
+        fix[rooms.cols[k]] = n
+        cols.extend(rooms.cols[k])
+    cur = x
+    types = [
+        t for t in rooms.types() if any((k[0], k[1], k[3]) == t and n > 0 for k, n in fixed.items())
+    ]
+    while types:
+        together = time.perf_counter() + 2 * last >= deadline
+        batch, types = (types, []) if together else (types[:1], types[1:])
+        trial, more = fix.copy(), list(cols)
+        for typ in batch:
+            keys = [k for k in sorted(rooms.cols) if (k[0], k[1], k[3]) == typ and fixed[k] > 0]
+            futures: dict[int, list[tuple[RoomKey, list[int], list[int], float]]] = {}
+            for k in keys:
+                for cells, (ys, S, fid) in zip(rooms.slots[k], rooms.ysplit[k]):
+                    futures.setdefault(fid, []).append((k, cells, ys, S))
+            for group in futures.values():
+                c = [float(sum(cur[i] for i in cells)) for _k, cells, _ys, _S in group]
+                whole = [min(fixed[k], math.floor(v + 1e-6)) for (k, *_), v in zip(group, c)]
+                left = round(sum(c)) - sum(whole)
+                for i in sorted(range(len(c)), key=lambda i: (-(c[i] - whole[i]), i)):
+                    if left <= 0:
+                        break
+                    if whole[i] < fixed[group[i][0]]:
+                        whole[i] += 1
+                        left -= 1
+                for (_k, _cells, ys, S), n in zip(group, whole):
+                    trial[ys] = S * n
+                    more.extend(ys)
+        if time.perf_counter() >= deadline:
+            return cur, False
+        t_lp = time.perf_counter()
+        h, ok = _solve_fixed(comp, options, deadline, trial, np.array(more, dtype=int))
+        last = time.perf_counter() - t_lp
+        if not ok:
+            log.info(
+                "MIP start (cell dive): %s: %s",
+                ", ".join(f"{t[1]} {t[2]}" for t in batch),
+                h.modelStatusToString(h.getModelStatus()),
+            )
+            return cur, False
+        cur, fix, cols = np.array(h.getSolution().col_value), trial, more
+        log.info(
+            "MIP start (cell dive): %s, whole jobs in every slot: LP %.6g",
+            ", ".join(f"{t[1]} {t[2]}" for t in batch),
+            float(h.getInfo().objective_function_value),
+        )
+    return cur, True
+
+
 #: Share of the time limit :func:`_jobs_fixed_mip` may take, and its gap (a share of the asked one).
 JOBS_MIP_SHARE = 0.3
 JOBS_MIP_GAP = 0.25
+#: Its gap after the dives of jobs in cards (the plan must then close on the relaxation's bound).
+JOBS_MIP_GAP_DIVED = 0.1
 
 
 def _jobs_fixed_mip(
@@ -613,6 +814,7 @@ def _jobs_fixed_mip(
     packed: JobStart,
     plan: np.ndarray | None,
     deadline: float,
+    share: float = JOBS_MIP_GAP,
 ) -> tuple[np.ndarray, float] | None:
     """The MILP with the whole-jobs packing's counts fixed and every investment integer again.
 
@@ -641,7 +843,7 @@ def _jobs_fixed_mip(
             {
                 **options,
                 "time_limit": max(1.0, limit),
-                "mip_rel_gap": JOBS_MIP_GAP * float(options.get("mip_rel_gap", 0.0)),
+                "mip_rel_gap": share * float(options.get("mip_rel_gap", 0.0)),
             },
             plan,
         )

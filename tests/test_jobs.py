@@ -334,3 +334,111 @@ def test_jobs_in_cards_of_two_sizes_mix_to_fill_the_demand() -> None:
     for (_j, _r, _s, h, _t), v in m.placement.card_jobs.items():
         by_type[h] = by_type.get(h, 0) + round(v.value)
     assert by_type == {"small": 1, "big": 1}
+
+
+def mixed_sizes_case() -> dict:
+    """Jobs of 8 cards on ``small`` (3 PFLOPS per 8-card module, 100,000 CNY/yr) and ``big`` (5
+    PFLOPS, 120,000 CNY/yr): a job is 3 PFLOPS on small, 5 on big; demand 7 PFLOPS. Whole jobs
+    that fit within 7: two small (6, one module each: 200,000 + 1 PFLOPS unserved 175,200 =
+    375,200), one big (5: 120,000 + 2 × 175,200 = 470,400), one small (100,000 + 4 × 175,200).
+    The optimum is 375,200. The rows of each size (``m_s + m_b ≤ 2``, ``m_b ≤ 1``) and the
+    best-fill row (``3 m_s + 5 m_b ≤ 6``) let the relaxation run one big job and a third of a
+    small one (6 PFLOPS, the big job's work being cheaper): 120,000 + 33,333 + 175,200 = 328,533.
+    The hull of the fills ``{3 m_s + 5 m_b ≤ 7}`` has the vertices (0, 0), (2, 0) and (0, 1), so
+    its facet ``m_s + 2 m_b ≤ 2`` keeps the relaxation to mixes of those: 375,200, the optimum."""
+    doc = scenario(7.0)
+    doc["hardware"] = [
+        {"name": "small", "pflops": 3.0, "cards": 8, "kw": 0, "capex": 500000, "life_years": 5},
+        {"name": "big", "pflops": 5.0, "cards": 8, "kw": 0, "capex": 600000, "life_years": 5},
+    ]
+    doc["job_classes"][0]["job_cards"] = 8
+    return doc
+
+
+def test_the_hull_of_the_fills_keeps_the_relaxation_to_whole_job_mixes() -> None:
+    from planner.model.jobs import _fill_hull
+
+    assert _fill_hull([3.0, 5.0], 7.0) == [((1, 2), 2)]
+    # China, Chengdu: 33,600 PFLOPS·h a day of 1,480- and 3,200-PFLOPS job-hours: whole jobs do
+    # 33,480 (1 and 10) or 33,520 (14 and 4); the facet through both is 6 m_1480 + 13 m_3200 ≤ 136
+    assert ((6, 13), 136) in (_fill_hull([1480.0, 3200.0], 33600.0) or [])
+    sc = Scenario.model_validate(mixed_sizes_case())
+    assert planner.run(sc, relax=True, **SOLVE).total_cost == pytest.approx(375_200)  # 328,533
+    res = run(mixed_sizes_case())
+    assert res.total_cost == pytest.approx(375_200)
+    assert {h: n for h, n in res.hardware.groupby("hardware")["modules"].sum().items() if n} == {
+        "small": 2
+    }
+
+
+def test_a_type_that_can_hold_no_job_is_no_size_of_the_rows() -> None:
+    """:func:`mixed_sizes_case` with two more types, ``old1`` and ``old2``: 4-card modules of 0.5
+    and 1 PFLOPS (a job of 8 cards is 1 and 2 PFLOPS on them), one brownfield module of each at a
+    site of their own (``max_modules`` 2), no more to buy: neither can ever hold a job of 8 cards
+    (as the old 910 pods of China, 124 in all against the 157 of a job). Counted as sizes, their
+    jobs made every fill of 7 possible (``7 = 1 + 3 + 3``), so there was no best-fill row, and with
+    four sizes no hull: the relaxation ran a big job and two thirds of a small one, 186,667. Their
+    columns can only be 0, so the rows leave them out: two sizes, the hull's facet, and the
+    relaxation is the optimum, 375,200."""
+    doc = mixed_sizes_case()
+    for name, pf in (("old1", 0.5), ("old2", 1.0)):
+        doc["hardware"].append(
+            {
+                "name": name,
+                "pflops": pf,
+                "cards": 4,
+                "kw": 0,
+                "capex": 100000,
+                "life_years": 5,
+                "available_to": 2020,
+            }
+        )
+    doc["sites"].append({**doc["sites"][0], "name": "C", "max_modules": 2})
+    doc["existing_modules"] = [
+        {"site": "C", "hardware": "old1", "modules": 1},
+        {"site": "C", "hardware": "old2", "modules": 1},
+    ]
+    sc = Scenario.model_validate(doc)
+    assert planner.prepare(sc).job_card_size[("training", "old2")] == 2.0
+    assert planner.run(sc, relax=True, **SOLVE).total_cost == pytest.approx(375_200)  # 186,667
+    assert run(doc).total_cost == pytest.approx(375_200)
+
+
+def whole_room_case() -> dict:
+    """:func:`mixed_sizes_case`'s types (jobs of 3 PFLOPS on ``small``, 5 on ``big``, one module
+    each, 100,000 and 120,000 CNY/yr) over a day of two 4,380-h slices, shiftable training of 5.5
+    PFLOPS (11 job-slots' worth of 1 PFLOPS: 5 + 3 + 3), one site of up to 4 modules, unserved work
+    at 20 CNY/PFLOPS·h (87,600 per PFLOPS in a slice). Whole plans: one big module running a job in
+    both slots (10 of the 11) and 1 unserved: 120,000 + 87,600 = 207,600, the optimum; one big and
+    one small module for the exact fill (two small jobs and one big): 220,000; small modules only
+    (9 of 11 on two modules): 200,000 + 175,200. The relaxation runs the exact fill with half a big
+    job in each slot: 100,000 + 60,000 = 160,000."""
+    doc = mixed_sizes_case()
+    doc["demand"][0]["pflops"] = 5.5
+    doc["job_classes"][0].update(shiftable=True, job_moves=True)
+    doc["time_slices"] = [
+        {"name": "a", "weight": 4380, "day": "d1"},
+        {"name": "b", "weight": 4380, "day": "d1"},
+    ]
+    doc["sites"] = doc["sites"][:1]
+    doc["sites"][0]["max_modules"] = 4
+    return doc
+
+
+def test_the_room_dive_buys_a_whole_room_and_fills_it() -> None:
+    """The relaxation's half room of ``big`` is a whole module in any plan. The room dive
+    (``planner.solve._room_dive``) re-solves the relaxation with the big rooms fixed at 0 and at 1:
+    with none, 9 of the 11 job-slots on 1.5 small modules (150,000 + 175,200); with one, the
+    relaxation fills it (a big job in both slots, 207,600): that room is kept, and the start is
+    the optimum. The packing alone (the earlier start) rounded the relaxation's mix, one big job
+    and two small ones, into one room of each: 220,000."""
+    sc = Scenario.model_validate(whole_room_case())
+    assert planner.run(sc, relax=True, **SOLVE).total_cost == pytest.approx(160_000)
+    m = planner.build_model(planner.prepare(sc))
+    out = planner.solve(m, time_limit=60, mip_gap=1e-6)
+    assert out.mip_start_objective == pytest.approx(207_600)  # 220,000 from the packing alone
+    assert out.status == "optimal" and out.objective == pytest.approx(207_600)
+    by_type: dict[str, int] = {}
+    for (_j, _r, _s, h, _t), v in m.placement.card_jobs.items():
+        by_type[h] = by_type.get(h, 0) + round(v.value)
+    assert by_type == {"small": 0, "big": 2}

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyomo.environ as pyo
+import scipy.optimize
+import scipy.sparse
 
 from ..data import PlanningData
-from .jobs import FILL_NODES, _module_room, _uses
+from .jobs import FILL_NODES, _module_room, _slot, _uses
 
 
 def _set_job_rooms(b: pyo.Block, pos: dict[int, int], out: Columns, mask: Mask | None) -> None:
@@ -186,6 +188,7 @@ def job_start(
     upper: Columns,
     move: float = 0.005,
     peaks: dict[Any, dict[Place, int]] | None = None,
+    cells: bool = False,
 ) -> JobStart | None:
     """A MIP start for whole jobs, feasible by construction: jobs packed greedily from the LP.
 
@@ -203,7 +206,11 @@ def job_start(
     2. site peaks ``P_s``: ``⌊max_t K_LP[s,t]⌋``, raised one job at a time at the sites with the
        largest fractional peaks until ``Σ_s P_s ≥ ⌈Σ_s max_t K_LP[s,t]⌉`` and the peaks can hold
        ``Σ_r B_r``; never above the most jobs the site can hold (its best type, within its module
-       bound and the brownfield of the other types) — few sites, each with whole jobs. Demand
+       bound and the brownfield of the other types) — few sites, each with whole jobs (in cards the
+       least peaks and the room for the quotas are counted per job size: :func:`_shared_peaks`;
+       after the dives of ``planner.solve`` the peaks are the dive's rooms, ``cells`` caps each
+       (place, slot) at the relaxation's whole count and :func:`_round_origins` rounds the
+       origins). Demand
        futures share their investments, so their pools of the same class and day share the
        peaks: ``max_t K_LP`` is the largest over the futures, and the peaks must hold every
        future's ``Σ_r B_r`` (each future packed on its own peaks would buy the union of its
@@ -255,12 +262,16 @@ def job_start(
     holds: dict[Any, dict[Place, int]] = {}
     lp_peaks: dict[Any, dict[Place, float]] = {}
     for g, group in shared.items():
-        peak = dict(peaks[g]) if peaks is not None and g in peaks else _shared_peaks(group)
+        quotas = [_quotas(p, move) if p.card else None for p in group]
+        if peaks is not None and g in peaks:
+            peak = dict(peaks[g])
+        else:
+            peak = _shared_peaks(group, quotas)
         chosen[g] = peak
         holds[g] = {pl: min(p.hold[pl] for p in group) for pl in peak}
         lp_peaks[g] = {pl: max(p.lp_peak().get(pl, 0.0) for p in group) for pl in peak}
-        for p in group:
-            at = _place(p, x, upper, peak, fix, move)
+        for p, quota in zip(group, quotas):
+            at = _place(p, x, upper, peak, fix, quota, cells)
             for ((s, _h), t), n in at.items():
                 key = (p.j, s, t)
                 mine = placed.setdefault(id(p.block), {})
@@ -343,6 +354,10 @@ class _PoolSpec:
         for s, t in {(s, t) for _r, s, t in self.cells}:
             out[s] = out.get(s, 0.0) + self.hours[t]
         return out
+
+    def hours_of(self, s: Place) -> float:
+        """Hours of work one job does in one of the place's slots (the same in every slot here)."""
+        return next(self.hours[t] for _r, ss, t in self.cells if ss == s)
 
     def lp_peak(self) -> dict[Place, float]:
         """Place → the relaxation's most jobs there in one slot."""
@@ -435,31 +450,55 @@ def _pools(
     return out
 
 
-def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
-    """Step 2 of :func:`job_start`: the site peaks of pools that share their investments."""
+def _shared_peaks(
+    pools: list[_PoolSpec], quotas: list[dict[tuple[str, float], int] | None]
+) -> dict[Place, int]:
+    """Step 2 of :func:`job_start`: the site peaks of pools that share their investments.
+
+    ``quotas`` (one per pool, :func:`_quotas`) are the job-slots each origin runs of each size
+    when the class is sized in cards: then the peaks of each size's places must hold that size's
+    job-slots, and the least peaks are counted per size (``⌈Σ max_t K_LP⌉`` over the places of
+    that size); one count over all sizes let the jobs of a size left without room spill into
+    every place that could hold one (on China three rooms of 910C pods for 13 job-hours a day,
+    0.54 rooms in the relaxation: 27.8 bn CNY/yr against a bound of 18.1)."""
     hold: dict[Place, int] = {}
     lp_peak: dict[Place, float] = {}
+    size_of: dict[Place, float] = {}
     for p in pools:
         for s, v in p.lp_peak().items():
             lp_peak[s] = max(lp_peak.get(s, 0.0), v)
             hold[s] = min(hold.get(s, p.hold[s]), p.hold[s])
+            size_of[s] = p.size[s] if p.card else 0.0
     peak = {s: min(hold[s], math.floor(v + 1e-6)) for s, v in lp_peak.items()}
-    target = math.ceil(sum(lp_peak.values()) - 1e-6)
-    need = [(p.site_hours(), p.size, sum(p.budget.values())) for p in pools]
+    kinds = sorted(set(size_of.values()))
+    of_kind = {z: [s for s in lp_peak if size_of[s] == z] for z in kinds}
+    target = {z: math.ceil(sum(lp_peak[s] for s in of_kind[z]) - 1e-6) for z in kinds}
+    need = [(p.site_hours(), p.size, sum(p.budget.values()), p, q) for p, q in zip(pools, quotas)]
 
-    def short() -> bool:
-        if sum(peak.values()) < target:
-            return True
-        return any(
-            sum(peak[s] * sh.get(s, 0.0) * size.get(s, 0.0) for s in peak) < work - 1e-6 * work
-            for sh, size, work in need
-        )
+    def short() -> list[Place] | None:
+        """The places that could hold what is short, or ``None`` when nothing is."""
+        for z in kinds:
+            if sum(peak[s] for s in of_kind[z]) < target[z]:
+                return of_kind[z]
+        for sh, size, work, p, q in need:
+            if q is None:
+                if sum(peak[s] * sh.get(s, 0.0) * size.get(s, 0.0) for s in peak) < work * (
+                    1 - 1e-6
+                ):
+                    return list(sh)
+                continue
+            for z in kinds:
+                slots = sum(n for (_r, zz), n in q.items() if zz == z)
+                mine = [s for s in of_kind[z] if s in sh]
+                if sum(peak[s] * round(sh[s] / p.hours_of(s)) for s in mine) < slots:
+                    return mine
+        return None
 
     order = sorted(
         lp_peak, key=lambda s: (-(lp_peak[s] - math.floor(lp_peak[s] + 1e-6)), -lp_peak[s], s)
     )
-    while short():
-        grow = [s for s in order if peak[s] < hold[s]]
+    while (where := short()) is not None:
+        grow = [s for s in order if peak[s] < hold[s] and s in where]
         if not grow:
             break
         peak[grow[0]] += 1
@@ -468,7 +507,13 @@ def _shared_peaks(pools: list[_PoolSpec]) -> dict[Place, int]:
 
 
 def _place(
-    p: _PoolSpec, x: Columns, upper: Columns, peak: dict[Place, int], fix: Columns, move: float
+    p: _PoolSpec,
+    x: Columns,
+    upper: Columns,
+    peak: dict[Place, int],
+    fix: Columns,
+    quota: dict[tuple[str, float], int] | None,
+    cells: bool = False,
 ) -> dict[tuple[Place, str], int]:
     """Step 3 of :func:`job_start` for one pool: its counts into ``fix``; returns the jobs per
     (place, slot)."""
@@ -484,19 +529,99 @@ def _place(
         dict.fromkeys(p.cells, 0),
         dict.fromkeys(lp_cell, 0),
     )
-    pool.quota = _quotas(p, move) if p.card else None
+    pool.quota = dict(quota) if quota is not None else None
+    if cells:
+        pool.cell_cap = {k: round(v) for k, v in lp_cell.items()}
+        whole = _round_origins(p, pool.cell_cap) if p.card else None
+        if whole is not None:
+            for key, i in p.cells.items():
+                fix[i] = float(whole.get(key, 0))
+                pool.at[key[1], key[2]] += whole.get(key, 0)
+            return pool.at
     for key in sorted(p.cells, key=lambda k: (-p.lp[k], k)):
-        pool.put(key, math.floor(p.lp[key] + 1e-6), peak)
-    for limit in (peak, p.hold):
+        pool.put(key, math.floor(p.lp[key] + 1e-6), peak, cells)
+    passes = (
+        [(peak, True), (peak, False), (p.hold, False)]
+        if cells
+        else [(peak, False), (p.hold, False)]
+    )
+    for limit, capped in passes:
         for r in sorted(pool.budget, key=lambda r: -pool.budget[r]):
             cands = [k for k in p.cells if k[0] == r]
             while cands:
                 best = max(cands, key=lambda k: pool.residual(k, p.lp, lp_cell))
-                if not pool.put(best, 1, limit):
+                if not pool.put(best, 1, limit, capped):
                     cands.remove(best)
     for key, i in p.cells.items():
         fix[i] = float(pool.count[key])
     return pool.at
+
+
+def _round_origins(
+    p: _PoolSpec, cap: dict[tuple[Place, str], int]
+) -> dict[tuple[str, Place, str], int] | None:
+    """Whole jobs per (origin, place, slot) from a relaxation with whole jobs in every (place,
+    slot), ``cap`` (the cell dive, ``planner.solve._cell_dive``): each count the relaxation's
+    ``X`` rounded down or up, each origin's jobs of each size its total rounded (largest
+    remainder over the origins, the size's total the cells'; lowered while its work exceeds its
+    budget), each cell at most ``cap``. A transportation problem with bounds ``⌊X⌋ ≤ Y ≤ ⌈X⌉``:
+    its constraint matrix is totally unimodular, so the simplex vertex (most of the relaxation's
+    fractions kept, ``max Σ (X − ⌊X⌋) Y``) is whole. The packing's greedy put each origin's jobs
+    where the relaxation's residual was largest and moved their traffic to other links (China:
+    0.08 bn CNY/yr above the cells' LP). ``None`` when the hours of the slots differ or the LP
+    fails."""
+    hours = set(p.hours.values())
+    if len(hours) != 1:
+        return None
+    w = hours.pop()
+    keys = sorted(k for k, v in p.lp.items() if v > 1e-7 and cap.get((k[1], k[2]), 0) > 0)
+    rows: dict[tuple[str, float], float] = {}
+    for r, pl, _t in keys:
+        rows[r, p.size[pl]] = rows.get((r, p.size[pl]), 0.0) + p.lp[r, pl, _t]
+    target: dict[tuple[str, float], int] = {}
+    for z in sorted({z for _r, z in rows}):
+        mine = sorted(k for k in rows if k[1] == z)
+        total = sum(n for (pl, _t), n in cap.items() if p.size[pl] == z)
+        got = {k: math.floor(rows[k] + 1e-6) for k in mine}
+        for k in sorted(mine, key=lambda k: (-(rows[k] - got[k]), k)):
+            if sum(got.values()) >= min(total, round(sum(rows[k] for k in mine))):
+                break
+            if rows[k] - got[k] > 1e-6:
+                got[k] += 1
+        target.update(got)
+    for r in sorted({r for r, _z in target}):
+        mine = sorted((k for k in target if k[0] == r), key=lambda k: (rows[k] - target[k], k))
+        while sum(w * z * n for (_r, z), n in target.items() if _r == r) > p.budget[r] + 1e-6:
+            drop = next((k for k in mine if target[k] > math.floor(rows[k] + 1e-6)), None)
+            if drop is None:
+                return None
+            target[drop] -= 1
+    if not keys:
+        return {}
+    X = np.array([p.lp[k] for k in keys])
+    lo, hi = np.floor(X + 1e-6), np.ceil(X - 1e-6)
+    row_of = {k: i for i, k in enumerate(sorted(target))}
+    col_of = {c: i for i, c in enumerate(sorted({(k[1], k[2]) for k in keys}))}
+    A_eq = scipy.sparse.csr_matrix(
+        (np.ones(len(keys)), ([row_of[k[0], p.size[k[1]]] for k in keys], range(len(keys)))),
+        shape=(len(row_of), len(keys)),
+    )
+    A_ub = scipy.sparse.csr_matrix(
+        (np.ones(len(keys)), ([col_of[k[1], k[2]] for k in keys], range(len(keys)))),
+        shape=(len(col_of), len(keys)),
+    )
+    res = scipy.optimize.linprog(
+        -(X - lo),
+        A_ub=A_ub,
+        b_ub=np.array([cap[c] for c in sorted(col_of)], dtype=float),
+        A_eq=A_eq,
+        b_eq=np.array([target[k] for k in sorted(row_of)], dtype=float),
+        bounds=list(zip(lo, hi)),
+        method="highs-ds",
+    )
+    if res.status != 0 or np.abs(res.x - np.round(res.x)).max(initial=0.0) > 1e-6:
+        return None
+    return {k: round(v) for k, v in zip(keys, res.x) if round(v) > 0}
 
 
 def _quotas(p: _PoolSpec, move: float) -> dict[tuple[str, float], int] | None:
@@ -573,15 +698,21 @@ class _Pool:
     at: dict[tuple[Place, str], int]
     #: (origin, job size) → job-slots of that size it may still place (sized in cards), or none
     quota: dict[tuple[str, float], int] | None = None
+    #: (place, slot) → the most jobs there (the relaxation's whole count, after the cell dive)
+    cell_cap: dict[tuple[Place, str], int] | None = None
 
-    def put(self, key: tuple[str, Place, str], n: int, limit: dict[Place, int]) -> int:
-        """Place up to ``n`` jobs in cell ``key`` within the site's ``limit``, the column's bound
-        and the origin's budget; returns how many were placed."""
+    def put(
+        self, key: tuple[str, Place, str], n: int, limit: dict[Place, int], capped: bool = False
+    ) -> int:
+        """Place up to ``n`` jobs in cell ``key`` within the site's ``limit`` (and, ``capped``,
+        the cell's :attr:`cell_cap`), the column's bound and the origin's budget; returns how
+        many were placed."""
         r, s, t = key
         work = self.hours[t] * self.size[s]
         n = min(
             n,
             limit[s] - self.at[s, t],
+            (self.cell_cap.get((s, t), 0) - self.at[s, t]) if capped and self.cell_cap else n,
             math.floor(min(self.upper[self.cells[key]] - self.count[key], n) + 1e-9),
             math.floor(self.budget[r] / work + 1e-9),
         )
@@ -716,3 +847,95 @@ def _fit_site(
     if io is not None:
         fix[io] = 1.0 if sum(modules(h) for h in d.HW) > 0.5 else 0.0
         mask[io] = True
+
+
+#: a room of a class sized in cards: (investments, class, site, hardware type)
+RoomKey = tuple[Any, str, str, str]
+
+
+@dataclass
+class Rooms:
+    """The rooms of the classes sized in cards (``job_room[j,s,h]``), for the room dive of the MIP
+    start (``planner.solve._room_dive``): which columns hold them, what each can hold and cost."""
+
+    #: room → its ``job_room`` columns (one per demand future: the futures share the modules)
+    cols: dict[RoomKey, list[int]]
+    #: room → the most jobs it can hold (the column's upper bound)
+    hold: dict[RoomKey, int]
+    #: room → per (future, slot) the ``card_jobs`` columns that run there (their sum ≤ the room)
+    slots: dict[RoomKey, list[list[int]]]
+    #: (investments, class, type) → CNY/yr of the modules one job's room needs (the dive's order)
+    cost: dict[tuple[Any, str, str], float]
+    #: room → per (future, slot) the hardware split columns ``y[j,s,h,t]`` of its slices and the
+    #: PFLOPS of one job (``y = S × Σ_r card_jobs``: fixing them fixes the jobs there) and the
+    #: future (its placement block's id)
+    ysplit: dict[RoomKey, list[tuple[list[int], float, int]]] = field(default_factory=dict)
+
+    def peaks(self, x: Columns) -> dict[RoomKey, float]:
+        """Room → the most jobs ``x`` runs there in one slot (of any future)."""
+        return {
+            k: max((float(sum(x[i] for i in cs)) for cs in self.slots[k]), default=0.0)
+            for k in self.cols
+        }
+
+    def types(self) -> list[tuple[Any, str, str]]:
+        """The (investments, class, type) groups of rooms, the dearest room first."""
+        return sorted(self.cost, key=lambda t: (-self.cost[t], t[1], t[2]))
+
+
+def card_rooms(m: pyo.Block, columns: list[Any]) -> Rooms | None:
+    """The :class:`Rooms` of ``m`` (its placement blocks with ``card_jobs`` and ``job_room`` and
+    module variables), or ``None`` when it has none."""
+    pos = {id(v): i for i, v in enumerate(columns)}
+    out = Rooms({}, {}, {}, {})
+    for b in m.component_data_objects(pyo.Block, descend_into=True):
+        d = getattr(b, "_planner_data", None)
+        card, room = b.component("card_jobs"), b.component("job_room")
+        if d is None or b.local_name != "placement" or card is None or room is None:
+            continue
+        sizing = getattr(b.parent_block(), "sizing", None)
+        if sizing is None or sizing.modules.ctype is not pyo.Var:
+            continue
+        inv = _investments(b, sizing)
+        cells: dict[tuple[str, str, str, str], list[int]] = {}
+        for (j, _r, s, h, sl), v in card.items():
+            if id(v) in pos:
+                cells.setdefault((j, s, h, sl), []).append(pos[id(v)])
+        ycols: dict[tuple[str, str, str, str], list[int]] = {}
+        for (j, s, h, t), v in b.y.items():
+            if (j, h) in d.job_card_size and id(v) in pos:
+                ycols.setdefault((j, s, h, _slot(d, j, t)), []).append(pos[id(v)])
+        for (j, s, h), v in room.items():
+            if not h or id(v) not in pos:
+                continue
+            key = (inv, j, s, h)
+            out.cols.setdefault(key, []).append(pos[id(v)])
+            out.hold[key] = min(out.hold.get(key, 10**9), int(v.ub) if v.ub is not None else 10**9)
+            mine = sorted(k for k in cells if k[:3] == (j, s, h))
+            out.slots.setdefault(key, []).extend(cells[k] for k in mine)
+            out.ysplit.setdefault(key, []).extend(
+                (ycols.get(k, []), d.job_card_size[j, h], id(b)) for k in mine
+            )
+            pods = math.ceil(d.job_card_size[j, h] / (d.pflops[h] * d.efficiency[j, h]) - 1e-9)
+            out.cost[inv, j, h] = pods * (d.capex_annual[h] + d.fixed_om[h])
+    return out if out.cols else None
+
+
+def round_rooms(
+    peaks: dict[RoomKey, float], keys: list[RoomKey], n: int, hold: dict[RoomKey, int]
+) -> dict[RoomKey, int] | None:
+    """``n`` whole rooms over ``keys`` by largest remainder: each room its peak rounded down
+    (within what it holds), then one more at a time to the largest fractions; ``None`` when the
+    rooms cannot hold ``n``."""
+    out = {k: min(hold[k], math.floor(peaks[k] + 1e-6)) for k in keys}
+    while sum(out.values()) > n:  # more whole peaks than n: lower the smallest
+        k = min((k for k in keys if out[k] > 0), key=lambda k: (peaks[k], k))
+        out[k] -= 1
+    order = sorted(keys, key=lambda k: (-(peaks[k] - out[k]), k))
+    while sum(out.values()) < n:
+        grow = [k for k in order if out[k] < hold[k]]
+        if not grow:
+            return None
+        out[grow[0]] += 1
+        order = order[order.index(grow[0]) + 1 :] + order[: order.index(grow[0]) + 1]
+    return out

@@ -1,7 +1,8 @@
 """Work in whole jobs (docs/model.md §10, "Jobs"): integer job counts per site.
 
 Also the rows that tighten the relaxation (:func:`job_ceilings`: no fraction of a job, per job
-size; ``job_room`` with its room cover cuts). The MIP start that packs whole jobs is in
+size, and the facets of the hull of each origin's whole-job fills, :func:`_fill_hull`;
+``job_room`` with its room cover cuts). The MIP start that packs whole jobs is in
 :mod:`planner.model.job_start`.
 
 For a class ``j`` with a job size ``S = job_pflops``: ``x[j,r,s,t] = S × k[j,r,s,t]`` with integer
@@ -15,10 +16,13 @@ Sites that could never hold one job are not eligible (``planner.data.job_capacit
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
+import scipy.spatial
 from pyomo.core.util import quicksum
 
 from ..data import PlanningData
@@ -279,7 +283,80 @@ def job_ceilings(d: PlanningData, cells: list[tuple[JobKey, str, str, str, float
         fill = _best_fill(sizes, bound / g) if len(sizes) > 1 and steps == {1} else None
         if fill is not None and fill < bound / g * (1 - 1e-9):
             out[(*group, len(sizes))] = ([(k, S) for k, _slot, S in cols], fill, g)
+        facets = _fill_hull(sizes, bound / g) if len(sizes) > 1 and steps == {1} else None
+        of = [max(z for z, S_z in enumerate(sizes) if S_z <= S * (1 + 1e-9)) for _k, _s, S in cols]
+        for i, (pi, pi0) in enumerate(facets or []):
+            row = [(k, float(pi[z])) for (k, _slot, _S), z in zip(cols, of) if pi[z] > 0]
+            out[(*group, len(sizes) + 1 + i)] = (row, float(pi0), g)
     return out
+
+
+def _fill_hull(sizes: list[float], cap: float) -> list[tuple[tuple[int, ...], int]] | None:
+    """Facets ``Σ_z π_z m_z ≤ π_0`` (integer ``π ≥ 0`` with two or more ``π_z > 0``) of the convex
+    hull of ``X = {m ∈ Z^n_+ : Σ_z S_z m_z ≤ cap}``, the counts of jobs of each size that whole
+    jobs can run within ``cap``; for 2 or 3 sizes, ``None`` otherwise or when there are more than
+    :data:`FILL_NODES` points to look at.
+
+    ``X`` is closed downwards, so its hull's vertices are points that no count of their support
+    can grow in; every such point is among those enumerated (each count of the larger sizes, the
+    smallest size filled or 0). A facet's ``π`` is the integer normal through its vertices and
+    ``π_0 = max_X π·m`` over those points (exact in integers), so each row holds for every
+    integer plan whatever the hull routine's rounding. The rows forbid the relaxation mixes that
+    no whole jobs make: with jobs of 3,200 and 1,480 PFLOPS and 33,600 PFLOPS·h of work, the
+    relaxation ran 10 jobs of 3,200 and 1.08 of 1,480 (all the work); whole jobs do 33,480 (10 and
+    1) or 33,520 (4 and 14), and the facet through those two keeps the relaxation to their mixes.
+    """
+    n = len(sizes)
+    if n not in (2, 3):
+        return None
+    tops = [math.floor(cap / S + 1e-9) for S in sizes]
+    live = [z for z in range(n) if tops[z] >= 1]
+    if len(live) < 2:
+        return None
+    small, big = live[0], live[1:]  # sizes ascend: the smallest is filled last
+    if math.prod(tops[z] + 1 for z in big) > FILL_NODES:
+        return None
+    pts: set[tuple[int, ...]] = set()
+    for counts in itertools.product(*(range(tops[z] + 1) for z in big)):
+        left = cap - sum(sizes[z] * c for z, c in zip(big, counts))
+        if left < -1e-9 * max(1.0, cap):
+            continue
+        for last in (math.floor(left / sizes[small] + 1e-9), 0):
+            pts.add((last, *counts))
+    ints = sorted(pts)
+    try:
+        hull = scipy.spatial.ConvexHull(np.array(ints, dtype=float))
+    except scipy.spatial.QhullError:
+        return None
+    out: set[tuple[tuple[int, ...], int]] = set()
+    for simplex in hull.simplices:
+        p = [ints[i] for i in simplex]
+        if len(live) == 2:
+            normal = [p[1][1] - p[0][1], p[0][0] - p[1][0]]
+        else:
+            a = [p[1][i] - p[0][i] for i in range(3)]
+            b = [p[2][i] - p[0][i] for i in range(3)]
+            normal = [
+                a[1] * b[2] - a[2] * b[1],
+                a[2] * b[0] - a[0] * b[2],
+                a[0] * b[1] - a[1] * b[0],
+            ]
+        g = math.gcd(*normal)
+        if g == 0:
+            continue
+        normal = [v // g for v in normal]
+        if all(v <= 0 for v in normal):
+            normal = [-v for v in normal]
+        if any(v < 0 for v in normal) or sum(1 for v in normal if v > 0) < 2:
+            continue
+        top = max(sum(c * v for c, v in zip(normal, q)) for q in ints)
+        if sum(c * v for c, v in zip(normal, p[0])) != top:
+            continue  # the hull's lower side, not a facet of the fills
+        pi = [0] * n
+        for z, v in zip(live, normal):
+            pi[z] = v
+        out.add((tuple(pi), top))
+    return sorted(out)
 
 
 #: Most nodes :func:`_best_fill` visits before it gives up (and no row is added).
@@ -375,7 +452,9 @@ def _add_card_jobs(b: pyo.Block, d: PlanningData) -> None:
             b.card_jobs[j, r, s, h, sl] for r in by_y.get((j, s, h, sl), [])
         )
 
-    rows = job_ceilings(d, [(k, k[0], k[1], k[4], size[k[0], k[3]]) for k in KC])
+    # a type that can hold no job anywhere (top 0) is no size of the rows: on China the old 910
+    # (2,176 PFLOPS, 124 pods in all) let the best-fill row count fills no whole jobs can make
+    rows = job_ceilings(d, [(k, k[0], k[1], k[4], size[k[0], k[3]]) for k in KC if top[k] > 0])
     b.card_jobs_fill_demand = pyo.Constraint(
         list(rows),
         rule=lambda b, *g: quicksum(c * b.card_jobs[k] for k, c in rows[g][0]) <= rows[g][1],
