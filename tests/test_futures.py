@@ -76,6 +76,21 @@ def test_stochastic_optimum_by_hand(plan: planner.Results) -> None:
     assert by_f["low"] == pytest.approx(A) and by_f["high"] == pytest.approx(A + 2 * U)
 
 
+def test_report_summary_costs_are_the_expected_ones(plan: planner.Results) -> None:
+    """The report's Summary (dust removed) keeps the expected cost: total A + U, unserved U.
+
+    The low future's unserved cost is 0 (dust) and the high one's 2U: the expected term is U,
+    and the total is the objective, not the sum of the futures' costs (2A + 2U).
+    """
+    from planner.report.present import present
+
+    kpi = present(plan).summary.set_index("kpi")["value"]
+    assert kpi["total cost"] == pytest.approx(A + U)
+    assert kpi["total cost"] == pytest.approx(plan.outcome.objective)
+    assert kpi["cost: unserved_cost"] == pytest.approx(U)
+    assert kpi["cost: capex_hardware"] == pytest.approx(A)
+
+
 def test_value_of_information_by_hand(plan: planner.Results) -> None:
     x = plan.extras
     assert x["RP"] == pytest.approx(275_200)

@@ -8,8 +8,9 @@ results themselves keep CNY and every value the solver returned):
   M CNY 10⁶, 亿元 10⁸) and its header says the unit (``M CNY/yr``, ``百万元/年``, ``亿元/年``).
 * **Solver dust.** Interior-point and rounding residue is not a decision. With ``dust`` = δ
   (``report.dust``, default 10⁻⁶): a placement or an unserved amount below δ × its (class,
-  region) demand is left out of the plan tables; a cost term below δ × the total cost is shown
-  as 0 (the total is the sum of the shown terms); the unserved KPIs are 0 when every unserved
+  region) demand is left out of the plan tables; a cost row below δ × the total cost is shown
+  as 0 (over futures, judged on its expected part), each cost KPI and the total are the sums of the
+  shown rows; the unserved KPIs are 0 when every unserved
   amount is dust. The Summary states δ.
 * **Yes/no.** True/false columns read ``yes``/``no`` (``是``/``否``), never 0/1.
 """
@@ -33,6 +34,8 @@ CURRENCY: dict[str, tuple[float, str, str]] = {
 #: a money quantity: CNY not followed by a per-physical-unit denominator (prices stay in CNY)
 _MONEY = re.compile(r"CNY(?!\s*/\s*(MWh|PFLOPS|tCO2|TB|kW|Gbps))(?!\s+per\s+(PFLOPS|MWh))")
 YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+#: money columns of the Costs table, the one the Summary sums first (futures: the expected cost)
+SUMMED_COST_COLUMNS = ("expected CNY", "expected CNY/yr", "discounted CNY", "CNY/yr")
 
 
 def currency_key(unit: str | None) -> str:
@@ -159,17 +162,20 @@ def _undust(
     kpis = list(summary["kpi"])
     if "unserved demand" in kpis and len(res.unserved) and not len(unserved):
         summary.loc[summary["kpi"].isin(["unserved demand", "unserved share"]), "value"] = 0.0
-    col = "discounted CNY" if "discounted CNY" in costs.columns else "CNY/yr"
-    if col in costs.columns and len(costs):
+    # the column the Summary's cost KPIs sum: the expected one over futures, else the plan's own
+    col = next((c for c in SUMMED_COST_COLUMNS if c in costs.columns), None)
+    if col is not None and len(costs):
         total = float(costs[col].abs().sum())
         small = costs[col].abs() < delta * total
         if small.any():
             costs = costs.copy()
-            for c in ("CNY/yr", "discounted CNY", "share"):
+            for c in (*SUMMED_COST_COLUMNS, "share"):
                 if c in costs.columns:
                     costs.loc[small, c] = 0.0
-            for term in costs.loc[small, "term"]:
-                summary.loc[summary["kpi"] == f"cost: {term}", "value"] = 0.0
+            # each cost KPI is the sum of its shown rows (a term small in one future or period
+            # and not in another keeps the rest); the total is the sum of the shown terms
+            for term, v in costs.groupby("term", sort=False)[col].sum().items():
+                summary.loc[summary["kpi"] == f"cost: {term}", "value"] = float(v)
             if "total cost" in kpis:
                 summary.loc[summary["kpi"] == "total cost", "value"] = float(costs[col].sum())
     return placement, unserved, costs, summary
