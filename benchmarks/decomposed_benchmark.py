@@ -225,6 +225,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     a = ap.parse_args()
     if a.child:
+        # the iteration log on stderr (read it while a long configuration runs)
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+        )
         kind, *rest = a.child
         if kind == "mono":
             rec = monolithic(int(rest[0]), float(rest[1]), float(rest[2]))

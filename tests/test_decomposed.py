@@ -81,10 +81,22 @@ def test_splitter_partitions_the_year(small):
     )  # the year's bounds, not the day's
 
 
-@pytest.mark.parametrize("relaxation", [True, False], ids=["partial", "cuts-only"])
-def test_hourly_small_equals_monolithic(small, relaxation):
+@pytest.mark.parametrize(
+    "relaxation,groups",
+    [(True, None), (True, 2), (False, None)],
+    ids=["partial", "partial-grouped", "cuts-only"],
+)
+def test_hourly_small_equals_monolithic(small, relaxation, groups):
+    """``groups=2``: the three days not kept share two relaxation blocks (one of two days)."""
     data, (mono_obj, mono_bound, _) = small
-    out = solve_decomposed(data, time_limit=LIMIT, mip_gap=GAP, workers=0, relaxation=relaxation)
+    out = solve_decomposed(
+        data,
+        time_limit=LIMIT,
+        mip_gap=GAP,
+        workers=0,
+        relaxation=relaxation,
+        relax_groups=groups,
+    )
     assert out.status == "optimal"
     check(out.objective, out.bound, mono_obj, mono_bound, GAP)
     phases = [it.phase for it in out.iterations]
@@ -243,18 +255,22 @@ def test_cli_method_option(tmp_path):
     assert bad.exit_code == 2 and "split" in bad.output
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["per-day", "grouped"])
 @pytest.mark.parametrize("allow_unserved", [True, False])
-def test_master_rows_bound_every_day_from_below(allow_unserved):
+def test_master_rows_bound_every_day_from_below(allow_unserved, grouped):
     """The rows that strengthen the master (a kept day, every other day's pooled relaxation) never
     exceed a subproblem's cost: at plans from none to twice the optimum's modules, the least
     ``θ_d`` the master allows with ``x`` fixed and no cut is at most ``z_d(x)``.
 
     With unserved work priced (``allow_unserved``) the rows price it as the subproblems do; without,
     they forbid it, and the plans that cannot serve all work are infeasible in the master (every
-    plan of the monolithic model serves it all)."""
+    plan of the monolithic model serves it all).
+
+    ``grouped``: the days not kept share one relaxation (``Σ_{d ∈ G} θ_d ≥ R_G(x)``, the rows
+    summed hour by hour), and the least ``Σ_{d ∈ G} θ_d`` is at most ``Σ_{d ∈ G} z_d(x)``."""
     import numpy as np
 
-    from planner.decomposed.driver import _peak_subproblems
+    from planner.decomposed.driver import _peak_subproblems, _peaks
     from planner.decomposed.master import Master
     from planner.decomposed.subproblem import Spec, Subproblem
 
@@ -264,8 +280,9 @@ def test_master_rows_bound_every_day_from_below(allow_unserved):
     assert out.status == "optimal"
     sp = Splitter(data)
     n = len(sp)
-    kept = _peak_subproblems([data], [sp], [(0, g) for g in range(n)], 1)
+    kept = _peak_subproblems(_peaks([data], [sp], [(0, g) for g in range(n)]), 1)
     assert len(kept) == 1
+    others = [i for i in range(n) if i not in kept]
     master = Master(
         data,
         n,
@@ -275,8 +292,10 @@ def test_master_rows_bound_every_day_from_below(allow_unserved):
         None,
         [sp.data_of(i) for i in range(n)],
         {i: sp.data_of(i) for i in kept},
+        [others] if grouped else None,
     )
     assert master.relax_rows > 0 and master.retained == kept
+    assert master.relax_blocks == (1 if grouped else len(others))
     subs = [Subproblem(Spec(i, sp.data_of(i), {}, not allow_unserved)) for i in range(n)]
     best = {
         v.name: float(round(v.value))
@@ -296,6 +315,11 @@ def test_master_rows_bound_every_day_from_below(allow_unserved):
             assert not allow_unserved, scale  # only a plan that must leave work undone is excluded
             assert sum(s.solve(x, {}).unserved_hard for s in subs) > 1e-6
             continue
-        assert np.all(theta <= z * (1 + 1e-7) + 1e-3), (scale, theta, z)
+        if grouped:
+            for part in (kept, others):
+                assert theta[part].sum() <= z[part].sum() * (1 + 1e-7) + 1e-3, (scale, theta, z)
+            assert theta[others].sum() > 0  # the group's row bounds the sum (θ ≥ 0 alone)
+        else:
+            assert np.all(theta <= z * (1 + 1e-7) + 1e-3), (scale, theta, z)
         checked += 1
     assert checked >= (5 if allow_unserved else 2)

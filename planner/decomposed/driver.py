@@ -53,7 +53,7 @@ from ..errors import SolverError
 from ..horizon.futures import FuturesData
 from .master import Master
 from .pool import Pool
-from .relaxation import applies
+from .relaxation import applies, relaxation_groups
 from .split import (
     COUPLED,
     Layout,
@@ -81,6 +81,9 @@ ROUND_EVERY = 10
 #: The same with subproblems kept whole in the master (partial Benders): its LP points are near
 #: plans already (China with 4 days: the first rounding, after 6 LP steps, was within 2.2%).
 ROUND_EVERY_PARTIAL = 3
+#: Most relaxation blocks in the master: with more subproblems, days of like peak share one (a
+#: pooled relaxation costs ≈ 700 master columns; one per day of the year would be ≈ 255,000).
+RELAX_GROUPS = 32
 #: Simplex iterations a level-set step may take (else the master's own point): a count, not
 #: seconds, so that the path does not depend on the machine's load.
 PROJECT_ITERATIONS = 20000
@@ -182,6 +185,7 @@ def solve_decomposed(
     on_iteration: Callable[[Iteration], None] | None = None,
     relaxation: bool = True,
     retain: int = 1,
+    relax_groups: int | None = None,
 ) -> DecomposedOutcome:
     """Plan ``data`` by Benders decomposition over its days (see the module docstring).
 
@@ -208,6 +212,9 @@ def solve_decomposed(
     retain
         With ``relaxation``: this many subproblems (those with the busiest slices) are kept whole
         in the master (partial Benders), the others by their relaxation.
+    relax_groups
+        Most relaxation blocks in the master [default :data:`RELAX_GROUPS`]: beyond, days of like
+        peak share one (:func:`.relaxation.relaxation_groups`).
     """
     _refuse_whole_jobs(data)
     return _benders(
@@ -223,6 +230,7 @@ def solve_decomposed(
         on_iteration=on_iteration,
         relaxation=relaxation,
         retain=retain,
+        relax_groups=RELAX_GROUPS if relax_groups is None else relax_groups,
     )
 
 
@@ -243,6 +251,7 @@ def solve_decomposed_futures(
     on_iteration: Callable[[Iteration], None] | None = None,
     relaxation: bool = True,
     retain: int = 1,
+    relax_groups: int | None = None,
 ) -> DecomposedOutcome:
     """Plan over demand futures by Benders: one subproblem per (future, day or group of days).
 
@@ -276,6 +285,7 @@ def solve_decomposed_futures(
         on_iteration=on_iteration,
         relaxation=relaxation,
         retain=retain,
+        relax_groups=RELAX_GROUPS if relax_groups is None else relax_groups,
     )
 
 
@@ -293,6 +303,7 @@ def _benders(
     on_iteration: Callable[[Iteration], None] | None,
     relaxation: bool = True,
     retain: int = 1,
+    relax_groups: int = RELAX_GROUPS,
 ) -> DecomposedOutcome:
     """The loop of the module docstring, on one demand (``futures`` None) or over demand futures."""
     t0 = time.perf_counter()
@@ -341,7 +352,13 @@ def _benders(
             if relaxation and all(applies(d) for d in datas)
             else None
         )
-        kept = _peak_subproblems(datas, splits, subs, retain) if relax is not None else []
+        peaks = _peaks(datas, splits, subs) if relax is not None else {}
+        kept = _peak_subproblems(peaks, retain)
+        groups = relaxation_groups(
+            {i: v for i, v in peaks.items() if i not in kept},
+            {i: fi for i, (fi, _d) in enumerate(subs)},
+            relax_groups,
+        )
         master = Master(
             data,
             n,
@@ -351,6 +368,7 @@ def _benders(
             layout,
             relax,
             {i: splits[subs[i][0]].data_of(subs[i][1]) for i in kept},
+            groups,
         )
         prefix = master.prefix
 
@@ -699,17 +717,12 @@ def _benders(
         pool.close()
 
 
-def _peak_subproblems(
-    datas: list[PlanningData], splits: list[Splitter], subs: list[tuple[int, int]], k: int
-) -> list[int]:
-    """The ``k`` subproblems (over every future) whose busiest slice has the most work: kept whole.
-
-    A slice's work is ``Σ_{j,r} d[j,r,t] / e_j`` (each class at its best efficiency): the day that
-    decides the capacity, the links and the local sites of latency-bound work. With futures, the
-    largest future's peak day comes first (China with three futures × 4 days: one kept day per
-    future made a master of 41,062 columns whose LP re-solves took 50 s; the other futures' days
-    keep their pooled relaxation).
-    """
+def _peaks(
+    datas: list[PlanningData], splits: list[Splitter], subs: list[tuple[int, int]]
+) -> dict[int, float]:
+    """Each subproblem's busiest slice's work ``max_t Σ_{j,r} d[j,r,t] / e_j`` (each class at its
+    best efficiency): the day that decides the capacity, the links and the local sites of
+    latency-bound work."""
     peak: dict[int, float] = {}
     for i, (fi, g) in enumerate(subs):
         d, sp = datas[fi], splits[fi]
@@ -720,6 +733,16 @@ def _peak_subproblems(
         for (j, _r, t), v in sp._demand[g].items():
             work[t] = work.get(t, 0.0) + v / eff[j]
         peak[i] = max(work.values(), default=0.0)
+    return peak
+
+
+def _peak_subproblems(peak: dict[int, float], k: int) -> list[int]:
+    """The ``k`` subproblems (over every future) whose busiest slice has the most work: kept whole.
+
+    With futures, the largest future's peak day comes first (China with three futures × 4 days:
+    one kept day per future made a master of 41,062 columns whose LP re-solves took 50 s; the
+    other futures' days keep their pooled relaxation).
+    """
     return sorted(sorted(peak, key=lambda i: (-peak[i], i))[: max(0, k)])
 
 

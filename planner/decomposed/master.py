@@ -13,8 +13,9 @@ of ``g_{k,d}`` over every plan, :func:`.split.budget_range`),
 and the optimality cuts ``θ_d ≥ z + r_xᵀ(x − x̂) + r_bᵀ(b − b̂)``, added as HiGHS rows in a fixed order.
 With ``retain`` / ``relax`` (partial Benders, :mod:`.relaxation`), also ``θ_d ≥`` the operating
 cost of subproblem ``d`` kept whole in ``m.retain[d]``, and ``θ_d ≥ R_d(x)`` (its pooled-hardware
-relaxation in ``m.relax[d]``) for every other one: rows valid for every ``(x, b)``, whose own
-continuous columns are not part of the plan.
+relaxation in ``m.relax[g]``) for every other one, or ``Σ_{d ∈ G} θ_d ≥ R_G(x)`` for a group ``G``
+of them (``relax_groups``, many days): rows valid for every ``(x, b)``, whose own continuous
+columns are not part of the plan.
 
 **Demand futures** (a :class:`.split.Layout`): the investment blocks are built once per future
 ``f`` in ``m.future[f]`` as in :mod:`planner.model.futures` (``open``, ``modules``, ``units``,
@@ -58,7 +59,7 @@ from ..model.policy import add_policy
 from ..model.registry import CostRegistry
 from ..model.sizing import add_sizing
 from ..solve import INF, _round, compile_model
-from .relaxation import add_relaxation, add_retained
+from .relaxation import add_group_relaxation, add_relaxation, add_retained
 from .split import INVEST_TERMS, CoupledTarget, Layout, local_names, master_data, master_name
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Master:
         layout: Layout | None = None,
         relax: list[PlanningData] | None = None,
         retain: dict[int, PlanningData] | None = None,
+        relax_groups: list[list[int]] | None = None,
     ) -> None:
         m = pyo.ConcreteModel(name=f"{data.scenario.name}-master")
         self.layout = layout
@@ -118,12 +120,26 @@ class Master:
         self.relax_rows = 0
         hard = not data.scenario.policy.allow_unserved
         kept = sorted(retain or {})
+        self.relax_blocks = 0
         if relax is not None:
             pooled = [d for d in m.SUB if d not in kept]
-            m.relax = pyo.Block(pooled)
+            groups = (
+                [[d] for d in pooled]
+                if relax_groups is None
+                else [g for g in ([d for d in g if d not in kept] for g in relax_groups) if g]
+            )
+            m.relax = pyo.Block(range(len(groups)))
             modules = blocks[0].sizing.modules
-            for d in pooled:
-                self.relax_rows += add_relaxation(m.relax[d], modules, m.theta[d], relax[d], hard)
+            for gi, g in enumerate(groups):
+                if len(g) == 1:
+                    self.relax_rows += add_relaxation(
+                        m.relax[gi], modules, m.theta[g[0]], relax[g[0]], hard
+                    )
+                else:
+                    self.relax_rows += add_group_relaxation(
+                        m.relax[gi], modules, [m.theta[d] for d in g], [relax[d] for d in g], hard
+                    )
+            self.relax_blocks = len(groups)
         # partial Benders: subproblems kept whole in the master (their own continuous columns)
         self.retained = kept
         self.retain_rows = 0

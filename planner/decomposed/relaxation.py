@@ -274,3 +274,188 @@ def _inside(v: Any, b: pyo.Block) -> bool:
             return True
         blk = blk.parent_block()
     return False
+
+
+def add_group_relaxation(
+    b: pyo.Block,
+    modules: Any,
+    thetas: list[Any],
+    datas: list[PlanningData],
+    hard: bool = False,
+) -> int:
+    """``Σ_{d ∈ G} θ_d ≥ R_G(x)``: one relaxation for a group ``G`` of subproblems; its rows count.
+
+    The rows of :func:`add_relaxation` for every day of every subproblem in ``G``, each multiplied
+    by its slice's weight ``w[t]`` and summed over the slices that hold the same place ``k`` in
+    their day (the ``k``-th hour): a non-negative combination of valid rows, so any point of the
+    subproblems' relaxations, summed, is a point of this LP, and ``R_G ≤ Σ_{d ∈ G} R_d ≤ Σ z_d``.
+    With ``Y[j,h,k] = Σ w[t] y[j,h,t]`` (PFLOPS·h) and ``U`` likewise:
+
+    - capacity: ``Σ_j Y[j,h,k] / e[j,h] ≤ p[h] Σ_s c[s,h,k] modules[s,h]``,
+      ``c[s,h,k] = Σ_{t at k: s ∈ S(h,t)} w[t]``;
+    - demand (non-shiftable): ``Σ_h Y + U = Σ_{t at k} w[t] d[j,t]``; shiftable: over every ``k``
+      at once, ``Σ_k (Σ_h Y + U) = Σ_t w[t] d[j,t]``;
+    - region-bound classes: ``U[j,r,k] + Σ_{s,h} e p c'[j,r,s,h,k] modules[s,h] ≥ Σ_{t at k} w d``;
+    - cost: ``α_G[j,h,k] = min_{t at k} α[j,h,t]`` per PFLOPS·h, idle power exact.
+
+    Weaker than one relaxation per subproblem (a day short of capacity can borrow another's slack
+    in the sum) and as small as one day's: the master of the whole year holds a few dozen of these
+    instead of 365 (docs/model.md §11, "Relaxation in the master").
+    """
+    w = datas[0].scenario.objective_weights
+    w_pen = w.get("cost", 0.0) or 1.0
+    cap: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    alpha: dict[tuple[str, str, int], float] = {}
+    dem: dict[tuple[str, int], float] = defaultdict(float)
+    dem_r: dict[tuple[str, str, int], float] = defaultdict(float)
+    elig: dict[tuple[str, str, int], dict[tuple[str, str], float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    idle: dict[tuple[str, str], float] = defaultdict(float)
+    shiftable: set[str] = set()
+    regional: set[str] = set()
+    unserved_cost: dict[str, float] = {}
+    first = datas[0]
+    for d in datas:
+        transport = set(d.TRANSPORT)
+        reg = {j for (j, _r, _s, _t) in d.X if j not in transport and not d.shiftable[j]}
+        regional |= reg
+        shiftable |= {j for j in d.CLASSES if d.shiftable[j]}
+        unserved_cost.update(d.unserved_cost)
+        pos = {t: k for ts in d.DAYS.values() for k, t in enumerate(ts)}
+        a_st = {(s, t): mwh_price(d, s, t) for s in d.SITES for t in d.SLICES}
+        seen: set[tuple[str, str, str]] = set()
+        for j, s, h, t in d.Y:
+            k, wt = pos[t], d.weight[t]
+            if (s, h, t) not in seen:
+                seen.add((s, h, t))
+                cap[h, k][s] += wt
+            mwh = (
+                d.pue[s]
+                * d.kw[h]
+                * (1 - d.idle_frac[h])
+                / (1000 * d.pflops[h] * d.efficiency[j, h])
+            )
+            c = a_st[s, t] * mwh
+            alpha[j, h, k] = min(alpha.get((j, h, k), c), c)
+        for (j, r, t), v in d.demand.items():
+            if v <= 0:
+                continue
+            if j in reg:
+                dem_r[j, r, pos[t]] += d.weight[t] * v
+            else:
+                dem[j, pos[t]] += d.weight[t] * v
+        hw_of: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for j, s, h, t in d.Y:
+            if j in reg:
+                hw_of[j, s, t].add(h)
+        for j, r, s, t in d.X:
+            if j in reg and d.demand.get((j, r, t), 0.0) > 0:
+                for h in hw_of[j, s, t]:
+                    elig[j, r, pos[t]][s, h] += d.weight[t]
+        for s, h in d.SITE_HW:
+            if d.module_bound[s, h] > 0 and d.idle_frac[h] > 0 and d.kw[h] > 0:
+                idle[s, h] += (
+                    sum(d.weight[t] * a_st[s, t] for t in d.SLICES)
+                    * d.pue[s]
+                    * d.kw[h]
+                    * d.idle_frac[h]
+                    / 1000
+                )
+    JHK = sorted(alpha)
+    JK = sorted(dem)
+    JRK = sorted(dem_r)
+    b.y = pyo.Var(JHK, domain=pyo.NonNegativeReals, doc="PFLOPS·h of j on pooled h at hour k")
+    b.u = pyo.Var(JK, domain=pyo.NonNegativeReals, bounds=(0.0, 0.0) if hard else (0.0, None))
+    b.ur = pyo.Var(
+        JRK,
+        domain=pyo.NonNegativeReals,
+        bounds=lambda _, j, r, k: (0.0, 0.0 if hard else dem_r[j, r, k]),
+    )
+    y_of: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    load_of: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for j, h, k in JHK:
+        y_of[j, k].append(b.y[j, h, k])
+        load_of[h, k].append(b.y[j, h, k] / first.efficiency[j, h])
+    b.capacity = pyo.Constraint(
+        sorted(load_of),
+        rule=lambda _, h, k: (
+            quicksum(load_of[h, k])
+            <= first.pflops[h] * quicksum(c * modules[s, h] for s, c in sorted(cap[h, k].items()))
+        ),
+        doc="Σ_j Y / e ≤ p[h] Σ_s c[s,h,k] modules[s,h]",
+    )
+    ur_of: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for j, r, k in JRK:
+        ur_of[j, k].append(b.ur[j, r, k])
+    dem_rk: dict[tuple[str, int], float] = defaultdict(float)
+    for (j, _r, k), v in dem_r.items():
+        dem_rk[j, k] += v
+    regional_jk = sorted(dem_rk)
+    fixed = [jk for jk in JK if jk[0] not in shiftable] + regional_jk
+    b.demand = pyo.Constraint(
+        fixed,
+        rule=lambda _, j, k: (
+            quicksum(y_of.get((j, k), [])) + (quicksum(ur_of[j, k]) if j in regional else b.u[j, k])
+            == (dem_rk[j, k] if j in regional else dem[j, k])
+        ),
+        doc="Σ_h Y + U = Σ_{t at k} w d (per hour of the day)",
+    )
+    shift = sorted({j for j, _k in JK if j in shiftable})
+    b.demand_all = pyo.Constraint(
+        shift,
+        rule=lambda _, j: (
+            quicksum(quicksum(y_of.get((j, k), [])) + b.u[j, k] for jj, k in JK if jj == j)
+            == sum(v for (jj, _k), v in dem.items() if jj == j)
+        ),
+        doc="Σ_k (Σ_h Y + U) = Σ_t w d (shiftable)",
+    )
+    b.regional = pyo.Constraint(
+        JRK,
+        rule=lambda _, j, r, k: (
+            b.ur[j, r, k]
+            + quicksum(
+                first.efficiency[j, h] * first.pflops[h] * c * modules[s, h]
+                for (s, h), c in sorted(elig[j, r, k].items())
+            )
+            >= dem_r[j, r, k]
+        ),
+        doc="U[j,r,k] + Σ_{s,h} e p c' modules ≥ Σ_{t at k} w d",
+    )
+    cost = (
+        quicksum(alpha[j, h, k] * b.y[j, h, k] for j, h, k in JHK if alpha[j, h, k])
+        + quicksum(w_pen * unserved_cost[j] * b.u[j, k] for j, k in JK if not hard)
+        + quicksum(w_pen * unserved_cost[j] * b.ur[j, r, k] for j, r, k in JRK if not hard)
+        + quicksum(v * modules[s, h] for (s, h), v in sorted(idle.items()))
+    )
+    b.bound = pyo.Constraint(expr=quicksum(thetas) >= cost, doc="Σ_{d∈G} θ_d ≥ R_G(x)")
+    return len(b.capacity) + len(b.demand) + len(b.demand_all) + len(b.regional) + 1
+
+
+def relaxation_groups(
+    peaks: dict[int, float], futures: dict[int, int], most: int
+) -> list[list[int]]:
+    """Which subproblems share one relaxation: at most ``most`` groups (about), by busiest slice.
+
+    ``peaks[i]`` is subproblem ``i``'s busiest slice's work, ``futures[i]`` its future. With no
+    more subproblems than ``most``, each has its own (:func:`add_relaxation`). Otherwise each
+    future gets groups in proportion to its subproblems: its busiest half of them one subproblem
+    each (the days that decide capacity), the rest in runs of equal size by rank of peak (days of
+    like demand together, so that the sum loses little).
+    """
+    idx = sorted(peaks)
+    if len(idx) <= most:
+        return [[i] for i in idx]
+    out: list[list[int]] = []
+    for f in sorted(set(futures[i] for i in idx)):
+        mine = sorted((i for i in idx if futures[i] == f), key=lambda i: (-peaks[i], i))
+        n_groups = max(2, round(most * len(mine) / len(idx)))
+        singles = n_groups // 2
+        out += [[i] for i in mine[:singles]]
+        rest = mine[singles:]
+        k = n_groups - singles
+        for g in range(k):
+            part = rest[g * len(rest) // k : (g + 1) * len(rest) // k]
+            if part:
+                out.append(sorted(part))
+    return sorted(out, key=lambda g: g[0])
