@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from distributed import WorkerPlugin
+from dask.distributed import WorkerPlugin
 
 #: The message distributed's worker logs when a heartbeat meets a closed scheduler.
 HEARTBEAT_RACE = "Failed to communicate with scheduler during heartbeat"

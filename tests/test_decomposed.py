@@ -323,3 +323,35 @@ def test_master_rows_bound_every_day_from_below(allow_unserved, grouped):
             assert np.all(theta <= z * (1 + 1e-7) + 1e-3), (scale, theta, z)
         checked += 1
     assert checked >= (5 if allow_unserved else 2)
+
+
+def test_cli_decomposed_on_dask_prints_no_dask_chatter():
+    """``planner run --method decomposed`` on a real local cluster: planner's progress lines on
+    stderr, none of distributed's own (scheduler, nanny, worker registration) without ``-v``."""
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "run",
+            str(HOURLY),
+            "--set",
+            "hourly.days=2",
+            "--method",
+            "decomposed",
+            "--workers",
+            "1",
+            "--no-report",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "iteration" in p.stderr and "decomposed: 1 Dask workers" in p.stderr
+    chatter = [ln for ln in p.stderr.splitlines() if "distributed." in ln]
+    assert not chatter, chatter[:5]

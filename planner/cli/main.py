@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from . import pareto, sweep, workbook
-from .common import _guard, _setup_logging, status_text
+from .common import _guard, _quiet_dask, _setup_logging, status_text
 from .futures import future_lines
 
 log = logging.getLogger("planner")
@@ -140,6 +140,7 @@ def run(
 ) -> None:
     """Plan SCENARIO (a YAML file or a folder with scenario.yaml) and write its Excel report."""
     _setup_logging(verbose, quiet)
+    _quiet_dask(verbose)  # a decomposed run's local cluster: no scheduler and nanny chatter
     from ..pipeline import run as run_plan
     from ..scenario import load_scenario
 
