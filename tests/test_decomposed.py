@@ -106,6 +106,7 @@ def test_hourly_small_equals_monolithic(small, relaxation, groups):
     # the plan loads into the monolithic model and costs what the decomposition says
     m, outcome = assemble(data, out)
     assert abs(outcome.objective - out.objective) <= 1e-6 * out.objective
+    assert outcome.cpu_s == out.cpu_s > 0  # the Summary's CPU time (was 0 for decomposed plans)
 
 
 def test_policy_targets_stay_exact(small):
@@ -165,6 +166,10 @@ def test_same_plan_on_one_and_two_workers(small):
     assert [it.lower_bound for it in one.iterations] == pytest.approx(
         [it.lower_bound for it in two.iterations], rel=1e-9
     )
+    # CPU time: the driver's, plus the subproblems' solve seconds on the workers (never 0)
+    for out in (one, two):
+        on_workers = sum(it.subproblem_cpu_s for it in out.iterations)
+        assert on_workers > 0 and out.cpu_s >= on_workers
 
 
 def test_killing_a_worker_does_not_lose_the_run(small):

@@ -182,6 +182,7 @@ def _outcome(
         bound=out.bound,
         gap=gap,
         solve_s=out.seconds,
+        cpu_s=out.cpu_s,
         solver_version=_highs_version(),
         options=dict(options or {}) | {"method": "decomposed", "workers": out.workers},
         size={"subproblems": out.subproblems, **out.sizes},

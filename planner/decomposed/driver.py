@@ -121,6 +121,8 @@ class DecomposedOutcome:
     elastic: dict[tuple[str, str], float] = field(default_factory=dict)
     unserved_hard: float = 0.0
     seconds: float = 0.0
+    #: CPU seconds: the driver's own, plus the subproblems' solve seconds on Dask workers
+    cpu_s: float = 0.0
     build_s: float = 0.0
     subproblems: int = 0
     workers: int = 0
@@ -307,6 +309,7 @@ def _benders(
 ) -> DecomposedOutcome:
     """The loop of the module docstring, on one demand (``futures`` None) or over demand futures."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     deadline = t0 + time_limit
     sc = data.scenario
     if sc.periods:
@@ -689,6 +692,9 @@ def _benders(
             elastic=elastic,
             unserved_hard=sum(r.unserved_hard for r in res),
             seconds=time.perf_counter() - t0,
+            cpu_s=time.process_time()
+            - c0
+            + (0.0 if pool.local else sum(it.subproblem_cpu_s for it in history)),
             build_s=build_s,
             subproblems=n,
             workers=len(pool.live()),
