@@ -160,10 +160,27 @@ _scheduler_threads: int | None = None
 
 
 def _ensure_scheduler(threads: int) -> None:
+    """HiGHS's global scheduler started for ``threads`` threads before a solve.
+
+    HiGHS runs every solve of a process on one global scheduler, started by the first solve
+    with that solve's ``threads`` option; a later solve that asks another number fails at once
+    (model status ``Not Set``, no solution). planner mixes one-thread solves (the decomposed
+    master and subproblems) with ``solver.threads`` ones (the LP with the integers fixed), so
+    the scheduler is reset whenever the count changes, and also the first time (another user of
+    highspy in this process may have started it with any count). Every solve in planner goes
+    through :func:`run_highs`, which calls this.
+    """
     global _scheduler_threads
-    if _scheduler_threads is not None and _scheduler_threads != threads:
+    if _scheduler_threads != threads:
         highspy.Highs.resetGlobalScheduler(True)
     _scheduler_threads = threads
+
+
+def run_highs(h: highspy.Highs) -> None:
+    """``h.run()`` on a global scheduler of ``h``'s own thread count (:func:`_ensure_scheduler`)."""
+    _, threads = h.getOptionValue("threads")
+    _ensure_scheduler(int(threads))
+    h.run()
 
 
 def _new_highs(options: dict[str, Any], lp: bool = False, n_cols: int = 0) -> highspy.Highs:
@@ -194,7 +211,6 @@ def _run(
     """
     is_lp = integrality is None or not integrality.any()
     t0 = time.perf_counter()
-    _ensure_scheduler(int(options.get("threads") or 1))
     h = _new_highs(options, lp=is_lp, n_cols=lp.num_col_)
     if integrality is not None and not is_lp:
         lp.integrality_ = [
@@ -210,7 +226,7 @@ def _run(
         sol.value_valid = True
         h.setSolution(sol)
     t1 = time.perf_counter()
-    h.run()
+    run_highs(h)
     return h, t1 - t0, time.perf_counter() - t1
 
 

@@ -360,3 +360,30 @@ def test_cli_decomposed_on_dask_prints_no_dask_chatter():
     assert "iteration" in p.stderr and "decomposed: 1 Dask workers" in p.stderr
     chatter = [ln for ln in p.stderr.splitlines() if "distributed." in ln]
     assert not chatter, chatter[:5]
+
+
+def test_master_milp_stops_once_its_bound_proves_the_gap():
+    """``Master.solve(stop_at=…)``: HiGHS's MIP is interrupted as soon as its dual bound reaches
+    the bound that proves the best plan within the gap, and that bound is still a valid one (at
+    most the master MILP's optimum); a target above the optimum is never reached, and the solve
+    is then the plain one (same optimum)."""
+    from planner.decomposed.driver import _proving_bound
+    from planner.decomposed.master import Master
+
+    data = prepare(hourly())
+    sp = Splitter(data)
+    n = len(sp)
+    master = Master(data, n, {}, {}, [0.0] * n, None, None, {i: sp.data_of(i) for i in range(n)})
+    lp = master.solve(integer=False, time_limit=LIMIT, gap=0.0)
+    full = master.solve(integer=True, time_limit=LIMIT, gap=0.0)
+    assert full.status == "Optimal" and full.bound > lp.bound * (1 + 1e-6)  # integers matter here
+    target = lp.bound  # the MIP's root reaches the LP's bound at once: it stops there
+    early = master.solve(integer=True, time_limit=LIMIT, gap=0.0, stop_at=target)
+    assert early.status == "bound reached"
+    assert target <= early.bound <= full.bound * (1 + TOL)
+    never = master.solve(integer=True, time_limit=LIMIT, gap=0.0, stop_at=2 * full.bound)
+    assert never.status == "Optimal" and never.bound == pytest.approx(full.bound, rel=1e-9)
+    # the least bound that proves a plan within the gap, as the driver's gap reads it
+    best, gap = 1.0e9, 0.01
+    lb = _proving_bound(best, gap)
+    assert (best - lb) / best <= gap and (best - lb) / best > gap * (1 - 1e-9)

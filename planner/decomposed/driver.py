@@ -158,6 +158,11 @@ def _gap(ub: float | None, lb: float) -> float | None:
     return max(0.0, ub - lb) / max(abs(ub), 1e-9)
 
 
+def _proving_bound(best: float, mip_gap: float) -> float:
+    """The least bound that proves ``best`` within ``mip_gap`` (:func:`_gap`), a hair above it."""
+    return best - mip_gap * max(abs(best), 1e-9) + 1e-12 * max(abs(best), 1.0)
+
+
 def whole_job_classes(data: PlanningData) -> list[str]:
     """The classes that run in whole jobs (``job_pflops`` or ``job_cards``), sorted."""
     return sorted(set(data.job_pflops) | {j for j, _ in data.job_card_size})
@@ -627,7 +632,12 @@ def _benders(
                 break
             # no incumbent handed to HiGHS: with one (setSolution) its MIP reported a bound above a known plan
             try:
-                ms = master.solve(integer=True, time_limit=max(1.0, deadline - ti), gap=mip_gap / 2)
+                ms = master.solve(
+                    integer=True,
+                    time_limit=max(1.0, deadline - ti),
+                    gap=mip_gap / 2,
+                    stop_at=_proving_bound(best[0], mip_gap),
+                )
             except RuntimeError as err:  # HiGHS's MIP failed on the cuts' coefficient range
                 failed += 1
                 log.warning(
@@ -647,7 +657,9 @@ def _benders(
                         ms.x = xr
                 ms.bound = -math.inf
             lb = max(lb, ms.bound)
-            if (_gap(best[0], lb) or 1.0) <= mip_gap:
+            proven = _gap(best[0], lb)
+            if (proven is not None and proven <= mip_gap) or ms.status == "bound reached":
+                # the bound proves the best plan: nothing to evaluate (the loop ends at its top)
                 record("integer", lb, best[0], ti, ms.seconds, 0.0, [])
                 continue
             xm = {k: float(round(v)) for k, v in ms.x.items()}

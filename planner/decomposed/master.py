@@ -58,7 +58,7 @@ from ..model.placement import add_placement
 from ..model.policy import add_policy
 from ..model.registry import CostRegistry
 from ..model.sizing import add_sizing
-from ..solve import INF, _round, compile_model
+from ..solve import INF, _round, compile_model, run_highs
 from .relaxation import add_group_relaxation, add_relaxation, add_retained
 from .split import INVEST_TERMS, CoupledTarget, Layout, local_names, master_data, master_name
 
@@ -350,11 +350,25 @@ class Master:
         )
 
     def solve(
-        self, *, integer: bool, time_limit: float, gap: float, start: np.ndarray | None = None
+        self,
+        *,
+        integer: bool,
+        time_limit: float,
+        gap: float,
+        start: np.ndarray | None = None,
+        stop_at: float | None = None,
     ) -> MasterSolution:
-        """Solve the master (LP or MILP); the bound is HiGHS's dual bound (the LP optimum for an LP)."""
+        """Solve the master (LP or MILP); the bound is HiGHS's dual bound (the LP optimum for an LP).
+
+        ``stop_at`` (MILP only): stop as soon as HiGHS's dual bound reaches it, the bound that
+        proves the best plan within the asked gap (``best − gap × |best|``). The solve is then
+        interrupted by a callback at one of HiGHS's interrupt checks, which depend on the search,
+        not the clock; the status is ``bound reached`` and the point, if HiGHS had none, is the
+        zero vector (a bound is all the caller needs then).
+        """
         t0 = time.perf_counter()
         untrusted = False
+        reached = False
         if integer:
             # a fresh HiGHS for each MILP: the persistent one keeps LP state that misled its MIP
             # search after integrality was switched back on (a bound above a known plan, seen)
@@ -383,7 +397,38 @@ class Master:
             sol.col_value = list(start)
             sol.value_valid = True
             h.setSolution(sol)
-        h.run()
+        if integer and stop_at is not None:
+            target = float(stop_at)
+
+            def bound_reached(e: Any) -> None:
+                nonlocal reached
+                if e.data_out.mip_dual_bound >= target:
+                    reached = True
+                    e.interrupt()
+
+            h.cbMipInterrupt.subscribe(bound_reached)
+        run_highs(h)
+        if reached:
+            info = h.getInfo()
+            has_point = info.primal_solution_status == 2
+            col = (
+                np.asarray(h.getSolution().col_value, dtype=float)
+                if has_point
+                else np.zeros(self.n_cols)
+            )
+            log.debug(
+                "master MILP: dual bound %.6g reached %.6g after %d nodes",
+                info.mip_dual_bound,
+                target,
+                info.mip_node_count,
+            )
+            return self._solution(
+                col,
+                float(info.objective_function_value) if has_point else float("nan"),
+                float(info.mip_dual_bound),
+                time.perf_counter() - t0,
+                "bound reached",
+            )
         if not integer and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             # cuts from a plan that leaves much undone have large coefficients: retry from scratch
             log.debug(
@@ -391,11 +436,11 @@ class Master:
                 h.modelStatusToString(h.getModelStatus()),
             )
             h.clearSolver()
-            h.run()
+            run_highs(h)
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 h.clearSolver()
                 h.setOptionValue("solver", "ipm")
-                h.run()
+                run_highs(h)
                 h.setOptionValue("solver", "choose")
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 # the persistent HiGHS, after many bound changes, has called a feasible master
@@ -407,7 +452,7 @@ class Master:
                 h.setOptionValue("threads", 1)
                 h.setOptionValue("time_limit", max(1.0, float(time_limit)))
                 h.passModel(lp)
-                h.run()
+                run_highs(h)
         status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         # HiGHS unsure only by a residual: "Unknown" with a point, or "Optimal" whose unscaled point
@@ -429,7 +474,7 @@ class Master:
             log.warning("master MILP: HiGHS %s; solving again with presolve", status)
             h.clearSolver()
             h.setOptionValue("presolve", "on")
-            h.run()
+            run_highs(h)
             untrusted = True
             status = h.modelStatusToString(h.getModelStatus())
             info = h.getInfo()
@@ -543,14 +588,14 @@ class Master:
         h.changeRowBounds(self._proj_level, -INF, float(level - self.offset))
         h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(time_limit)))
         h.setOptionValue("simplex_iteration_limit", int(iterations))
-        h.run()
+        run_highs(h)
         if h.getModelStatus() not in (
             highspy.HighsModelStatus.kOptimal,
             highspy.HighsModelStatus.kIterationLimit,
             highspy.HighsModelStatus.kTimeLimit,
         ):
             h.clearSolver()
-            h.run()
+            run_highs(h)
         log.debug(
             "level-set step: HiGHS %s after %d simplex iterations",
             h.modelStatusToString(h.getModelStatus()),

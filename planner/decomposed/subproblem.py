@@ -34,7 +34,7 @@ from pyomo.repn import generate_standard_repn
 from ..data import PlanningData
 from ..model import populate
 from ..model.objective import objective_terms
-from ..solve import compile_model
+from ..solve import compile_model, run_highs
 from .split import (
     COUPLED,
     HARD_PRICE,
@@ -227,12 +227,12 @@ class Subproblem:
             val[where[c]] = b[key]
         if len(self.fixed):
             self.h.changeColsBounds(len(self.fixed), self.fixed, val, val)
-        self.h.run()
+        run_highs(self.h)
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             # a degenerate warm start can stall: retry once from scratch before giving up
             self.h.clearSolver()
-            self.h.run()
+            run_highs(self.h)
             status = self.h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 raise RuntimeError(

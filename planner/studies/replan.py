@@ -40,12 +40,12 @@ from ..results import Results, extract
 from ..scenario import Scenario, load_scenario
 from ..solve import (
     SolveOutcome,
-    _ensure_scheduler,
     _highs_version,
     _load,
     _rel_gap,
     _round,
     compile_model,
+    run_highs,
 )
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,6 @@ class Replanner:
             h.changeCoeff(int(i), int(j), float(v))
 
     def _highs(self, first: bool) -> highspy.Highs:
-        _ensure_scheduler(self.threads)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", self.threads)
@@ -254,7 +253,7 @@ class Replanner:
         h.setOptionValue(
             "time_limit", h.getRunTime() + self.time_limit
         )  # the limit counts the object's life
-        h.run()
+        run_highs(h)
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
     def solve(self) -> Results:
