@@ -387,3 +387,35 @@ def test_master_milp_stops_once_its_bound_proves_the_gap():
     best, gap = 1.0e9, 0.01
     lb = _proving_bound(best, gap)
     assert (best - lb) / best <= gap and (best - lb) / best > gap * (1 - 1e-9)
+
+
+def test_level_set_steps_give_way_after_failures(small, monkeypatch, caplog):
+    """With a level-set LP that can never be solved within its simplex limit (1 iteration), the
+    LP phase tries it ``PROJECT_FAILURES`` times in a row (here 1), then takes the master's own
+    points (Kelley's method) and still reaches the monolithic optimum (hourly_small, cuts only,
+    gap 1e-9: an LP phase of three steps)."""
+    import logging
+
+    from planner.decomposed import driver
+
+    data, (mono_obj, mono_bound, _) = small
+    monkeypatch.setattr(driver, "PROJECT_ITERATIONS", 1)
+    monkeypatch.setattr(driver, "PROJECT_FAILURES", 1)
+    with caplog.at_level(logging.DEBUG, logger="planner.decomposed"):
+        out = solve_decomposed(data, time_limit=LIMIT, mip_gap=1e-9, workers=0, relaxation=False)
+    steps = [r for r in caplog.records if r.getMessage().startswith("level-set step: HiGHS")]
+    assert len(steps) == 1 and "Optimal" not in steps[0].getMessage()
+    assert any("the master's own points from here on" in r.getMessage() for r in caplog.records)
+    assert sum(it.phase == "LP" for it in out.iterations) >= len(driver.START_SCALES) + 2
+    check(out.objective, out.bound, mono_obj, mono_bound, GAP)
+
+
+@pytest.mark.parametrize("relaxation", [True, False], ids=["partial", "cuts-only"])
+def test_a_gap_of_zero_is_proven(small, relaxation):
+    """``mip_gap`` 0: the LP phase stops at ``LP_GAP_FLOOR`` and the integer phase proves the
+    optimum (before, the LP phase of cuts only never closed, used up 200 iterations and left a
+    plan 5.6% from its bound)."""
+    data, (mono_obj, mono_bound, _) = small
+    out = solve_decomposed(data, time_limit=LIMIT, mip_gap=0.0, workers=0, relaxation=relaxation)
+    assert out.status == "optimal" and out.gap <= 1e-9
+    check(out.objective, out.bound, mono_obj, mono_bound, GAP)

@@ -13,7 +13,9 @@
    each variable's range: an LP), where the subproblems give their cuts. (Alternating with the
    master's own point, Kelley's, was measured slower on China with 2 days.) Stops when ``L`` and ``U`` are within
    half the asked gap. A level-set step that HiGHS does not solve within
-   ``PROJECT_ITERATIONS`` simplex iterations gives way to the master's own point. Every
+   ``PROJECT_ITERATIONS`` simplex iterations gives way to the master's own point, and after
+   ``PROJECT_FAILURES`` such steps in a row the master's own points are taken for the rest of
+   the phase (Kelley's method; the steps' time is counted in the master's). Every
    ``ROUND_EVERY`` (``ROUND_EVERY_PARTIAL``) iterations the best point is also rounded to a plan
    (step 3) and evaluated; the phase ends when that plan is within the asked gap of ``L`` (on
    China with 4 days at 10% the LP gap stayed near 6% for 70 iterations while the rounded plan
@@ -21,7 +23,8 @@
 3. **First plan**: the rounding heuristic of :mod:`planner.solve` applied to ``x_core`` (round up
    from 10⁻³, repair rows over integers, single-site assignments to their largest share), budgets
    from the master with the investments fixed: a real plan, the first upper bound.
-4. **Integer phase.** The master MILP (to half the gap) gives a plan and a lower bound
+4. **Integer phase.** The master MILP (to half the gap, or until its dual bound proves the best
+   plan within the gap) gives a plan and a lower bound
    (HiGHS's dual bound); the subproblems at that plan give cuts and an upper bound. Stops when
    ``(best − bound) / best ≤ mip_gap``, at the time limit, or after ``max_iterations``.
 
@@ -75,6 +78,14 @@ LEVEL = 0.25
 #: Most iterations of the LP phase, and its share of the time limit.
 MAX_LP_ITERATIONS = 200
 LP_TIME_SHARE = 0.5
+#: The LP phase ends once its gap is within half the asked gap, or within this when less is asked:
+#: asked 0 (or 1e-9), the LP gap of hourly_small, cuts only, never closed and its 200 LP
+#: iterations used up the iteration limit, leaving a plan 5.6% from its bound.
+LP_GAP_FLOOR = 1e-6
+#: A gap this much above the asked one counts as within it: the subproblems' and the master's
+#: own tolerances (asked 0, hourly_small ends at 3.9e-11, and would re-solve the same master MILP
+#: until the iteration limit).
+GAP_TOL = 1e-9
 #: Every this many LP iterations the best point so far is rounded to a plan and evaluated: the
 #: LP phase ends as soon as that plan is within the asked gap of the bound.
 ROUND_EVERY = 10
@@ -87,6 +98,10 @@ RELAX_GROUPS = 32
 #: Simplex iterations a level-set step may take (else the master's own point): a count, not
 #: seconds, so that the path does not depend on the machine's load.
 PROJECT_ITERATIONS = 20000
+#: After this many level-set steps in a row that HiGHS did not solve within ``PROJECT_ITERATIONS``,
+#: the LP phase takes the master's own point for the rest of it (China with 52 days: every step
+#: hit the limit, 10–12 s each, and the master's point was taken anyway).
+PROJECT_FAILURES = 3
 
 
 @dataclass
@@ -519,6 +534,7 @@ def _benders(
         best_res: list[SubResult] | None = None
         rounded_core: tuple[dict[str, float], dict[Any, float]] | None = None
         lp_steps = 0
+        failed_steps = 0  # level-set steps in a row not solved (PROJECT_FAILURES)
 
         def first_plan(
             point: tuple[dict[str, float], dict[Any, float]],
@@ -565,14 +581,26 @@ def _benders(
             lb = max(lb, ms.bound)
             x, b, step = ms.x, ms.b, "master"
             master_s = ms.seconds
-            if core is not None and math.isfinite(lb):
+            if core is not None and math.isfinite(lb) and failed_steps < PROJECT_FAILURES:
                 level = lb + LEVEL * (best_lp - lb)
+                tp = time.perf_counter()
                 pr = master.project(
                     core[0], core[1], level, max(1.0, deadline - ti), PROJECT_ITERATIONS
                 )
+                master_s += time.perf_counter() - tp  # a step not solved costs its time too
                 if pr is not None:
                     x, b, step = pr.x, pr.b, "level set"
-                    master_s += pr.seconds
+                    failed_steps = 0
+                else:
+                    failed_steps += 1
+                    if failed_steps == PROJECT_FAILURES:
+                        log.info(
+                            "decomposed %s: %d level-set steps in a row not solved within %d "
+                            "simplex iterations: the master's own points from here on",
+                            name,
+                            failed_steps,
+                            PROJECT_ITERATIONS,
+                        )
                 log.debug(
                     "LP phase: master LP %.2fs, level-set step %s",
                     ms.seconds,
@@ -586,7 +614,7 @@ def _benders(
             record("LP", lb, None, ti, master_s, ss, res, best_lp)
             log.debug("LP phase (%s step): LP point %.6g, best LP point %.6g", step, ub_lp, best_lp)
             lp_gap = _gap(best_lp, lb)
-            if lp_gap is not None and lp_gap <= mip_gap / 2:
+            if lp_gap is not None and lp_gap <= max(mip_gap / 2, LP_GAP_FLOOR):
                 break
             if len(history) >= max_iterations:
                 break
@@ -598,7 +626,7 @@ def _benders(
                 if best is None or plan[0] < best[0]:
                     best, best_res = plan[:4], plan[4]
                 g = _gap(best[0], lb)
-                if g is not None and g <= mip_gap:
+                if g is not None and g <= mip_gap + GAP_TOL:
                     break
             if time.perf_counter() > t0 + LP_TIME_SHARE * time_limit:
                 log.info(
@@ -621,7 +649,7 @@ def _benders(
         failed = 0
         while True:
             g = _gap(best[0], lb)
-            if g is not None and g <= mip_gap:
+            if g is not None and g <= mip_gap + GAP_TOL:
                 termination = f"within {mip_gap:g} of the bound"
                 break
             if len(history) >= max_iterations:
@@ -658,7 +686,7 @@ def _benders(
                 ms.bound = -math.inf
             lb = max(lb, ms.bound)
             proven = _gap(best[0], lb)
-            if (proven is not None and proven <= mip_gap) or ms.status == "bound reached":
+            if (proven is not None and proven <= mip_gap + GAP_TOL) or ms.status == "bound reached":
                 # the bound proves the best plan: nothing to evaluate (the loop ends at its top)
                 record("integer", lb, best[0], ti, ms.seconds, 0.0, [])
                 continue
@@ -693,7 +721,7 @@ def _benders(
                 elastic[k] = elastic.get(k, 0.0) + v
         gap = _gap(ub, lb) or 0.0
         out = DecomposedOutcome(
-            status="optimal" if gap <= mip_gap + 1e-12 else "feasible",
+            status="optimal" if gap <= mip_gap + GAP_TOL else "feasible",
             objective=ub,
             bound=lb,
             gap=gap,
